@@ -1,0 +1,85 @@
+// The error registry: every stable error code Hallmark can return, with its public message.
+// Codes are grouped by area prefix; the HTTP status of each lives in src/http/error-status.ts,
+// because the core never mentions HTTP. README.md's error table must list every code (tested).
+
+/** Stable error codes and the generic message a caller may see for each. */
+export const ERROR_CODES = {
+  // configuration and start-up
+  ERR_CONFIG_INVALID: 'invalid configuration',
+
+  // database, migrations, audit
+  ERR_DB_UNAVAILABLE: 'database unavailable',
+  ERR_DB_MIGRATION_FAILED: 'database migration failed',
+  ERR_AUDIT_UNAVAILABLE: 'audit log unavailable; request refused',
+  ERR_AUDIT_CHAIN_BROKEN: 'audit chain broken',
+
+  // master-key cryptography
+  ERR_CRYPTO_BAD_KEY: 'master key must be 32 bytes, base64-encoded',
+  ERR_CRYPTO_OPEN_FAILED: 'sealed data failed authentication',
+
+  // generic request problems
+  ERR_REQUEST_INVALID: 'request is invalid',
+  ERR_REQUEST_TOO_LARGE: 'request body too large',
+  ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE: 'unsupported content type',
+  ERR_REQUEST_NOT_FOUND: 'route not found',
+  ERR_REQUEST_RATE_LIMITED: 'too many requests',
+  ERR_INTERNAL: 'internal error',
+
+  // SPIFFE identifiers
+  ERR_SPIFFE_ID_INVALID: 'invalid SPIFFE ID',
+  ERR_SPIFFE_TRUST_DOMAIN_INVALID: 'invalid trust domain',
+
+  // certificate signing requests and issued certificates
+  ERR_CSR_MALFORMED: 'certificate signing request is malformed',
+  ERR_CSR_BAD_SIGNATURE: 'certificate signing request signature does not verify',
+  ERR_CSR_UNSUPPORTED_KEY: 'certificate signing request key type or size is not accepted',
+  ERR_X509_SVID_INVALID: 'issued certificate failed X509-SVID validation',
+
+  // certificate authority
+  ERR_CA_UNAVAILABLE: 'certificate authority unavailable',
+  ERR_CA_UPSTREAM_INVALID: 'upstream CA certificate or key is invalid',
+
+  // pod attestation (callers see only the code; detail goes to logs and audit)
+  ERR_ATTEST_TOKEN_MISSING: 'bearer token required',
+  ERR_ATTEST_TOKEN_INVALID: 'token was not accepted',
+  ERR_ATTEST_AUDIENCE_MISMATCH: 'token audience not accepted',
+  ERR_ATTEST_TOKEN_NOT_POD_BOUND: 'token is not bound to a pod',
+  ERR_ATTEST_POD_NOT_FOUND: 'pod not found',
+  ERR_ATTEST_POD_UID_MISMATCH: 'pod does not match the token',
+  ERR_ATTEST_POD_TERMINATING: 'pod is terminating',
+  ERR_ATTEST_POD_NOT_RUNNING: 'pod is not pending or running',
+  ERR_ATTEST_SERVICE_ACCOUNT_MISMATCH: 'pod service account does not match the token',
+  ERR_ATTEST_FORBIDDEN: 'attestation refused by the Kubernetes API',
+  ERR_ATTEST_UNAVAILABLE: 'Kubernetes API unavailable',
+
+  // policy
+  ERR_POLICY_INVALID: 'policy document is invalid',
+  ERR_POLICY_NO_REGISTRATION: 'no registration matches this workload',
+  ERR_POLICY_DENIED: 'access denied by policy',
+
+  // authentication and access tokens
+  ERR_AUTHN_CLIENT_CERT_REQUIRED: 'client certificate required',
+  ERR_AUTHN_CLIENT_CERT_INVALID: 'client certificate not accepted',
+  ERR_AUTHN_TOKEN_MISSING: 'access token required',
+  ERR_AUTHN_TOKEN_INVALID: 'access token not accepted',
+  ERR_AUTHN_TOKEN_REVOKED: 'access token revoked',
+  ERR_AUTHN_API_KEY_INVALID: 'API key not accepted',
+  ERR_AUTHN_NOT_ADMIN: 'admin access required',
+  ERR_AUTHN_WORKLOAD_NOT_REGISTERED: 'workload is no longer registered',
+  ERR_AUTHN_POD_GONE: 'pod that owns this SVID no longer exists',
+
+  // secrets
+  ERR_SECRET_BAD_PATH: 'invalid secret path',
+  ERR_SECRET_NOT_FOUND: 'secret not found',
+  ERR_SECRET_TOO_LARGE: 'secret value too large',
+  ERR_SECRET_BAD_VALUE: 'secret value must be a UTF-8 string',
+  ERR_SECRET_INTEGRITY: 'stored secret failed integrity check',
+} as const;
+
+/** Any stable Hallmark error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** True when `code` is one of the registry's codes. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+}
