@@ -1,0 +1,11 @@
+// Public surface of SPIFFE identifiers: parsing and building SPIFFE IDs and trust domains.
+export { parseSpiffeId, spiffeIdFromPath, workloadSpiffeId, isMemberOf } from './spiffe-id.js';
+export type { SpiffeId } from './spiffe-id.js';
+export { parseTrustDomain } from './trust-domain.js';
+export { validatePath, validatePathSegment } from './spiffe-path.js';
+export {
+  VALIDATION_REASON,
+  MAX_SPIFFE_ID_BYTES,
+  MAX_TRUST_DOMAIN_BYTES,
+} from './validation-reason.js';
+export type { ValidationReason } from './validation-reason.js';
