@@ -1,0 +1,9 @@
+// Public surface of the audit log.
+export { GENESIS_HASH, canonicalRow, chainHash, nextRecord } from './audit-record.js';
+export type { AuditEvent, AuditRecord } from './audit-record.js';
+export type { AuditLog, AuditSink } from './audit-log.js';
+export { ChainVerifier, verifyChain } from './chain-verifier.js';
+export type { ChainVerdict } from './chain-verifier.js';
+export { MemoryAuditLog } from './memory-audit-log.js';
+export { PgAuditLog } from './pg-audit-log.js';
+export { readAuditPage, verifyAuditChain } from './audit-reader.js';

@@ -1,0 +1,38 @@
+// First-start bootstrap of the admin API key: created once, printed once, stored as a hash.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Clock } from '../clock/index.js';
+import { ADVISORY_LOCKS, type Database } from '../db/index.js';
+import { generateApiKey, hashApiKey } from './api-key.js';
+
+/** Identity id of the admin API key. */
+export const ADMIN_KEY_ID = 'admin';
+
+/** What bootstrap did: `created` carries the key, which exists nowhere else in memory after. */
+export type AdminBootstrap =
+  { created: true; key: string; file: string } | { created: false; file: string };
+
+/**
+ * Creates the admin key if the database has none. Serialised by an advisory lock so that of
+ * several replicas starting at once exactly one creates (and prints) the key.
+ */
+export async function bootstrapAdminKey(
+  db: Database,
+  dataDir: string,
+  clock: Clock,
+): Promise<AdminBootstrap> {
+  const file = path.join(dataDir, 'admin.key');
+  return db.transaction(async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.adminBootstrap]);
+    const existing = await client.query('SELECT 1 FROM api_keys WHERE id = $1', [ADMIN_KEY_ID]);
+    if (existing.rowCount !== 0) return { created: false, file };
+    const key = generateApiKey();
+    await client.query(
+      'INSERT INTO api_keys (id, key_hash, role, created_at) VALUES ($1, $2, $3, $4)',
+      [ADMIN_KEY_ID, hashApiKey(key), 'admin', new Date(clock.now())],
+    );
+    // Written before COMMIT: if the file cannot be written, no key is created that nobody has.
+    await writeFile(file, `${key}\n`, { mode: 0o600 });
+    return { created: true, key, file };
+  });
+}

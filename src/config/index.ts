@@ -1,0 +1,12 @@
+// Public surface of configuration.
+export { ConfigError } from './config-error.js';
+export { parseDuration, formatDuration } from './duration.js';
+export { EnvReader, flagNameFor } from './env-reader.js';
+export type { ConfigSource } from './env-reader.js';
+export {
+  loadServerConfig,
+  publicUrlOf,
+  rejectUnknownVariables,
+  KNOWN_VARIABLES,
+} from './server-config.js';
+export type { ServerConfig, CaKeyType, MasterKeySource } from './server-config.js';

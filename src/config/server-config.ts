@@ -1,0 +1,238 @@
+// The server's configuration: raw environment and flags → validated → frozen, once, at start.
+import path from 'node:path';
+import { ConfigError } from './config-error.js';
+import { EnvReader, type ConfigSource } from './env-reader.js';
+
+/** Key algorithms the CA may use. */
+export type CaKeyType = 'ec-p256' | 'ec-p384' | 'rsa-3072';
+
+/** Where the 32-byte master key comes from. */
+export type MasterKeySource =
+  | { kind: 'inline'; key: Buffer }
+  | { kind: 'file'; path: string }
+  | { kind: 'generated'; path: string };
+
+/** Validated, frozen server configuration. */
+export interface ServerConfig {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly trustDomain: string;
+  readonly masterKey: MasterKeySource;
+  readonly kubeconfigPath: string | undefined;
+  readonly kubernetesAudience: string;
+  readonly kubernetesTimeoutMs: number;
+  readonly svidTtlSeconds: number;
+  readonly maxSvidTtlSeconds: number;
+  readonly tokenTtlSeconds: number;
+  readonly jwtSvidTtlSeconds: number;
+  readonly caKeyType: CaKeyType;
+  readonly caTtlSeconds: number;
+  readonly upstreamCa: { readonly certPath: string; readonly keyPath: string } | undefined;
+  readonly serverNames: readonly string[];
+  readonly publicUrl: string | undefined;
+  readonly broker: { readonly username: string; readonly password: string } | undefined;
+  readonly secretMaxBytes: number;
+  readonly rateLimitPerMinute: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/**
+ * Every variable any Hallmark binary reads. The sidecar's names are listed too because one
+ * ConfigMap serves the server, the sidecar and `hallmark exec`; anything else starting with
+ * `HALLMARK_` is a typo and stops start-up.
+ */
+export const KNOWN_VARIABLES: readonly string[] = [
+  'HALLMARK_LISTEN',
+  'HALLMARK_DATA_DIR',
+  'HALLMARK_TRUST_DOMAIN',
+  'HALLMARK_MASTER_KEY',
+  'HALLMARK_MASTER_KEY_FILE',
+  'HALLMARK_KUBECONFIG',
+  'HALLMARK_K8S_AUDIENCE',
+  'HALLMARK_K8S_TIMEOUT',
+  'HALLMARK_SVID_TTL',
+  'HALLMARK_MAX_SVID_TTL',
+  'HALLMARK_TOKEN_TTL',
+  'HALLMARK_JWT_SVID_TTL',
+  'HALLMARK_CA_KEY_TYPE',
+  'HALLMARK_CA_TTL',
+  'HALLMARK_UPSTREAM_CA_CERT',
+  'HALLMARK_UPSTREAM_CA_KEY',
+  'HALLMARK_SERVER_NAMES',
+  'HALLMARK_PUBLIC_URL',
+  'HALLMARK_BROKER_USERNAME',
+  'HALLMARK_BROKER_PASSWORD',
+  'HALLMARK_SECRET_MAX_BYTES',
+  'HALLMARK_RATE_LIMIT',
+  'HALLMARK_LOG_LEVEL',
+  // client side: sidecar, exec, admin CLI
+  'HALLMARK_SERVER_URL',
+  'HALLMARK_SERVER_BUNDLE',
+  'HALLMARK_TOKEN_PATH',
+  'HALLMARK_OUTPUT_DIR',
+  'HALLMARK_HEALTH_LISTEN',
+  'HALLMARK_KEY_TYPE',
+  'HALLMARK_ADMIN_KEY',
+  'HALLMARK_ONCE_TIMEOUT',
+  'HALLMARK_ACCESS_TOKEN_FILE',
+];
+
+const DAY = 86_400;
+
+/** Refuses unknown `HALLMARK_*` variables so a typo cannot silently fall back to a default. */
+export function rejectUnknownVariables(env: ConfigSource['env']): void {
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('HALLMARK_') && !KNOWN_VARIABLES.includes(name)) {
+      throw new ConfigError(name, 'unknown variable');
+    }
+  }
+}
+
+/** Trust domain syntax per the SPIFFE-ID spec §2.1 (lowercase letters, digits, `.`, `-`, `_`). */
+function checkTrustDomain(name: string, value: string): string {
+  if (!/^[a-z0-9._-]{1,255}$/.test(value)) {
+    throw new ConfigError(
+      name,
+      'trust domain characters are limited to lowercase letters, numbers, dots, dashes, and underscores',
+    );
+  }
+  return value;
+}
+
+function readMasterKey(reader: EnvReader, dataDir: string): MasterKeySource {
+  const inline = reader.optional('HALLMARK_MASTER_KEY');
+  const file = reader.optional('HALLMARK_MASTER_KEY_FILE');
+  if (inline !== undefined && file !== undefined) {
+    throw new ConfigError(
+      'HALLMARK_MASTER_KEY',
+      'set HALLMARK_MASTER_KEY or HALLMARK_MASTER_KEY_FILE, not both',
+    );
+  }
+  if (inline !== undefined) {
+    const key = Buffer.from(inline, 'base64');
+    if (key.length !== 32 || key.toString('base64') !== inline.trim()) {
+      throw new ConfigError('HALLMARK_MASTER_KEY', 'must be exactly 32 bytes, base64-encoded');
+    }
+    return { kind: 'inline', key };
+  }
+  if (file !== undefined) return { kind: 'file', path: path.resolve(file) };
+  return { kind: 'generated', path: path.join(dataDir, 'master.key') };
+}
+
+function readBroker(reader: EnvReader): ServerConfig['broker'] {
+  const username = reader.optional('HALLMARK_BROKER_USERNAME');
+  const password = reader.optional('HALLMARK_BROKER_PASSWORD');
+  if (username === undefined && password === undefined) return undefined;
+  if (username === undefined)
+    throw new ConfigError(
+      'HALLMARK_BROKER_USERNAME',
+      'required when HALLMARK_BROKER_PASSWORD is set',
+    );
+  if (password === undefined)
+    throw new ConfigError(
+      'HALLMARK_BROKER_PASSWORD',
+      'required when HALLMARK_BROKER_USERNAME is set',
+    );
+  if (password.length < 16)
+    throw new ConfigError('HALLMARK_BROKER_PASSWORD', 'must be at least 16 characters');
+  return { username, password };
+}
+
+function readUpstream(reader: EnvReader): ServerConfig['upstreamCa'] {
+  const certPath = reader.optional('HALLMARK_UPSTREAM_CA_CERT');
+  const keyPath = reader.optional('HALLMARK_UPSTREAM_CA_KEY');
+  if (certPath === undefined && keyPath === undefined) return undefined;
+  if (certPath === undefined)
+    throw new ConfigError(
+      'HALLMARK_UPSTREAM_CA_CERT',
+      'required when HALLMARK_UPSTREAM_CA_KEY is set',
+    );
+  if (keyPath === undefined)
+    throw new ConfigError(
+      'HALLMARK_UPSTREAM_CA_KEY',
+      'required when HALLMARK_UPSTREAM_CA_CERT is set',
+    );
+  return { certPath: path.resolve(certPath), keyPath: path.resolve(keyPath) };
+}
+
+function readPublicUrl(reader: EnvReader): string | undefined {
+  const url = reader.optional('HALLMARK_PUBLIC_URL');
+  if (url === undefined) return undefined;
+  if (!/^https:\/\/[^\s/]+(\/[^\s]*)?$/.test(url)) {
+    throw new ConfigError('HALLMARK_PUBLIC_URL', `expected an https:// URL, got "${url}"`);
+  }
+  return url.replace(/\/$/, '');
+}
+
+/** Validates the server configuration and freezes it. Throws {@link ConfigError}. */
+export function loadServerConfig(source: ConfigSource): ServerConfig {
+  rejectUnknownVariables(source.env);
+  const reader = new EnvReader(source);
+  const dataDir = path.resolve(reader.string('HALLMARK_DATA_DIR', './.hallmark'));
+  const maxSvidTtlSeconds = reader.duration('HALLMARK_MAX_SVID_TTL', '24h', DAY);
+  const serverNames = reader
+    .string('HALLMARK_SERVER_NAMES', 'localhost,127.0.0.1')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  for (const name of serverNames) {
+    if (!/^[A-Za-z0-9.*:-]{1,253}$/.test(name)) {
+      throw new ConfigError('HALLMARK_SERVER_NAMES', `"${name}" is not a DNS name or IP address`);
+    }
+  }
+  const databaseUrl = reader.optional('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'expected a postgres:// or postgresql:// URL');
+  }
+  const config: ServerConfig = {
+    listen: reader.listen('HALLMARK_LISTEN', '127.0.0.1:8443'),
+    dataDir,
+    databaseUrl,
+    trustDomain: checkTrustDomain(
+      'HALLMARK_TRUST_DOMAIN',
+      reader.string('HALLMARK_TRUST_DOMAIN', 'hallmark.local'),
+    ),
+    masterKey: readMasterKey(reader, dataDir),
+    kubeconfigPath: reader.optional('HALLMARK_KUBECONFIG'),
+    kubernetesAudience: reader.string('HALLMARK_K8S_AUDIENCE', 'hallmark'),
+    kubernetesTimeoutMs: reader.duration('HALLMARK_K8S_TIMEOUT', '5s', 60) * 1000,
+    svidTtlSeconds: reader.duration('HALLMARK_SVID_TTL', '1h', maxSvidTtlSeconds),
+    maxSvidTtlSeconds,
+    tokenTtlSeconds: reader.duration('HALLMARK_TOKEN_TTL', '8m', DAY),
+    jwtSvidTtlSeconds: reader.duration('HALLMARK_JWT_SVID_TTL', '5m', DAY),
+    caKeyType: reader.oneOf<CaKeyType>('HALLMARK_CA_KEY_TYPE', 'ec-p256', [
+      'ec-p256',
+      'ec-p384',
+      'rsa-3072',
+    ]),
+    caTtlSeconds: reader.duration('HALLMARK_CA_TTL', '30d', 3650 * DAY),
+    upstreamCa: readUpstream(reader),
+    serverNames,
+    publicUrl: readPublicUrl(reader),
+    broker: readBroker(reader),
+    secretMaxBytes: reader.integer('HALLMARK_SECRET_MAX_BYTES', 65_536, 1, 1_048_576),
+    rateLimitPerMinute: reader.integer('HALLMARK_RATE_LIMIT', 600, 1, 1_000_000),
+    logLevel: reader.oneOf('HALLMARK_LOG_LEVEL', 'info', [
+      'fatal',
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'trace',
+      'silent',
+    ] as const),
+  };
+  return Object.freeze({
+    ...config,
+    listen: Object.freeze(config.listen),
+    serverNames: Object.freeze([...serverNames]),
+  });
+}
+
+/** The URL clients use to reach this server (token `iss`), derived from the listener by default. */
+export function publicUrlOf(config: ServerConfig): string {
+  if (config.publicUrl !== undefined) return config.publicUrl;
+  const host = config.listen.host === '0.0.0.0' ? '127.0.0.1' : config.listen.host;
+  return `https://${host}:${config.listen.port}`;
+}

@@ -1,0 +1,190 @@
+// The database handle: a pg pool, transactions, and LISTEN/NOTIFY subscriptions that survive restarts.
+import pg from 'pg';
+import { HallmarkError } from '../errors/index.js';
+
+/** Minimal logger shape (pino-compatible) so this module does not depend on the HTTP layer. */
+export interface DbLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/** A query executor: the pool, or a client inside a transaction. */
+export interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
+}
+
+/** Called with a payload on NOTIFY, or with `undefined` after a reconnect (state may be stale). */
+export type NotifyHandler = (payload: string | undefined) => void;
+
+// SQLSTATE classes 08 (connection), 57P (operator intervention: shutdown) and 53 (resources)
+// mean "the database is not available", which callers see as 503, never as a wrong answer.
+const UNAVAILABLE_SQLSTATE = /^(08|57P0|53)/;
+const UNAVAILABLE_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
+
+/** True for errors that mean PostgreSQL could not be reached or went away. */
+export function isUnavailableError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (e === null || typeof e !== 'object') return false;
+  if (
+    typeof e.code === 'string' &&
+    (UNAVAILABLE_SQLSTATE.test(e.code) || UNAVAILABLE_ERRNO.has(e.code))
+  )
+    return true;
+  return (
+    typeof e.message === 'string' &&
+    /Connection terminated|connection timeout|Client has encountered a connection error|Connection terminated unexpectedly/i.test(
+      e.message,
+    )
+  );
+}
+
+function wrap(err: unknown): unknown {
+  if (err instanceof HallmarkError) return err;
+  if (isUnavailableError(err)) {
+    return new HallmarkError('ERR_DB_UNAVAILABLE', { cause: err, detail: (err as Error).message });
+  }
+  return err;
+}
+
+/** The database as the rest of Hallmark sees it. */
+export class Database implements Queryable {
+  readonly pool: pg.Pool;
+  readonly #url: string;
+  readonly #log: DbLogger | undefined;
+  readonly #subscriptions = new Map<string, Set<NotifyHandler>>();
+  #listener: pg.Client | undefined;
+  #listenerReconnect: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(url: string, options: { max?: number; log?: DbLogger } = {}) {
+    this.#url = url;
+    this.#log = options.log;
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: options.max ?? 20,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle client losing its connection must not crash the process; the next query retries.
+    this.pool.on('error', (err) =>
+      this.#log?.warn({ err: err.message }, 'database connection lost'),
+    );
+  }
+
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (err) {
+      throw wrap(err);
+    }
+  }
+
+  /** Runs `fn` in a transaction; rolls back on any error and rethrows it. */
+  async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw wrap(err);
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      broken = isUnavailableError(err);
+      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+      throw wrap(err);
+    } finally {
+      client.release(broken ? true : undefined);
+    }
+  }
+
+  /**
+   * Subscribes to a NOTIFY channel on one dedicated connection. If that connection drops it
+   * is re-established with backoff and every handler is called with `undefined`, so
+   * subscribers reload state they may have missed.
+   */
+  async subscribe(channel: string, handler: NotifyHandler): Promise<() => void> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`bad channel name ${channel}`);
+    let handlers = this.#subscriptions.get(channel);
+    const isNew = handlers === undefined;
+    if (!handlers) {
+      handlers = new Set();
+      this.#subscriptions.set(channel, handlers);
+    }
+    handlers.add(handler);
+    if (this.#listener === undefined) await this.#connectListener(0);
+    else if (isNew) await this.#listener.query(`LISTEN ${channel}`).catch(() => undefined);
+    return () => {
+      handlers?.delete(handler);
+    };
+  }
+
+  async #connectListener(attempt: number): Promise<void> {
+    if (this.#closed) return;
+    const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 5_000 });
+    client.on('notification', (msg) => {
+      for (const handler of this.#subscriptions.get(msg.channel) ?? []) handler(msg.payload);
+    });
+    const retry = (): void => {
+      if (this.#closed || this.#listener !== client) return;
+      this.#listener = undefined;
+      client.removeAllListeners('error');
+      client.on('error', () => undefined);
+      const delay = Math.min(5_000, 100 * 2 ** Math.min(attempt, 6));
+      this.#listenerReconnect = setTimeout(() => {
+        void this.#connectListener(attempt + 1);
+      }, delay);
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    this.#listener = client;
+    try {
+      await client.connect();
+      for (const channel of this.#subscriptions.keys()) await client.query(`LISTEN ${channel}`);
+      if (attempt > 0) {
+        this.#log?.info({ attempt }, 'database notifications restored');
+        for (const handlers of this.#subscriptions.values()) for (const h of handlers) h(undefined);
+      }
+      attempt = 0;
+    } catch (err) {
+      if (attempt === 0 && this.#subscriptions.size > 0 && !this.#closed) {
+        this.#log?.warn(
+          { err: (err as Error).message },
+          'database notifications unavailable; retrying',
+        );
+      }
+      retry();
+    }
+  }
+
+  /** Sends a NOTIFY (payload ≤ 8000 bytes, PostgreSQL's limit). */
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.query('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#listenerReconnect) clearTimeout(this.#listenerReconnect);
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await listener?.end().catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
+  }
+}

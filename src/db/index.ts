@@ -1,0 +1,9 @@
+// Public surface of the database layer.
+export { Database, isUnavailableError } from './database.js';
+export type { DbLogger, Queryable, NotifyHandler } from './database.js';
+export { startEmbeddedPostgres, freeLoopbackPort } from './embedded-postgres.js';
+export type { EmbeddedCluster, EmbeddedOptions } from './embedded-postgres.js';
+export { migrate, isFullyMigrated } from './migrator.js';
+export { MIGRATIONS } from './migrations/index.js';
+export type { Migration } from './migrations/index.js';
+export { ADVISORY_LOCKS } from './locks.js';

@@ -1,0 +1,15 @@
+// PostgreSQL advisory lock ids: one per thing that must happen on exactly one replica at a time.
+
+/**
+ * Advisory lock keys (arbitrary but fixed 32-bit ids; "HM" prefix 0x484d to stay clear of
+ * other applications sharing the database).
+ */
+export const ADVISORY_LOCKS = {
+  migrations: 0x484d_0001,
+  auditChain: 0x484d_0002,
+  caRotation: 0x484d_0003,
+  tokenKeyRotation: 0x484d_0004,
+  adminBootstrap: 0x484d_0005,
+  policyLoad: 0x484d_0006,
+  jwtKeyRotation: 0x484d_0007,
+} as const;

@@ -1,0 +1,12 @@
+// The ordered list of schema migrations; each is applied once, in a transaction.
+import { foundation } from './001-foundation.js';
+
+/** One schema change. Versions are dense and never reused. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** Every migration, in order. Add new ones at the end. */
+export const MIGRATIONS: readonly Migration[] = [foundation];

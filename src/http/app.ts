@@ -1,0 +1,62 @@
+// Fastify assembly: TLS listener options, logging, request ids, errors, metrics, health, features.
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:https';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { AuditLog } from '../audit/index.js';
+import { installErrorHandling } from './error-handler.js';
+import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
+import { installRequestMetrics } from './metrics.js';
+import { tlsOptions, type ServingTlsSource } from './serving-tls.js';
+
+/** The HTTPS app type every route plugin receives. */
+export type HallmarkApp = FastifyInstance<Server>;
+
+/** A feature's routes; registered in order after the core routes. */
+export type RouteInstaller = (app: HallmarkApp) => void | Promise<void>;
+
+/** What the app needs from the composition root. */
+export interface AppOptions {
+  audit: AuditLog;
+  tls: ServingTlsSource;
+  readiness: ReadinessCheck;
+  metrics: Registry;
+  /** The process logger (pino); `false` disables logging (unit tests). */
+  logger: Logger | false;
+  routes: readonly RouteInstaller[];
+  /** Largest accepted request body in bytes. */
+  bodyLimit?: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Builds the HTTPS fastify app (not yet listening). */
+export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
+  const app = Fastify({
+    https: tlsOptions(options.tls.current()),
+    ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger }),
+    bodyLimit: options.bodyLimit ?? 1_048_576,
+    // Accept a caller's request id only if it is short and plain, so it cannot inject log lines.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: 'request_id',
+    disableRequestLogging: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    return503OnClosing: true,
+  }) as unknown as HallmarkApp;
+
+  app.decorateRequest('auditContext', undefined);
+  app.decorateRequest('audited', false);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+    void reply.header('cache-control', 'no-store');
+  });
+  installErrorHandling(app, options.audit);
+  installRequestMetrics(app, options.metrics);
+  registerHealthRoutes(app, options.readiness, options.metrics);
+  for (const install of options.routes) await install(app);
+  return app;
+}

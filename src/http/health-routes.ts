@@ -1,0 +1,42 @@
+// Liveness, readiness and metrics endpoints.
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+
+/** Readiness probe: database reachable and migrated (and anything else the server adds). */
+export type ReadinessCheck = () => Promise<{ ready: boolean; reason?: string }>;
+
+const statusSchema = {
+  type: 'object',
+  properties: { status: { type: 'string' }, reason: { type: 'string' } },
+  required: ['status'],
+  additionalProperties: false,
+} as const;
+
+/** `/healthz` (process up), `/readyz` (dependencies ready), `/metrics` (Prometheus text). */
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  readiness: ReadinessCheck,
+  registry: Registry,
+): void {
+  app.get('/healthz', { schema: { response: { 200: statusSchema } } }, async () => ({
+    status: 'ok',
+  }));
+  app.get(
+    '/readyz',
+    { schema: { response: { 200: statusSchema, 503: statusSchema } } },
+    async (_request, reply) => {
+      const result = await readiness().catch((err: Error) => ({
+        ready: false,
+        reason: err.message,
+      }));
+      if (result.ready) return { status: 'ready' };
+      return reply
+        .code(503)
+        .send({ status: 'not ready', reason: result.reason ?? 'dependencies unavailable' });
+    },
+  );
+  app.get('/metrics', async (_request, reply) => {
+    const text = await registry.metrics();
+    return reply.type(registry.contentType).send(text);
+  });
+}

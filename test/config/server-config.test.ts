@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadServerConfig, parseDuration } from '../../src/config/index.js';
+
+function load(env: Record<string, string>, flags: Record<string, string> = {}) {
+  return loadServerConfig({ env, flags });
+}
+
+function variableOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    expect((err as { code?: string }).code).toBe('ERR_CONFIG_INVALID');
+    return (err as { variable?: string }).variable;
+  }
+  return undefined;
+}
+
+describe('server configuration', () => {
+  it('has the documented defaults', () => {
+    const config = load({});
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 8443 });
+    expect(config.dataDir).toBe(path.resolve('.hallmark'));
+    expect(config.trustDomain).toBe('hallmark.local');
+    expect(config.svidTtlSeconds).toBe(3600);
+    expect(config.tokenTtlSeconds).toBe(480);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.broker).toBeUndefined();
+    expect(config.masterKey).toEqual({
+      kind: 'generated',
+      path: path.resolve('.hallmark', 'master.key'),
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('lets flags override the environment', () => {
+    const config = load({ HALLMARK_LISTEN: '127.0.0.1:1' }, { HALLMARK_LISTEN: '0.0.0.0:9443' });
+    expect(config.listen).toEqual({ host: '0.0.0.0', port: 9443 });
+  });
+
+  it.each([
+    [{ HALLMARK_LISTEN: 'nonsense' }, 'HALLMARK_LISTEN'],
+    [{ HALLMARK_LISTEN: '127.0.0.1:99999' }, 'HALLMARK_LISTEN'],
+    [{ HALLMARK_MASTER_KEY: 'not-base64-32-bytes' }, 'HALLMARK_MASTER_KEY'],
+    [{ HALLMARK_MASTER_KEY: Buffer.alloc(16).toString('base64') }, 'HALLMARK_MASTER_KEY'],
+    [{ HALLMARK_TRUST_DOMAIN: 'Example.org' }, 'HALLMARK_TRUST_DOMAIN'],
+    [{ HALLMARK_SVID_TTL: '25h' }, 'HALLMARK_SVID_TTL'],
+    [{ HALLMARK_TOKEN_TTL: '8' }, 'HALLMARK_TOKEN_TTL'],
+    [{ HALLMARK_BROKER_USERNAME: 'osb' }, 'HALLMARK_BROKER_PASSWORD'],
+    [{ HALLMARK_CA_KEY_TYPE: 'dsa' }, 'HALLMARK_CA_KEY_TYPE'],
+    [{ HALLMARK_LISTN: '127.0.0.1:1' }, 'HALLMARK_LISTN'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+  ])('rejects %o naming %s', (env, variable) => {
+    expect(variableOf(() => load(env))).toBe(variable);
+  });
+
+  it('accepts a valid inline master key', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const config = load({ HALLMARK_MASTER_KEY: key });
+    expect(config.masterKey.kind).toBe('inline');
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    ['30s', 30],
+    ['8m', 480],
+    ['1h', 3600],
+    ['30d', 2_592_000],
+  ])('%s = %i seconds', (text, seconds) => expect(parseDuration(text)).toBe(seconds));
+
+  it.each(['', '8', '1.5h', '-1h', '0s', '1w', 'h'])('rejects %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+});

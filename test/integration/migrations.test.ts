@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { Database, MIGRATIONS, isFullyMigrated, migrate } from '../../src/db/index.js';
+import { createEmptyDatabase } from '../helpers/database.js';
+
+describe('migrations', () => {
+  it('apply exactly once when two servers start at the same moment', async () => {
+    const url = await createEmptyDatabase();
+    const a = new Database(url, { max: 2 });
+    const b = new Database(url, { max: 2 });
+    try {
+      const [ranA, ranB] = await Promise.all([migrate(a, MIGRATIONS), migrate(b, MIGRATIONS)]);
+      // One of them applied everything, the other nothing.
+      expect([...ranA, ...ranB].sort((x, y) => x - y)).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(ranA.length === 0 || ranB.length === 0).toBe(true);
+      const rows = await a.query<{ version: number }>(
+        'SELECT version FROM schema_migrations ORDER BY version',
+      );
+      expect(rows.rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(await isFullyMigrated(b, MIGRATIONS)).toBe(true);
+      expect(await migrate(a, MIGRATIONS)).toEqual([]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('roll back completely when a migration fails', async () => {
+    const url = await createEmptyDatabase();
+    const db = new Database(url, { max: 2 });
+    try {
+      const broken = [
+        ...MIGRATIONS,
+        { version: 999, name: 'broken', sql: 'CREATE TABLE zz (a int); SELECT nope;' },
+      ];
+      await expect(migrate(db, broken)).rejects.toMatchObject({ code: 'ERR_DB_MIGRATION_FAILED' });
+      const tables = await db.query(
+        "SELECT 1 FROM information_schema.tables WHERE table_name IN ('zz', 'audit_log')",
+      );
+      expect(tables.rowCount).toBe(0);
+    } finally {
+      await db.close();
+    }
+  });
+});
