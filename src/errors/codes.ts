@@ -33,7 +33,9 @@ export const ERROR_CODES = {
   ERR_CSR_MALFORMED: 'certificate signing request is malformed',
   ERR_CSR_BAD_SIGNATURE: 'certificate signing request signature does not verify',
   ERR_CSR_UNSUPPORTED_KEY: 'certificate signing request key type or size is not accepted',
+  ERR_CSR_UNSUPPORTED_ALGORITHM: 'certificate signing request signature algorithm is not accepted',
   ERR_X509_SVID_INVALID: 'issued certificate failed X509-SVID validation',
+  ERR_X509_TEMPLATE_INVALID: 'certificate parameters are invalid',
 
   // certificate authority
   ERR_CA_UNAVAILABLE: 'certificate authority unavailable',
