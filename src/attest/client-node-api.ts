@@ -1,0 +1,165 @@
+// The real KubernetesApi: @kubernetes/client-node 1.4 with one kubeconfig parsed once,
+// a kept-alive connection pool, and a deadline on every call.
+import { Agent } from 'node:https';
+import type { RequestOptions } from 'node:https';
+import { ApiException, AuthenticationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { Middleware, RequestContext, ResponseContext } from '@kubernetes/client-node';
+import { HallmarkError } from '../errors/index.js';
+import { toAttestError } from './api-failure.js';
+import { withDeadline } from './call-deadline.js';
+import type { KubernetesApi } from './kubernetes-api.js';
+import type { Pod, TokenReviewStatus } from './kubernetes-objects.js';
+
+/** Options of {@link createKubernetesApi}. */
+export interface KubernetesApiOptions {
+  /** A kubeconfig file (`HALLMARK_KUBECONFIG`); used when `kubeconfigYaml` is absent. */
+  kubeconfigPath?: string;
+  /** A kubeconfig document; wins over `kubeconfigPath`. Neither: in-cluster config. */
+  kubeconfigYaml?: string;
+  /** Upper bound on each Kubernetes call, in milliseconds (default for the server: 5000). */
+  timeoutMs: number;
+  /** Most concurrent connections to the API server; default 64. */
+  maxSockets?: number;
+}
+
+type CallOptions = Parameters<CoreV1Api['readNamespacedPod']>[1];
+
+function loadKubeConfig(options: KubernetesApiOptions): KubeConfig {
+  const kc = new KubeConfig();
+  const source =
+    options.kubeconfigYaml !== undefined
+      ? 'kubeconfig document'
+      : options.kubeconfigPath !== undefined
+        ? `kubeconfig ${options.kubeconfigPath}`
+        : 'in-cluster config';
+  try {
+    if (options.kubeconfigYaml !== undefined) kc.loadFromString(options.kubeconfigYaml);
+    else if (options.kubeconfigPath !== undefined) kc.loadFromFile(options.kubeconfigPath);
+    else kc.loadFromCluster();
+  } catch (err) {
+    throw new HallmarkError('ERR_CONFIG_INVALID', {
+      detail: `HALLMARK_KUBECONFIG: cannot load ${source}: ${err instanceof Error ? err.message : String(err)}`,
+      cause: err,
+    });
+  }
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null || !cluster.server) {
+    throw new HallmarkError('ERR_CONFIG_INVALID', {
+      detail: `HALLMARK_KUBECONFIG: ${source} names no current cluster`,
+    });
+  }
+  return kc;
+}
+
+/**
+ * client-node builds a fresh https.Agent for every request (one TLS handshake per call);
+ * at thousands of attestations a second we reuse one kept-alive pool with the same TLS
+ * settings instead. Proxied clusters keep client-node's own agent.
+ */
+async function sharedAgent(kc: KubeConfig, maxSockets: number): Promise<Agent | undefined> {
+  if (kc.getCurrentCluster()?.proxyUrl) return undefined;
+  const tls: RequestOptions = {};
+  await kc.applyToHTTPSOptions(tls);
+  return new Agent({
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    servername: tls.servername,
+    rejectUnauthorized: tls.rejectUnauthorized ?? true,
+    keepAlive: true,
+    maxSockets,
+    // Idle sockets close before typical API-server idle timeouts, avoiding reuse races.
+    timeout: 30_000,
+  });
+}
+
+class ClientNodeKubernetesApi implements KubernetesApi {
+  private readonly authentication: AuthenticationV1Api;
+  private readonly core: CoreV1Api;
+  private agent: Promise<Agent | undefined> | undefined;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly timeoutMs: number,
+    private readonly maxSockets: number,
+  ) {
+    this.authentication = kc.makeApiClient(AuthenticationV1Api);
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async reviewToken(token: string, audiences: readonly string[]): Promise<TokenReviewStatus> {
+    const review = await this.call('create TokenReview', token, (options) =>
+      this.authentication.createTokenReview(
+        {
+          body: {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenReview',
+            spec: { token, audiences: [...audiences] },
+          },
+        },
+        options,
+      ),
+    );
+    return review.status ?? {};
+  }
+
+  async getPod(namespace: string, name: string): Promise<Pod | null> {
+    return this.call(`get pod ${namespace}/${name}`, undefined, async (options) => {
+      try {
+        return await this.core.readNamespacedPod({ name, namespace }, options);
+      } catch (err) {
+        if (err instanceof ApiException && (err as ApiException<unknown>).code === 404) return null;
+        throw err;
+      }
+    });
+  }
+
+  private async call<T>(
+    operation: string,
+    secret: string | undefined,
+    run: (options: CallOptions) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await withDeadline(this.timeoutMs, async (signal) => {
+        this.agent ??= sharedAgent(this.kc, this.maxSockets);
+        const agent = await this.agent;
+        // Runs after client-node applied the kubeconfig's credentials to the request.
+        const perCall: Middleware = {
+          pre: (context: RequestContext) => {
+            context.setSignal(signal);
+            if (agent !== undefined) context.setAgent(agent);
+            return Promise.resolve(context);
+          },
+          post: (context: ResponseContext) => Promise.resolve(context),
+        };
+        // client-node 1.4 types call options with Observable middleware, but its promise
+        // API wraps what it is given as promise middleware (PromiseMiddlewareWrapper).
+        const options = {
+          middleware: [perCall],
+          middlewareMergeStrategy: 'append',
+        } as unknown as CallOptions;
+        return run(options);
+      });
+    } catch (err) {
+      throw toAttestError(err, operation, secret);
+    }
+  }
+}
+
+/**
+ * Creates the client-node KubernetesApi: the kubeconfig (`kubeconfigYaml`, else
+ * `kubeconfigPath`, else in-cluster) is parsed once and the API clients are reused.
+ * @throws HallmarkError ERR_CONFIG_INVALID when the configuration cannot be loaded.
+ */
+export function createKubernetesApi(options: KubernetesApiOptions): KubernetesApi {
+  if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
+    throw new HallmarkError('ERR_CONFIG_INVALID', {
+      detail: `Kubernetes call timeout must be a positive number of ms, got ${options.timeoutMs}`,
+    });
+  }
+  return new ClientNodeKubernetesApi(
+    loadKubeConfig(options),
+    options.timeoutMs,
+    options.maxSockets ?? 64,
+  );
+}

@@ -1,0 +1,20 @@
+// Public surface of pod attestation (Kubernetes TokenReview + Pod GET).
+export { PodAttestor } from './pod-attestor.js';
+export type { PodAttestorOptions } from './pod-attestor.js';
+export { createKubernetesApi } from './client-node-api.js';
+export type { KubernetesApiOptions } from './client-node-api.js';
+export { InMemoryKubernetesApi } from './memory-kubernetes-api.js';
+export type { KubernetesApi } from './kubernetes-api.js';
+export type { Pod, TokenReviewStatus, UserInfo } from './kubernetes-objects.js';
+export type { PodReference, TokenSubject, WorkloadIdentity } from './workload-identity.js';
+export {
+  checkTokenReview,
+  parseServiceAccountUsername,
+  tokenClaimsAudience,
+  isNamespaceName,
+  isObjectName,
+  POD_NAME_EXTRA,
+  POD_UID_EXTRA,
+} from './token-review-check.js';
+export { checkPod, checkPodPresence } from './pod-check.js';
+export { checkPodStillPresent } from './pod-presence.js';
