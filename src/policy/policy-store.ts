@@ -1,0 +1,50 @@
+// The policy store: the current compiled policy and its version, replaced only by a valid one.
+import {
+  compilePolicy,
+  emptyPolicy,
+  type CompiledPolicy,
+  type CompilePolicyOptions,
+} from './compiled-policy.js';
+
+/**
+ * Where the server gets the policy in force. Implementations validate a new document fully
+ * before it replaces the current one; on failure the current policy stays in force.
+ */
+export interface PolicyStore {
+  /** The policy in force (the empty, deny-all policy before any document is loaded). */
+  current(): CompiledPolicy;
+  /** The version of the policy in force; 0 before any document is loaded. */
+  version(): number;
+  /**
+   * Validates `yamlText` and, if valid, makes it the policy in force.
+   * @returns the new version.
+   * @throws PolicyInvalidError `ERR_POLICY_INVALID`; the current policy is unchanged.
+   */
+  replace(yamlText: string): Promise<number>;
+}
+
+/** A {@link PolicyStore} in memory: for tests and single-process use. */
+export class InMemoryPolicyStore implements PolicyStore {
+  private policy: CompiledPolicy;
+  private currentVersion = 0;
+
+  constructor(private readonly options: CompilePolicyOptions) {
+    this.policy = emptyPolicy(options);
+  }
+
+  current(): CompiledPolicy {
+    return this.policy;
+  }
+
+  version(): number {
+    return this.currentVersion;
+  }
+
+  async replace(yamlText: string): Promise<number> {
+    // Compile before touching any state: a throw here leaves the old policy in force.
+    const next = compilePolicy(yamlText, this.options);
+    this.policy = next;
+    this.currentVersion += 1;
+    return this.currentVersion;
+  }
+}

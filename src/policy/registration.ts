@@ -1,0 +1,230 @@
+// Registrations: the `workloads` list — which pods may get an SVID, with which ID and lifetime.
+import { parseDuration } from '../config/index.js';
+import { checkKnownKeys, describeType, isMapping, optional } from './document-shape.js';
+import {
+  labelKeyReason,
+  labelValueReason,
+  namespaceNameReason,
+  serviceAccountNameReason,
+} from './kubernetes-names.js';
+import { childPath, type ProblemList } from './policy-problem.js';
+import {
+  DEFAULT_SPIFFE_ID_TEMPLATE,
+  compileSpiffeIdTemplate,
+  type SpiffeIdTemplate,
+} from './spiffe-id-template.js';
+
+/** The keys a registration may have. */
+export const REGISTRATION_KEYS = [
+  'namespace',
+  'serviceAccount',
+  'labels',
+  'spiffeId',
+  'ttl',
+] as const;
+
+/** One compiled registration (an entry of `workloads`). */
+export interface CompiledRegistration {
+  /** Position in `workloads`, for audit rows and error messages. */
+  readonly index: number;
+  readonly namespace: string;
+  /** `undefined`: any service account in the namespace. */
+  readonly serviceAccount: string | undefined;
+  /** Every one must be present on the pod with exactly this value. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly template: SpiffeIdTemplate;
+  /** `undefined`: the server's default SVID TTL. */
+  readonly ttlSeconds: number | undefined;
+}
+
+/** What registrations are compiled against. */
+export interface RegistrationContext {
+  readonly trustDomain: string;
+  readonly maxTtlSeconds: number;
+}
+
+/** Reads the `workloads` list, recording every problem; unusable entries are left out. */
+export function readRegistrations(
+  raw: unknown,
+  path: string,
+  context: RegistrationContext,
+  problems: ProblemList,
+): CompiledRegistration[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    problems.add(path, `must be a list of registrations, not ${describeType(raw)}`);
+    return [];
+  }
+  const out: CompiledRegistration[] = [];
+  raw.forEach((item: unknown, i) => {
+    const registration = readRegistration(item, i, childPath(path, i), context, problems);
+    if (registration !== undefined) out.push(registration);
+  });
+  reportShadowed(out, path, problems);
+  return out;
+}
+
+function readRegistration(
+  raw: unknown,
+  index: number,
+  path: string,
+  context: RegistrationContext,
+  problems: ProblemList,
+): CompiledRegistration | undefined {
+  if (!isMapping(raw)) {
+    problems.add(path, `must be a mapping with at least a namespace, not ${describeType(raw)}`);
+    return undefined;
+  }
+  const before = problems.count;
+  checkKnownKeys(raw, REGISTRATION_KEYS, path, problems);
+
+  const namespace = optional(raw, 'namespace');
+  const namespacePath = childPath(path, 'namespace');
+  if (namespace === undefined) problems.add(namespacePath, 'is required');
+  else nameCheck(namespace, namespacePath, namespaceNameReason, problems);
+
+  const serviceAccount = optional(raw, 'serviceAccount');
+  if (serviceAccount !== undefined) {
+    nameCheck(
+      serviceAccount,
+      childPath(path, 'serviceAccount'),
+      serviceAccountNameReason,
+      problems,
+    );
+  }
+
+  const labels = readLabels(optional(raw, 'labels'), childPath(path, 'labels'), problems);
+
+  const templateSource = optional(raw, 'spiffeId') ?? DEFAULT_SPIFFE_ID_TEMPLATE;
+  const templatePath = childPath(path, 'spiffeId');
+  let template: SpiffeIdTemplate | undefined;
+  if (typeof templateSource !== 'string') {
+    problems.add(templatePath, `must be a string, not ${describeType(templateSource)}`);
+  } else {
+    const compiled = compileSpiffeIdTemplate(templateSource, context.trustDomain);
+    if (compiled.ok) template = compiled.template;
+    else for (const reason of compiled.reasons) problems.add(templatePath, reason);
+  }
+
+  const ttlSeconds = readTtl(optional(raw, 'ttl'), childPath(path, 'ttl'), context, problems);
+
+  if (problems.count !== before || template === undefined) return undefined;
+  return Object.freeze({
+    index,
+    namespace: namespace as string,
+    serviceAccount: serviceAccount as string | undefined,
+    labels,
+    template,
+    ttlSeconds,
+  });
+}
+
+function nameCheck(
+  value: unknown,
+  path: string,
+  reasonOf: (name: string) => string | undefined,
+  problems: ProblemList,
+): void {
+  if (typeof value !== 'string') {
+    problems.add(path, `must be a string, not ${describeType(value)}`);
+    return;
+  }
+  const reason = reasonOf(value);
+  if (reason !== undefined) problems.add(path, reason);
+}
+
+function readLabels(
+  raw: unknown,
+  path: string,
+  problems: ProblemList,
+): Readonly<Record<string, string>> {
+  // Null prototype: a label key such as "constructor" must never read an inherited value.
+  const labels = Object.create(null) as Record<string, string>;
+  if (raw === undefined) return Object.freeze(labels);
+  if (!isMapping(raw)) {
+    problems.add(path, `must be a mapping of label key to value, not ${describeType(raw)}`);
+    return Object.freeze(labels);
+  }
+  for (const [key, value] of Object.entries(raw)) {
+    const labelPath = childPath(path, key);
+    const keyReason = labelKeyReason(key);
+    if (keyReason !== undefined) problems.add(labelPath, keyReason);
+    // Kubernetes label values are strings; `app: 1` or `enabled: true` would never match.
+    if (typeof value !== 'string') {
+      problems.add(labelPath, `must be a string (quote it), not ${describeType(value)}`);
+      continue;
+    }
+    const valueReason = labelValueReason(value);
+    if (valueReason !== undefined) problems.add(labelPath, valueReason);
+    else labels[key] = value;
+  }
+  return Object.freeze(labels);
+}
+
+function readTtl(
+  raw: unknown,
+  path: string,
+  context: RegistrationContext,
+  problems: ProblemList,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const seconds = typeof raw === 'string' && raw.trim() === raw ? parseDuration(raw) : undefined;
+  if (seconds === undefined) {
+    problems.add(path, 'must be a duration such as 30s, 15m, 1h or 1d');
+    return undefined;
+  }
+  if (seconds > context.maxTtlSeconds) {
+    problems.add(path, `must be at most the server maximum of ${context.maxTtlSeconds}s`);
+    return undefined;
+  }
+  return seconds;
+}
+
+/**
+ * First match wins, so a registration that selects no pod an earlier one does not already
+ * select can never be used. That is always a mistake in the document, and silently ignoring
+ * it would give the operator a different identity than the one they wrote.
+ */
+function reportShadowed(
+  registrations: readonly CompiledRegistration[],
+  path: string,
+  problems: ProblemList,
+): void {
+  for (let later = 0; later < registrations.length; later++) {
+    const l = registrations[later] as CompiledRegistration;
+    const earlier = registrations.slice(0, later).find((e) => selectsEverythingOf(e, l));
+    if (earlier !== undefined) {
+      problems.add(
+        childPath(path, l.index),
+        `can never match: workloads[${earlier.index}] comes first and selects every pod this one selects`,
+      );
+    }
+  }
+}
+
+/** True when every pod `later` matches is also matched by `earlier`. */
+function selectsEverythingOf(earlier: CompiledRegistration, later: CompiledRegistration): boolean {
+  if (earlier.namespace !== later.namespace) return false;
+  if (earlier.serviceAccount !== undefined && earlier.serviceAccount !== later.serviceAccount) {
+    return false;
+  }
+  for (const [key, value] of Object.entries(earlier.labels)) {
+    if (ownLabel(later.labels, key) !== value) return false;
+  }
+  // A pod matching `later` carries a non-empty value for each label `later` requires or reads.
+  for (const key of earlier.template.labelKeys) {
+    const required = ownLabel(later.labels, key);
+    const present =
+      (required !== undefined && required !== '') || later.template.labelKeys.includes(key);
+    if (!present) return false;
+  }
+  return true;
+}
+
+/** The value of label `key` if `labels` has it as an own property (never an inherited one). */
+export function ownLabel(
+  labels: Readonly<Record<string, string>>,
+  key: string,
+): string | undefined {
+  return Object.hasOwn(labels, key) ? labels[key] : undefined;
+}
