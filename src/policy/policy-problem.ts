@@ -87,12 +87,23 @@ export class ProblemList {
     return this.items.length === 0;
   }
 
-  /** The problems, plus one closing entry counting any that were not listed. */
+  /**
+   * The problems in source order (by line, then column; problems without a position last,
+   * each group keeping the order it was found in), plus one closing entry counting any that
+   * were not listed.
+   */
   toArray(): readonly PolicyProblem[] {
-    const all = [...this.items];
+    const all = [...this.items].sort(bySourcePosition);
     if (this.dropped > 0) {
       all.push({ path: '', message: `${this.dropped} more problems not listed` });
     }
     return Object.freeze(all.map((p) => Object.freeze(p)));
   }
+}
+
+function bySourcePosition(a: PolicyProblem, b: PolicyProblem): number {
+  const lineA = a.line ?? Number.MAX_SAFE_INTEGER;
+  const lineB = b.line ?? Number.MAX_SAFE_INTEGER;
+  if (lineA !== lineB) return lineA - lineB;
+  return (a.column ?? Number.MAX_SAFE_INTEGER) - (b.column ?? Number.MAX_SAFE_INTEGER);
 }
