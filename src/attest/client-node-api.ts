@@ -2,8 +2,19 @@
 // a kept-alive connection pool, and a deadline on every call.
 import { Agent } from 'node:https';
 import type { RequestOptions } from 'node:https';
-import { ApiException, AuthenticationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import type { Middleware, RequestContext, ResponseContext } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AuthenticationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  Observable,
+} from '@kubernetes/client-node';
+import type {
+  ConfigurationOptions,
+  ObservableMiddleware,
+  RequestContext,
+  ResponseContext,
+} from '@kubernetes/client-node';
 import { HallmarkError } from '../errors/index.js';
 import { toAttestError } from './api-failure.js';
 import { withDeadline } from './call-deadline.js';
@@ -21,8 +32,6 @@ export interface KubernetesApiOptions {
   /** Most concurrent connections to the API server; default 64. */
   maxSockets?: number;
 }
-
-type CallOptions = Parameters<CoreV1Api['readNamespacedPod']>[1];
 
 function loadKubeConfig(options: KubernetesApiOptions): KubeConfig {
   const kc = new KubeConfig();
@@ -117,27 +126,25 @@ class ClientNodeKubernetesApi implements KubernetesApi {
   private async call<T>(
     operation: string,
     secret: string | undefined,
-    run: (options: CallOptions) => Promise<T>,
+    run: (options: ConfigurationOptions) => Promise<T>,
   ): Promise<T> {
     try {
       return await withDeadline(this.timeoutMs, async (signal) => {
         this.agent ??= sharedAgent(this.kc, this.maxSockets);
         const agent = await this.agent;
         // Runs after client-node applied the kubeconfig's credentials to the request.
-        const perCall: Middleware = {
+        const perCall: ObservableMiddleware = {
           pre: (context: RequestContext) => {
             context.setSignal(signal);
             if (agent !== undefined) context.setAgent(agent);
-            return Promise.resolve(context);
+            return new Observable(Promise.resolve(context));
           },
-          post: (context: ResponseContext) => Promise.resolve(context),
+          post: (context: ResponseContext) => new Observable(Promise.resolve(context)),
         };
-        // client-node 1.4 types call options with Observable middleware, but its promise
-        // API wraps what it is given as promise middleware (PromiseMiddlewareWrapper).
-        const options = {
+        const options: ConfigurationOptions = {
           middleware: [perCall],
           middlewareMergeStrategy: 'append',
-        } as unknown as CallOptions;
+        };
         return run(options);
       });
     } catch (err) {
