@@ -1,0 +1,26 @@
+// Public surface of secrets: values, sealing, the store port and its PostgreSQL and memory adapters.
+export type {
+  PutOptions,
+  SecretCounts,
+  SecretStore,
+  SecretVersion,
+  SecretVersionRef,
+} from './secret-store.js';
+export { PgSecretStore } from './pg-secret-store.js';
+export type { PgSecretStoreOptions } from './pg-secret-store.js';
+export { MemorySecretStore } from './memory-secret-store.js';
+export {
+  DEFAULT_MAX_SECRET_BYTES,
+  decodeSecretValue,
+  encodeSecretValue,
+  firstLoneSurrogate,
+} from './secret-value.js';
+export { openSecretVersion, sealSecretVersion, secretAad } from './secret-sealing.js';
+export {
+  SecretPathError,
+  checkSecretPath,
+  quotePath,
+  secretNotFound,
+} from './secret-path-error.js';
+export type { SecretPathDetails } from './secret-path-error.js';
+export { validateSecretPrefix } from './secret-prefix.js';

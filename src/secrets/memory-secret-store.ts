@@ -1,0 +1,119 @@
+// An in-memory secret store with the same sealing and semantics, for unit tests of its callers.
+import type { Clock } from '../clock/index.js';
+import type { Envelope, MasterKey } from '../crypto/index.js';
+import { checkSecretPath, secretNotFound } from './secret-path-error.js';
+import { validateSecretPrefix } from './secret-prefix.js';
+import { openSecretVersion, sealSecretVersion } from './secret-sealing.js';
+import type {
+  PutOptions,
+  SecretCounts,
+  SecretStore,
+  SecretVersion,
+  SecretVersionRef,
+} from './secret-store.js';
+import { DEFAULT_MAX_SECRET_BYTES, encodeSecretValue } from './secret-value.js';
+
+interface StoredVersion {
+  envelope: Envelope;
+  createdAt: Date;
+  createdBy: string;
+}
+
+/**
+ * Keeps sealed versions in a map (values are sealed exactly as in PostgreSQL, so a test that
+ * uses it exercises the real envelope). Writes are serialised by a promise chain, which gives
+ * the same distinct, consecutive versions and rollback-on-`beforeCommit`-failure.
+ */
+export class MemorySecretStore implements SecretStore {
+  readonly #versions = new Map<string, StoredVersion[]>();
+  readonly #master: MasterKey;
+  readonly #clock: Clock;
+  readonly #maxValueBytes: number;
+  #writes: Promise<unknown> = Promise.resolve();
+
+  constructor(options: { master: MasterKey; clock: Clock; maxValueBytes?: number }) {
+    this.#master = options.master;
+    this.#clock = options.clock;
+    this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_SECRET_BYTES;
+  }
+
+  async get(path: string, version?: number): Promise<SecretVersion> {
+    checkSecretPath(path);
+    const versions = this.#versions.get(path) ?? [];
+    const number = version ?? versions.length;
+    const stored = number >= 1 ? versions[number - 1] : undefined;
+    if (stored === undefined) throw secretNotFound(path, version);
+    return this.#open(path, number, stored);
+  }
+
+  async getMany(paths: readonly string[]): Promise<Map<string, SecretVersion>> {
+    for (const path of paths) checkSecretPath(path);
+    for (const path of paths) if (!this.#versions.get(path)?.length) throw secretNotFound(path);
+    const opened = new Map<string, SecretVersion>();
+    for (const path of paths) {
+      const versions = this.#versions.get(path) as StoredVersion[];
+      opened.set(path, this.#open(path, versions.length, versions.at(-1) as StoredVersion));
+    }
+    return opened;
+  }
+
+  put(
+    path: string,
+    value: string,
+    actor: string,
+    options: PutOptions = {},
+  ): Promise<SecretVersionRef> {
+    const write = this.#writes.then(async () => {
+      checkSecretPath(path);
+      const plaintext = encodeSecretValue(value, this.#maxValueBytes);
+      try {
+        const versions = this.#versions.get(path) ?? [];
+        const version = versions.length + 1;
+        const envelope = sealSecretVersion(this.#master, path, version, plaintext);
+        await options.beforeCommit?.(version);
+        versions.push({ envelope, createdAt: new Date(this.#clock.now()), createdBy: actor });
+        this.#versions.set(path, versions);
+        return { path, version };
+      } finally {
+        plaintext.fill(0);
+      }
+    });
+    this.#writes = write.catch(() => undefined);
+    return write;
+  }
+
+  async deletePrefix(prefix: string): Promise<SecretCounts> {
+    validateSecretPrefix(prefix);
+    let paths = 0;
+    let versions = 0;
+    for (const [path, stored] of this.#versions) {
+      if (!path.startsWith(prefix)) continue;
+      paths++;
+      versions += stored.length;
+      this.#versions.delete(path);
+    }
+    return { paths, versions };
+  }
+
+  async count(prefix?: string): Promise<SecretCounts> {
+    if (prefix !== undefined) validateSecretPrefix(prefix);
+    let paths = 0;
+    let versions = 0;
+    for (const [path, stored] of this.#versions) {
+      if (prefix !== undefined && !path.startsWith(prefix)) continue;
+      paths++;
+      versions += stored.length;
+    }
+    return { paths, versions };
+  }
+
+  #open(path: string, version: number, stored: StoredVersion): SecretVersion {
+    return {
+      path,
+      version,
+      value: openSecretVersion(this.#master, path, version, stored.envelope),
+      createdAt: stored.createdAt,
+      createdBy: stored.createdBy,
+    };
+  }
+}

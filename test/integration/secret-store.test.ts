@@ -1,0 +1,198 @@
+// PgSecretStore against a real migrated database: sealing at rest, swaps, versions, concurrency.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock/index.js';
+import { MasterKey } from '../../src/crypto/index.js';
+import type { Database } from '../../src/db/index.js';
+import { PgSecretStore } from '../../src/secrets/index.js';
+import { createMigratedDatabase } from '../helpers/database.js';
+
+const ACTOR = 'spiffe://hallmark.local/ns/payments/sa/api';
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+  return undefined;
+}
+
+describe('PgSecretStore', () => {
+  let db: Database;
+  let store: PgSecretStore;
+  const master = new MasterKey(randomBytes(32));
+  const clock = new ManualClock();
+
+  beforeAll(async () => {
+    ({ db } = await createMigratedDatabase());
+    store = new PgSecretStore({ db, master, clock, maxValueBytes: 1024 });
+  });
+
+  afterAll(async () => {
+    await db.close();
+  });
+
+  it('keeps no plaintext in any column of either table', async () => {
+    const value = `plaintext-marker-${randomBytes(8).toString('hex')}`;
+    await store.put('rest/a', value, ACTOR);
+    await store.put('rest/a', value, ACTOR);
+    const needles = [
+      value,
+      Buffer.from(value).toString('hex'),
+      Buffer.from(value).toString('base64'),
+    ];
+    for (const table of ['secret_versions', 'secret_heads']) {
+      const columns = await db.query<{ column_name: string }>(
+        'SELECT column_name FROM information_schema.columns WHERE table_name = $1',
+        [table],
+      );
+      expect(columns.rows.length).toBeGreaterThan(1);
+      for (const { column_name } of columns.rows) {
+        // Every column as text: bytea renders as \x<hex>, so a plaintext copy would show up in
+        // one of the needles' forms.
+        const rows = await db.query<{ text: string }>(
+          `SELECT ${column_name}::text AS text FROM ${table}`,
+        );
+        for (const { text } of rows.rows) {
+          for (const needle of needles) expect(text).not.toContain(needle);
+        }
+      }
+    }
+    expect((await store.get('rest/a')).value).toBe(value);
+  });
+
+  it('fails both reads closed when two rows swap ciphertexts and wrapped keys', async () => {
+    await store.put('swap/one', 'value-one', ACTOR);
+    await store.put('swap/two', 'value-two', ACTOR);
+    await db.query(`
+      UPDATE secret_versions AS t
+         SET ciphertext = o.ciphertext, wrapped_key = o.wrapped_key
+        FROM secret_versions AS o
+       WHERE (t.path, o.path) IN (('swap/one', 'swap/two'), ('swap/two', 'swap/one'))`);
+    expect(await codeOf(store.get('swap/one'))).toBe('ERR_SECRET_INTEGRITY');
+    expect(await codeOf(store.get('swap/two'))).toBe('ERR_SECRET_INTEGRITY');
+    expect(await codeOf(store.getMany(['swap/one']))).toBe('ERR_SECRET_INTEGRITY');
+  });
+
+  it('fails closed when only the ciphertexts are swapped', async () => {
+    await store.put('swapc/one', 'value-one', ACTOR);
+    await store.put('swapc/two', 'value-two', ACTOR);
+    await db.query(`
+      UPDATE secret_versions AS t SET ciphertext = o.ciphertext
+        FROM secret_versions AS o
+       WHERE (t.path, o.path) IN (('swapc/one', 'swapc/two'), ('swapc/two', 'swapc/one'))`);
+    expect(await codeOf(store.get('swapc/one'))).toBe('ERR_SECRET_INTEGRITY');
+    expect(await codeOf(store.get('swapc/two'))).toBe('ERR_SECRET_INTEGRITY');
+  });
+
+  it('fails closed when a row is moved to another version number', async () => {
+    await store.put('moved/x', 'first', ACTOR);
+    await store.put('moved/x', 'second', ACTOR);
+    // Replace version 2's key and ciphertext with version 1's: a rollback attack.
+    await db.query(`
+      UPDATE secret_versions AS t SET ciphertext = o.ciphertext, wrapped_key = o.wrapped_key
+        FROM secret_versions AS o
+       WHERE t.path = 'moved/x' AND t.version = 2 AND o.path = 'moved/x' AND o.version = 1`);
+    expect(await codeOf(store.get('moved/x'))).toBe('ERR_SECRET_INTEGRITY');
+    expect((await store.get('moved/x', 1)).value).toBe('first');
+  });
+
+  it('fails closed under another master key', async () => {
+    await store.put('other/master', 'v', ACTOR);
+    const other = new PgSecretStore({ db, master: new MasterKey(randomBytes(32)), clock });
+    expect(await codeOf(other.get('other/master'))).toBe('ERR_SECRET_INTEGRITY');
+  });
+
+  it('keeps every version and returns an old one on request', async () => {
+    const first = await store.put('versions/db', 'one', ACTOR);
+    clock.advance(1000);
+    const second = await store.put('versions/db', 'two', 'key:admin');
+    expect([first.version, second.version]).toEqual([1, 2]);
+    const latest = await store.get('versions/db');
+    expect(latest).toMatchObject({ version: 2, value: 'two', createdBy: 'key:admin' });
+    expect(latest.createdAt.getTime()).toBe(clock.now());
+    expect(await store.get('versions/db', 1)).toMatchObject({ version: 1, value: 'one' });
+    expect(await codeOf(store.get('versions/db', 3))).toBe('ERR_SECRET_NOT_FOUND');
+    expect(await store.count('versions/')).toEqual({ paths: 1, versions: 2 });
+  });
+
+  it('gives 40 concurrent writers of one path distinct consecutive versions', async () => {
+    const refs = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => store.put('race/path', `value-${i}`, ACTOR)),
+    );
+    const versions = refs.map((r) => r.version).sort((a, b) => a - b);
+    expect(versions).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    // Each version opens to the value its writer sent.
+    for (const [i, ref] of refs.entries()) {
+      expect((await store.get('race/path', ref.version)).value).toBe(`value-${i}`);
+    }
+  });
+
+  it('rolls the write back when beforeCommit fails (no write without its audit row)', async () => {
+    await store.put('audited/x', 'kept', ACTOR);
+    const failing = store.put('audited/x', 'dropped', ACTOR, {
+      beforeCommit: async (version) => {
+        expect(version).toBe(2);
+        throw Object.assign(new Error('audit down'), { code: 'ERR_AUDIT_UNAVAILABLE' });
+      },
+    });
+    expect(await codeOf(failing)).toBe('ERR_AUDIT_UNAVAILABLE');
+    expect(await store.get('audited/x')).toMatchObject({ version: 1, value: 'kept' });
+    expect((await store.put('audited/x', 'next', ACTOR)).version).toBe(2);
+  });
+
+  it('reads a batch in one call and names the first missing path', async () => {
+    await store.put('batch/a', 'A1', ACTOR);
+    await store.put('batch/a', 'A2', ACTOR);
+    await store.put('batch/b', 'B1', ACTOR);
+    const got = await store.getMany(['batch/b', 'batch/a']);
+    expect([...got.keys()]).toEqual(['batch/b', 'batch/a']);
+    expect(got.get('batch/a')).toMatchObject({ version: 2, value: 'A2' });
+    expect(got.get('batch/b')).toMatchObject({ version: 1, value: 'B1' });
+    const missing = await store.getMany(['batch/a', 'batch/none', 'batch/zzz']).catch((e) => e);
+    expect(missing).toMatchObject({ code: 'ERR_SECRET_NOT_FOUND', path: 'batch/none' });
+  });
+
+  it('refuses bad paths and values by code, without touching the database', async () => {
+    const before = await store.count();
+    expect(await codeOf(store.put('../x', 'v', ACTOR))).toBe('ERR_SECRET_BAD_PATH');
+    expect(await codeOf(store.put('a//b', 'v', ACTOR))).toBe('ERR_SECRET_BAD_PATH');
+    expect(await codeOf(store.get('a/./b'))).toBe('ERR_SECRET_BAD_PATH');
+    expect(await codeOf(store.getMany(['ok/x', 'bad\u0000']))).toBe('ERR_SECRET_BAD_PATH');
+    expect(await codeOf(store.put('ok/big', 'x'.repeat(1025), ACTOR))).toBe('ERR_SECRET_TOO_LARGE');
+    expect(await codeOf(store.put('ok/big', 'é'.repeat(513), ACTOR))).toBe('ERR_SECRET_TOO_LARGE');
+    expect(await codeOf(store.put('ok/bad', 'a\ud800b', ACTOR))).toBe('ERR_SECRET_BAD_VALUE');
+    expect(await store.count()).toEqual(before);
+    // The limit itself is accepted, counted in UTF-8 bytes.
+    expect((await store.put('ok/limit', 'é'.repeat(512), ACTOR)).version).toBe(1);
+  });
+
+  it('round-trips non-ASCII values exactly', async () => {
+    const value = 'pässwörd 🔑 \u0000 end\n';
+    await store.put('unicode/v', value, ACTOR);
+    expect((await store.get('unicode/v')).value).toBe(value);
+  });
+
+  it('crypto-shreds a scope: every key and ciphertext under the prefix, nothing else', async () => {
+    await store.put('osb/inst_1/a', 'a', ACTOR);
+    await store.put('osb/inst_1/a', 'a2', ACTOR);
+    await store.put('osb/inst_1/deep/b', 'b', ACTOR);
+    await store.put('osb/inst_10/c', 'c', ACTOR);
+    // `_` is a LIKE wildcard: 'osb/inst_1/' must not match 'osb/instX1/'.
+    await store.put('osb/instX1/d', 'd', ACTOR);
+    expect(await store.deletePrefix('osb/inst_1/')).toEqual({ paths: 2, versions: 3 });
+    const left = await db.query<{ path: string }>(
+      "SELECT path FROM secret_versions WHERE path LIKE 'osb/%'",
+    );
+    expect(new Set(left.rows.map((r) => r.path))).toEqual(
+      new Set(['osb/inst_10/c', 'osb/instX1/d']),
+    );
+    expect(await codeOf(store.get('osb/inst_1/a'))).toBe('ERR_SECRET_NOT_FOUND');
+    // A new secret at a shredded path starts again at version 1.
+    expect((await store.put('osb/inst_1/a', 'new', ACTOR)).version).toBe(1);
+    expect(await codeOf(store.deletePrefix(''))).toBe('ERR_SECRET_BAD_PATH');
+    expect(await codeOf(store.deletePrefix('osb'))).toBe('ERR_SECRET_BAD_PATH');
+    expect(await codeOf(store.deletePrefix('/'))).toBe('ERR_SECRET_BAD_PATH');
+  });
+});
