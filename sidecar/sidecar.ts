@@ -1,0 +1,212 @@
+// The sidecar assembled: refresh loop, credential files, server transport, health listener;
+// long-running (startSidecar) or init-container (runSidecarOnce).
+import { pino } from 'pino';
+import { systemClock } from '../src/clock/index.js';
+import type { Clock } from '../src/clock/index.js';
+import { ConfigError } from '../src/config/index.js';
+import { HallmarkError } from '../src/errors/index.js';
+import type { BackoffPolicy, RandomSource } from './backoff.js';
+import { CredentialDirectory } from './credential-files.js';
+import type { CredentialStore } from './credential-files.js';
+import { ServerCredentialSource } from './credential-source.js';
+import { startHealthServer } from './health-server.js';
+import type { HealthReport, HealthServer } from './health-server.js';
+import { HttpsServerApi } from './https-server-api.js';
+import type { PhaseChange, SidecarLogger } from './phase-change.js';
+import { ProjectedTokenFile } from './projected-token.js';
+import type { ProjectedTokenSource } from './projected-token.js';
+import { RefreshLoop, realTimers } from './refresh-loop.js';
+import type { RefreshAttempt, Timers } from './refresh-loop.js';
+import { credentialsFresh } from './refresh-schedule.js';
+import type { RefreshState, SidecarPhase } from './refresh-schedule.js';
+import { isDefinitiveRefusal } from './server-api.js';
+import type { HallmarkServerApi } from './server-api.js';
+import { ServerTrustFiles } from './server-trust.js';
+import type { SidecarConfig } from './sidecar-config.js';
+import { SidecarMetrics } from './sidecar-metrics.js';
+
+/** Everything {@link startSidecar} would otherwise make itself; tests replace parts. */
+export interface SidecarDeps {
+  readonly clock?: Clock;
+  /** Jitter source, [0, 1); default `Math.random` (jitter needs spread, not secrecy). */
+  readonly random?: RandomSource;
+  /** Default: pino JSON lines on stdout. */
+  readonly log?: SidecarLogger;
+  /** Default: HTTPS to `config.serverUrl`, trusting `HALLMARK_SERVER_BUNDLE` + `bundle.pem`. */
+  readonly api?: HallmarkServerApi;
+  /** Default: the file at `config.tokenPath`. */
+  readonly projectedToken?: ProjectedTokenSource;
+  /** Default: the directory `config.outputDir`. */
+  readonly store?: CredentialStore;
+  readonly timers?: Timers;
+  readonly backoff?: BackoffPolicy;
+  /** Default true: serve `/healthz` and `/metrics` on `config.healthListen`. */
+  readonly healthServer?: boolean;
+}
+
+/** A running sidecar. */
+export interface SidecarHandle {
+  readonly phase: SidecarPhase | undefined;
+  readonly state: RefreshState;
+  /** The health listener, when started. */
+  readonly health: HealthServer | undefined;
+  readonly metrics: SidecarMetrics;
+  /** What `/healthz` answers now. */
+  healthReport(): HealthReport;
+  onPhaseChange(listener: (change: PhaseChange) => void): () => void;
+  onAttempt(listener: (attempt: RefreshAttempt) => void): () => void;
+  /** Graceful stop: timers cancelled, call in flight aborted, listener closed, files kept. */
+  stop(): Promise<void>;
+}
+
+function defaultLogger(): SidecarLogger {
+  return pino({ name: 'hallmark-sidecar' });
+}
+
+async function prepareStore(config: SidecarConfig, deps: SidecarDeps): Promise<CredentialStore> {
+  if (deps.store !== undefined) return deps.store;
+  const directory = new CredentialDirectory(config.outputDir);
+  await directory.prepare();
+  return directory;
+}
+
+/**
+ * The HTTPS transport, after checking there is something to trust: the first call needs
+ * `HALLMARK_SERVER_BUNDLE`, later ones may rely on the `bundle.pem` already written.
+ * @throws ConfigError naming `HALLMARK_SERVER_BUNDLE`.
+ */
+async function defaultApi(config: SidecarConfig, store: CredentialStore): Promise<HallmarkServerApi> {
+  const trust = new ServerTrustFiles(config.serverBundlePath, store);
+  try {
+    await trust.caPem();
+  } catch (err) {
+    const detail = err instanceof HallmarkError ? (err.detail ?? err.message) : String(err);
+    throw new ConfigError(
+      'HALLMARK_SERVER_BUNDLE',
+      config.serverBundlePath === undefined
+        ? `required until ${config.outputDir}/bundle.pem exists (no trust on first use)`
+        : `unusable: ${detail}`,
+    );
+  }
+  return new HttpsServerApi({ serverUrl: config.serverUrl, trust });
+}
+
+async function assemble(
+  config: SidecarConfig,
+  deps: SidecarDeps,
+): Promise<{ clock: Clock; log: SidecarLogger; loop: RefreshLoop }> {
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? defaultLogger();
+  const store = await prepareStore(config, deps);
+  const api = deps.api ?? (await defaultApi(config, store));
+  const source = new ServerCredentialSource({
+    api,
+    projectedToken: deps.projectedToken ?? new ProjectedTokenFile(config.tokenPath),
+    keyType: config.keyType,
+    clock,
+  });
+  const loop = new RefreshLoop({
+    source,
+    store,
+    clock,
+    log,
+    random: deps.random ?? Math.random,
+    timers: deps.timers,
+    backoff: deps.backoff,
+  });
+  return { clock, log, loop };
+}
+
+/**
+ * Starts the long-running sidecar: the first refresh runs at once, then on schedule.
+ * @throws ConfigError when there is no CA to trust the server with.
+ */
+export async function startSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Promise<SidecarHandle> {
+  const { clock, log, loop } = await assemble(config, deps);
+  const metrics = new SidecarMetrics(() => ({ state: loop.state, now: clock.now() }));
+  loop.onAttempt((attempt) => metrics.observe(attempt));
+  const healthReport = (): HealthReport => {
+    const now = clock.now();
+    const { svid, token } = loop.state;
+    return {
+      healthy: credentialsFresh(loop.state, now),
+      details: {
+        phase: loop.phase ?? 'starting',
+        svid_expires_at: svid ? new Date(svid.expiresAt).toISOString() : null,
+        token_expires_at: token && !loop.state.accessTokenRemoved ? new Date(token.expiresAt).toISOString() : null,
+        last_error: loop.state.retry?.code ?? null,
+      },
+    };
+  };
+  const health =
+    deps.healthServer ?? true
+      ? await startHealthServer({
+          host: config.healthListen.host,
+          port: config.healthListen.port,
+          report: healthReport,
+          metrics: metrics.registry,
+        })
+      : undefined;
+  loop.start();
+  let stopping: Promise<void> | undefined;
+  return {
+    get phase() {
+      return loop.phase;
+    },
+    get state() {
+      return loop.state;
+    },
+    health,
+    metrics,
+    healthReport,
+    onPhaseChange: (listener) => loop.onPhaseChange(listener),
+    onAttempt: (listener) => loop.onAttempt(listener),
+    stop() {
+      stopping ??= (async () => {
+        await loop.stop();
+        await health?.close();
+        log.info({ phase: 'stopped' }, 'sidecar stopped: timers cancelled, files left in place');
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * Init-container mode: resolves once all four files are written. Transient failures are
+ * retried with backoff until `config.onceTimeoutMs`; a definitive refusal (4xx other than
+ * 429) fails at once. Files written are left in place either way.
+ * @throws HallmarkError — the refusal's own code, or `ERR_SIDECAR_ONCE_TIMEOUT` naming the
+ * last error; ConfigError when there is no CA to trust the server with.
+ */
+export async function runSidecarOnce(config: SidecarConfig, deps: SidecarDeps = {}): Promise<void> {
+  const { loop } = await assemble(config, deps);
+  const timers = deps.timers ?? realTimers;
+  let lastError: HallmarkError | undefined;
+  let deadline: unknown;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      loop.onPhaseChange((change) => {
+        if (change.to === 'ready') resolve();
+      });
+      loop.onAttempt((attempt) => {
+        if (attempt.error === undefined) return;
+        lastError = attempt.error;
+        if (isDefinitiveRefusal(attempt.error)) reject(attempt.error);
+      });
+      deadline = timers.set(() => {
+        const last = lastError === undefined ? 'no answer yet' : `last error ${lastError.code}${lastError.detail ? ` (${lastError.detail})` : ''}`;
+        reject(
+          new HallmarkError('ERR_SIDECAR_ONCE_TIMEOUT', {
+            message: `no credentials within ${Math.round(config.onceTimeoutMs / 1000)}s; ${last}`,
+            cause: lastError,
+          }),
+        );
+      }, config.onceTimeoutMs);
+      loop.start();
+    });
+  } finally {
+    timers.clear(deadline);
+    await loop.stop();
+  }
+}
