@@ -76,6 +76,15 @@ export const ERROR_CODES = {
   ERR_SECRET_TOO_LARGE: 'secret value too large',
   ERR_SECRET_BAD_VALUE: 'secret value must be a UTF-8 string',
   ERR_SECRET_INTEGRITY: 'stored secret failed integrity check',
+
+  // sidecar (never sent over HTTP; statuses exist because the status table is total)
+  ERR_SIDECAR_TOKEN_UNREADABLE: 'projected service account token could not be read',
+  ERR_SIDECAR_TRUST_UNAVAILABLE: 'no CA bundle to verify the Hallmark server',
+  ERR_SIDECAR_SERVER_UNREACHABLE: 'Hallmark server unreachable',
+  ERR_SIDECAR_SERVER_REFUSED: 'Hallmark server refused the request',
+  ERR_SIDECAR_BAD_RESPONSE: 'Hallmark server response was not understood',
+  ERR_SIDECAR_OUTPUT_FAILED: 'credential files could not be written',
+  ERR_SIDECAR_ONCE_TIMEOUT: 'credentials were not obtained in time',
 } as const;
 
 /** Any stable Hallmark error code. */
