@@ -1,0 +1,190 @@
+// The authentication service: keys, revocations and pod checks wired together, one per server.
+import type { TLSSocket } from 'node:tls';
+import type { AuditLog } from '../audit/index.js';
+import type { Clock } from '../clock/index.js';
+import type { MasterKey } from '../crypto/index.js';
+import type { Database } from '../db/index.js';
+import type { VerifiedX509Svid } from '../x509/index.js';
+import { AccessTokenIssuer, type IssuedAccessToken } from './access-token-issuer.js';
+import { AccessTokenVerifier } from './access-token-verifier.js';
+import {
+  createApiKey,
+  revokeApiKey,
+  verifyApiKey,
+  type ApiKeyHolder,
+  type ApiKeyRole,
+} from './api-key-store.js';
+import type { RequestAuthenticator } from './caller-identity.js';
+import { verifiedClientSvid } from './client-certificate.js';
+import { pgIssuedCertificates } from './issued-certificates.js';
+import { PodPresenceCache, type PodLookup } from './pod-presence.js';
+import { createAuthenticator } from './request-authenticator.js';
+import { RevocationList } from './revocation-list.js';
+import {
+  DEFAULT_SIGNING_KEY_SCHEDULE,
+  signingKeyTickMs,
+  type SigningKeySchedule,
+} from './signing-key-schedule.js';
+import { SigningKeyring } from './signing-keyring.js';
+import { loginWorkload, type RegistrationCheck } from './workload-login.js';
+
+/** What authentication needs from the composition root. */
+export interface AuthenticationDeps {
+  readonly db: Database;
+  readonly master: MasterKey;
+  readonly clock: Clock;
+  readonly audit: AuditLog;
+  readonly log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+  /** `GET pod` (attestation's Kubernetes client through {@link kubernetesPodLookup}). */
+  readonly pods: PodLookup;
+  /** Policy's `isStillRegistered` over the current policy. */
+  readonly registrationCheck: RegistrationCheck;
+  /** PEM trust anchors of the current SPIFFE bundle. */
+  readonly bundle: () => readonly string[];
+}
+
+/** Settings, from the server configuration. */
+export interface AuthenticationSettings {
+  /** `iss` of access tokens: the server's public URL. */
+  readonly issuer: string;
+  readonly trustDomain: string;
+  /** `HALLMARK_TOKEN_TTL` in milliseconds (default 8 minutes). */
+  readonly tokenTtlMs: number;
+  /** How long a signing key signs (default one day). */
+  readonly rotationPeriodMs?: number;
+  /** Skew tolerated on `exp`/`nbf` (default 5 s). */
+  readonly clockToleranceMs?: number;
+  /** Reuse of a pod verdict: the delay before a deleted pod's tokens fail (default 5 s). */
+  readonly podCacheMs?: number;
+  /** Reload tick of keys and revocations when NOTIFY is lost (default 30 s). */
+  readonly reloadIntervalMs?: number;
+  /** `false` disables the background ticks (tests drive rotation by hand). */
+  readonly tick?: boolean;
+}
+
+/**
+ * Owns access tokens for one server process: the signing keyring, the revocation list, the
+ * pod verdict cache, the token issuer and verifier, and the request authenticator other routes
+ * use. Several processes on one database behave as one (advisory locks, NOTIFY).
+ */
+export class Authentication {
+  /** Verifies bearer tokens and sets `request.identity` (for every protected route). */
+  readonly authenticate: RequestAuthenticator;
+  readonly verifier: AccessTokenVerifier;
+  readonly issuer: AccessTokenIssuer;
+  readonly podPresence: PodPresenceCache;
+
+  private constructor(
+    private readonly deps: AuthenticationDeps,
+    private readonly settings: AuthenticationSettings,
+    readonly keyring: SigningKeyring,
+    readonly revocations: RevocationList,
+  ) {
+    this.podPresence = new PodPresenceCache(deps.pods, deps.clock, {
+      ttlMs: settings.podCacheMs ?? 5_000,
+    });
+    this.issuer = new AccessTokenIssuer(keyring, deps.clock, {
+      issuer: settings.issuer,
+      ttlMs: settings.tokenTtlMs,
+    });
+    this.verifier = new AccessTokenVerifier(keyring, revocations, this.podPresence, deps.clock, {
+      issuer: settings.issuer,
+      clockToleranceMs: settings.clockToleranceMs ?? DEFAULT_SIGNING_KEY_SCHEDULE.clockToleranceMs,
+    });
+    this.authenticate = createAuthenticator(this.verifier);
+  }
+
+  /** Loads (on a fresh database: creates) the signing keys and the revocation list. */
+  static async start(
+    deps: AuthenticationDeps,
+    settings: AuthenticationSettings,
+  ): Promise<Authentication> {
+    const schedule: SigningKeySchedule = {
+      rotationPeriodMs: settings.rotationPeriodMs ?? DEFAULT_SIGNING_KEY_SCHEDULE.rotationPeriodMs,
+      tokenTtlMs: settings.tokenTtlMs,
+      clockToleranceMs: settings.clockToleranceMs ?? DEFAULT_SIGNING_KEY_SCHEDULE.clockToleranceMs,
+      propagationMs: settings.reloadIntervalMs ?? DEFAULT_SIGNING_KEY_SCHEDULE.propagationMs,
+    };
+    const tick = settings.tick !== false;
+    const keyring = await SigningKeyring.start(deps, schedule, { tick });
+    try {
+      const revocations = await RevocationList.start(deps, {
+        retentionMs: schedule.tokenTtlMs + schedule.clockToleranceMs,
+        tickMs: tick ? signingKeyTickMs(schedule) : 0,
+      });
+      return new Authentication(deps, settings, keyring, revocations);
+    } catch (err) {
+      keyring.stop();
+      throw err;
+    }
+  }
+
+  /**
+   * First half of mTLS login: the client certificate, checked as an X509-SVID of this trust
+   * domain that chains to the current bundle.
+   * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_REQUIRED, ERR_AUTHN_CLIENT_CERT_INVALID
+   */
+  clientSvid(socket: TLSSocket): VerifiedX509Svid {
+    return verifiedClientSvid(socket, {
+      bundle: this.deps.bundle,
+      trustDomain: this.settings.trustDomain,
+      clock: this.deps.clock,
+    });
+  }
+
+  /**
+   * Second half of mTLS login: the issuance record, pod and registration checks, then a token.
+   * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_INVALID, ERR_AUTHN_POD_GONE,
+   *   ERR_AUTHN_WORKLOAD_NOT_REGISTERED
+   */
+  loginWorkload(svid: VerifiedX509Svid): Promise<IssuedAccessToken> {
+    return loginWorkload(
+      {
+        certificates: pgIssuedCertificates(this.deps.db),
+        pods: this.podPresence,
+        registrationCheck: this.deps.registrationCheck,
+        tokens: this.issuer,
+      },
+      svid,
+    );
+  }
+
+  /**
+   * Login with an API key.
+   * @throws HallmarkError ERR_AUTHN_API_KEY_INVALID
+   */
+  async loginApiKey(
+    id: string,
+    key: string,
+  ): Promise<{ holder: ApiKeyHolder; token: IssuedAccessToken }> {
+    const holder = await verifyApiKey(this.deps.db, id, key);
+    const token = await this.issuer.issue({ identity: holder.identity, role: holder.role });
+    return { holder, token };
+  }
+
+  /** Creates an API-key identity (`key:<id>`); returns the key, stored only as a hash. */
+  createApiKey(input: { id: string; role: ApiKeyRole }): Promise<string> {
+    return createApiKey(this.deps.db, input, this.deps.clock);
+  }
+
+  /**
+   * Revokes an API key and every token issued to it, here at once and on every replica by NOTIFY.
+   * @returns false when no such key exists.
+   */
+  async revokeApiKey(id: string, actor: string): Promise<boolean> {
+    const revocation = await revokeApiKey(this.deps.db, id, actor, this.deps.clock.now());
+    if (revocation !== undefined) this.revocations.apply(revocation);
+    return revocation !== undefined;
+  }
+
+  /** Revokes every token issued so far to `identity` (a SPIFFE ID or `key:<id>`), on every replica. */
+  async revokeIdentity(identity: string, actor: string): Promise<void> {
+    await this.revocations.revoke(identity, actor);
+  }
+
+  /** Stops background ticks and NOTIFY subscriptions (the database stays open). */
+  stop(): void {
+    this.revocations.stop();
+    this.keyring.stop();
+  }
+}

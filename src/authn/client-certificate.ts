@@ -1,0 +1,88 @@
+// The client certificate of a mutual-TLS request, checked as an X509-SVID of this trust domain.
+import { X509Certificate } from 'node:crypto';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
+import type { Clock } from '../clock/index.js';
+import { HallmarkError, isHallmarkError } from '../errors/index.js';
+import { isMemberOf } from '../spiffe/index.js';
+import { validateX509Svid, type VerifiedX509Svid } from '../x509/index.js';
+
+/** What the check needs: the current bundle, the trust domain and the clock. */
+export interface ClientSvidContext {
+  /** PEM trust anchors of the current SPIFFE bundle (the CA's `bundle().certificatesPem`). */
+  bundle(): readonly string[];
+  readonly trustDomain: string;
+  readonly clock: Clock;
+}
+
+/** Leaf plus at most this many certificates above it are looked at. */
+const MAX_CHAIN = 6;
+
+function pemOf(der: Buffer): string {
+  return new X509Certificate(der).toString();
+}
+
+/** The presented chain, leaf first, without the self-signed root if the peer sent one. */
+function presentedChain(leaf: DetailedPeerCertificate): string[] {
+  const chain = [pemOf(leaf.raw)];
+  let current = leaf;
+  while (chain.length < MAX_CHAIN) {
+    const issuer = current.issuerCertificate as DetailedPeerCertificate | undefined;
+    // Node links a self-signed certificate to itself; that is where the chain ends.
+    if (issuer?.raw === undefined || issuer === current || issuer.raw.equals(current.raw)) break;
+    if (issuer.issuerCertificate === issuer || issuer.issuerCertificate?.raw?.equals(issuer.raw))
+      break;
+    chain.push(pemOf(issuer.raw));
+    current = issuer;
+  }
+  return chain;
+}
+
+/**
+ * Checks the client certificate of `socket`:
+ * - one was presented (else `ERR_AUTHN_CLIENT_CERT_REQUIRED`);
+ * - TLS verified it against the current bundle (the listener's client CA list is swapped on
+ *   every bundle change), which refuses self-signed certificates, CAs removed from the
+ *   bundle and expired certificates;
+ * - it is an X509-SVID (one URI SAN holding a SPIFFE ID, cA false, keyUsage per the spec)
+ *   with a valid path to the current bundle at the injected clock's time;
+ * - its SPIFFE ID is in this trust domain.
+ * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_REQUIRED, ERR_AUTHN_CLIENT_CERT_INVALID (reason in `detail`).
+ * @see SPIFFE X509-SVID §5 (validation)
+ */
+export function verifiedClientSvid(
+  socket: TLSSocket,
+  context: ClientSvidContext,
+): VerifiedX509Svid {
+  // Node returns an empty object when the peer sent no certificate.
+  const leaf = socket.getPeerCertificate(true) as Partial<DetailedPeerCertificate> | null;
+  if (!leaf || !Buffer.isBuffer(leaf.raw)) {
+    throw new HallmarkError('ERR_AUTHN_CLIENT_CERT_REQUIRED', {
+      detail: 'no client certificate presented',
+    });
+  }
+  if (!socket.authorized) {
+    throw new HallmarkError('ERR_AUTHN_CLIENT_CERT_INVALID', {
+      detail: `TLS verification failed: ${String(socket.authorizationError ?? 'unknown')}`,
+    });
+  }
+  let svid: VerifiedX509Svid;
+  try {
+    svid = validateX509Svid(
+      presentedChain(leaf as DetailedPeerCertificate),
+      context.bundle(),
+      context.clock,
+    );
+  } catch (err) {
+    if (!isHallmarkError(err)) throw err;
+    throw new HallmarkError('ERR_AUTHN_CLIENT_CERT_INVALID', {
+      detail: `not a valid X509-SVID: ${err.detail ?? err.message}`,
+      cause: err,
+    });
+  }
+  if (!isMemberOf(svid.spiffeId, context.trustDomain)) {
+    throw new HallmarkError('ERR_AUTHN_CLIENT_CERT_INVALID', {
+      detail: `SPIFFE ID ${svid.spiffeId.toString()} is not in trust domain ${context.trustDomain}`,
+    });
+  }
+  return svid;
+}

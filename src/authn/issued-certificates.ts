@@ -1,0 +1,65 @@
+// The issuance record of an SVID (table issued_certificates): which attested workload it was for.
+import type { Queryable } from '../db/index.js';
+
+/** What the server recorded when it issued an X509-SVID. */
+export interface IssuedCertificateRecord {
+  /** Lowercase hex of the serial's magnitude, as `src/x509`'s `serialHex`. */
+  readonly serial: string;
+  readonly spiffeId: string;
+  /** SHA-256 (hex) of the certified SubjectPublicKeyInfo DER. */
+  readonly publicKeyFingerprint: string;
+  /** The attested workload; `null` for certificates not issued to a workload. */
+  readonly namespace: string | null;
+  readonly serviceAccount: string | null;
+  readonly podName: string | null;
+  readonly podUid: string | null;
+}
+
+/** Finds issuance records by serial. */
+export interface IssuedCertificateLookup {
+  findBySerial(serial: string): Promise<IssuedCertificateRecord | null>;
+}
+
+/**
+ * Normalises a serial to the stored form: lowercase hex without leading zero octets, whether it
+ * comes from `serialHex` or from node's `serialNumber` (uppercase, as OpenSSL's BN_bn2hex).
+ */
+export function normalizeSerial(hex: string): string {
+  let serial = hex.toLowerCase();
+  while (serial.length > 2 && serial.startsWith('00')) serial = serial.slice(2);
+  return serial;
+}
+
+interface Row {
+  serial: string;
+  spiffe_id: string;
+  public_key_fingerprint: string;
+  namespace: string | null;
+  service_account: string | null;
+  pod_name: string | null;
+  pod_uid: string | null;
+}
+
+/** The PostgreSQL lookup: one primary-key read per login. */
+export function pgIssuedCertificates(db: Queryable): IssuedCertificateLookup {
+  return {
+    async findBySerial(serial) {
+      const result = await db.query<Row>(
+        `SELECT serial, spiffe_id, public_key_fingerprint, namespace, service_account, pod_name, pod_uid
+         FROM issued_certificates WHERE serial = $1`,
+        [normalizeSerial(serial)],
+      );
+      const row = result.rows[0];
+      if (row === undefined) return null;
+      return {
+        serial: row.serial,
+        spiffeId: row.spiffe_id,
+        publicKeyFingerprint: row.public_key_fingerprint,
+        namespace: row.namespace,
+        serviceAccount: row.service_account,
+        podName: row.pod_name,
+        podUid: row.pod_uid,
+      };
+    },
+  };
+}
