@@ -1,0 +1,201 @@
+// GET/PUT /v1/secrets/<path> and POST /v1/secrets/batch: default-deny, audited, fail-closed.
+import type { FastifyRequest } from 'fastify';
+import type { AuditLog } from '../../audit/index.js';
+import type { CallerIdentity, RequestAuthenticator } from '../../authn/index.js';
+import type { Clock } from '../../clock/index.js';
+import {
+  SecretPathError,
+  checkSecretPath,
+  encodeSecretValue,
+  quotePath,
+  type SecretStore,
+} from '../../secrets/index.js';
+import { isValidSecretPath } from '../../policy/index.js';
+import type { HallmarkApp, RouteInstaller } from '../app.js';
+import { describeRequest } from '../request-audit.js';
+import { auditRefusals, auditSuccess, type SecretOperation } from './secret-route-audit.js';
+import { rawSecretPath } from './secret-request-path.js';
+import {
+  BATCH_BODY_LIMIT,
+  batchBodySchema,
+  batchResponseSchema,
+  readQuerySchema,
+  secretResponseSchema,
+  wildcardParamsSchema,
+  writeBodyLimit,
+  writeBodySchema,
+  writeResponseSchema,
+} from './secret-route-schemas.js';
+
+/**
+ * May `identity` perform `action` on `path`? The composition root wires this to the policy
+ * (`canAccess(policy.current(), identity.id, action, path, brokerGrants)`). It is asked only
+ * about valid paths and never for the admin.
+ */
+export type SecretAccess = (
+  identity: CallerIdentity,
+  action: 'read' | 'write',
+  path: string,
+) => boolean;
+
+/** Dependencies of {@link secretRoutes}. */
+export interface SecretRouteDeps {
+  store: SecretStore;
+  audit: AuditLog;
+  /** Verifies the bearer access token (ERR_AUTHN_* on failure). */
+  authenticate: RequestAuthenticator;
+  access: SecretAccess;
+  /**
+   * Accepted for symmetry with the other route factories; not read today, because the times
+   * these routes record come from the audit log and the store, each built with its own clock.
+   */
+  clock?: Clock;
+  /** Largest value in UTF-8 bytes (`HALLMARK_SECRET_MAX_BYTES`, default 65,536). */
+  maxValueBytes: number;
+}
+
+/** How a path appears in audit targets: as sent when valid, JSON-quoted and bounded if not. */
+function pathLabel(path: string): string {
+  return isValidSecretPath(path) ? path : quotePath(path);
+}
+
+/**
+ * The secret routes. Access is default deny: the admin API key identity may read and write
+ * every path (it is the operator's break-glass and what `hallmark secret set/get` uses); every
+ * other caller needs a grant for the exact action. Reads are audited as `secret.read` with
+ * `path@vN` (never the value), writes as `secret.write`, refusals as `secret.denied`; each row
+ * is committed before the response is sent, and a failed audit write fails the request (503).
+ */
+export function secretRoutes(deps: SecretRouteDeps): RouteInstaller {
+  const allowed = (caller: CallerIdentity, action: SecretOperation, path: string): boolean =>
+    caller.admin || deps.access(caller, action, path);
+
+  /** Authenticates and names the caller as the actor of every row this request writes. */
+  const authenticate = async (request: FastifyRequest): Promise<CallerIdentity> => {
+    const caller = await deps.authenticate(request);
+    describeRequest(request, { actor: caller.id });
+    return caller;
+  };
+
+  return (app: HallmarkApp) => {
+    app.get<{ Querystring: { version?: string } }>(
+      '/v1/secrets/*',
+      {
+        schema: {
+          params: wildcardParamsSchema,
+          querystring: readQuerySchema,
+          response: { 200: secretResponseSchema },
+        },
+      },
+      async (request) => {
+        const version =
+          request.query.version === undefined ? undefined : Number(request.query.version);
+        let target = '(unparsed)';
+        describeRequest(request, { action: 'secret.read', target });
+        return auditRefusals(
+          deps.audit,
+          request,
+          'read',
+          () => target,
+          async () => {
+            const path = rawSecretPath(request.raw.url ?? request.url);
+            target = version === undefined ? pathLabel(path) : `${pathLabel(path)}@v${version}`;
+            describeRequest(request, { target });
+            const caller = await authenticate(request);
+            checkSecretPath(path);
+            if (!allowed(caller, 'read', path))
+              throw new SecretPathError('ERR_POLICY_DENIED', path);
+            const secret = await deps.store.get(path, version);
+            await auditSuccess(deps.audit, request, `${path}@v${secret.version}`);
+            return { path: secret.path, version: secret.version, value: secret.value };
+          },
+        );
+      },
+    );
+
+    app.post<{ Body: { paths: string[] } }>(
+      '/v1/secrets/batch',
+      {
+        bodyLimit: BATCH_BODY_LIMIT,
+        schema: { body: batchBodySchema, response: { 200: batchResponseSchema } },
+      },
+      async (request) => {
+        const paths = request.body.paths;
+        let target = `batch of ${paths.length}`;
+        describeRequest(request, { action: 'secret.read', target });
+        return auditRefusals(
+          deps.audit,
+          request,
+          'read',
+          () => target,
+          async () => {
+            const caller = await authenticate(request);
+            // All or nothing, in three passes so the first failing path is the one named:
+            // every path well-formed, then every path granted, and only then any database read.
+            for (const path of paths) {
+              target = pathLabel(path);
+              checkSecretPath(path);
+            }
+            for (const path of paths) {
+              target = path;
+              if (!allowed(caller, 'read', path))
+                throw new SecretPathError('ERR_POLICY_DENIED', path);
+            }
+            target = `batch of ${paths.length}`;
+            const found = await deps.store.getMany(paths).catch((err: unknown) => {
+              if (err instanceof SecretPathError) target = err.path;
+              throw err;
+            });
+            // One row for the batch, so a 10-path batch costs one audit append, not ten.
+            const versions = paths.map((path) => `${path}@v${found.get(path)?.version ?? 0}`);
+            await auditSuccess(deps.audit, request, versions.join(','));
+            const secrets: Record<string, string> = {};
+            // defineProperty, not assignment: a path named `__proto__` is a valid path.
+            for (const [path, secret] of found) {
+              Object.defineProperty(secrets, path, { value: secret.value, enumerable: true });
+            }
+            return { secrets };
+          },
+        );
+      },
+    );
+
+    app.put<{ Body: { value: string } }>(
+      '/v1/secrets/*',
+      {
+        bodyLimit: writeBodyLimit(deps.maxValueBytes),
+        schema: {
+          params: wildcardParamsSchema,
+          body: writeBodySchema,
+          response: { 200: writeResponseSchema },
+        },
+      },
+      async (request) => {
+        let target = '(unparsed)';
+        describeRequest(request, { action: 'secret.write', target });
+        return auditRefusals(
+          deps.audit,
+          request,
+          'write',
+          () => target,
+          async () => {
+            const path = rawSecretPath(request.raw.url ?? request.url);
+            target = pathLabel(path);
+            describeRequest(request, { target });
+            const caller = await authenticate(request);
+            checkSecretPath(path);
+            if (!allowed(caller, 'write', path))
+              throw new SecretPathError('ERR_POLICY_DENIED', path);
+            // Checked here too so an oversized value is refused before any database work.
+            encodeSecretValue(request.body.value, deps.maxValueBytes).fill(0);
+            const written = await deps.store.put(path, request.body.value, caller.id, {
+              // The audit row is committed inside the write: no write without its row.
+              beforeCommit: (version) => auditSuccess(deps.audit, request, `${path}@v${version}`),
+            });
+            return { path: written.path, version: written.version };
+          },
+        );
+      },
+    );
+  };
+}

@@ -1,0 +1,103 @@
+// A Hallmark HTTPS app with only the secret routes, for route, client and exec tests.
+import type { AuditLog } from '../../../src/audit/index.js';
+import type { CallerIdentity, RequestAuthenticator } from '../../../src/authn/index.js';
+import { systemClock } from '../../../src/clock/index.js';
+import { HallmarkError } from '../../../src/errors/index.js';
+import {
+  buildApp,
+  createMetricsRegistry,
+  type HallmarkApp,
+  type RouteInstaller,
+} from '../../../src/http/index.js';
+import { secretRoutes, type SecretAccess } from '../../../src/http/routes/secret-routes.js';
+import { canAccess, compilePolicy } from '../../../src/policy/index.js';
+import type { SecretStore } from '../../../src/secrets/index.js';
+import type { TestTls } from './test-tls.js';
+
+export const TRUST_DOMAIN = 'hallmark.local';
+export const API = `spiffe://${TRUST_DOMAIN}/ns/payments/sa/api`;
+export const WORKER = `spiffe://${TRUST_DOMAIN}/ns/payments/sa/worker`;
+
+/** The policy the secret tests run under: api reads payments/*, writes one path; worker reads one. */
+export const TEST_POLICY = `
+grants:
+  - to: ${API}
+    read: [payments/*]
+    write: [payments/api/session-key]
+  - to: ${WORKER}
+    read: [payments/worker/token]
+`;
+
+function identity(id: string, admin = false): CallerIdentity {
+  return {
+    id,
+    kind: admin ? 'apikey' : 'workload',
+    admin,
+    podUid: undefined,
+    tokenId: `jti-${id}`,
+    expiresAt: Number.MAX_SAFE_INTEGER,
+  };
+}
+
+/** Bearer strings the test authenticator accepts, and whom each one proves. */
+export const TEST_TOKENS: Readonly<Record<string, CallerIdentity>> = {
+  'api-token': identity(API),
+  'worker-token': identity(WORKER),
+  'admin-token': identity('key:admin', true),
+};
+
+/**
+ * An in-memory {@link RequestAuthenticator}: a fixed table of bearer strings (the real one,
+ * verifying signed access tokens, belongs to the authentication module and its own tests).
+ */
+export function tableAuthenticator(
+  table: Readonly<Record<string, CallerIdentity>> = TEST_TOKENS,
+): RequestAuthenticator {
+  return async (request) => {
+    const match = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '');
+    if (!match) throw new HallmarkError('ERR_AUTHN_TOKEN_MISSING');
+    const found = table[match[1] as string];
+    if (found === undefined) throw new HallmarkError('ERR_AUTHN_TOKEN_INVALID');
+    return found;
+  };
+}
+
+/** {@link SecretAccess} over the real policy evaluator and {@link TEST_POLICY}. */
+export function policyAccess(document = TEST_POLICY): SecretAccess {
+  const policy = compilePolicy(document, { trustDomain: TRUST_DOMAIN, maxTtlSeconds: 86_400 });
+  return (caller, action, path) => canAccess(policy, caller.id, action, path);
+}
+
+/** Builds the app (not listening) with the secret routes and any extra test routes. */
+export async function buildSecretApp(options: {
+  tls: TestTls;
+  store: SecretStore;
+  audit: AuditLog;
+  maxValueBytes?: number;
+  access?: SecretAccess;
+  extraRoutes?: RouteInstaller[];
+}): Promise<HallmarkApp> {
+  const material = {
+    key: options.tls.serverKeyPem,
+    cert: options.tls.serverCertPem,
+    ca: [options.tls.caPem],
+  };
+  return buildApp({
+    audit: options.audit,
+    tls: { current: () => material, onChange: () => () => undefined },
+    readiness: async () => ({ ready: true }),
+    metrics: createMetricsRegistry(),
+    logger: false,
+    routes: [
+      secretRoutes({
+        store: options.store,
+        audit: options.audit,
+        authenticate: tableAuthenticator(),
+        access: options.access ?? policyAccess(),
+        clock: systemClock,
+        maxValueBytes: options.maxValueBytes ?? 65_536,
+      }),
+      ...(options.extraRoutes ?? []),
+    ],
+  });
+}
