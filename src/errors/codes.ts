@@ -77,6 +77,21 @@ export const ERROR_CODES = {
   ERR_SECRET_BAD_VALUE: 'secret value must be a UTF-8 string',
   ERR_SECRET_INTEGRITY: 'stored secret failed integrity check',
 
+  // Open Service Broker endpoint (/v2; OSB responses carry the OSB error body, not ours)
+  ERR_BROKER_UNAUTHORIZED: 'broker credentials not accepted',
+  ERR_BROKER_API_VERSION_UNSUPPORTED: 'X-Broker-API-Version 2.13 or later (major version 2) is required',
+  ERR_BROKER_ORIGINATING_IDENTITY_INVALID: 'X-Broker-API-Originating-Identity is malformed',
+  ERR_BROKER_REQUEST_INVALID: 'request is malformed or missing mandatory data',
+  ERR_BROKER_PLAN_UNKNOWN: 'service_id or plan_id is not in the catalog',
+  ERR_BROKER_INSTANCE_NOT_FOUND: 'service instance does not exist',
+  ERR_BROKER_BINDING_NOT_FOUND: 'service binding does not exist',
+  ERR_BROKER_INSTANCE_CONFLICT: 'service instance already exists with different attributes',
+  ERR_BROKER_BINDING_CONFLICT: 'service binding already exists with different parameters',
+  ERR_BROKER_INSTANCE_GONE: 'service instance does not exist',
+  ERR_BROKER_BINDING_GONE: 'service binding does not exist',
+  ERR_BROKER_CONCURRENCY: 'another operation on this service instance is in progress',
+  ERR_BROKER_MAINTENANCE_INFO_CONFLICT: 'maintenance_info.version does not match the catalog',
+
   // sidecar (never sent over HTTP; statuses exist because the status table is total)
   ERR_SIDECAR_TOKEN_UNREADABLE: 'projected service account token could not be read',
   ERR_SIDECAR_TRUST_UNAVAILABLE: 'no CA bundle to verify the Hallmark server',

@@ -1,6 +1,7 @@
 // The ordered list of schema migrations; each is applied once, in a transaction.
 import { foundation } from './001-foundation.js';
 import { secrets } from './005-secrets.js';
+import { broker } from './006-broker.js';
 
 /** One schema change. Versions are dense and never reused. */
 export interface Migration {
@@ -10,4 +11,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Add new ones at the end. */
-export const MIGRATIONS: readonly Migration[] = [foundation, secrets];
+export const MIGRATIONS: readonly Migration[] = [foundation, secrets, broker];

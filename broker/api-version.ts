@@ -1,0 +1,39 @@
+// The X-Broker-API-Version header: which OSB versions this broker serves.
+import { HallmarkError } from '../src/errors/index.js';
+
+/** Oldest OSB version served: 2.13 platforms (Kubernetes service catalog, older CF) still work. */
+export const MIN_API_VERSION = { major: 2, minor: 13 } as const;
+/** Version implemented; newer 2.x minors are additive (OSB 2.17 "Change Policy for Minor Versions"). */
+export const API_VERSION = '2.17';
+
+const VERSION = /^(\d{1,4})\.(\d{1,4})$/;
+
+/**
+ * Checks the header. The spec lets a broker answer a missing header with 400 (OSB 2.17 "API
+ * Version Header": "MAY reject the request with `400 Bad Request`") and an unsupported one
+ * with 412; Hallmark answers both with 412 Precondition Failed, which is what platforms and
+ * conformance checkers act on, naming the version to use.
+ *
+ * @throws HallmarkError `ERR_BROKER_API_VERSION_UNSUPPORTED`
+ */
+export function checkApiVersion(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? undefined : header?.trim();
+  const match = value === undefined ? null : VERSION.exec(value);
+  if (value === undefined || match === null) {
+    throw unsupported(value === undefined ? 'header missing' : 'header is not MAJOR.MINOR');
+  }
+  const major = Number(match[1]);
+  const minor = Number(match[2]);
+  // @see OSB 2.17 "API Version Header": versions are MAJOR.MINOR, minors only add.
+  if (major !== MIN_API_VERSION.major || minor < MIN_API_VERSION.minor) {
+    throw unsupported(`version ${value} not served`);
+  }
+  return value;
+}
+
+function unsupported(detail: string): HallmarkError {
+  return new HallmarkError('ERR_BROKER_API_VERSION_UNSUPPORTED', {
+    message: `X-Broker-API-Version must be 2.${MIN_API_VERSION.minor} or later (this broker implements ${API_VERSION})`,
+    detail,
+  });
+}

@@ -1,0 +1,36 @@
+// What the broker needs from the secret store and from API-key authentication, as small ports.
+import type { Queryable } from '../src/db/index.js';
+
+/** Paths and versions counted under a prefix. */
+export interface ScopeCounts {
+  readonly paths: number;
+  readonly versions: number;
+}
+
+/**
+ * The part of the secret store the broker uses; `src/secrets`' `PgSecretStore` satisfies it
+ * as it is. Each call is its own transaction there, which is why the broker validates every
+ * value before the first write and shreds a half-written scope if a provision fails.
+ */
+export interface BrokerSecrets {
+  put(path: string, value: string, actor: string): Promise<{ readonly version: number }>;
+  getMany(paths: readonly string[]): Promise<ReadonlyMap<string, { readonly value: string }>>;
+  /** Crypto-shreds every version (data keys and ciphertexts) under `prefix`. */
+  deletePrefix(prefix: string): Promise<ScopeCounts>;
+  count(prefix?: string): Promise<ScopeCounts>;
+}
+
+/**
+ * API-key identities for bindings. Both calls receive the broker's open transaction and
+ * should run on it, so a key exists exactly when its binding does (the authn functions
+ * `createApiKey(tx, { id, role: 'app' }, clock)` and `revokeApiKey(tx, id, actor, now)` do).
+ */
+export interface BrokerApiKeys {
+  /** Creates app key `id` and returns it; only its hash may be stored. */
+  create(id: string, tx: Queryable): Promise<string>;
+  /**
+   * Revokes key `id` and every token issued to `key:<id>`, at once, on every replica (the
+   * announcement is delivered when the transaction commits).
+   */
+  revoke(id: string, actor: string, tx: Queryable): Promise<unknown>;
+}
