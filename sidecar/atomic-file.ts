@@ -14,7 +14,10 @@ export interface FileContent {
 function tempPathFor(file: string): string {
   // A dot prefix keeps the temp file out of simple globs; the random part makes concurrent
   // writers (two sidecars sharing a volume by mistake) unable to clobber each other's temp.
-  return path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  return path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`,
+  );
 }
 
 /**

@@ -74,7 +74,11 @@ export class CredentialDirectory implements CredentialStore {
       await writeFilesAtomic([
         { path: this.pathOf('key'), content: files.keyPem, mode: CREDENTIAL_FILE_MODES.key },
         { path: this.pathOf('svid'), content: files.chainPem, mode: CREDENTIAL_FILE_MODES.svid },
-        { path: this.pathOf('bundle'), content: files.bundlePem, mode: CREDENTIAL_FILE_MODES.bundle },
+        {
+          path: this.pathOf('bundle'),
+          content: files.bundlePem,
+          mode: CREDENTIAL_FILE_MODES.bundle,
+        },
       ]);
     } catch (err) {
       throw outputFailed(err, 'write SVID files');
@@ -83,7 +87,11 @@ export class CredentialDirectory implements CredentialStore {
 
   async writeToken(token: string): Promise<void> {
     try {
-      await writeFileAtomic({ path: this.pathOf('token'), content: token, mode: CREDENTIAL_FILE_MODES.token });
+      await writeFileAtomic({
+        path: this.pathOf('token'),
+        content: token,
+        mode: CREDENTIAL_FILE_MODES.token,
+      });
     } catch (err) {
       throw outputFailed(err, 'write access-token');
     }

@@ -58,7 +58,10 @@ export class ServerCredentialSource implements CredentialSource {
   }
 
   async obtainToken(svid: SvidFiles, signal?: AbortSignal): Promise<ObtainedToken> {
-    const issued = await this.deps.api.login({ chainPem: svid.chainPem, keyPem: svid.keyPem }, signal);
+    const issued = await this.deps.api.login(
+      { chainPem: svid.chainPem, keyPem: svid.keyPem },
+      signal,
+    );
     if (issued.expiresAt <= this.deps.clock.now()) {
       throw new HallmarkError('ERR_SIDECAR_BAD_RESPONSE', {
         detail: 'POST /v1/authn/login: token already expired',

@@ -34,7 +34,10 @@ interface Exchange {
 function unreachable(route: string, err: unknown): HallmarkError {
   const e = err as { code?: unknown; name?: unknown };
   const why = typeof e.code === 'string' ? e.code : typeof e.name === 'string' ? e.name : 'error';
-  return new HallmarkError('ERR_SIDECAR_SERVER_UNREACHABLE', { detail: `${route}: ${why}`, cause: err });
+  return new HallmarkError('ERR_SIDECAR_SERVER_UNREACHABLE', {
+    detail: `${route}: ${why}`,
+    cause: err,
+  });
 }
 
 function badResponse(route: string, why: string): HallmarkError {
@@ -61,7 +64,11 @@ export class HttpsServerApi implements HallmarkServerApi {
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
-  async issueSvid(projectedToken: string, csrPem: string, signal?: AbortSignal): Promise<IssuedSvid> {
+  async issueSvid(
+    projectedToken: string,
+    csrPem: string,
+    signal?: AbortSignal,
+  ): Promise<IssuedSvid> {
     const route = 'POST /v1/svid/x509';
     const body = await this.exchange({
       route,
@@ -101,7 +108,11 @@ export class HttpsServerApi implements HallmarkServerApi {
       const response = await request(`${this.options.serverUrl}${path}`, {
         method: method as 'POST',
         dispatcher: agent,
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...call.headers },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...call.headers,
+        },
         body: call.body,
         signal: call.signal,
       });

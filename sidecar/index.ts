@@ -28,7 +28,12 @@ export type {
 } from './refresh-schedule.js';
 export { DEFAULT_BACKOFF, backoffDelay, withJitter } from './backoff.js';
 export type { BackoffPolicy, RandomSource } from './backoff.js';
-export { removeFileDurably, syncDirectory, writeFileAtomic, writeFilesAtomic } from './atomic-file.js';
+export {
+  removeFileDurably,
+  syncDirectory,
+  writeFileAtomic,
+  writeFilesAtomic,
+} from './atomic-file.js';
 export type { FileContent } from './atomic-file.js';
 export {
   CREDENTIAL_FILE_MODES,

@@ -38,7 +38,10 @@ export function describePhaseChange(change: PhaseChange): {
     case 'starting':
       return { level: 'info', message: 'sidecar starting: obtaining an SVID and an access token' };
     case 'ready':
-      return { level: 'info', message: 'sidecar ready: svid.pem, svid-key.pem, bundle.pem and access-token written' };
+      return {
+        level: 'info',
+        message: 'sidecar ready: svid.pem, svid-key.pem, bundle.pem and access-token written',
+      };
     case 'recovered':
       return { level: 'info', message: 'sidecar recovered: credentials refreshed again' };
     case 'degraded':

@@ -138,10 +138,13 @@ export class RefreshLoop {
 
   private arm(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = this.timers.set(() => {
-      this.timer = undefined;
-      void this.tick();
-    }, Math.min(Math.max(delayMs, 0), MAX_TIMER_MS));
+    this.timer = this.timers.set(
+      () => {
+        this.timer = undefined;
+        void this.tick();
+      },
+      Math.min(Math.max(delayMs, 0), MAX_TIMER_MS),
+    );
   }
 
   private async step(): Promise<void> {
@@ -153,7 +156,11 @@ export class RefreshLoop {
     if (plan.renewToken && !this.stopped) {
       // Login needs a valid SVID; when there is none the SVID failure already explains why.
       const svid = this.current.svid;
-      if (this.svidFiles !== undefined && svid !== undefined && this.deps.clock.now() < svid.expiresAt) {
+      if (
+        this.svidFiles !== undefined &&
+        svid !== undefined &&
+        this.deps.clock.now() < svid.expiresAt
+      ) {
         failure = (await this.renewToken(this.svidFiles)) ?? failure;
       }
     }
@@ -209,12 +216,18 @@ export class RefreshLoop {
       await this.deps.store.removeToken();
     } catch (err) {
       const error = asHallmarkError(err);
-      this.deps.log.error({ code: error.code, detail: error.detail }, 'could not remove expired access-token');
+      this.deps.log.error(
+        { code: error.code, detail: error.detail },
+        'could not remove expired access-token',
+      );
     }
     this.current = withTokenRemoved(this.current);
   }
 
-  private report(credential: CredentialKind, error: HallmarkError | undefined): HallmarkError | undefined {
+  private report(
+    credential: CredentialKind,
+    error: HallmarkError | undefined,
+  ): HallmarkError | undefined {
     const attempt: RefreshAttempt = { credential, error, at: this.deps.clock.now() };
     for (const listener of this.attemptListeners) listener(attempt);
     return error;

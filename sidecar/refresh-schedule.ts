@@ -167,5 +167,8 @@ export function withFailure(
   policy: BackoffPolicy = DEFAULT_BACKOFF,
 ): RefreshState {
   const failures = (state.retry?.failures ?? 0) + 1;
-  return { ...state, retry: { failures, code, retryAt: now + backoffDelay(failures, random, policy) } };
+  return {
+    ...state,
+    retry: { failures, code, retryAt: now + backoffDelay(failures, random, policy) },
+  };
 }

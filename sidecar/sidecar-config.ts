@@ -49,7 +49,10 @@ const HOUR = 3600;
 function readServerUrl(reader: EnvReader): string {
   const url = reader.optional('HALLMARK_SERVER_URL');
   if (url === undefined) {
-    throw new ConfigError('HALLMARK_SERVER_URL', 'required (e.g. https://hallmark.hallmark.svc:8443)');
+    throw new ConfigError(
+      'HALLMARK_SERVER_URL',
+      'required (e.g. https://hallmark.hallmark.svc:8443)',
+    );
   }
   let parsed: URL;
   try {

@@ -75,7 +75,10 @@ async function prepareStore(config: SidecarConfig, deps: SidecarDeps): Promise<C
  * `HALLMARK_SERVER_BUNDLE`, later ones may rely on the `bundle.pem` already written.
  * @throws ConfigError naming `HALLMARK_SERVER_BUNDLE`.
  */
-async function defaultApi(config: SidecarConfig, store: CredentialStore): Promise<HallmarkServerApi> {
+async function defaultApi(
+  config: SidecarConfig,
+  store: CredentialStore,
+): Promise<HallmarkServerApi> {
   const trust = new ServerTrustFiles(config.serverBundlePath, store);
   try {
     await trust.caPem();
@@ -121,7 +124,10 @@ async function assemble(
  * Starts the long-running sidecar: the first refresh runs at once, then on schedule.
  * @throws ConfigError when there is no CA to trust the server with.
  */
-export async function startSidecar(config: SidecarConfig, deps: SidecarDeps = {}): Promise<SidecarHandle> {
+export async function startSidecar(
+  config: SidecarConfig,
+  deps: SidecarDeps = {},
+): Promise<SidecarHandle> {
   const { clock, log, loop } = await assemble(config, deps);
   const metrics = new SidecarMetrics(() => ({ state: loop.state, now: clock.now() }));
   loop.onAttempt((attempt) => metrics.observe(attempt));
@@ -133,13 +139,14 @@ export async function startSidecar(config: SidecarConfig, deps: SidecarDeps = {}
       details: {
         phase: loop.phase ?? 'starting',
         svid_expires_at: svid ? new Date(svid.expiresAt).toISOString() : null,
-        token_expires_at: token && !loop.state.accessTokenRemoved ? new Date(token.expiresAt).toISOString() : null,
+        token_expires_at:
+          token && !loop.state.accessTokenRemoved ? new Date(token.expiresAt).toISOString() : null,
         last_error: loop.state.retry?.code ?? null,
       },
     };
   };
   const health =
-    deps.healthServer ?? true
+    (deps.healthServer ?? true)
       ? await startHealthServer({
           host: config.healthListen.host,
           port: config.healthListen.port,
@@ -195,7 +202,10 @@ export async function runSidecarOnce(config: SidecarConfig, deps: SidecarDeps = 
         if (isDefinitiveRefusal(attempt.error)) reject(attempt.error);
       });
       deadline = timers.set(() => {
-        const last = lastError === undefined ? 'no answer yet' : `last error ${lastError.code}${lastError.detail ? ` (${lastError.detail})` : ''}`;
+        const last =
+          lastError === undefined
+            ? 'no answer yet'
+            : `last error ${lastError.code}${lastError.detail ? ` (${lastError.detail})` : ''}`;
         reject(
           new HallmarkError('ERR_SIDECAR_ONCE_TIMEOUT', {
             message: `no credentials within ${Math.round(config.onceTimeoutMs / 1000)}s; ${last}`,

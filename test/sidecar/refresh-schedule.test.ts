@@ -94,16 +94,26 @@ describe('planRefresh', () => {
     const first = planRefresh(state, T0 + SECOND);
     expect(first).toMatchObject({ renewSvid: false, renewToken: false, removeToken: false });
     expect(first.wakeAt).toBe(T0 + 360 * SECOND);
-    expect(planRefresh(state, T0 + 360 * SECOND)).toMatchObject({ renewSvid: false, renewToken: true });
+    expect(planRefresh(state, T0 + 360 * SECOND)).toMatchObject({
+      renewSvid: false,
+      renewToken: true,
+    });
     const renewed = withToken(state, lifetimeOf(T0 + 360 * SECOND, T0 + 840 * SECOND, 0.75, mid));
     expect(planRefresh(renewed, T0 + 361 * SECOND).wakeAt).toBe(T0 + 720 * SECOND);
-    expect(planRefresh(state, T0 + 1800 * SECOND)).toMatchObject({ renewSvid: true, renewToken: true });
+    expect(planRefresh(state, T0 + 1800 * SECOND)).toMatchObject({
+      renewSvid: true,
+      renewToken: true,
+    });
   });
 
   it('backs off after a failure but still wakes at expiry', () => {
     const now = T0 + 360 * SECOND;
     const failed = withFailure(freshState(), now, 'ERR_SIDECAR_SERVER_UNREACHABLE', mid);
-    expect(failed.retry).toEqual({ failures: 1, code: 'ERR_SIDECAR_SERVER_UNREACHABLE', retryAt: now + 1000 });
+    expect(failed.retry).toEqual({
+      failures: 1,
+      code: 'ERR_SIDECAR_SERVER_UNREACHABLE',
+      retryAt: now + 1000,
+    });
     expect(phaseOf(failed, now)).toBe('degraded');
     // Files are still valid while refresh fails: healthy.
     expect(credentialsFresh(failed, now)).toBe(true);
@@ -116,7 +126,8 @@ describe('planRefresh', () => {
     expect(planRefresh(failed, now + 1000)).toMatchObject({ renewToken: true });
 
     let state = failed;
-    for (let i = 0; i < 10; i++) state = withFailure(state, now, 'ERR_SIDECAR_SERVER_UNREACHABLE', mid);
+    for (let i = 0; i < 10; i++)
+      state = withFailure(state, now, 'ERR_SIDECAR_SERVER_UNREACHABLE', mid);
     expect(state.retry?.failures).toBe(11);
     expect(state.retry?.retryAt).toBe(now + 30_000);
     // The capped retry (T0 + 390 s) comes before the token's expiry (T0 + 480 s)...
@@ -129,7 +140,8 @@ describe('planRefresh', () => {
   it('removes the token at expiry while refresh fails, and reports expired and unhealthy', () => {
     let failing = freshState();
     // Six failures in a row: the next retry is 30 s away, past the token's expiry.
-    for (let i = 0; i < 6; i++) failing = withFailure(failing, T0 + 470 * SECOND, 'ERR_AUTHN_POD_GONE', mid);
+    for (let i = 0; i < 6; i++)
+      failing = withFailure(failing, T0 + 470 * SECOND, 'ERR_AUTHN_POD_GONE', mid);
     expect(failing.retry?.retryAt).toBe(T0 + 500 * SECOND);
     const atExpiry = T0 + 480 * SECOND;
     const plan = planRefresh(failing, atExpiry);
