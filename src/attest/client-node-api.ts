@@ -15,6 +15,8 @@ import type {
   RequestContext,
   ResponseContext,
 } from '@kubernetes/client-node';
+import { systemClock } from '../clock/index.js';
+import type { Clock } from '../clock/index.js';
 import { HallmarkError } from '../errors/index.js';
 import { toAttestError } from './api-failure.js';
 import { withDeadline } from './call-deadline.js';
@@ -31,7 +33,13 @@ export interface KubernetesApiOptions {
   timeoutMs: number;
   /** Most concurrent connections to the API server; default 64. */
   maxSockets?: number;
+  /** Clock for re-reading TLS settings (CA rotation); default the system clock. */
+  clock?: Clock;
 }
+
+// How long one connection pool (and the CA it trusts) is used before TLS settings are
+// re-read: an in-cluster ca.crt can be rotated while the server keeps running.
+const AGENT_LIFETIME_MS = 10 * 60_000;
 
 function loadKubeConfig(options: KubernetesApiOptions): KubeConfig {
   const kc = new KubeConfig();
@@ -55,6 +63,12 @@ function loadKubeConfig(options: KubernetesApiOptions): KubeConfig {
   if (cluster === null || !cluster.server) {
     throw new HallmarkError('ERR_CONFIG_INVALID', {
       detail: `HALLMARK_KUBECONFIG: ${source} names no current cluster`,
+    });
+  }
+  if (cluster.server.includes('//undefined')) {
+    // loadFromCluster() without KUBERNETES_SERVICE_HOST/PORT: not running in a pod.
+    throw new HallmarkError('ERR_CONFIG_INVALID', {
+      detail: 'HALLMARK_KUBECONFIG is unset and this process is not running in a Kubernetes pod',
     });
   }
   return kc;
@@ -86,11 +100,13 @@ class ClientNodeKubernetesApi implements KubernetesApi {
   private readonly authentication: AuthenticationV1Api;
   private readonly core: CoreV1Api;
   private agent: Promise<Agent | undefined> | undefined;
+  private agentBuiltAt = 0;
 
   constructor(
     private readonly kc: KubeConfig,
     private readonly timeoutMs: number,
     private readonly maxSockets: number,
+    private readonly clock: Clock,
   ) {
     this.authentication = kc.makeApiClient(AuthenticationV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
@@ -123,6 +139,21 @@ class ClientNodeKubernetesApi implements KubernetesApi {
     });
   }
 
+  private currentAgent(): Promise<Agent | undefined> {
+    const now = this.clock.now();
+    if (this.agent === undefined || now - this.agentBuiltAt > AGENT_LIFETIME_MS) {
+      // The old pool is dropped, not destroyed: in-flight calls finish, idle sockets time out.
+      const built = sharedAgent(this.kc, this.maxSockets);
+      this.agent = built;
+      this.agentBuiltAt = now;
+      // A failed build (unreadable CA file) is retried on the next call, not cached.
+      built.catch(() => {
+        if (this.agent === built) this.agent = undefined;
+      });
+    }
+    return this.agent;
+  }
+
   private async call<T>(
     operation: string,
     secret: string | undefined,
@@ -130,8 +161,7 @@ class ClientNodeKubernetesApi implements KubernetesApi {
   ): Promise<T> {
     try {
       return await withDeadline(this.timeoutMs, async (signal) => {
-        this.agent ??= sharedAgent(this.kc, this.maxSockets);
-        const agent = await this.agent;
+        const agent = await this.currentAgent();
         // Runs after client-node applied the kubeconfig's credentials to the request.
         const perCall: ObservableMiddleware = {
           pre: (context: RequestContext) => {
@@ -168,5 +198,6 @@ export function createKubernetesApi(options: KubernetesApiOptions): KubernetesAp
     loadKubeConfig(options),
     options.timeoutMs,
     options.maxSockets ?? 64,
+    options.clock ?? systemClock,
   );
 }

@@ -1,9 +1,14 @@
 // The client-node adapter's failure handling against the test Kubernetes API, and proof
 // that the test API refuses (and records) any call outside deploy/rbac.yaml.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { PodAttestor, createKubernetesApi } from '../../src/attest/index.js';
+import { ManualClock } from '../../src/clock/index.js';
 import type { KubernetesApi } from '../../src/attest/index.js';
 import { startTestKubernetesApi } from '../k8s-api/index.js';
 import type { TestKubernetesApi } from '../k8s-api/index.js';
@@ -91,6 +96,38 @@ describe('createKubernetesApi', () => {
     expect(k8s.unexpectedRequests().map((r) => r.outcome)).toEqual(['unauthenticated']);
     k8s.clearRequests();
   });
+
+  it('retries reading TLS settings after a failure, and renews its pool over time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hallmark-kc-'));
+    const caFile = join(dir, 'ca.pem');
+    const doc = parse(k8s.kubeconfig()) as {
+      clusters: { cluster: Record<string, string> }[];
+    };
+    delete doc.clusters[0]!.cluster['certificate-authority-data'];
+    doc.clusters[0]!.cluster['certificate-authority'] = caFile;
+    writeFileSync(join(dir, 'kubeconfig'), stringify(doc));
+    const clock = new ManualClock();
+    const fromFile = createKubernetesApi({
+      kubeconfigPath: join(dir, 'kubeconfig'),
+      timeoutMs: 2000,
+      clock,
+    });
+    // The CA file does not exist yet: fail closed, and do not remember the failure.
+    expect(await codeOf(fromFile.getPod('payments', 'api-0'))).toBe('ERR_ATTEST_UNAVAILABLE');
+    writeFileSync(caFile, k8s.caPem);
+    await expect(fromFile.getPod('payments', 'api-0')).resolves.not.toBeNull();
+    clock.advance(11 * 60_000);
+    await expect(fromFile.getPod('payments', 'api-0')).resolves.not.toBeNull();
+  });
+
+  it.skipIf(process.env.KUBERNETES_SERVICE_HOST !== undefined)(
+    'refuses in-cluster configuration outside a pod with ERR_CONFIG_INVALID',
+    () => {
+      expect(() => createKubernetesApi({ timeoutMs: 1000 })).toThrow(
+        expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+      );
+    },
+  );
 
   it('refuses a configuration it cannot load with ERR_CONFIG_INVALID', () => {
     expect(() => createKubernetesApi({ kubeconfigYaml: 'clusters: [', timeoutMs: 1000 })).toThrow(
