@@ -54,6 +54,7 @@ export function validateX509Svid(
 ): VerifiedX509Svid {
   try {
     const chain = decodeCertificates(chainPem);
+    if (chain.length === 0) fail('empty chain');
     const roots = decodeCertificates(bundlePem).map(authorityEntry);
     const leaf = parseCertificate(chain[0]!);
     const { spiffeId } = checkLeafSvid(leaf);
