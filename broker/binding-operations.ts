@@ -232,7 +232,7 @@ function credentialsOf(
   apiKey?: string,
 ): BindingCredentials {
   const credentials: BindingCredentials = {
-    url: ctx.serverUrl,
+    url: ctx.serverUrl(),
     trust_domain: ctx.trustDomain,
     identity: binding.identity,
     bundle: ctx.bundlePem(),

@@ -22,7 +22,7 @@ export interface BrokerContext {
   readonly grants: BrokerGrants;
   readonly trustDomain: string;
   /** The Hallmark server URL apps use (`credentials.url`). */
-  readonly serverUrl: string;
+  readonly serverUrl: () => string;
   /** PEM CA certificates that sign the server (`credentials.bundle`), read per bind (rotation). */
   readonly bundlePem: () => string;
   /** The secret store's value limit in UTF-8 bytes, enforced before the first write. */

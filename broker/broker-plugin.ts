@@ -28,8 +28,8 @@ export interface BrokerDeps {
   /** Basic-auth credentials platforms use; the broker is never mounted without them. */
   readonly credentials: BrokerCredentials;
   readonly trustDomain: string;
-  /** The URL apps reach Hallmark at (`credentials.url`). */
-  readonly serverUrl: string;
+  /** The URL apps reach Hallmark at (`credentials.url`); read per bind, so it may be set after listen. */
+  readonly serverUrl: () => string;
   /** PEM CA certificates that sign the server, current at each bind. */
   readonly bundlePem: () => string;
   /** The secret store's value limit in UTF-8 bytes; defaults to 65,536 (the store's default). */

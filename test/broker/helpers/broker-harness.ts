@@ -1,0 +1,211 @@
+// A Hallmark HTTPS app on 127.0.0.1 wired as the server wires it: authn, secret routes, the broker at /v2.
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'undici';
+import { brokerRoutes, BrokerGrants, type BrokerApiKeys } from '../../../broker/index.js';
+import { PgAuditLog } from '../../../src/audit/index.js';
+import { Authentication, createApiKey, revokeApiKey } from '../../../src/authn/index.js';
+import { systemClock } from '../../../src/clock/index.js';
+import { MasterKey } from '../../../src/crypto/index.js';
+import type { Database } from '../../../src/db/index.js';
+import { buildApp, createMetricsRegistry, type HallmarkApp } from '../../../src/http/index.js';
+import { authnRoutes } from '../../../src/http/routes/authn-routes.js';
+import { secretRoutes } from '../../../src/http/routes/secret-routes.js';
+import { canAccess, emptyPolicy } from '../../../src/policy/index.js';
+import { PgSecretStore } from '../../../src/secrets/index.js';
+import { createMigratedDatabase } from '../../helpers/database.js';
+import { makeSelfSignedTls } from './self-signed-tls.js';
+
+export const TRUST_DOMAIN = 'hallmark.local';
+export const BROKER_USER = 'platform-user';
+export const BROKER_PASSWORD = 'correct horse battery staple';
+
+/** A parsed response. */
+export interface Reply {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Record<string, unknown>;
+}
+
+/** Options of {@link BrokerHarness.call}. */
+export interface CallOptions {
+  readonly headers?: Record<string, string>;
+  readonly body?: unknown;
+  /** Sent as is (set `content-type` yourself). */
+  readonly raw?: string;
+  /** Basic credentials; `null` sends none. Defaults to the broker's. */
+  readonly auth?: { user: string; password: string } | null;
+  /** Bearer token instead of basic auth (for /v1 routes). */
+  readonly token?: string;
+}
+
+/** One audit row as the broker tests read it. */
+export interface AuditRow {
+  actor: string;
+  action: string;
+  target: string;
+  outcome: string;
+  reason: string;
+  request_id: string;
+}
+
+/** The running app and handles on everything behind it. */
+export interface BrokerHarness {
+  readonly url: string;
+  readonly db: Database;
+  readonly secrets: PgSecretStore;
+  readonly grants: BrokerGrants;
+  readonly authn: Authentication;
+  readonly bundlePem: string;
+  call(
+    method: 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST',
+    path: string,
+    options?: CallOptions,
+  ): Promise<Reply>;
+  /** Every row that represents broker, secret or key state (audit rows excluded). */
+  state(): Promise<unknown>;
+  auditRows(): Promise<AuditRow[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the app. The wiring of `apiKeys` and `access` below is what the server's composition
+ * root does: authn's key functions run inside the broker's transaction, the revocation is
+ * applied to this replica's list at once, and broker grants are the policy's extra grants.
+ */
+export async function startBrokerHarness(): Promise<BrokerHarness> {
+  const { db } = await createMigratedDatabase();
+  const clock = systemClock;
+  const audit = new PgAuditLog(db, clock);
+  const master = new MasterKey(randomBytes(32));
+  const secrets = new PgSecretStore({ db, master, clock });
+  const tls = makeSelfSignedTls();
+  const quiet = { info: () => undefined, warn: () => undefined };
+  const authn = await Authentication.start(
+    {
+      db,
+      master,
+      clock,
+      audit,
+      log: quiet,
+      pods: { getPod: async () => null },
+      registrationCheck: () => false,
+      bundle: () => [],
+    },
+    { issuer: 'https://127.0.0.1', trustDomain: TRUST_DOMAIN, tokenTtlMs: 480_000, tick: false },
+  );
+  const grants = await BrokerGrants.open(db, { trustDomain: TRUST_DOMAIN, pollMs: 0 });
+  const policy = emptyPolicy({ trustDomain: TRUST_DOMAIN, maxTtlSeconds: 86_400 });
+  const apiKeys: BrokerApiKeys = {
+    create: (id, tx) => createApiKey(tx, { id, role: 'app' }, clock),
+    revoke: async (id, actor, tx) => {
+      const revocation = await revokeApiKey(tx, id, actor, clock.now());
+      if (revocation !== undefined) authn.revocations.apply(revocation);
+      return revocation;
+    },
+  };
+  let url = '';
+  const material = { key: tls.keyPem, cert: tls.certPem, ca: [tls.certPem] };
+  const app: HallmarkApp = await buildApp({
+    audit,
+    tls: { current: () => material, onChange: () => () => undefined },
+    readiness: async () => ({ ready: true }),
+    metrics: createMetricsRegistry(),
+    logger: false,
+    routes: [
+      authnRoutes({ authn, audit }),
+      secretRoutes({
+        store: secrets,
+        audit,
+        authenticate: authn.authenticate,
+        access: (caller, action, path) =>
+          canAccess(policy, caller.id, action, path, grants.current()),
+        maxValueBytes: 65_536,
+      }),
+      brokerRoutes({
+        db,
+        audit,
+        clock,
+        secrets,
+        apiKeys,
+        grants,
+        credentials: { username: BROKER_USER, password: BROKER_PASSWORD },
+        trustDomain: TRUST_DOMAIN,
+        serverUrl: () => url,
+        bundlePem: () => tls.certPem,
+      }),
+    ],
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  url = `https://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  const agent = new Agent({ connect: { ca: tls.certPem }, connections: 8 });
+
+  return {
+    url,
+    db,
+    secrets,
+    grants,
+    authn,
+    bundlePem: tls.certPem,
+    async call(method, path, options = {}) {
+      const headers: Record<string, string> = { ...options.headers };
+      const auth =
+        options.auth === undefined
+          ? { user: BROKER_USER, password: BROKER_PASSWORD }
+          : options.auth;
+      if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
+      else if (auth !== null) {
+        headers['authorization'] =
+          `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`;
+      }
+      let body: string | undefined = options.raw;
+      if (body === undefined && options.body !== undefined) {
+        body = JSON.stringify(options.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const response = await request(`${url}${path}`, {
+        method,
+        headers,
+        body,
+        dispatcher: agent,
+        headersTimeout: 15_000,
+        bodyTimeout: 15_000,
+      });
+      const text = await response.body.text();
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+      } catch {
+        parsed = { text };
+      }
+      return { status: response.statusCode, headers: response.headers, body: parsed };
+    },
+    async state() {
+      const rows = async (sql: string): Promise<unknown[]> => (await db.query(sql)).rows;
+      return {
+        instances: await rows('SELECT * FROM osb_instances ORDER BY instance_id'),
+        bindings: await rows('SELECT * FROM osb_bindings ORDER BY binding_id'),
+        grantVersion: await rows('SELECT version::text FROM osb_grant_version'),
+        secretHeads: await rows('SELECT * FROM secret_heads ORDER BY path'),
+        secretVersions: await rows(
+          'SELECT path, version, wrapped_key, ciphertext FROM secret_versions ORDER BY path, version',
+        ),
+        apiKeys: await rows('SELECT id, key_hash, role, revoked_at FROM api_keys ORDER BY id'),
+        revocations: await rows('SELECT identity, revoked_at FROM revocations ORDER BY identity'),
+      };
+    },
+    async auditRows() {
+      const result = await db.query<AuditRow>(
+        'SELECT actor, action, target, outcome, reason, request_id FROM audit_log ORDER BY seq',
+      );
+      return result.rows;
+    },
+    async close() {
+      await agent.close();
+      await app.close();
+      grants.close();
+      authn.stop();
+      await db.close();
+    },
+  };
+}
