@@ -1,0 +1,241 @@
+// The typed HTTPS client of the v1 API: one method per route in DESIGN.md "HTTP API (v1)".
+import {
+  ResponseObject,
+  type AccessToken,
+  type AuditEventView,
+  type AuditPage,
+  type JwtSvidResponse,
+  type PolicyDocument,
+  type PolicyVersion,
+  type SecretResponse,
+  type SecretWriteResponse,
+  type SpiffeBundle,
+  type X509SvidResponse,
+} from './api-responses.js';
+import { HallmarkClientError } from './client-error.js';
+import { HttpTransport, type TransportOptions } from './http-transport.js';
+import { secretTarget } from './secret-url.js';
+
+/** Supplies the access token for calls that need one (re-read per call by the caller's choice). */
+export type AccessTokenSource = () => string | Promise<string>;
+
+/** Options of {@link HallmarkClient}. */
+export interface HallmarkClientOptions extends TransportOptions {
+  /** Access token for secret, policy and audit calls. */
+  token?: AccessTokenSource;
+}
+
+/**
+ * A client of one Hallmark server. Trusts only the given CA bundle; presents the client
+ * certificate, if given, for mutual-TLS routes; bounds every call by `timeoutMs`. Failures
+ * are {@link HallmarkClientError}s carrying the server's code and HTTP status.
+ */
+export class HallmarkClient {
+  readonly #http: HttpTransport;
+  readonly #token: AccessTokenSource | undefined;
+
+  constructor(options: HallmarkClientOptions) {
+    this.#http = new HttpTransport(options);
+    this.#token = options.token;
+  }
+
+  /** `GET /v1/bundle`: the SPIFFE bundle as JWKS. */
+  async bundle(): Promise<SpiffeBundle> {
+    const body = await this.#json('GET', '/v1/bundle', 'bundle');
+    return {
+      keys: body.objects('keys'),
+      sequence: body.integer('spiffe_sequence'),
+      refreshHint: body.integer('spiffe_refresh_hint'),
+    };
+  }
+
+  /** `GET /v1/bundle` with `Accept: application/x-pem-file`: the CA certificates as PEM. */
+  async bundlePem(): Promise<string> {
+    const response = await this.#http.send({
+      method: 'GET',
+      path: '/v1/bundle',
+      headers: { accept: 'application/x-pem-file' },
+    });
+    if (!response.body.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new HallmarkClientError('ERR_CLIENT_BAD_RESPONSE', 'bundle: no PEM certificates');
+    }
+    return response.body;
+  }
+
+  /**
+   * `POST /v1/svid/x509`: trades a projected ServiceAccount token and a PKCS#10 CSR (PEM) for
+   * an X509-SVID. The CSR contributes only its public key; the identity comes from the token.
+   */
+  async issueX509Svid(serviceAccountToken: string, csrPem: string): Promise<X509SvidResponse> {
+    const body = await this.#json('POST', '/v1/svid/x509', 'x509 svid', {
+      json: { csr: csrPem },
+      bearer: serviceAccountToken,
+    });
+    return {
+      spiffeId: body.string('spiffe_id'),
+      svid: body.string('svid'),
+      expiresAt: body.date('expires_at'),
+      bundle: body.string('bundle'),
+    };
+  }
+
+  /** `POST /v1/svid/jwt` over mutual TLS (the client certificate is the SVID). */
+  async issueJwtSvid(audience: readonly string[]): Promise<JwtSvidResponse> {
+    const body = await this.#json('POST', '/v1/svid/jwt', 'jwt svid', {
+      json: { audience: [...audience] },
+    });
+    return {
+      spiffeId: body.string('spiffe_id'),
+      token: body.string('token'),
+      expiresAt: body.date('expires_at'),
+    };
+  }
+
+  /** `POST /v1/authn/login` over mutual TLS: the SVID presented is traded for an access token. */
+  async login(): Promise<AccessToken> {
+    const body = await this.#json('POST', '/v1/authn/login', 'login', { json: {} });
+    return { token: body.string('token'), expiresAt: body.date('expires_at') };
+  }
+
+  /** `POST /v1/authn/apikey`: an API key (admin, broker binding) traded for an access token. */
+  async loginWithApiKey(id: string, apiKey: string): Promise<AccessToken> {
+    const body = await this.#json('POST', '/v1/authn/apikey', 'api key login', {
+      json: { id, api_key: apiKey },
+    });
+    return { token: body.string('token'), expiresAt: body.date('expires_at') };
+  }
+
+  /** `GET /v1/secrets/<path>[?version=N]`. */
+  async getSecret(path: string, version?: number): Promise<SecretResponse> {
+    const query = version === undefined ? '' : `?version=${encodeURIComponent(String(version))}`;
+    const body = await this.#json('GET', `${secretTarget(path)}${query}`, 'secret', {
+      auth: true,
+    });
+    const answer = {
+      path: body.string('path'),
+      version: body.integer('version'),
+      value: body.string('value'),
+    };
+    if (answer.path !== path) {
+      throw new HallmarkClientError(
+        'ERR_CLIENT_BAD_RESPONSE',
+        'secret: answer is for another path',
+      );
+    }
+    return answer;
+  }
+
+  /**
+   * `POST /v1/secrets/batch`: every path or nothing. The map has exactly the paths asked for
+   * (an answer missing one, or naming another, is refused as a bad response).
+   */
+  async getSecrets(paths: readonly string[]): Promise<Map<string, string>> {
+    // The server refuses duplicates; asking twice for one path is harmless here.
+    const asked = new Set(paths);
+    const body = await this.#json('POST', '/v1/secrets/batch', 'secrets', {
+      json: { paths: [...asked] },
+      auth: true,
+    });
+    const secrets = body.stringMap('secrets');
+    if (secrets.size !== asked.size || [...asked].some((path) => !secrets.has(path))) {
+      throw new HallmarkClientError(
+        'ERR_CLIENT_BAD_RESPONSE',
+        'secrets: answer does not match the paths asked',
+      );
+    }
+    return secrets;
+  }
+
+  /** `PUT /v1/secrets/<path>`: writes a new version. */
+  async putSecret(path: string, value: string): Promise<SecretWriteResponse> {
+    const body = await this.#json('PUT', secretTarget(path), 'secret write', {
+      json: { value },
+      auth: true,
+    });
+    return { path: body.string('path'), version: body.integer('version') };
+  }
+
+  /** `PUT /v1/policy` (admin): loads a YAML policy document as a whole. */
+  async putPolicy(yaml: string): Promise<PolicyVersion> {
+    const body = await this.#json('PUT', '/v1/policy', 'policy load', {
+      text: yaml,
+      contentType: 'application/yaml',
+      auth: true,
+    });
+    return { version: body.integer('version'), sha256: body.string('sha256') };
+  }
+
+  /** `GET /v1/policy` (admin): the document in force. */
+  async getPolicy(): Promise<PolicyDocument> {
+    const body = await this.#json('GET', '/v1/policy', 'policy', { auth: true });
+    return {
+      version: body.integer('version'),
+      sha256: body.string('sha256'),
+      document: body.string('document'),
+    };
+  }
+
+  /** `GET /v1/audit?after=N` (admin): audit rows with `seq > after`, oldest first. */
+  async auditEvents(after: number): Promise<AuditPage> {
+    if (!Number.isSafeInteger(after) || after < 0) {
+      throw new RangeError('after must be a non-negative integer');
+    }
+    const body = await this.#json('GET', `/v1/audit?after=${after}`, 'audit', { auth: true });
+    const events = body.objects('events').map((event) => {
+      if (!Number.isSafeInteger(event['seq'])) {
+        throw new HallmarkClientError('ERR_CLIENT_BAD_RESPONSE', 'audit: event without seq');
+      }
+      return event as AuditEventView;
+    });
+    return { events };
+  }
+
+  /** Closes the connection pool. */
+  close(): Promise<void> {
+    return this.#http.close();
+  }
+
+  async #json(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    what: string,
+    options: {
+      json?: unknown;
+      text?: string;
+      contentType?: string;
+      auth?: boolean;
+      bearer?: string;
+    } = {},
+  ): Promise<ResponseObject> {
+    const headers: Record<string, string> = {};
+    const bearer = options.bearer ?? (options.auth ? await this.#accessToken() : undefined);
+    if (bearer !== undefined) headers['authorization'] = `Bearer ${bearer}`;
+    const response = await this.#http.send({
+      method,
+      path,
+      headers,
+      json: options.json,
+      text: options.text,
+      contentType: options.contentType,
+    });
+    return new ResponseObject(response.body, what);
+  }
+
+  async #accessToken(): Promise<string> {
+    if (this.#token === undefined) {
+      throw new HallmarkClientError(
+        'ERR_CLIENT_TOKEN_UNAVAILABLE',
+        'this call needs an access token; none was configured',
+      );
+    }
+    const token = await this.#token();
+    // A token with a line break would split the header; refuse it here with a clear code.
+    if (token === '' || /[\s]/.test(token)) {
+      throw new HallmarkClientError(
+        'ERR_CLIENT_TOKEN_UNAVAILABLE',
+        'the access token is empty or malformed',
+      );
+    }
+    return token;
+  }
+}
