@@ -26,7 +26,13 @@ function prepared(kid: string, createdAt: number): SigningKeySlot {
   return { kid, status: 'prepared', createdAt, activatedAt: undefined, retiredAt: undefined };
 }
 function retired(kid: string, retiredAt: number): SigningKeySlot {
-  return { kid, status: 'retired', createdAt: retiredAt - 24 * HOUR, activatedAt: retiredAt - 24 * HOUR, retiredAt };
+  return {
+    kid,
+    status: 'retired',
+    createdAt: retiredAt - 24 * HOUR,
+    activatedAt: retiredAt - 24 * HOUR,
+    retiredAt,
+  };
 }
 
 describe('nextSigningKeyStep', () => {
@@ -35,29 +41,44 @@ describe('nextSigningKeyStep', () => {
   });
 
   it('activates a prepared key when nothing is active', () => {
-    expect(nextSigningKeyStep([prepared('p', T0)], T0, schedule)).toEqual({ kind: 'activate', kid: 'p' });
+    expect(nextSigningKeyStep([prepared('p', T0)], T0, schedule)).toEqual({
+      kind: 'activate',
+      kid: 'p',
+    });
   });
 
   it('does nothing during the first half of the period', () => {
-    expect(nextSigningKeyStep([active('a', T0)], T0 + 12 * HOUR - 1, schedule)).toEqual({ kind: 'none' });
+    expect(nextSigningKeyStep([active('a', T0)], T0 + 12 * HOUR - 1, schedule)).toEqual({
+      kind: 'none',
+    });
   });
 
   it('prepares the successor at half the period', () => {
-    expect(nextSigningKeyStep([active('a', T0)], T0 + 12 * HOUR, schedule)).toEqual({ kind: 'prepare' });
+    expect(nextSigningKeyStep([active('a', T0)], T0 + 12 * HOUR, schedule)).toEqual({
+      kind: 'prepare',
+    });
   });
 
   it('activates the successor when the period is over', () => {
     const slots = [active('a', T0), prepared('p', T0 + 12 * HOUR)];
     expect(nextSigningKeyStep(slots, T0 + 24 * HOUR - 1, schedule)).toEqual({ kind: 'none' });
-    expect(nextSigningKeyStep(slots, T0 + 24 * HOUR, schedule)).toEqual({ kind: 'activate', kid: 'p' });
+    expect(nextSigningKeyStep(slots, T0 + 24 * HOUR, schedule)).toEqual({
+      kind: 'activate',
+      kid: 'p',
+    });
   });
 
   it('waits until every replica has had time to load a late-prepared successor', () => {
     // The rotator was down: the successor is prepared only after the period ended.
     const late = T0 + 30 * HOUR;
     const slots = [active('a', T0), prepared('p', late)];
-    expect(nextSigningKeyStep(slots, late + schedule.propagationMs - 1, schedule)).toEqual({ kind: 'none' });
-    expect(nextSigningKeyStep(slots, late + schedule.propagationMs, schedule)).toEqual({ kind: 'activate', kid: 'p' });
+    expect(nextSigningKeyStep(slots, late + schedule.propagationMs - 1, schedule)).toEqual({
+      kind: 'none',
+    });
+    expect(nextSigningKeyStep(slots, late + schedule.propagationMs, schedule)).toEqual({
+      kind: 'activate',
+      kid: 'p',
+    });
   });
 
   it('drops a retired key only after its last token has expired everywhere', () => {
@@ -66,7 +87,10 @@ describe('nextSigningKeyStep', () => {
     const keep = retentionMs(schedule);
     expect(keep).toBe(8 * 60_000 + 5_000 + 30_000);
     expect(nextSigningKeyStep(slots, retiredAt + keep - 1, schedule)).toEqual({ kind: 'none' });
-    expect(nextSigningKeyStep(slots, retiredAt + keep, schedule)).toEqual({ kind: 'drop', kids: ['old'] });
+    expect(nextSigningKeyStep(slots, retiredAt + keep, schedule)).toEqual({
+      kind: 'drop',
+      kids: ['old'],
+    });
   });
 
   it('never drops active or prepared keys', () => {

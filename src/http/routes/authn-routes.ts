@@ -26,8 +26,7 @@ const apiKeyBodySchema = {
   additionalProperties: false,
 } as const;
 
-// Login takes no input but the client certificate; an empty JSON object is allowed for clients
-// that always send one.
+// Login takes no input but the client certificate: no body, or an empty JSON object.
 const loginBodySchema = {
   type: 'object',
   properties: {},
@@ -54,9 +53,15 @@ export function authnRoutes(deps: AuthnRouteDeps): RouteInstaller {
   return (app: HallmarkApp) => {
     if (!app.hasRequestDecorator('identity')) app.decorateRequest('identity', undefined);
 
-    app.post<{ Body: Record<string, never> | undefined }>(
+    app.post<{ Body: Record<string, never> }>(
       '/v1/authn/login',
-      { schema: { body: loginBodySchema, response: { 200: tokenResponseSchema } } },
+      {
+        schema: { body: loginBodySchema, response: { 200: tokenResponseSchema } },
+        // No body at all is the usual login (the certificate says everything): validate it as {}.
+        preValidation: async (request) => {
+          request.body ??= {};
+        },
+      },
       async (request) => {
         describeRequest(request, {
           action: 'authn.login',
