@@ -1,5 +1,6 @@
 // The ordered list of schema migrations; each is applied once, in a transaction.
 import { foundation } from './001-foundation.js';
+import { authentication } from './004-authn.js';
 import { secrets } from './005-secrets.js';
 import { broker } from './006-broker.js';
 
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** Every migration, in order. Add new ones at the end. */
-export const MIGRATIONS: readonly Migration[] = [foundation, secrets, broker];
+export const MIGRATIONS: readonly Migration[] = [foundation, authentication, secrets, broker];
