@@ -13,8 +13,10 @@ import {
   smallIntegerOf,
   wholeBitString,
 } from './der-reader.js';
+import type { Asn1Node } from './der-writer.js';
 import { decodeSinglePem } from './pem.js';
 import { readSignatureAlgorithm, verifyData } from './signature-algorithm.js';
+import type { SignatureAlgorithm } from './signature-algorithm.js';
 import { importPublicKey, isRefusal, readSubjectPublicKey } from './subject-public-key.js';
 import type { PublicKeyInfo } from './subject-public-key.js';
 
@@ -46,8 +48,8 @@ export function verifyCsr(csrPem: string): VerifiedCsr {
   let der: Buffer;
   let infoDer: Buffer;
   let spkiDer: Buffer;
-  let signatureNode;
-  let signatureAlgorithmNode;
+  let signatureNode: Asn1Node | undefined;
+  let signatureAlgorithmNode: Asn1Node | undefined;
   try {
     der = decodeSinglePem(csrPem, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
     // The signature covers the CertificationRequestInfo exactly as sent, so slice raw bytes.
@@ -77,7 +79,7 @@ export function verifyCsr(csrPem: string): VerifiedCsr {
     );
   }
   let signatureValue: Buffer;
-  let algorithm;
+  let algorithm: SignatureAlgorithm | undefined;
   try {
     algorithm = readSignatureAlgorithm(signatureAlgorithmNode);
     signatureValue = wholeBitString(signatureNode, 'signature');

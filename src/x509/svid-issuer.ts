@@ -57,7 +57,7 @@ export interface X509SvidRequest {
   readonly csrPem: string;
   readonly spiffeId: SpiffeId;
   readonly ttlSeconds: number;
-  /** Pass the same object each time (or a {@link PreparedAuthority}) so it is parsed once. */
+  /** Checked and parsed once per private-key object and certificate (see prepareAuthority). */
   readonly authority: SigningAuthority | PreparedAuthority;
   readonly clock: Clock;
 }

@@ -91,23 +91,30 @@ function authorityEntry(der: Buffer): AuthorityEntry {
   const hit = authorityCache.get(key);
   if (hit !== undefined) return hit;
   const cert = parseCertificate(der);
-  let publicKey: KeyObject | undefined;
-  try {
-    checkSigningCertificate(cert);
-    const info = readSubjectPublicKey(cert.spkiDer);
-    publicKey = isRefusal(info) ? undefined : importPublicKey(info);
-  } catch (err) {
-    if (!(err instanceof SvidRuleError) && !(err instanceof Error && /key/i.test(err.message))) {
-      throw err;
-    }
-    publicKey = undefined;
-  }
-  const entry = { cert, publicKey };
+  const entry = { cert, publicKey: signingKeyOf(cert) };
   if (authorityCache.size >= AUTHORITY_CACHE_LIMIT) {
     authorityCache.delete(authorityCache.keys().next().value!);
   }
   authorityCache.set(key, entry);
   return entry;
+}
+
+// The key that verifies what `cert` signs, or `undefined` when it may not sign in an SVID
+// path (not a CA, name constraints, a key type we refuse, a key node:crypto rejects).
+function signingKeyOf(cert: ParsedCertificate): KeyObject | undefined {
+  try {
+    checkSigningCertificate(cert);
+  } catch (err) {
+    if (err instanceof SvidRuleError) return undefined;
+    throw err;
+  }
+  const info = readSubjectPublicKey(cert.spkiDer);
+  if (isRefusal(info)) return undefined;
+  try {
+    return importPublicKey(info);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
