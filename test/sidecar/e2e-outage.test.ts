@@ -1,0 +1,66 @@
+// End to end: the server goes away for a while. The sidecar keeps the old files, retries with
+// backoff, logs one line per phase change, and recovers when the server is back.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSidecarStack } from './sidecar-stack.js';
+import type { SidecarStack } from './sidecar-stack.js';
+import { startTcpProxy } from './tcp-proxy.js';
+import type { TcpProxy } from './tcp-proxy.js';
+import { waitFor } from './wait-for.js';
+
+let env: SidecarStack;
+let proxy: TcpProxy;
+
+beforeAll(async () => {
+  env = await startSidecarStack({ HALLMARK_SVID_TTL: '1m', HALLMARK_TOKEN_TTL: '10s' });
+  proxy = await startTcpProxy(env.stack.server.port);
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await env?.close();
+});
+
+describe('sidecar while the server is down', () => {
+  it('keeps the old files, backs off, and recovers with one log line per phase change', async () => {
+    const out = path.join(env.dir, 'outage');
+    const sidecar = await env.startSidecar({
+      outputDir: out,
+      serverUrl: `https://127.0.0.1:${proxy.port}`,
+    });
+    await waitFor('ready', () => sidecar.handle.phase === 'ready');
+    const token = await readFile(path.join(out, 'access-token'), 'utf8');
+    const svid = await readFile(path.join(out, 'svid.pem'), 'utf8');
+
+    await proxy.down();
+    // The token's renewal (75 % of 10 s) is the first call to fail.
+    await waitFor('degraded', () => sidecar.handle.phase === 'degraded', 20_000);
+    await waitFor(
+      'three failed attempts',
+      () => sidecar.attempts.filter((a) => a.error).length >= 3,
+      20_000,
+    );
+    expect(await readFile(path.join(out, 'access-token'), 'utf8')).toBe(token);
+    expect(await readFile(path.join(out, 'svid.pem'), 'utf8')).toBe(svid);
+    expect(sidecar.handle.healthReport().healthy).toBe(true);
+    const failures = sidecar.attempts.filter((a) => a.error);
+    expect(new Set(failures.map((a) => a.error?.code))).toEqual(
+      new Set(['ERR_SIDECAR_SERVER_UNREACHABLE']),
+    );
+    expect(sidecar.handle.state.retry?.failures).toBe(failures.length);
+
+    await proxy.up();
+    await waitFor('recovered', () => sidecar.handle.phase === 'ready', 20_000);
+    expect(await readFile(path.join(out, 'access-token'), 'utf8')).not.toBe(token);
+    expect(sidecar.handle.state.retry).toBeUndefined();
+    expect(sidecar.log.phases()).toEqual(['starting', 'ready', 'degraded', 'recovered']);
+    const degraded = sidecar.log.lines.find((l) => l.fields.phase === 'degraded');
+    expect(degraded?.level).toBe('warn');
+    expect(degraded?.message).toContain('ERR_SIDECAR_SERVER_UNREACHABLE');
+    // One line per change, not per retry, and never a credential.
+    expect(sidecar.log.lines).toHaveLength(4);
+    expect(JSON.stringify(sidecar.log.lines)).not.toContain(token);
+    await sidecar.handle.stop();
+  });
+});
