@@ -51,6 +51,8 @@ export interface AuditRow {
 /** The running app and handles on everything behind it. */
 export interface BrokerHarness {
   readonly url: string;
+  /** The test database's URL (for a second session, e.g. holding a lock). */
+  readonly databaseUrl: string;
   readonly db: Database;
   readonly secrets: PgSecretStore;
   readonly grants: BrokerGrants;
@@ -73,7 +75,7 @@ export interface BrokerHarness {
  * applied to this replica's list at once, and broker grants are the policy's extra grants.
  */
 export async function startBrokerHarness(): Promise<BrokerHarness> {
-  const { db } = await createMigratedDatabase();
+  const { url: databaseUrl, db } = await createMigratedDatabase();
   const clock = systemClock;
   const audit = new PgAuditLog(db, clock);
   const master = new MasterKey(randomBytes(32));
@@ -142,6 +144,7 @@ export async function startBrokerHarness(): Promise<BrokerHarness> {
 
   return {
     url,
+    databaseUrl,
     db,
     secrets,
     grants,
