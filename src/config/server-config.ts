@@ -20,6 +20,8 @@ export interface ServerConfig {
   readonly trustDomain: string;
   readonly masterKey: MasterKeySource;
   readonly kubeconfigPath: string | undefined;
+  /** True inside a pod (KUBERNETES_SERVICE_HOST set): use the in-cluster service account. */
+  readonly inCluster: boolean;
   readonly kubernetesAudience: string;
   readonly kubernetesTimeoutMs: number;
   readonly svidTtlSeconds: number;
@@ -195,6 +197,7 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
     ),
     masterKey: readMasterKey(reader, dataDir),
     kubeconfigPath: reader.optional('HALLMARK_KUBECONFIG'),
+    inCluster: reader.optional('KUBERNETES_SERVICE_HOST') !== undefined,
     kubernetesAudience: reader.string('HALLMARK_K8S_AUDIENCE', 'hallmark'),
     kubernetesTimeoutMs: reader.duration('HALLMARK_K8S_TIMEOUT', '5s', 60) * 1000,
     svidTtlSeconds: reader.duration('HALLMARK_SVID_TTL', '1h', maxSvidTtlSeconds),

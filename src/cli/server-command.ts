@@ -1,0 +1,59 @@
+// `hallmark server`: validate configuration, start the server, print how to use it, stop on signals.
+import { ConfigError, KNOWN_VARIABLES, loadServerConfig } from '../config/index.js';
+import { startServer } from '../server/index.js';
+import { EXIT, parseVariableFlags, type CliIo, type Command } from './command.js';
+
+const SERVER_VARIABLES = [
+  'DATABASE_URL',
+  ...KNOWN_VARIABLES.slice(0, KNOWN_VARIABLES.indexOf('HALLMARK_SERVER_URL')),
+];
+
+/** Prints the first-start banner; the admin key appears here and nowhere else, once. */
+function banner(io: CliIo, server: Awaited<ReturnType<typeof startServer>>): void {
+  io.out(
+    `Hallmark is listening on ${server.url}  (database: ${server.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})`,
+  );
+  io.out(`  trust bundle:   ${server.bundleFile}`);
+  if (server.admin.created) {
+    io.out(`  admin API key:  ${server.admin.key}`);
+    io.out(`                  (shown once; also saved to ${server.admin.file}, mode 0600)`);
+  } else {
+    io.out(`  admin API key:  created on first start; see ${server.admin.file}`);
+  }
+  io.out('  try:  curl --cacert ' + server.bundleFile + ' ' + server.url + '/readyz');
+  io.out(
+    '        hallmark policy load policy.yaml   |   hallmark secret set app/db-password < file',
+  );
+}
+
+export const serverCommand: Command = {
+  name: 'server',
+  summary: 'run the Hallmark server (CA, authentication, secrets, audit)',
+  usage: `hallmark server [--listen HOST:PORT] [--data-dir DIR] [--database-url URL] [--trust-domain TD] [...]
+
+Every HALLMARK_* server variable (see README) can also be given as a flag of the same name:
+HALLMARK_DATA_DIR -> --data-dir. Without DATABASE_URL an embedded PostgreSQL runs in <data dir>/pg.`,
+  async run(args, io) {
+    const { flags } = parseVariableFlags(args, SERVER_VARIABLES);
+    let config;
+    try {
+      config = loadServerConfig({ env: io.env, flags });
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        io.err(`hallmark: invalid configuration: ${err.message}`);
+        return EXIT.usage;
+      }
+      throw err;
+    }
+    const server = await startServer(config);
+    banner(io, server);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    io.out('Hallmark is shutting down');
+    await server.close();
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,79 @@
+// PUT /v1/policy and GET /v1/policy: the admin loads and reads the policy document.
+import type { AuditLog } from '../../audit/index.js';
+import type { RequestAuthenticator } from '../../authn/index.js';
+import { HallmarkError } from '../../errors/index.js';
+import type { PgPolicyStore } from '../../policy/index.js';
+import type { HallmarkApp, RouteInstaller } from '../app.js';
+import { auditRequest, describeRequest } from '../request-audit.js';
+
+/** Policy documents are YAML (JSON is YAML too); sent as the raw body. */
+const POLICY_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'];
+
+const versionSchema = {
+  type: 'object',
+  properties: { version: { type: 'integer' }, sha256: { type: 'string' } },
+  required: ['version', 'sha256'],
+  additionalProperties: false,
+} as const;
+
+const documentSchema = {
+  type: 'object',
+  properties: {
+    version: { type: 'integer' },
+    sha256: { type: 'string' },
+    document: { type: 'string' },
+  },
+  required: ['version', 'sha256', 'document'],
+  additionalProperties: false,
+} as const;
+
+/** Dependencies of the policy routes. */
+export interface PolicyRouteDeps {
+  store: PgPolicyStore;
+  audit: AuditLog;
+  authenticate: RequestAuthenticator;
+  /** Largest accepted document in bytes (matches the compiler's limit). */
+  maxBytes: number;
+}
+
+/** Admin-only policy routes; every load (and every refused load) is audited. */
+export function policyRoutes(deps: PolicyRouteDeps): RouteInstaller {
+  return (app: HallmarkApp) => {
+    app.register(async (scope) => {
+      scope.addContentTypeParser(
+        POLICY_TYPES,
+        { parseAs: 'string', bodyLimit: deps.maxBytes },
+        (_req, body, done) => done(null, body),
+      );
+      scope.put(
+        '/v1/policy',
+        { bodyLimit: deps.maxBytes, schema: { response: { 200: versionSchema } } },
+        async (request) => {
+          describeRequest(request, { action: 'policy.load', target: 'policy' });
+          const identity = await deps.authenticate(request);
+          describeRequest(request, { actor: identity.id });
+          if (!identity.admin) throw new HallmarkError('ERR_AUTHN_NOT_ADMIN');
+          if (typeof request.body !== 'string')
+            throw new HallmarkError('ERR_REQUEST_INVALID', {
+              message: 'send the policy as application/yaml',
+            });
+          const version = await deps.store.load(request.body, identity.id);
+          await auditRequest(deps.audit, request, 'success', '', { target: `policy@${version}` });
+          return { version, sha256: deps.store.current().sha256 };
+        },
+      );
+      scope.get(
+        '/v1/policy',
+        { schema: { response: { 200: documentSchema } } },
+        async (request) => {
+          describeRequest(request, { action: 'policy.read', target: 'policy' });
+          const identity = await deps.authenticate(request);
+          describeRequest(request, { actor: identity.id });
+          if (!identity.admin) throw new HallmarkError('ERR_AUTHN_NOT_ADMIN');
+          const policy = deps.store.current();
+          return { version: deps.store.version(), sha256: policy.sha256, document: policy.source };
+        },
+      );
+    });
+  };
+}

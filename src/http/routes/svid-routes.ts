@@ -1,0 +1,118 @@
+// POST /v1/svid/x509: projected token → pod attestation → registration → CSR → X509-SVID.
+import type { PodAttestor } from '../../attest/index.js';
+import type { AuditLog } from '../../audit/index.js';
+import type { CertificateAuthority } from '../../ca/index.js';
+import type { Clock } from '../../clock/index.js';
+import type { Queryable } from '../../db/index.js';
+import { HallmarkError } from '../../errors/index.js';
+import { findRegistration, type PolicyStore } from '../../policy/index.js';
+import { issueX509Svid } from '../../x509/index.js';
+import type { HallmarkApp, RouteInstaller } from '../app.js';
+import type { RateLimiter } from '../rate-limiter.js';
+import { auditRequest, describeRequest } from '../request-audit.js';
+
+const bodySchema = {
+  type: 'object',
+  properties: { csr: { type: 'string', minLength: 1, maxLength: 16_384 } },
+  required: ['csr'],
+  additionalProperties: false,
+} as const;
+
+const responseSchema = {
+  type: 'object',
+  properties: {
+    spiffe_id: { type: 'string' },
+    svid: { type: 'string' },
+    expires_at: { type: 'string' },
+    bundle: { type: 'string' },
+  },
+  required: ['spiffe_id', 'svid', 'expires_at', 'bundle'],
+  additionalProperties: false,
+} as const;
+
+/** Dependencies of the SVID route. */
+export interface SvidRouteDeps {
+  attestor: PodAttestor;
+  policy: PolicyStore;
+  ca: CertificateAuthority;
+  audit: AuditLog;
+  db: Queryable;
+  clock: Clock;
+  limiter: RateLimiter;
+  defaultTtlSeconds: number;
+}
+
+/** The token after `Bearer `; anything else there is passed on for the attestor to refuse. */
+function bearer(header: string | undefined): string | undefined {
+  const match = /^Bearer +(.*)$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/**
+ * The identity comes only from Kubernetes (TokenReview + Pod) and the policy; the CSR
+ * contributes its public key and nothing else. The certificate leaves the process only after
+ * its audit row is committed and it is recorded for login's re-checks.
+ */
+export function svidRoutes(deps: SvidRouteDeps): RouteInstaller {
+  return (app: HallmarkApp) => {
+    app.post<{ Body: { csr: string } }>(
+      '/v1/svid/x509',
+      { bodyLimit: 32_768, schema: { body: bodySchema, response: { 200: responseSchema } } },
+      async (request) => {
+        describeRequest(request, { action: 'svid.x509.denied', target: 'svid' });
+        const workload = await deps.attestor.attest(bearer(request.headers.authorization));
+        const actor = `k8s:${workload.namespace}/${workload.serviceAccount}/${workload.podName}`;
+        describeRequest(request, {
+          actor,
+          target: `pod/${workload.namespace}/${workload.podName}`,
+        });
+        if (!deps.limiter.take(`${workload.namespace}/${workload.serviceAccount}`)) {
+          throw new HallmarkError('ERR_REQUEST_RATE_LIMITED');
+        }
+        const registration = findRegistration(deps.policy.current(), workload);
+        if (registration === null) {
+          throw new HallmarkError('ERR_POLICY_NO_REGISTRATION', {
+            detail: `${workload.namespace}/${workload.serviceAccount} matches no workload entry`,
+          });
+        }
+        const spiffeId = registration.spiffeId.toString();
+        describeRequest(request, { actor: spiffeId, target: spiffeId });
+        const { id: caId, authority } = deps.ca.signingAuthority();
+        const svid = issueX509Svid({
+          csrPem: request.body.csr,
+          spiffeId: registration.spiffeId,
+          ttlSeconds: registration.ttlSeconds ?? deps.defaultTtlSeconds,
+          authority,
+          clock: deps.clock,
+        });
+        await auditRequest(deps.audit, request, 'success', '', {
+          action: 'svid.x509.issued',
+          target: `${spiffeId} serial=${svid.serialHex} pod=${workload.podUid}`,
+        });
+        await deps.db.query(
+          `INSERT INTO issued_certificates
+             (serial, spiffe_id, ca_id, not_after, public_key_fingerprint, issued_at, namespace, service_account, pod_name, pod_uid)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          [
+            svid.serialHex,
+            spiffeId,
+            caId,
+            svid.notAfter,
+            svid.publicKeyFingerprint,
+            new Date(deps.clock.now()),
+            workload.namespace,
+            workload.serviceAccount,
+            workload.podName,
+            workload.podUid,
+          ],
+        );
+        return {
+          spiffe_id: spiffeId,
+          svid: svid.chainPem.join(''),
+          expires_at: svid.notAfter.toISOString(),
+          bundle: deps.ca.bundle().certificatesPem.join(''),
+        };
+      },
+    );
+  };
+}

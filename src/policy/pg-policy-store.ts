@@ -1,0 +1,107 @@
+// The PostgreSQL policy store: versioned documents, every replica following the newest via NOTIFY.
+import type { Clock } from '../clock/index.js';
+import { ADVISORY_LOCKS, type Database } from '../db/index.js';
+import {
+  compilePolicy,
+  emptyPolicy,
+  type CompiledPolicy,
+  type CompilePolicyOptions,
+} from './compiled-policy.js';
+import type { PolicyStore } from './policy-store.js';
+
+/** NOTIFY channel carrying the new version number. */
+export const POLICY_CHANNEL = 'hallmark_policy';
+
+/** How often a replica re-reads the version even without a notification (a safety net). */
+const POLL_MS = 5_000;
+
+/**
+ * Policy in PostgreSQL. A new document is compiled (validated as a whole) before anything is
+ * written, inserted as the next version under an advisory lock, and announced with NOTIFY, so
+ * every replica switches within a second; the previous version stays in force on any failure.
+ */
+export class PgPolicyStore implements PolicyStore {
+  #policy: CompiledPolicy;
+  #version = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
+
+  private constructor(
+    private readonly db: Database,
+    private readonly options: CompilePolicyOptions,
+    private readonly clock: Clock,
+  ) {
+    this.#policy = emptyPolicy(options);
+  }
+
+  /** Loads the newest stored version and starts following changes. */
+  static async open(
+    db: Database,
+    options: CompilePolicyOptions,
+    clock: Clock,
+  ): Promise<PgPolicyStore> {
+    const store = new PgPolicyStore(db, options, clock);
+    await store.refresh();
+    store.#unsubscribe = await db.subscribe(
+      POLICY_CHANNEL,
+      () => void store.refresh().catch(() => undefined),
+    );
+    store.#timer = setInterval(() => void store.refresh().catch(() => undefined), POLL_MS);
+    store.#timer.unref();
+    return store;
+  }
+
+  current(): CompiledPolicy {
+    return this.#policy;
+  }
+
+  version(): number {
+    return this.#version;
+  }
+
+  /** Loads the newest version if it differs from the one in force. */
+  async refresh(): Promise<void> {
+    const latest = await this.db.query<{ version: number; document: string }>(
+      'SELECT version, document FROM policies WHERE version > $1 ORDER BY version DESC LIMIT 1',
+      [this.#version],
+    );
+    const row = latest.rows[0];
+    if (row === undefined) return;
+    // Stored documents were valid when loaded and the options are fixed per server, so this
+    // compile only fails if the trust domain changed; then the old policy stays in force.
+    this.#policy = compilePolicy(row.document, this.options);
+    this.#version = row.version;
+  }
+
+  replace(yamlText: string): Promise<number> {
+    return this.load(yamlText, 'system');
+  }
+
+  /** Validates and stores a new version; returns it. Throws ERR_POLICY_INVALID without writing. */
+  async load(yamlText: string, actor: string): Promise<number> {
+    const compiled = compilePolicy(yamlText, this.options);
+    const version = await this.db.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.policyLoad]);
+      const max = await client.query<{ v: number | null }>(
+        'SELECT max(version) AS v FROM policies',
+      );
+      const next = (max.rows[0]?.v ?? 0) + 1;
+      await client.query(
+        'INSERT INTO policies (version, document, sha256, loaded_at, loaded_by) VALUES ($1, $2, $3, $4, $5)',
+        [next, yamlText, compiled.sha256, new Date(this.clock.now()), actor],
+      );
+      await client.query('SELECT pg_notify($1, $2)', [POLICY_CHANNEL, String(next)]);
+      return next;
+    });
+    if (version > this.#version) {
+      this.#policy = compiled;
+      this.#version = version;
+    }
+    return version;
+  }
+
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#unsubscribe?.();
+  }
+}

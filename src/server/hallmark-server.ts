@@ -1,0 +1,182 @@
+// The composition root: wires configuration, database, keys, CA and routes into one server.
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { PgAuditLog, type AuditRecord } from '../audit/index.js';
+import { bootstrapAdminKey, type AdminBootstrap } from '../authn/index.js';
+import { CertificateAuthority, loadUpstreamAuthority } from '../ca/index.js';
+import { systemClock, type Clock } from '../clock/index.js';
+import { publicUrlOf, type ServerConfig } from '../config/index.js';
+import { loadMasterKey } from '../crypto/index.js';
+import {
+  Database,
+  MIGRATIONS,
+  isFullyMigrated,
+  migrate,
+  startEmbeddedPostgres,
+  type EmbeddedCluster,
+} from '../db/index.js';
+import {
+  buildApp,
+  createLogger,
+  createMetricsRegistry,
+  followTlsChanges,
+  type HallmarkApp,
+} from '../http/index.js';
+import { bundleRoutes } from '../http/routes/bundle-routes.js';
+import { svidRoutes } from '../http/routes/svid-routes.js';
+import { RateLimiter } from '../http/rate-limiter.js';
+import { PodAttestor, createKubernetesApi, type KubernetesApi } from '../attest/index.js';
+import { PgPolicyStore } from '../policy/index.js';
+import { UnavailableKubernetesApi } from './unavailable-kubernetes-api.js';
+import { prepareDataDir, writeFileAtomic } from './data-dir.js';
+import { ServingCertificate } from './serving-certificate.js';
+
+/** A running server and what a caller (CLI, tests) needs to use and stop it. */
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly admin: AdminBootstrap;
+  readonly bundleFile: string;
+  readonly app: HallmarkApp;
+  readonly db: Database;
+  readonly ca: CertificateAuthority;
+  readonly policy: PgPolicyStore;
+  readonly embedded: boolean;
+  close(): Promise<void>;
+}
+
+/** Options for {@link startServer}. */
+export interface StartOptions {
+  clock?: Clock;
+  /** Defaults to a JSON logger on stdout at the configured level. */
+  logger?: Logger;
+  /** Overrides the Kubernetes API (tests run an in-process one); default from the config. */
+  kubernetes?: KubernetesApi;
+  /** Disables the CA's rotation ticker (tests drive rotation by hand). */
+  caTicker?: boolean;
+}
+
+function kubernetesFor(config: ServerConfig, log: Logger): KubernetesApi {
+  if (config.kubeconfigPath === undefined && !config.inCluster) {
+    log.warn(
+      'no Kubernetes API configured (HALLMARK_KUBECONFIG unset, not in a cluster): SVID requests will get 503',
+    );
+    return new UnavailableKubernetesApi();
+  }
+  return createKubernetesApi({
+    kubeconfigPath: config.kubeconfigPath,
+    timeoutMs: config.kubernetesTimeoutMs,
+  });
+}
+
+/**
+ * Starts Hallmark: PostgreSQL (external or embedded under `<data dir>/pg`), migrations,
+ * master key, admin key, CA, then the HTTPS listener. Resources are released in reverse
+ * order by `close()`, and also if start-up fails half-way.
+ */
+export async function startServer(
+  config: ServerConfig,
+  options: StartOptions = {},
+): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? createLogger(config.logLevel);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const close = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups.length = 0;
+  };
+  try {
+    await prepareDataDir(config.dataDir);
+    let cluster: EmbeddedCluster | undefined;
+    if (config.databaseUrl === undefined) {
+      cluster = await startEmbeddedPostgres({
+        dir: path.join(config.dataDir, 'pg'),
+        onLog: (line) => log.debug({ component: 'postgres' }, line),
+      });
+      cleanups.push(() => cluster?.stop());
+    }
+    const db = new Database(config.databaseUrl ?? (cluster as EmbeddedCluster).url, { log });
+    cleanups.push(() => db.close());
+    await migrate(db, MIGRATIONS);
+
+    const master = await loadMasterKey(config.masterKey);
+    const admin = await bootstrapAdminKey(db, config.dataDir, clock);
+    const auditLog = log.child({ component: 'audit' });
+    const audit = new PgAuditLog(db, clock, (record: AuditRecord) =>
+      auditLog.info({ audit: record }, 'audit'),
+    );
+
+    const upstream = config.upstreamCa ? await loadUpstreamAuthority(config.upstreamCa) : undefined;
+    const ca = await CertificateAuthority.start(
+      { db, master, clock, audit, log },
+      {
+        trustDomain: config.trustDomain,
+        keyType: config.caKeyType,
+        ttlSeconds: config.caTtlSeconds,
+        upstream,
+      },
+      { tick: options.caTicker },
+    );
+    cleanups.push(() => ca.stop());
+    const bundleFile = path.join(config.dataDir, 'bundle.pem');
+    const writeBundle = (): Promise<void> =>
+      writeFileAtomic(bundleFile, ca.bundle().certificatesPem.join(''), 0o644);
+    await writeBundle();
+    cleanups.push(ca.onChange(() => void writeBundle().catch(() => undefined)));
+
+    const policy = await PgPolicyStore.open(
+      db,
+      { trustDomain: config.trustDomain, maxTtlSeconds: config.maxSvidTtlSeconds },
+      clock,
+    );
+    cleanups.push(() => policy.close());
+    const attestor = new PodAttestor(options.kubernetes ?? kubernetesFor(config, log), {
+      audience: config.kubernetesAudience,
+    });
+
+    const tls = new ServingCertificate(ca, config.trustDomain, config.serverNames, clock);
+    cleanups.push(() => tls.stop());
+    const metrics = createMetricsRegistry();
+    const app = await buildApp({
+      audit,
+      tls,
+      metrics,
+      logger: log,
+      readiness: async () => ({ ready: await isFullyMigrated(db, MIGRATIONS) }),
+      routes: [
+        bundleRoutes({ ca, clock }),
+        svidRoutes({
+          attestor,
+          policy,
+          ca,
+          audit,
+          db,
+          clock,
+          limiter: new RateLimiter(config.rateLimitPerMinute, clock),
+          defaultTtlSeconds: config.svidTtlSeconds,
+        }),
+      ],
+    });
+    cleanups.push(() => app.close());
+    cleanups.push(followTlsChanges(app.server, tls));
+    await app.listen({ host: config.listen.host, port: config.listen.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.listen.port;
+    const url = publicUrlOf({ ...config, listen: { ...config.listen, port } });
+    return {
+      url,
+      port,
+      admin,
+      bundleFile,
+      app,
+      db,
+      ca,
+      policy,
+      embedded: cluster !== undefined,
+      close,
+    };
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+}
