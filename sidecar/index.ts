@@ -44,15 +44,15 @@ export type { CredentialStore, SvidFiles } from './credential-files.js';
 export { MemoryCredentialStore } from './memory-credential-store.js';
 export { ProjectedTokenFile } from './projected-token.js';
 export type { ProjectedTokenSource } from './projected-token.js';
-export { ServerRefusal, isDefinitiveRefusal, refusalFrom } from './server-api.js';
+export { ServerRefusal, isDefinitiveRefusal } from './server-api.js';
 export type {
   ClientCertificate,
   HallmarkServerApi,
   IssuedAccessToken,
   IssuedSvid,
 } from './server-api.js';
-export { HttpsServerApi } from './https-server-api.js';
-export type { HttpsServerApiOptions } from './https-server-api.js';
+export { ClientServerApi } from './client-server-api.js';
+export type { ClientServerApiOptions } from './client-server-api.js';
 export { ServerTrustFiles } from './server-trust.js';
 export type { ServerTrust } from './server-trust.js';
 export { checkIssuedSvid } from './svid-check.js';

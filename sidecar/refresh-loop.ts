@@ -188,7 +188,8 @@ export class RefreshLoop {
       this.report('svid', undefined);
       return undefined;
     } catch (err) {
-      return this.report('svid', asHallmarkError(err));
+      // A call abandoned by stop() is not a failure worth counting.
+      return this.stopped ? undefined : this.report('svid', asHallmarkError(err));
     }
   }
 
@@ -203,7 +204,7 @@ export class RefreshLoop {
       this.report('token', undefined);
       return undefined;
     } catch (err) {
-      return this.report('token', asHallmarkError(err));
+      return this.stopped ? undefined : this.report('token', asHallmarkError(err));
     }
   }
 

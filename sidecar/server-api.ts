@@ -1,6 +1,6 @@
 // The two Hallmark server calls the sidecar makes, behind an interface so the transport can be
 // swapped (the shared src/client library, or a fake in unit tests).
-import { HallmarkError, isErrorCode } from '../src/errors/index.js';
+import { HallmarkError } from '../src/errors/index.js';
 import type { ErrorCode } from '../src/errors/index.js';
 
 /** `POST /v1/svid/x509`'s answer, decoded. */
@@ -53,18 +53,6 @@ export class ServerRefusal extends HallmarkError {
   get definitive(): boolean {
     return this.status >= 400 && this.status < 500 && this.status !== 429;
   }
-}
-
-/** Builds the {@link ServerRefusal} for an error response (`{"error":{"code","message"}}`). */
-export function refusalFrom(status: number, body: string, route: string): ServerRefusal {
-  let code: unknown;
-  try {
-    code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
-  } catch {
-    code = undefined;
-  }
-  const detail = `${route} answered ${status}${typeof code === 'string' ? ` ${code}` : ''}`;
-  return new ServerRefusal(isErrorCode(code) ? code : 'ERR_SIDECAR_SERVER_REFUSED', status, detail);
 }
 
 /** True when `err` is a {@link ServerRefusal} that retrying cannot fix. */

@@ -11,7 +11,7 @@ import type { CredentialStore } from './credential-files.js';
 import { ServerCredentialSource } from './credential-source.js';
 import { startHealthServer } from './health-server.js';
 import type { HealthReport, HealthServer } from './health-server.js';
-import { HttpsServerApi } from './https-server-api.js';
+import { ClientServerApi } from './client-server-api.js';
 import type { PhaseChange, SidecarLogger } from './phase-change.js';
 import { ProjectedTokenFile } from './projected-token.js';
 import type { ProjectedTokenSource } from './projected-token.js';
@@ -91,7 +91,7 @@ async function defaultApi(
         : `unusable: ${detail}`,
     );
   }
-  return new HttpsServerApi({ serverUrl: config.serverUrl, trust });
+  return new ClientServerApi({ serverUrl: config.serverUrl, trust });
 }
 
 async function assemble(

@@ -21,7 +21,9 @@ export interface SeenRequest {
 export type FakeBehaviour =
   | { kind: 'normal' }
   | { kind: 'error'; status: number; body: string }
-  | { kind: 'wrong-spiffe-id' };
+  | { kind: 'wrong-spiffe-id' }
+  /** Never answer (the response stays open until the server closes). */
+  | { kind: 'hang' };
 
 /** The running fake. */
 export interface FakeHallmarkServer {
@@ -30,6 +32,8 @@ export interface FakeHallmarkServer {
   spiffeId: string;
   svidTtlSeconds: number;
   behaviour: FakeBehaviour;
+  /** Requests left unanswered by `hang` and still open. */
+  readonly hanging: Set<ServerResponse>;
   close(): Promise<void>;
 }
 
@@ -51,6 +55,7 @@ export async function startFakeHallmarkServer(pki: TestPki): Promise<FakeHallmar
     spiffeId: 'spiffe://hallmark.local/ns/payments/sa/api',
     svidTtlSeconds: 3600,
     behaviour: { kind: 'normal' } as FakeBehaviour,
+    hanging: new Set<ServerResponse>(),
   };
   const server: Server = createServer({
     cert: pki.serverCertPem,
@@ -69,6 +74,11 @@ export async function startFakeHallmarkServer(pki: TestPki): Promise<FakeHallmar
       state.seen.push({ route, authorization: req.headers.authorization, clientSpiffeId: san });
       const behaviour = state.behaviour;
       if (behaviour.kind === 'error') return json(res, behaviour.status, behaviour.body);
+      if (behaviour.kind === 'hang') {
+        state.hanging.add(res);
+        res.on('close', () => state.hanging.delete(res));
+        return undefined;
+      }
       if (route === 'POST /v1/svid/x509') {
         const { csr } = JSON.parse(body) as { csr: string };
         const svid = issueTestSvid(pki, csr, state.spiffeId, state.svidTtlSeconds, systemClock);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock/index.js';
 import type { HallmarkError } from '../../src/errors/index.js';
 import {
-  HttpsServerApi,
+  ClientServerApi,
   MemoryCredentialStore,
   ProjectedTokenFile,
   ServerCredentialSource,
@@ -51,7 +51,7 @@ function sourceWith(
 ) {
   const store = options.store ?? new MemoryCredentialStore();
   const trust = new ServerTrustFiles('bundle' in options ? options.bundle : bundlePath, store);
-  const api = new HttpsServerApi({ serverUrl: options.url ?? fake.url, trust, timeoutMs: 5000 });
+  const api = new ClientServerApi({ serverUrl: options.url ?? fake.url, trust, timeoutMs: 5000 });
   return new ServerCredentialSource({
     api,
     projectedToken: new ProjectedTokenFile(tokenPath),
@@ -69,7 +69,7 @@ async function failureOf(promise: Promise<unknown>): Promise<HallmarkError> {
   throw new Error('expected a failure');
 }
 
-describe('ServerCredentialSource over HTTPS', () => {
+describe('ServerCredentialSource over the client library', () => {
   it('attests with the projected token, checks the SVID and logs in with it over mTLS', async () => {
     const source = sourceWith();
     const svid = await source.obtainSvid();

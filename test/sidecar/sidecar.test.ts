@@ -115,6 +115,17 @@ describe('startSidecar', () => {
     expect(JSON.stringify(log.lines)).not.toContain('access-for-');
   });
 
+  it('stops without waiting for a call the server never answers', async () => {
+    fake.behaviour = { kind: 'hang' };
+    sidecar = await startSidecar(config, { log: new MemoryLogger() });
+    await waitFor('a hanging request', () => fake.hanging.size > 0);
+    await sidecar.stop();
+    // stop() returned while the request was still open: it was abandoned, not awaited.
+    expect(fake.hanging.size).toBe(1);
+    expect(sidecar.phase).toBe('starting');
+    await expect(readdir(config.outputDir)).resolves.toEqual([]);
+  });
+
   it('refuses to start without a CA for the server (no trust on first use)', async () => {
     const err = await startSidecar({ ...config, serverBundlePath: undefined }).catch(
       (e: unknown) => e,
