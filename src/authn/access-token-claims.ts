@@ -47,14 +47,15 @@ export function privateClaims(subject: AccessTokenSubject): AccessTokenClaims {
 }
 
 /** A verified token's claims turned into a caller, or the reason they are not acceptable. */
-export type ClaimsReading =
-  | {
-      readonly ok: true;
-      readonly identity: CallerIdentity;
-      readonly issuedAtMs: number;
-      readonly pod: PodRef | undefined;
-    }
-  | { readonly ok: false; readonly reason: string };
+export type ClaimsReading = VerifiedClaims | { readonly ok: false; readonly reason: string };
+
+/** Acceptable claims: the caller, when the token was issued, and its pod if any. */
+export interface VerifiedClaims {
+  readonly ok: true;
+  readonly identity: CallerIdentity;
+  readonly issuedAtMs: number;
+  readonly pod: PodRef | undefined;
+}
 
 function optionalString(value: unknown): value is string | undefined {
   return value === undefined || (typeof value === 'string' && value.length > 0);

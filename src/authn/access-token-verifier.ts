@@ -2,10 +2,16 @@
 import { decodeProtectedHeader, jwtVerify, type CryptoKey } from 'jose';
 import type { Clock } from '../clock/index.js';
 import { HallmarkError } from '../errors/index.js';
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYP, readClaims } from './access-token-claims.js';
+import {
+  ACCESS_TOKEN_AUDIENCE,
+  ACCESS_TOKEN_TYP,
+  readClaims,
+  type VerifiedClaims,
+} from './access-token-claims.js';
 import type { CallerIdentity } from './caller-identity.js';
 import type { PodPresence, PodRef } from './pod-presence.js';
 import { ACCESS_TOKEN_ALG } from './signing-key.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** Public keys by kid (the {@link SigningKeyring}). */
 export interface VerificationKeySource {
@@ -45,6 +51,7 @@ function invalid(detail: string, cause?: unknown): HallmarkError {
  */
 export class AccessTokenVerifier {
   readonly #toleranceSeconds: number;
+  readonly #verified: VerifiedTokenCache;
 
   constructor(
     private readonly keys: VerificationKeySource,
@@ -54,6 +61,7 @@ export class AccessTokenVerifier {
     private readonly settings: AccessTokenVerifierSettings,
   ) {
     this.#toleranceSeconds = (settings.clockToleranceMs ?? 5_000) / 1000;
+    this.#verified = new VerifiedTokenCache(this.#toleranceSeconds);
   }
 
   /**
@@ -62,6 +70,27 @@ export class AccessTokenVerifier {
    *   pod re-check cannot reach Kubernetes (fail closed).
    */
   async verify(token: string): Promise<CallerIdentity> {
+    const claims =
+      this.#verified.get(token, this.clock.now()) ?? (await this.#verifySignedClaims(token));
+    const { identity } = claims;
+    if (this.revocations.isRevoked(identity.id, claims.issuedAtMs)) {
+      throw new HallmarkError('ERR_AUTHN_TOKEN_REVOKED', {
+        detail: `identity ${identity.id} revoked`,
+      });
+    }
+    if (claims.pod !== undefined) {
+      const presence = await this.pods.check(claims.pod);
+      if (!presence.present) {
+        throw new HallmarkError('ERR_AUTHN_TOKEN_REVOKED', {
+          detail: `pod ${claims.pod.namespace}/${claims.pod.podName} (${claims.pod.podUid}) ${presence.reason}`,
+        });
+      }
+    }
+    return identity;
+  }
+
+  /** Signature, header and claim checks; remembers the token once it passed them all. */
+  async #verifySignedClaims(token: string): Promise<VerifiedClaims> {
     if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
       throw invalid('not a compact JWS');
     }
@@ -100,20 +129,7 @@ export class AccessTokenVerifier {
 
     const claims = readClaims(payload);
     if (!claims.ok) throw invalid(claims.reason);
-    const { identity } = claims;
-    if (this.revocations.isRevoked(identity.id, claims.issuedAtMs)) {
-      throw new HallmarkError('ERR_AUTHN_TOKEN_REVOKED', {
-        detail: `identity ${identity.id} revoked`,
-      });
-    }
-    if (claims.pod !== undefined) {
-      const presence = await this.pods.check(claims.pod);
-      if (!presence.present) {
-        throw new HallmarkError('ERR_AUTHN_TOKEN_REVOKED', {
-          detail: `pod ${claims.pod.namespace}/${claims.pod.podName} (${claims.pod.podUid}) ${presence.reason}`,
-        });
-      }
-    }
-    return identity;
+    this.#verified.set(token, claims, payload.nbf as number);
+    return claims;
   }
 }

@@ -26,6 +26,7 @@ import {
   type SigningKeySchedule,
 } from './signing-key-schedule.js';
 import { SigningKeyring } from './signing-keyring.js';
+import { SvidValidationCache } from './svid-validation-cache.js';
 import { loginWorkload, type RegistrationCheck } from './workload-login.js';
 
 /** What authentication needs from the composition root. */
@@ -73,6 +74,7 @@ export class Authentication {
   readonly verifier: AccessTokenVerifier;
   readonly issuer: AccessTokenIssuer;
   readonly podPresence: PodPresenceCache;
+  readonly #svidCache = new SvidValidationCache();
 
   private constructor(
     private readonly deps: AuthenticationDeps,
@@ -129,6 +131,7 @@ export class Authentication {
       bundle: this.deps.bundle,
       trustDomain: this.settings.trustDomain,
       clock: this.deps.clock,
+      cache: this.#svidCache,
     });
   }
 

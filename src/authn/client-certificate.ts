@@ -5,6 +5,7 @@ import type { Clock } from '../clock/index.js';
 import { HallmarkError, isHallmarkError } from '../errors/index.js';
 import { isMemberOf } from '../spiffe/index.js';
 import { validateX509Svid, type VerifiedX509Svid } from '../x509/index.js';
+import { SvidValidationCache } from './svid-validation-cache.js';
 
 /** What the check needs: the current bundle, the trust domain and the clock. */
 export interface ClientSvidContext {
@@ -12,6 +13,8 @@ export interface ClientSvidContext {
   bundle(): readonly string[];
   readonly trustDomain: string;
   readonly clock: Clock;
+  /** Remembers successful validations (optional; the service keeps one). */
+  readonly cache?: SvidValidationCache;
 }
 
 /** Leaf plus at most this many certificates above it are looked at. */
@@ -65,19 +68,22 @@ export function verifiedClientSvid(
       detail: `TLS verification failed: ${String(socket.authorizationError ?? 'unknown')}`,
     });
   }
-  let svid: VerifiedX509Svid;
-  try {
-    svid = validateX509Svid(
-      presentedChain(leaf as DetailedPeerCertificate),
-      context.bundle(),
-      context.clock,
-    );
-  } catch (err) {
-    if (!isHallmarkError(err)) throw err;
-    throw new HallmarkError('ERR_AUTHN_CLIENT_CERT_INVALID', {
-      detail: `not a valid X509-SVID: ${err.detail ?? err.message}`,
-      cause: err,
-    });
+  const chain = presentedChain(leaf as DetailedPeerCertificate);
+  const bundle = context.bundle();
+  const now = context.clock.now();
+  const key = context.cache === undefined ? undefined : SvidValidationCache.keyOf(chain, bundle);
+  let svid = key === undefined ? undefined : context.cache?.get(key, now);
+  if (svid === undefined) {
+    try {
+      svid = validateX509Svid(chain, bundle, context.clock);
+    } catch (err) {
+      if (!isHallmarkError(err)) throw err;
+      throw new HallmarkError('ERR_AUTHN_CLIENT_CERT_INVALID', {
+        detail: `not a valid X509-SVID: ${err.detail ?? err.message}`,
+        cause: err,
+      });
+    }
+    if (key !== undefined) context.cache?.set(key, svid);
   }
   if (!isMemberOf(svid.spiffeId, context.trustDomain)) {
     throw new HallmarkError('ERR_AUTHN_CLIENT_CERT_INVALID', {

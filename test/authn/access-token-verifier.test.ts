@@ -269,6 +269,7 @@ describe('AccessTokenVerifier', () => {
 
   it('refuses tokens issued to a revoked identity up to the revocation, not after', async () => {
     const before = await issuer.issue({ identity: 'key:app1', role: 'app' });
+    expect(await codeOf(before.token)).toBe('accepted'); // now remembered as verified
     clock.advance(2_000);
     revoked.revoked.set('key:app1', clock.now());
     expect(await codeOf(before.token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
