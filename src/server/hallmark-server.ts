@@ -2,7 +2,12 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { PgAuditLog, type AuditRecord } from '../audit/index.js';
-import { bootstrapAdminKey, type AdminBootstrap } from '../authn/index.js';
+import {
+  Authentication,
+  bootstrapAdminKey,
+  kubernetesPodLookup,
+  type AdminBootstrap,
+} from '../authn/index.js';
 import { CertificateAuthority, loadUpstreamAuthority } from '../ca/index.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import { publicUrlOf, type ServerConfig } from '../config/index.js';
@@ -26,7 +31,12 @@ import { bundleRoutes } from '../http/routes/bundle-routes.js';
 import { svidRoutes } from '../http/routes/svid-routes.js';
 import { RateLimiter } from '../http/rate-limiter.js';
 import { PodAttestor, createKubernetesApi, type KubernetesApi } from '../attest/index.js';
-import { PgPolicyStore } from '../policy/index.js';
+import { PgPolicyStore, canAccess, isStillRegistered } from '../policy/index.js';
+import { PgSecretStore } from '../secrets/index.js';
+import { authnRoutes } from '../http/routes/authn-routes.js';
+import { secretRoutes } from '../http/routes/secret-routes.js';
+import { policyRoutes } from '../http/routes/policy-routes.js';
+import { caRoutes } from '../http/routes/ca-routes.js';
 import { UnavailableKubernetesApi } from './unavailable-kubernetes-api.js';
 import { prepareDataDir, writeFileAtomic } from './data-dir.js';
 import { ServingCertificate } from './serving-certificate.js';
@@ -41,6 +51,8 @@ export interface RunningServer {
   readonly db: Database;
   readonly ca: CertificateAuthority;
   readonly policy: PgPolicyStore;
+  readonly authn: Authentication;
+  readonly secrets: PgSecretStore;
   readonly embedded: boolean;
   close(): Promise<void>;
 }
@@ -130,9 +142,28 @@ export async function startServer(
       clock,
     );
     cleanups.push(() => policy.close());
-    const attestor = new PodAttestor(options.kubernetes ?? kubernetesFor(config, log), {
-      audience: config.kubernetesAudience,
-    });
+    const kubernetes = options.kubernetes ?? kubernetesFor(config, log);
+    const attestor = new PodAttestor(kubernetes, { audience: config.kubernetesAudience });
+    const authn = await Authentication.start(
+      {
+        db,
+        master,
+        clock,
+        audit,
+        log,
+        pods: kubernetesPodLookup(kubernetes),
+        registrationCheck: (workload, spiffeId) =>
+          isStillRegistered(policy.current(), workload, spiffeId),
+        bundle: () => ca.bundle().certificatesPem,
+      },
+      {
+        issuer: publicUrlOf(config),
+        trustDomain: config.trustDomain,
+        tokenTtlMs: config.tokenTtlSeconds * 1000,
+      },
+    );
+    cleanups.push(() => authn.stop());
+    const secrets = new PgSecretStore({ db, master, clock, maxValueBytes: config.secretMaxBytes });
 
     const tls = new ServingCertificate(ca, config.trustDomain, config.serverNames, clock);
     cleanups.push(() => tls.stop());
@@ -155,6 +186,21 @@ export async function startServer(
           limiter: new RateLimiter(config.rateLimitPerMinute, clock),
           defaultTtlSeconds: config.svidTtlSeconds,
         }),
+        authnRoutes({ authn, audit }),
+        secretRoutes({
+          store: secrets,
+          audit,
+          authenticate: authn.authenticate,
+          access: (caller, action, path) => canAccess(policy.current(), caller.id, action, path),
+          maxValueBytes: config.secretMaxBytes,
+        }),
+        policyRoutes({
+          store: policy,
+          audit,
+          authenticate: authn.authenticate,
+          maxBytes: 1_048_576,
+        }),
+        caRoutes({ ca, authenticate: authn.authenticate }),
       ],
     });
     cleanups.push(() => app.close());
@@ -172,6 +218,8 @@ export async function startServer(
       db,
       ca,
       policy,
+      authn,
+      secrets,
       embedded: cluster !== undefined,
       close,
     };

@@ -1,0 +1,137 @@
+// `npm run bench`: every performance figure of DESIGN.md in one run, each printed beside the
+// machine's raw limit (node:crypto P-256 signing rate, measured here) as a ratio.
+// `--quick` runs each step briefly (CI smoke: proves the bench works, asserts nothing timed).
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Agent, Pool } from 'undici';
+import { buildCsr, generateKeyPair } from '../../src/x509/index.js';
+import type { BenchServerInfo } from './bench-server.js';
+import { measureEngine, measureRawSign } from './engine-bench.js';
+import { runLoad, type LoadResult } from './load.js';
+
+const quick = process.argv.includes('--quick');
+const seconds = (full: number): number => (quick ? Math.max(0.5, full / 10) : full) * 1000;
+
+interface Row {
+  name: string;
+  value: number;
+  unit: string;
+  target: string;
+  ratio?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  errors?: number;
+}
+const rows: Row[] = [];
+
+function printRow(row: Row): void {
+  const ratio = row.ratio === undefined ? '' : `  ${(row.ratio * 100).toFixed(1)}% of raw sign`;
+  const latency =
+    row.p50Ms === undefined
+      ? ''
+      : `  p50 ${row.p50Ms.toFixed(2)} ms  p99 ${(row.p99Ms ?? 0).toFixed(2)} ms`;
+  const errors = row.errors ? `  errors ${row.errors}` : '';
+  console.log(
+    `${row.name.padEnd(34)} ${row.value.toFixed(0).padStart(8)} ${row.unit.padEnd(8)}${latency}${ratio}${errors}   (target ${row.target})`,
+  );
+  rows.push(row);
+}
+
+async function startBenchServer(): Promise<{ info: BenchServerInfo; stop: () => Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./bench-server.ts', import.meta.url).pathname],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const info = await new Promise<BenchServerInfo>((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(
+      () => reject(new Error('bench server did not start within 120 s')),
+      120_000,
+    );
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const line = buffer.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as BenchServerInfo);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  return {
+    info,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function loadRow(name: string, result: LoadResult, raw: number, target: string): void {
+  printRow({
+    name,
+    value: result.perSecond,
+    unit: 'req/s',
+    target,
+    ratio: result.perSecond / raw,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    errors: result.errors,
+  });
+  if (result.samples.length > 0) console.log(`  first errors: ${result.samples.join(' | ')}`);
+}
+
+const raw = await measureRawSign(seconds(3));
+printRow({
+  name: 'raw crypto.sign P-256 (the limit)',
+  value: raw.opsPerSec,
+  unit: 'ops/s',
+  target: 'reference',
+});
+const engine = await measureEngine(seconds(5));
+printRow({
+  name: 'certificate engine (CSR -> SVID)',
+  value: engine.opsPerSec,
+  unit: 'SVIDs/s',
+  target: '>= 10,000/s',
+  ratio: engine.opsPerSec / raw.opsPerSec,
+});
+
+const { info, stop } = await startBenchServer();
+try {
+  const origin = new URL(info.url).origin;
+  const pool = new Pool(origin, { connections: 32, connect: { ca: info.bundlePem } });
+  const csrs = Array.from({ length: 64 }, () =>
+    JSON.stringify({ csr: buildCsr(generateKeyPair('ec-p256')) }),
+  );
+  const svid = await runLoad({
+    dispatcher: pool,
+    origin,
+    concurrency: 16,
+    warmupMs: seconds(1),
+    durationMs: seconds(8),
+    request: (i) => ({
+      method: 'POST',
+      path: '/v1/svid/x509',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${info.podTokens[i % info.podTokens.length]}`,
+      },
+      body: csrs[i % csrs.length],
+    }),
+  });
+  loadRow('POST /v1/svid/x509 (16 clients)', svid, raw.opsPerSec, '>= 2,000/s, p99 < 20 ms');
+  await pool.close();
+  void Agent;
+} finally {
+  await stop();
+}
+
+await mkdir('bench-results', { recursive: true });
+const report = { date: new Date().toISOString(), quick, node: process.version, rows };
+await writeFile('bench-results/latest.json', `${JSON.stringify(report, null, 2)}\n`);
+console.log('\nreport written to bench-results/latest.json');
