@@ -1,5 +1,10 @@
 // Verifying access tokens: ES256 only, known kid, iss/aud/exp/nbf, then revocation and pod checks.
-import { decodeProtectedHeader, jwtVerify, type CryptoKey } from 'jose';
+import {
+  decodeProtectedHeader,
+  jwtVerify,
+  type CryptoKey,
+  type ProtectedHeaderParameters,
+} from 'jose';
 import type { Clock } from '../clock/index.js';
 import { HallmarkError } from '../errors/index.js';
 import {
@@ -94,7 +99,7 @@ export class AccessTokenVerifier {
     if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
       throw invalid('not a compact JWS');
     }
-    let header: ReturnType<typeof decodeProtectedHeader>;
+    let header: ProtectedHeaderParameters;
     try {
       header = decodeProtectedHeader(token);
     } catch (cause) {

@@ -12,6 +12,7 @@ import {
   signingKeyTickMs,
   verificationSlots,
   type SigningKeySchedule,
+  type SigningKeyStep,
 } from './signing-key-schedule.js';
 import {
   activateSigningKey,
@@ -226,7 +227,7 @@ export class SigningKeyring {
 
   async #apply(
     client: Queryable,
-    step: Exclude<ReturnType<typeof nextSigningKeyStep>, { kind: 'none' }>,
+    step: Exclude<SigningKeyStep, { kind: 'none' }>,
     now: number,
     changes: { action: string; kid: string }[],
   ): Promise<void> {
