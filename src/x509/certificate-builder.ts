@@ -4,6 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import {
   bitString,
   encode,
+  encodedOnce,
   explicit,
   preEncoded,
   sequence,
@@ -34,7 +35,18 @@ export interface CertificateTemplate {
 }
 
 // Version v3 is `[0] EXPLICIT INTEGER 2`; one immutable node serves every certificate.
-const VERSION_3 = explicit(0, smallInteger(2));
+const VERSION_3 = encodedOnce(explicit(0, smallInteger(2)));
+const algorithmNodes = new WeakMap<SignatureAlgorithm, Asn1Node>();
+
+// The AlgorithmIdentifier of an algorithm, encoded once (it appears twice per certificate).
+function algorithmNode(algorithm: SignatureAlgorithm): Asn1Node {
+  let node = algorithmNodes.get(algorithm);
+  if (node === undefined) {
+    node = encodedOnce(algorithmIdentifier(algorithm));
+    algorithmNodes.set(algorithm, node);
+  }
+  return node;
+}
 
 /**
  * DER TBSCertificate for `template`.
@@ -45,7 +57,7 @@ export function buildTbsCertificate(template: CertificateTemplate): Buffer {
     sequence([
       VERSION_3,
       unsignedInteger(template.serial),
-      algorithmIdentifier(template.signatureAlgorithm),
+      algorithmNode(template.signatureAlgorithm),
       preEncoded(template.issuerDer),
       sequence([time(template.notBefore), time(template.notAfter)]),
       preEncoded(template.subjectDer),
@@ -65,9 +77,7 @@ export function signCertificate(
   privateKey: KeyObject,
 ): Buffer {
   const signature = signData(algorithm, privateKey, tbsDer);
-  return encode(
-    sequence([preEncoded(tbsDer), algorithmIdentifier(algorithm), bitString(signature)]),
-  );
+  return encode(sequence([preEncoded(tbsDer), algorithmNode(algorithm), bitString(signature)]));
 }
 
 /**

@@ -146,6 +146,15 @@ export function preEncoded(der: Buffer): Asn1Node {
   );
 }
 
+/**
+ * `node` encoded once and carried as bytes from then on: for the constant parts of every
+ * certificate (extensions, algorithm identifiers), which forge would otherwise re-encode
+ * node by node on each issuance.
+ */
+export function encodedOnce(node: Asn1Node): Asn1Node {
+  return preEncoded(encode(node));
+}
+
 /** DER bytes of `node`. */
 export function encode(node: Asn1Node): Buffer {
   return Buffer.from(asn1.toDer(node).getBytes(), 'latin1');

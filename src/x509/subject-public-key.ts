@@ -53,6 +53,15 @@ const EC_POINT_BYTES: Record<string, { kind: PublicKeyKind; crv: string; size: n
  * secp256k1, explicit curve parameters, RSA-1024, RSASSA-PSS-only keys — is `unsupported`.
  */
 export function readSubjectPublicKey(spkiDer: Buffer): PublicKeyInfo | PublicKeyRefusal {
+  // Nearly every key is P-256 or P-384 in canonical form: recognise those bytes directly.
+  for (const [curveOid, prefix] of EC_CANONICAL_PREFIX) {
+    if (
+      spkiDer.length === prefix.length + 1 + 2 * EC_POINT_BYTES[curveOid]!.size &&
+      spkiDer.subarray(0, prefix.length).equals(prefix)
+    ) {
+      return ecKeyInfo(curveOid, spkiDer.subarray(prefix.length));
+    }
+  }
   try {
     const [algorithm, key] = childrenOf(parseDer(spkiDer), TAG.SEQUENCE, 'SubjectPublicKeyInfo');
     const [algorithmOid, parameters, extra] = childrenOf(algorithm, TAG.SEQUENCE, 'algorithm');
@@ -91,17 +100,24 @@ function readEcKey(
   const curveOid = oidOf(parameters, 'namedCurve');
   const curve = EC_POINT_BYTES[curveOid];
   if (curve === undefined) return { refused: 'unsupported', detail: `EC curve ${curveOid}` };
+  if (point[0] !== 0x04) return ecKeyInfo(curveOid, point);
+  if (point.length !== 1 + 2 * curve.size) {
+    throw new MalformedDerError('EC point has the wrong size');
+  }
+  return ecKeyInfo(curveOid, point);
+}
+
+function ecKeyInfo(curveOid: string, point: Buffer): PublicKeyInfo | PublicKeyRefusal {
+  const curve = EC_POINT_BYTES[curveOid]!;
   if (point[0] !== 0x04) {
-    // Compressed points are legal SEC 1 but Go's and other strict parsers reject them in certificates.
+    // Compressed points are legal SEC 1 but Go and other strict parsers reject them in certificates.
     return { refused: 'unsupported', detail: 'EC point is not uncompressed' };
   }
-  if (point.length !== 1 + 2 * curve.size)
-    throw new MalformedDerError('EC point has the wrong size');
   return {
     kind: curve.kind,
     bits: curve.size * 8,
     keyBytes: point,
-    spkiDer: encode(sequence([sequence([oid(OID.ecPublicKey), oid(curveOid)]), bitString(point)])),
+    spkiDer: Buffer.concat([EC_CANONICAL_PREFIX.get(curveOid)!, point]),
     jwk: {
       kty: 'EC',
       crv: curve.crv,
@@ -110,6 +126,26 @@ function readEcKey(
     },
   };
 }
+
+/**
+ * The bytes a canonical EC SubjectPublicKeyInfo has before its point: every field ahead of
+ * the point has a fixed size per curve, so encoding once with a blank point gives them.
+ */
+function ecCanonicalPrefix(curveOid: string): Buffer {
+  const curve = EC_POINT_BYTES[curveOid]!;
+  const pointBytes = 1 + 2 * curve.size;
+  const der = encode(
+    sequence([
+      sequence([oid(OID.ecPublicKey), oid(curveOid)]),
+      bitString(Buffer.alloc(pointBytes)),
+    ]),
+  );
+  return der.subarray(0, der.length - pointBytes);
+}
+
+const EC_CANONICAL_PREFIX = new Map<string, Buffer>(
+  [OID.prime256v1, OID.secp384r1].map((curveOid) => [curveOid, ecCanonicalPrefix(curveOid)]),
+);
 
 // @see RFC 3279 §2.3.1 (parameters NULL, RSAPublicKey); CA/Browser Forum BR §6.1.6 (exponent)
 function readRsaKey(

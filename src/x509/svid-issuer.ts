@@ -14,6 +14,8 @@ import {
   wholeSeconds,
 } from './certificate-builder.js';
 import { verifyCsr } from './csr.js';
+import { encodedOnce } from './der-writer.js';
+import type { Asn1Node } from './der-writer.js';
 import { EMPTY_NAME_DER } from './distinguished-name.js';
 import {
   KEY_USAGE,
@@ -110,15 +112,14 @@ export function issueServerSvid(input: ServerSvidRequest): IssuedSvid {
 }
 
 // Constant extensions are shared by every certificate (forge nodes are not changed by encoding).
-const KEY_USAGE_SIGNING = keyUsageExtension([KEY_USAGE.digitalSignature]);
+const KEY_USAGE_SIGNING = encodedOnce(keyUsageExtension([KEY_USAGE.digitalSignature]));
 // @see SPIFFE X509-SVID §4.3: keyEncipherment "mostly make[s] sense only for ... RSA keys".
-const KEY_USAGE_RSA = keyUsageExtension([KEY_USAGE.digitalSignature, KEY_USAGE.keyEncipherment]);
-const EXT_KEY_USAGE = extKeyUsageExtension([OID.serverAuth, OID.clientAuth]);
-const LEAF_BASIC_CONSTRAINTS = basicConstraintsExtension(false);
-const authorityKeyIds = new WeakMap<
-  PreparedAuthority,
-  ReturnType<typeof authorityKeyIdentifierExtension>
->();
+const KEY_USAGE_RSA = encodedOnce(
+  keyUsageExtension([KEY_USAGE.digitalSignature, KEY_USAGE.keyEncipherment]),
+);
+const EXT_KEY_USAGE = encodedOnce(extKeyUsageExtension([OID.serverAuth, OID.clientAuth]));
+const LEAF_BASIC_CONSTRAINTS = encodedOnce(basicConstraintsExtension(false));
+const authorityKeyIds = new WeakMap<PreparedAuthority, Asn1Node>();
 
 interface LeafRequest {
   readonly spiffeId: SpiffeId;
@@ -157,7 +158,7 @@ function issueLeaf(
 
   let aki = authorityKeyIds.get(authority);
   if (aki === undefined) {
-    aki = authorityKeyIdentifierExtension(authority.keyId);
+    aki = encodedOnce(authorityKeyIdentifierExtension(authority.keyId));
     authorityKeyIds.set(authority, aki);
   }
   const serial = randomSerial();
