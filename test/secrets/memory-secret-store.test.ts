@@ -1,0 +1,86 @@
+// MemorySecretStore: the same contract as the PostgreSQL store, for callers' unit tests.
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock/index.js';
+import { MasterKey } from '../../src/crypto/index.js';
+import { MemorySecretStore, SecretPathError } from '../../src/secrets/index.js';
+
+const make = () =>
+  new MemorySecretStore({
+    master: new MasterKey(randomBytes(32)),
+    clock: new ManualClock(),
+    maxValueBytes: 16,
+  });
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+  return undefined;
+}
+
+describe('MemorySecretStore', () => {
+  it('keeps versions and serves old ones', async () => {
+    const store = make();
+    await store.put('a/b', 'one', 'key:admin');
+    await store.put('a/b', 'two', 'key:admin');
+    expect(await store.get('a/b')).toMatchObject({
+      version: 2,
+      value: 'two',
+      createdBy: 'key:admin',
+    });
+    expect(await store.get('a/b', 1)).toMatchObject({ version: 1, value: 'one' });
+    expect(await codeOf(store.get('a/b', 3))).toBe('ERR_SECRET_NOT_FOUND');
+    expect(await codeOf(store.get('a/b', 0))).toBe('ERR_SECRET_NOT_FOUND');
+  });
+
+  it('gives concurrent writers consecutive versions and rolls back a failed beforeCommit', async () => {
+    const store = make();
+    const refs = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.put('c/x', `v${i}`, 'w')),
+    );
+    expect(refs.map((r) => r.version).sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+    ]);
+    const failed = store.put('c/x', 'dropped', 'w', {
+      beforeCommit: async () => {
+        throw new Error('audit down');
+      },
+    });
+    await expect(failed).rejects.toThrow('audit down');
+    expect((await store.get('c/x')).version).toBe(10);
+    expect((await store.put('c/x', 'next', 'w')).version).toBe(11);
+  });
+
+  it('is all or nothing for batches, naming the first missing path', async () => {
+    const store = make();
+    await store.put('b/1', 'x', 'w');
+    const err = await store.getMany(['b/1', 'b/2', 'b/3']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecretPathError);
+    expect(err).toMatchObject({
+      code: 'ERR_SECRET_NOT_FOUND',
+      path: 'b/2',
+      problems: { path: 'b/2' },
+    });
+  });
+
+  it('validates paths, values and prefixes by code', async () => {
+    const store = make();
+    expect(await codeOf(store.put('a/../b', 'v', 'w'))).toBe('ERR_SECRET_BAD_PATH');
+    expect(await codeOf(store.put('a/b', 'x'.repeat(17), 'w'))).toBe('ERR_SECRET_TOO_LARGE');
+    expect(await codeOf(store.put('a/b', '\ud800', 'w'))).toBe('ERR_SECRET_BAD_VALUE');
+    expect(await codeOf(store.deletePrefix('a'))).toBe('ERR_SECRET_BAD_PATH');
+    expect(await store.count()).toEqual({ paths: 0, versions: 0 });
+  });
+
+  it('deletes a scope by prefix only', async () => {
+    const store = make();
+    await store.put('osb/i1/a', 'x', 'w');
+    await store.put('osb/i1/a', 'y', 'w');
+    await store.put('osb/i10/a', 'z', 'w');
+    expect(await store.deletePrefix('osb/i1/')).toEqual({ paths: 1, versions: 2 });
+    expect(await store.count('osb/')).toEqual({ paths: 1, versions: 1 });
+  });
+});
