@@ -1,10 +1,23 @@
 // The `hallmark` command line: dispatches to subcommands; thin by design.
 import { EXIT, UsageError, type CliIo, type Command } from './command.js';
 import { auditCommand } from './audit-command.js';
+import { caCommand } from './ca-command.js';
+import { execCommand } from './exec-command.js';
+import { policyCommand } from './policy-command.js';
+import { secretCommand } from './secret-command.js';
 import { serverCommand } from './server-command.js';
+import { sidecarCommand } from './sidecar-command.js';
 
 /** Every subcommand, in help order. */
-export const COMMANDS: readonly Command[] = [serverCommand, auditCommand];
+export const COMMANDS: readonly Command[] = [
+  serverCommand,
+  sidecarCommand,
+  execCommand,
+  policyCommand,
+  secretCommand,
+  auditCommand,
+  caCommand,
+];
 
 function help(io: CliIo): void {
   io.out('usage: hallmark <command> [options]\n');

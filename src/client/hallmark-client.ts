@@ -175,6 +175,15 @@ export class HallmarkClient {
     };
   }
 
+  /** `POST /v1/ca/rotate` (admin): prepares and activates a new CA at once. */
+  async rotateCa(): Promise<{ active_ca: number; spiffe_sequence: number }> {
+    const body = await this.#json('POST', '/v1/ca/rotate', 'ca rotate', { auth: true });
+    return {
+      active_ca: body.integer('active_ca'),
+      spiffe_sequence: body.integer('spiffe_sequence'),
+    };
+  }
+
   /** `GET /v1/audit?after=N` (admin): audit rows with `seq > after`, oldest first. */
   async auditEvents(after: number): Promise<AuditPage> {
     if (!Number.isSafeInteger(after) || after < 0) {

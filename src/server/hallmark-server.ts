@@ -37,6 +37,7 @@ import { authnRoutes } from '../http/routes/authn-routes.js';
 import { secretRoutes } from '../http/routes/secret-routes.js';
 import { policyRoutes } from '../http/routes/policy-routes.js';
 import { caRoutes } from '../http/routes/ca-routes.js';
+import { auditRoutes } from '../http/routes/audit-routes.js';
 import { UnavailableKubernetesApi } from './unavailable-kubernetes-api.js';
 import { prepareDataDir, writeFileAtomic } from './data-dir.js';
 import { ServingCertificate } from './serving-certificate.js';
@@ -201,6 +202,7 @@ export async function startServer(
           maxBytes: 1_048_576,
         }),
         caRoutes({ ca, authenticate: authn.authenticate }),
+        auditRoutes({ db, authenticate: authn.authenticate }),
       ],
     });
     cleanups.push(() => app.close());
