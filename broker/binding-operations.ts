@@ -156,7 +156,7 @@ export async function unbind(
   const instanceId = checkBrokerId(input.instanceId, 'instance_id');
   const bindingId = checkBrokerId(input.bindingId, 'binding_id');
   checkCatalogIds(input.serviceId, input.planId);
-  return ctx.gate.run(() =>
+  const applyRevocation = await ctx.gate.run(() =>
     ctx.db.transaction(async (tx) => {
       await lockInstance(tx, instanceId, 'shared');
       await lockBinding(tx, bindingId);
@@ -169,13 +169,19 @@ export async function unbind(
         input.serviceId,
         input.planId,
       );
-      if (existing.apiKeyId !== null) await ctx.apiKeys.revoke(existing.apiKeyId, call.actor, tx);
+      const then =
+        existing.apiKeyId === null
+          ? undefined
+          : await ctx.apiKeys.revoke(existing.apiKeyId, call.actor, tx);
       await deleteBinding(tx, bindingId);
       await announceGrantChange(tx);
       await call.succeeded(ctx.audit, `identity=${existing.identity}`);
-      return { grantsChanged: true };
+      return then;
     }),
   );
+  // Only now that the revocation is committed may this replica act on it.
+  applyRevocation?.();
+  return { grantsChanged: true };
 }
 
 /**

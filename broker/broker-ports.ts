@@ -29,8 +29,10 @@ export interface BrokerApiKeys {
   /** Creates app key `id` and returns it; only its hash may be stored. */
   create(id: string, tx: Queryable): Promise<string>;
   /**
-   * Revokes key `id` and every token issued to `key:<id>`, at once, on every replica (the
-   * announcement is delivered when the transaction commits).
+   * Revokes key `id` and every token issued to `key:<id>` (the announcement to other
+   * replicas is delivered when the transaction commits). May return an action to run once the
+   * transaction has committed — e.g. applying the revocation to this replica's in-memory list,
+   * which must not happen for a change that is rolled back.
    */
-  revoke(id: string, actor: string, tx: Queryable): Promise<unknown>;
+  revoke(id: string, actor: string, tx: Queryable): Promise<(() => void) | undefined>;
 }

@@ -172,24 +172,30 @@ export async function deprovision(
 ): Promise<{ grantsChanged: boolean }> {
   const instanceId = checkBrokerId(input.instanceId, 'instance_id');
   checkCatalogIds(input.serviceId, input.planId);
-  return ctx.gate.run(() =>
+  const { grantsChanged, afterCommit } = await ctx.gate.run(() =>
     ctx.db.transaction(async (tx) => {
       await lockInstance(tx, instanceId, 'exclusive');
       const existing = await findInstance(tx, instanceId);
       if (existing === undefined) throw new HallmarkError('ERR_BROKER_INSTANCE_GONE');
       checkSameIds(existing, input.serviceId, input.planId);
       const bindings = await bindingsOf(tx, instanceId);
+      const afterCommit: (() => void)[] = [];
       for (const binding of bindings) {
-        if (binding.apiKeyId !== null) await ctx.apiKeys.revoke(binding.apiKeyId, call.actor, tx);
+        if (binding.apiKeyId === null) continue;
+        const then = await ctx.apiKeys.revoke(binding.apiKeyId, call.actor, tx);
+        if (then !== undefined) afterCommit.push(then);
       }
       await deleteBindingsOf(tx, instanceId);
       if (bindings.length > 0) await announceGrantChange(tx);
       await deleteInstance(tx, instanceId);
       await call.succeeded(ctx.audit, `bindings=${bindings.length}`);
       await ctx.secrets.deletePrefix(scopePrefix(instanceId));
-      return { grantsChanged: bindings.length > 0 };
+      return { grantsChanged: bindings.length > 0, afterCommit };
     }),
   );
+  // Only now that the revocations are committed may this replica act on them.
+  for (const then of afterCommit) then();
+  return { grantsChanged };
 }
 
 /**

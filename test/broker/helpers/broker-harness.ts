@@ -1,12 +1,18 @@
 // A Hallmark HTTPS app on 127.0.0.1 wired as the server wires it: authn, secret routes, the broker at /v2.
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
-import { brokerRoutes, BrokerGrants, type BrokerApiKeys } from '../../../broker/index.js';
-import { PgAuditLog } from '../../../src/audit/index.js';
+import {
+  brokerRoutes,
+  BrokerGrants,
+  type BrokerApiKeys,
+  type BrokerSecrets,
+} from '../../../broker/index.js';
+import { PgAuditLog, type AuditLog } from '../../../src/audit/index.js';
 import { Authentication, createApiKey, revokeApiKey } from '../../../src/authn/index.js';
 import { systemClock } from '../../../src/clock/index.js';
 import { MasterKey } from '../../../src/crypto/index.js';
 import type { Database } from '../../../src/db/index.js';
+import { HallmarkError } from '../../../src/errors/index.js';
 import { buildApp, createMetricsRegistry, type HallmarkApp } from '../../../src/http/index.js';
 import { authnRoutes } from '../../../src/http/routes/authn-routes.js';
 import { secretRoutes } from '../../../src/http/routes/secret-routes.js';
@@ -48,6 +54,18 @@ export interface AuditRow {
   request_id: string;
 }
 
+/** Failures to inject into what the broker (only the broker) depends on. */
+export interface Faults {
+  /** The broker's audit appends fail. */
+  audit: boolean;
+  /** The n-th secret write from now (1-based) fails, once. */
+  failPut: number | undefined;
+  /** Shredding a scope fails. */
+  deletePrefix: boolean;
+  /** Creating an API key fails. */
+  apiKeyCreate: boolean;
+}
+
 /** The running app and handles on everything behind it. */
 export interface BrokerHarness {
   readonly url: string;
@@ -58,6 +76,8 @@ export interface BrokerHarness {
   readonly grants: BrokerGrants;
   readonly authn: Authentication;
   readonly bundlePem: string;
+  /** Set to make the broker's dependencies fail; all off by default. */
+  readonly faults: Faults;
   call(
     method: 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST',
     path: string,
@@ -101,9 +121,43 @@ export async function startBrokerHarness(): Promise<BrokerHarness> {
     create: (id, tx) => createApiKey(tx, { id, role: 'app' }, clock),
     revoke: async (id, actor, tx) => {
       const revocation = await revokeApiKey(tx, id, actor, clock.now());
-      if (revocation !== undefined) authn.revocations.apply(revocation);
-      return revocation;
+      return revocation === undefined ? undefined : () => authn.revocations.apply(revocation);
     },
+  };
+  const faults: Faults = {
+    audit: false,
+    failPut: undefined,
+    deletePrefix: false,
+    apiKeyCreate: false,
+  };
+  const down = (): HallmarkError => new HallmarkError('ERR_DB_UNAVAILABLE', { detail: 'injected' });
+  const brokerAudit: AuditLog = {
+    append: (event) =>
+      faults.audit
+        ? Promise.reject(new HallmarkError('ERR_AUDIT_UNAVAILABLE'))
+        : audit.append(event),
+  };
+  const brokerSecrets: BrokerSecrets = {
+    put: async (path, value, actor) => {
+      if (faults.failPut !== undefined && --faults.failPut === 0) {
+        faults.failPut = undefined;
+        throw down();
+      }
+      return secrets.put(path, value, actor);
+    },
+    getMany: (paths) => secrets.getMany(paths),
+    deletePrefix: async (prefix) => {
+      if (faults.deletePrefix) throw down();
+      return secrets.deletePrefix(prefix);
+    },
+    count: (prefix) => secrets.count(prefix),
+  };
+  const brokerApiKeys: BrokerApiKeys = {
+    create: async (id, tx) => {
+      if (faults.apiKeyCreate) throw down();
+      return apiKeys.create(id, tx);
+    },
+    revoke: (id, actor, tx) => apiKeys.revoke(id, actor, tx),
   };
   let url = '';
   const material = { key: tls.keyPem, cert: tls.certPem, ca: [tls.certPem] };
@@ -125,10 +179,10 @@ export async function startBrokerHarness(): Promise<BrokerHarness> {
       }),
       brokerRoutes({
         db,
-        audit,
+        audit: brokerAudit,
         clock,
-        secrets,
-        apiKeys,
+        secrets: brokerSecrets,
+        apiKeys: brokerApiKeys,
         grants,
         credentials: { username: BROKER_USER, password: BROKER_PASSWORD },
         trustDomain: TRUST_DOMAIN,
@@ -150,6 +204,7 @@ export async function startBrokerHarness(): Promise<BrokerHarness> {
     grants,
     authn,
     bundlePem: tls.certPem,
+    faults,
     async call(method, path, options = {}) {
       const headers: Record<string, string> = { ...options.headers };
       const auth =
