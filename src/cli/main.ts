@@ -1,22 +1,51 @@
 // The `hallmark` command line: dispatches to subcommands; thin by design.
 import { EXIT, UsageError, type CliIo, type Command } from './command.js';
-import { auditCommand } from './audit-command.js';
-import { caCommand } from './ca-command.js';
-import { execCommand } from './exec-command.js';
-import { policyCommand } from './policy-command.js';
-import { secretCommand } from './secret-command.js';
-import { serverCommand } from './server-command.js';
-import { sidecarCommand } from './sidecar-command.js';
+
+/** A subcommand as the dispatcher knows it: loaded only when run, so `hallmark exec` does not
+ * pay for the server's dependencies (the Kubernetes client alone takes seconds to load). */
+interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
 
 /** Every subcommand, in help order. */
-export const COMMANDS: readonly Command[] = [
-  serverCommand,
-  sidecarCommand,
-  execCommand,
-  policyCommand,
-  secretCommand,
-  auditCommand,
-  caCommand,
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'server',
+    summary: 'run the Hallmark server (CA, authentication, secrets, audit)',
+    load: async () => (await import('./server-command.js')).serverCommand,
+  },
+  {
+    name: 'sidecar',
+    summary: 'keep an SVID and an access token fresh in a shared directory',
+    load: async () => (await import('./sidecar-command.js')).sidecarCommand,
+  },
+  {
+    name: 'exec',
+    summary: 'fetch secrets in one batch, then run a command with them in its environment',
+    load: async () => (await import('./exec-command.js')).execCommand,
+  },
+  {
+    name: 'policy',
+    summary: 'load or show the policy document (admin)',
+    load: async () => (await import('./policy-command.js')).policyCommand,
+  },
+  {
+    name: 'secret',
+    summary: 'set or get a secret through the server (admin)',
+    load: async () => (await import('./secret-command.js')).secretCommand,
+  },
+  {
+    name: 'audit',
+    summary: 'verify the tamper-evident audit chain',
+    load: async () => (await import('./audit-command.js')).auditCommand,
+  },
+  {
+    name: 'ca',
+    summary: 'rotate the certificate authority now (admin)',
+    load: async () => (await import('./ca-command.js')).caCommand,
+  },
 ];
 
 function help(io: CliIo): void {
@@ -32,12 +61,13 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     help(io);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.err(`hallmark: unknown command "${name}"`);
     help(io);
     return EXIT.usage;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(`usage: ${command.usage}`);
     return EXIT.ok;
