@@ -70,6 +70,25 @@ export const ERROR_CODES = {
   ERR_AUTHN_WORKLOAD_NOT_REGISTERED: 'workload is no longer registered',
   ERR_AUTHN_POD_GONE: 'pod that owns this SVID no longer exists',
 
+  // JWT-SVIDs: issuance, and validation with go-spiffe's rejection reasons as messages
+  ERR_JWTSVID_AUDIENCE_INVALID: 'audience must be 1 to 16 strings of 1 to 256 characters',
+  ERR_JWTSVID_AUTHORITY_UNAVAILABLE: 'JWT authority unavailable',
+  ERR_JWTSVID_ISSUED_INVALID: 'issued token failed JWT-SVID validation',
+  ERR_JWTSVID_MALFORMED: 'unable to parse JWT token',
+  ERR_JWTSVID_TYPE_UNSUPPORTED: 'unsupported header type, expecting JWT or JOSE',
+  ERR_JWTSVID_ALGORITHM_UNSUPPORTED: 'unsupported token signature algorithm',
+  ERR_JWTSVID_KID_MISSING: 'token header missing key id',
+  ERR_JWTSVID_SUBJECT_MISSING: 'token missing subject claim',
+  ERR_JWTSVID_SUBJECT_INVALID: 'token has an invalid subject claim',
+  ERR_JWTSVID_TRUST_DOMAIN_MISMATCH: "no bundle found for the subject's trust domain",
+  ERR_JWTSVID_EXPIRY_MISSING: 'token missing exp claim',
+  ERR_JWTSVID_AUTHORITY_UNKNOWN: 'no JWT authority found for the key ID',
+  ERR_JWTSVID_SIGNATURE_INVALID: 'unable to get claims from token',
+  ERR_JWTSVID_EXPIRED: 'token has expired',
+  ERR_JWTSVID_NOT_YET_VALID: 'token not valid yet',
+  ERR_JWTSVID_AUDIENCE_MISSING: 'token missing aud claim',
+  ERR_JWTSVID_AUDIENCE_MISMATCH: 'expected audience not in token',
+
   // secrets
   ERR_SECRET_BAD_PATH: 'invalid secret path',
   ERR_SECRET_NOT_FOUND: 'secret not found',

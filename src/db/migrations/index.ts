@@ -5,6 +5,7 @@ import { policy } from './003-policy.js';
 import { authentication } from './004-authn.js';
 import { secrets } from './005-secrets.js';
 import { broker } from './006-broker.js';
+import { jwtSvid } from './007-jwt-svid.js';
 
 /** One schema change. Versions are dense and never reused. */
 export interface Migration {
@@ -21,4 +22,5 @@ export const MIGRATIONS: readonly Migration[] = [
   authentication,
   secrets,
   broker,
+  jwtSvid,
 ];
