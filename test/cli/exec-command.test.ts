@@ -163,15 +163,18 @@ describe('hallmark exec', () => {
     expect(result.code).toBe(7);
   });
 
-  it('forwards SIGTERM to the command and exits with its code', async () => {
-    const child = start(['--secret', 'A=payments/db-password', '--', process.execPath, WAIT]);
-    const done = finish(child);
-    await untilLine(child, 'ready');
-    child.kill('SIGTERM');
-    const result = await done;
-    expect(result.stdout).toBe('ready\ngot SIGTERM\n');
-    expect(result.code).toBe(42);
-  });
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'forwards %s to the command and exits with its code',
+    async (signal) => {
+      const child = start(['--secret', 'A=payments/db-password', '--', process.execPath, WAIT]);
+      const done = finish(child);
+      await untilLine(child, 'ready');
+      child.kill(signal);
+      const result = await done;
+      expect(result.stdout).toBe(`ready\ngot ${signal}\n`);
+      expect(result.code).toBe(42);
+    },
+  );
 
   it('exits 128+N when the command is killed by signal N', async () => {
     const child = start([

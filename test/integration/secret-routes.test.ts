@@ -562,4 +562,18 @@ describe('secret routes', () => {
       expect(res.body).not.toContain('api-key-value');
     });
   });
+
+  it('never writes a stored value into any audit column', async () => {
+    const values = [
+      'db-v1',
+      'db-v2',
+      'api-key-value',
+      'worker-token-value',
+      'billing-secret-value',
+    ];
+    const rows = await auditRows();
+    expect(rows.length).toBeGreaterThan(100);
+    const text = JSON.stringify(rows);
+    for (const value of values) expect(text).not.toContain(value);
+  });
 });
