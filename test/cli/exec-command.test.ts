@@ -1,4 +1,4 @@
-// `hallmark exec` as a real process against a real HTTPS server: env, exit codes, signals, refusals.
+// `node bin/hallmark.js exec` as a real process against a real HTTPS server: env, exit codes, signals, refusals.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,7 +17,7 @@ import { buildSecretApp } from '../secrets/helpers/secret-test-app.js';
 import { makeTestTls } from '../secrets/helpers/test-tls.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const ENTRY = path.join(ROOT, 'test/fixtures/apps/hallmark-exec.js');
+const BIN = path.join(ROOT, 'bin/hallmark.js');
 const PRINT_ENV = path.join(ROOT, 'test/fixtures/apps/print-env.js');
 const WAIT = path.join(ROOT, 'test/fixtures/apps/wait-for-signal.js');
 
@@ -36,7 +36,7 @@ describe('hallmark exec', () => {
 
   /** Starts `hallmark exec ARGS`; killed in afterAll if a test left it running. */
   const start = (args: string[], extraEnv: Record<string, string> = {}): ChildProcess => {
-    const child = spawn(process.execPath, [ENTRY, ...args], {
+    const child = spawn(process.execPath, [BIN, 'exec', ...args], {
       cwd: ROOT,
       env: { ...env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
