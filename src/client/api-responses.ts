@@ -56,22 +56,36 @@ export interface PolicyDocument extends PolicyVersion {
   readonly document: string;
 }
 
-/** One audit row as `GET /v1/audit` returns it (field names as in the audit table). */
-export type AuditEventView = Readonly<Record<string, unknown>> & { readonly seq: number };
+/** One audit row as `GET /v1/audit` returns it (snake_case field names, as in the audit table). */
+export interface AuditEventView {
+  readonly seq: number;
+  readonly time: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly outcome: string;
+  readonly reason: string;
+  readonly request_id: string;
+  readonly prev_hash: string;
+  readonly hash: string;
+}
 
-/** `GET /v1/audit?after=N`: rows after the cursor, oldest first. */
+/** `GET /v1/audit?after=N[&limit=M]`: rows after the cursor, oldest first. */
 export interface AuditPage {
   readonly events: readonly AuditEventView[];
+  /** The cursor for the next page (the last seq returned, or `after` when there was none). */
+  readonly next: number;
 }
 
 /** A JSON object with typed field accessors that fail as `ERR_CLIENT_BAD_RESPONSE`. */
 export class ResponseObject {
-  readonly #fields: Readonly<Record<string, unknown>>;
-
   constructor(
-    body: string,
+    private readonly fields: Readonly<Record<string, unknown>>,
     private readonly what: string,
-  ) {
+  ) {}
+
+  /** Parses a response body that must be one JSON object. */
+  static parse(body: string, what: string): ResponseObject {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -81,17 +95,17 @@ export class ResponseObject {
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw bad(`${what}: response is not a JSON object`);
     }
-    this.#fields = parsed as Record<string, unknown>;
+    return new ResponseObject(parsed as Record<string, unknown>, what);
   }
 
   string(key: string): string {
-    const value = this.#fields[key];
+    const value = this.fields[key];
     if (typeof value !== 'string') throw bad(`${this.what}: "${key}" is not a string`);
     return value;
   }
 
   integer(key: string): number {
-    const value = this.#fields[key];
+    const value = this.fields[key];
     if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
       throw bad(`${this.what}: "${key}" is not an integer`);
     }
@@ -106,7 +120,7 @@ export class ResponseObject {
 
   /** An array of JSON objects. */
   objects(key: string): Readonly<Record<string, unknown>>[] {
-    const value = this.#fields[key];
+    const value = this.fields[key];
     if (!Array.isArray(value)) throw bad(`${this.what}: "${key}" is not an array`);
     return value.map((item) => {
       if (item === null || typeof item !== 'object' || Array.isArray(item)) {
@@ -118,7 +132,7 @@ export class ResponseObject {
 
   /** An object whose every value is a string (the batch's `secrets`). */
   stringMap(key: string): Map<string, string> {
-    const value = this.#fields[key];
+    const value = this.fields[key];
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw bad(`${this.what}: "${key}" is not an object`);
     }

@@ -184,19 +184,35 @@ export class HallmarkClient {
     };
   }
 
-  /** `GET /v1/audit?after=N` (admin): audit rows with `seq > after`, oldest first. */
-  async auditEvents(after: number): Promise<AuditPage> {
+  /**
+   * `GET /v1/audit?after=N[&limit=M]` (admin): audit rows with `seq > after`, oldest first;
+   * pass the returned `next` as `after` for the following page.
+   */
+  async auditEvents(after: number, limit?: number): Promise<AuditPage> {
     if (!Number.isSafeInteger(after) || after < 0) {
       throw new RangeError('after must be a non-negative integer');
     }
-    const body = await this.#json('GET', `/v1/audit?after=${after}`, 'audit', { auth: true });
-    const events = body.objects('events').map((event) => {
-      if (!Number.isSafeInteger(event['seq'])) {
-        throw new HallmarkClientError('ERR_CLIENT_BAD_RESPONSE', 'audit: event without seq');
-      }
-      return event as AuditEventView;
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
+      throw new RangeError('limit must be a positive integer');
+    }
+    const query = `after=${after}${limit === undefined ? '' : `&limit=${limit}`}`;
+    const body = await this.#json('GET', `/v1/audit?${query}`, 'audit', { auth: true });
+    const events = body.objects('events').map((fields): AuditEventView => {
+      const event = new ResponseObject(fields, 'audit event');
+      return {
+        seq: event.integer('seq'),
+        time: event.string('time'),
+        actor: event.string('actor'),
+        action: event.string('action'),
+        target: event.string('target'),
+        outcome: event.string('outcome'),
+        reason: event.string('reason'),
+        request_id: event.string('request_id'),
+        prev_hash: event.string('prev_hash'),
+        hash: event.string('hash'),
+      };
     });
-    return { events };
+    return { events, next: body.integer('next') };
   }
 
   /** Closes the connection pool. */
@@ -227,7 +243,7 @@ export class HallmarkClient {
       text: options.text,
       contentType: options.contentType,
     });
-    return new ResponseObject(response.body, what);
+    return ResponseObject.parse(response.body, what);
   }
 
   async #accessToken(): Promise<string> {

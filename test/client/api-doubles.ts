@@ -123,15 +123,29 @@ export function apiDoubles(seen: SeenRequests, caPem: string): RouteInstaller {
       }
       return json(reply, 200, { version: 3, sha256: 'ab'.repeat(32), document: 'grants: []\n' });
     });
-    app.get<{ Querystring: { after?: string } }>('/v1/audit', async (request, reply) => {
-      const after = Number(request.query.after ?? 0);
-      return json(reply, 200, {
-        events: [
-          { seq: after + 1, action: 'secret.read' },
-          { seq: after + 2, action: 'secret.write' },
-        ],
-      });
-    });
+    app.get<{ Querystring: { after?: string; limit?: string } }>(
+      '/v1/audit',
+      async (request, reply) => {
+        const after = Number(request.query.after ?? 0);
+        const count = Math.min(2, Number(request.query.limit ?? 500));
+        const events = Array.from({ length: count }, (_, i) => ({
+          seq: after + i + 1,
+          time: '2026-01-01T00:00:00.000Z',
+          actor: 'key:admin',
+          action: 'secret.read',
+          target: 'payments/db@v1',
+          outcome: 'success',
+          reason: '',
+          request_id: `r${i}`,
+          prev_hash: '0'.repeat(64),
+          hash: '1'.repeat(64),
+        }));
+        return json(reply, 200, { events, next: after + count });
+      },
+    );
+    app.get('/broken/v1/audit', async (_request, reply) =>
+      json(reply, 200, { events: [{ seq: 1, action: 3 }], next: 1 }),
+    );
     app.get('/broken/v1/bundle', async (_request, reply) =>
       json(reply, 200, { keys: 'nope', spiffe_sequence: 1, spiffe_refresh_hint: 1 }),
     );

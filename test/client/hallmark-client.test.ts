@@ -190,6 +190,11 @@ describe('HallmarkClient', () => {
       const page = await admin.auditEvents(41);
       expect(seen.last?.url).toBe('/v1/audit?after=41');
       expect(page.events.map((e) => e.seq)).toEqual([42, 43]);
+      expect(page.events[0]).toMatchObject({ action: 'secret.read', request_id: 'r0' });
+      expect(page.next).toBe(43);
+      const one = await admin.auditEvents(43, 1);
+      expect(seen.last?.url).toBe('/v1/audit?after=43&limit=1');
+      expect([one.events.length, one.next]).toEqual([1, 44]);
       const notAdmin = await failure(client({ token: () => 'api-token' }).getPolicy());
       expect([notAdmin.code, notAdmin.status]).toEqual(['ERR_AUTHN_NOT_ADMIN', 403]);
     });
@@ -202,6 +207,7 @@ describe('HallmarkClient', () => {
       expect((await failure(broken.loginWithApiKey('a', 'b'))).code).toBe(
         'ERR_CLIENT_BAD_RESPONSE',
       );
+      expect((await failure(broken.auditEvents(0))).code).toBe('ERR_CLIENT_BAD_RESPONSE');
       expect((await failure(broken.getSecrets(['payments/api/key']))).code).toBe(
         'ERR_CLIENT_BAD_RESPONSE',
       );
