@@ -37,12 +37,19 @@ describe('sidecar while the server is down', () => {
     const svid = await readFile(path.join(out, 'svid.pem'), 'utf8');
 
     await proxy.down();
-    // The token's renewal (75 % of 10 s) is the first call to fail.
-    await waitFor('degraded', () => sidecar.handle.phase === 'degraded', 20_000);
+    const explain = (): unknown => ({
+      phases: sidecar.log.phases(),
+      attempts: sidecar.attempts.map((a) => [a.credential, a.error?.code, a.error?.detail, a.at]),
+      state: sidecar.handle.state,
+      now: Date.now(),
+    });
+    await waitFor('degraded', () => sidecar.handle.phase === 'degraded', 40_000, explain);
+    // Three failed rounds: the first failure and two retries after 1 s and 2 s of backoff.
     await waitFor(
-      'three failed attempts',
-      () => sidecar.attempts.filter((a) => a.error).length >= 3,
+      'three failed rounds',
+      () => (sidecar.handle.state.retry?.failures ?? 0) >= 3,
       20_000,
+      explain,
     );
     expect(await readFile(path.join(out, 'access-token'), 'utf8')).toBe(token);
     expect(await readFile(path.join(out, 'svid.pem'), 'utf8')).toBe(svid);
@@ -54,7 +61,7 @@ describe('sidecar while the server is down', () => {
     expect(failures.length).toBeGreaterThanOrEqual(sidecar.handle.state.retry?.failures ?? 0);
 
     await proxy.up();
-    await waitFor('recovered', () => sidecar.handle.phase === 'ready', 20_000);
+    await waitFor('recovered', () => sidecar.handle.phase === 'ready', 20_000, explain);
     expect(await readFile(path.join(out, 'svid.pem'), 'utf8')).not.toBe(svid);
     expect(sidecar.handle.state.retry).toBeUndefined();
     expect(sidecar.log.phases()).toEqual(['starting', 'ready', 'degraded', 'recovered']);
