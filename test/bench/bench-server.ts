@@ -17,6 +17,8 @@ export interface BenchServerInfo {
   adminKey: string;
   /** Projected-style tokens of registered pods (valid 10 minutes). */
   podTokens: string[];
+  /** Secret paths the bench workload may read (10, for the batch figure). */
+  secretPaths: string[];
 }
 
 const PODS = 32;
@@ -53,11 +55,15 @@ for (let i = 0; i < PODS; i++) {
   k8s.addPod({ namespace: 'bench', name: `app-${i}`, serviceAccountName: 'app' });
   podTokens.push(await k8s.issueToken({ namespace: 'bench', podName: `app-${i}` }));
 }
+const secretPaths = Array.from({ length: 10 }, (_, i) => `bench/secret-${i}`);
+for (const secretPath of secretPaths)
+  await server.secrets.put(secretPath, randomBytes(24).toString('base64'), 'bench');
 const info: BenchServerInfo = {
   url: server.url,
   bundlePem: server.ca.bundle().certificatesPem.join(''),
   adminKey: server.admin.created ? server.admin.key : '',
   podTokens,
+  secretPaths,
 };
 process.stdout.write(`${JSON.stringify(info)}\n`);
 

@@ -8,6 +8,7 @@ import { buildCsr, generateKeyPair } from '../../src/x509/index.js';
 import type { BenchServerInfo } from './bench-server.js';
 import { measureEngine, measureRawSign } from './engine-bench.js';
 import { runLoad, type LoadResult } from './load.js';
+import { measureSidecar } from './sidecar-bench.js';
 
 const quick = process.argv.includes('--quick');
 const seconds = (full: number): number => (quick ? Math.max(0.5, full / 10) : full) * 1000;
@@ -71,6 +72,31 @@ async function startBenchServer(): Promise<{ info: BenchServerInfo; stop: () => 
   };
 }
 
+async function fetchJson(
+  origin: string,
+  ca: string,
+  path: string,
+  body: unknown,
+  bearer: string,
+): Promise<Record<string, unknown>> {
+  const agent = new Agent({ connect: { ca } });
+  try {
+    const response = await agent.request({
+      origin,
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+      body: JSON.stringify(body),
+    });
+    const parsed = (await response.body.json()) as Record<string, unknown>;
+    if (response.statusCode !== 200)
+      throw new Error(`${path}: ${response.statusCode} ${JSON.stringify(parsed)}`);
+    return parsed;
+  } finally {
+    await agent.close();
+  }
+}
+
 function loadRow(name: string, result: LoadResult, raw: number, target: string): void {
   printRow({
     name,
@@ -126,7 +152,74 @@ try {
   });
   loadRow('POST /v1/svid/x509 (16 clients)', svid, raw.opsPerSec, '>= 2,000/s, p99 < 20 ms');
   await pool.close();
-  void Agent;
+
+  // One SVID for the workload, then mutual-TLS logins with it over kept-alive connections.
+  const keyPair = generateKeyPair('ec-p256');
+  const issued = await fetchJson(
+    origin,
+    info.bundlePem,
+    '/v1/svid/x509',
+    { csr: buildCsr(keyPair) },
+    info.podTokens[0] as string,
+  );
+  const mtls = new Pool(origin, {
+    connections: 16,
+    connect: {
+      ca: info.bundlePem,
+      cert: issued['svid'] as string,
+      key: keyPair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    },
+  });
+  const login = await runLoad({
+    dispatcher: mtls,
+    origin,
+    concurrency: 16,
+    warmupMs: seconds(1),
+    durationMs: seconds(8),
+    request: () => ({ method: 'POST', path: '/v1/authn/login' }),
+  });
+  loadRow('POST /v1/authn/login (16 clients)', login, raw.opsPerSec, '>= 4,000/s');
+  const token = (await (
+    await mtls.request({ origin, method: 'POST', path: '/v1/authn/login' })
+  ).body.json()) as { token: string };
+  await mtls.close();
+
+  const batchPool = new Pool(origin, { connections: 16, connect: { ca: info.bundlePem } });
+  const batchBody = JSON.stringify({ paths: info.secretPaths });
+  const batch = await runLoad({
+    dispatcher: batchPool,
+    origin,
+    concurrency: 16,
+    warmupMs: seconds(1),
+    durationMs: seconds(8),
+    request: () => ({
+      method: 'POST',
+      path: '/v1/secrets/batch',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token.token}` },
+      body: batchBody,
+    }),
+  });
+  loadRow('POST /v1/secrets/batch, 10 paths', batch, raw.opsPerSec, '>= 3,000/s, p99 < 10 ms');
+  await batchPool.close();
+
+  const sidecar = await measureSidecar({
+    serverUrl: info.url,
+    bundlePem: info.bundlePem,
+    podToken: info.podTokens[1] as string,
+    runMs: quick ? 2_000 : 60_000,
+  });
+  printRow({
+    name: 'sidecar start -> access-token',
+    value: sidecar.startToTokenMs,
+    unit: 'ms',
+    target: '< 1,000 ms (server reachable)',
+  });
+  printRow({
+    name: `sidecar RSS after ${quick ? 2 : 60} s`,
+    value: sidecar.rssMb,
+    unit: 'MB',
+    target: '< 80 MB',
+  });
 } finally {
   await stop();
 }
