@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG, PLAN_ID, SERVICE_ID } from '../../broker/index.js';
 import { apiKeyMatches } from '../../src/authn/index.js';
-import { startBrokerHarness, TRUST_DOMAIN, type BrokerHarness } from './helpers/broker-harness.js';
+import {
+  BROKER_PASSWORD,
+  BROKER_USER,
+  startBrokerHarness,
+  TRUST_DOMAIN,
+  type BrokerHarness,
+} from './helpers/broker-harness.js';
 import {
   CLOUD_FOUNDRY,
   DELETE_QUERY,
@@ -194,9 +200,18 @@ describe.each([CLOUD_FOUNDRY, KUBERNETES])('lifecycle as $name', (platform: OsbP
     expect(rows.find((row) => row.action === 'osb.unbind')?.target).toContain(
       `identity=key:${keyId}`,
     );
+    // Neither secret values, nor the API key, nor the broker password reach the audit log or the logs.
     const audited = JSON.stringify(await h.auditRows());
-    expect(audited).not.toContain(password);
-    expect(audited).not.toContain(apiKey);
+    const logged = h.logs.join('');
+    expect(logged).toContain('/v2/service_instances');
+    for (const text of [audited, logged]) {
+      expect(text).not.toContain(password);
+      expect(text).not.toContain(apiKey);
+      expect(text).not.toContain(BROKER_PASSWORD);
+      expect(text).not.toContain(
+        Buffer.from(`${BROKER_USER}:${BROKER_PASSWORD}`).toString('base64'),
+      );
+    }
   });
 });
 

@@ -13,7 +13,12 @@ import { systemClock } from '../../../src/clock/index.js';
 import { MasterKey } from '../../../src/crypto/index.js';
 import type { Database } from '../../../src/db/index.js';
 import { HallmarkError } from '../../../src/errors/index.js';
-import { buildApp, createMetricsRegistry, type HallmarkApp } from '../../../src/http/index.js';
+import {
+  buildApp,
+  createLogger,
+  createMetricsRegistry,
+  type HallmarkApp,
+} from '../../../src/http/index.js';
 import { authnRoutes } from '../../../src/http/routes/authn-routes.js';
 import { secretRoutes } from '../../../src/http/routes/secret-routes.js';
 import { canAccess, emptyPolicy } from '../../../src/policy/index.js';
@@ -78,6 +83,8 @@ export interface BrokerHarness {
   readonly bundlePem: string;
   /** Set to make the broker's dependencies fail; all off by default. */
   readonly faults: Faults;
+  /** Every log line the app wrote (the production logger, at `trace`). */
+  readonly logs: string[];
   call(
     method: 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST',
     path: string,
@@ -160,13 +167,15 @@ export async function startBrokerHarness(): Promise<BrokerHarness> {
     revoke: (id, actor, tx) => apiKeys.revoke(id, actor, tx),
   };
   let url = '';
+  const logs: string[] = [];
+  const logger = createLogger('trace', { write: (line: string) => void logs.push(line) });
   const material = { key: tls.keyPem, cert: tls.certPem, ca: [tls.certPem] };
   const app: HallmarkApp = await buildApp({
     audit,
     tls: { current: () => material, onChange: () => () => undefined },
     readiness: async () => ({ ready: true }),
     metrics: createMetricsRegistry(),
-    logger: false,
+    logger,
     routes: [
       authnRoutes({ authn, audit }),
       secretRoutes({
@@ -205,6 +214,7 @@ export async function startBrokerHarness(): Promise<BrokerHarness> {
     authn,
     bundlePem: tls.certPem,
     faults,
+    logs,
     async call(method, path, options = {}) {
       const headers: Record<string, string> = { ...options.headers };
       const auth =
