@@ -5,7 +5,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AuditLog } from '../audit/index.js';
-import { installErrorHandling } from './error-handler.js';
+import { HallmarkError } from '../errors/index.js';
+import { installErrorHandling, sendError, toHallmarkError } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
 import { installRequestMetrics } from './metrics.js';
 import { tlsOptions, type ServingTlsSource } from './serving-tls.js';
@@ -44,6 +45,25 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    // Requests the router rejects before any route runs (undecodable URL, bad content type
+    // header) get our error body and an audit row like every other refusal.
+    frameworkErrors: (error, request, reply) => {
+      const err = toHallmarkError(error);
+      const target = request.url.slice(0, 256).replace(/[^\x21-\x7e]/g, '?');
+      options.audit
+        .append({
+          actor: 'anonymous',
+          action: `http.${request.method.toLowerCase()}`,
+          target,
+          outcome: 'denied',
+          reason: err.code,
+          requestId: request.id,
+        })
+        .then(
+          () => sendError(reply, err),
+          () => sendError(reply, new HallmarkError('ERR_AUDIT_UNAVAILABLE')),
+        );
+    },
   }) as unknown as HallmarkApp;
 
   app.decorateRequest('auditContext', undefined);
