@@ -113,7 +113,8 @@ describe('server configuration', () => {
   it('has the Service names in its certificate and as the token issuer', () => {
     const service = findObject('Service', 'hallmark').object;
     const dns = `${service.metadata?.name}.${service.metadata?.namespace}.svc`;
-    expect(config.serverNames).toEqual([dns, `${dns}.cluster.local`]);
+    // localhost: admin commands through `kubectl port-forward`.
+    expect(config.serverNames).toEqual([dns, `${dns}.cluster.local`, 'localhost']);
     expect(config.publicUrl).toBe(`https://${dns}:8443`);
   });
 });
