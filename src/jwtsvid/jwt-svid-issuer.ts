@@ -1,0 +1,117 @@
+// Issuing JWT-SVIDs: build the claims, sign with the active JWT authority, validate before returning.
+import { SignJWT } from 'jose';
+import type { BundleJwk } from '../ca/index.js';
+import type { Clock } from '../clock/index.js';
+import { HallmarkError, isHallmarkError } from '../errors/index.js';
+import type { SpiffeId } from '../spiffe/index.js';
+import type { ActiveJwtAuthority } from './jwt-authority-keyring.js';
+import { requestedAudience } from './jwt-svid-audience.js';
+import { validateJwtSvid } from './jwt-svid-validator.js';
+
+/** `typ` of every JWT-SVID Hallmark signs. @see SPIFFE JWT-SVID §2.3 */
+export const JWT_SVID_TYP = 'JWT';
+
+/** Where the issuer gets its keys (the {@link JwtAuthorityKeyring}). */
+export interface JwtAuthoritySource {
+  signingAuthority(): ActiveJwtAuthority;
+  bundleJwks(): BundleJwk[];
+}
+
+/** Settings of the issuer. */
+export interface JwtSvidIssuerSettings {
+  /** The trust domain every subject must belong to. */
+  readonly trustDomain: string;
+  /** `HALLMARK_JWT_SVID_TTL` in milliseconds (default 5 minutes). */
+  readonly ttlMs: number;
+}
+
+/** Who a JWT-SVID is for and whom it is for. */
+export interface JwtSvidRequest {
+  /** The caller's SPIFFE ID (from its verified X509-SVID). */
+  readonly spiffeId: SpiffeId;
+  /** The requested audiences, checked by {@link requestedAudience}. */
+  readonly audience: readonly unknown[];
+  /** The caller's X509-SVID `notAfter`: a JWT-SVID never outlives the credential it came from. */
+  readonly notAfter: Date;
+}
+
+/** A signed, self-validated JWT-SVID. */
+export interface IssuedJwtSvid {
+  readonly token: string;
+  readonly spiffeId: string;
+  readonly audience: readonly string[];
+  /** `exp`, epoch milliseconds. */
+  readonly expiresAt: number;
+  /** The JWT authority that signed it. */
+  readonly kid: string;
+}
+
+/** The claims of a JWT-SVID, built without side effects (NumericDates in seconds). */
+export function jwtSvidClaims(
+  request: { spiffeId: SpiffeId; audience: readonly string[]; notAfter: Date },
+  now: number,
+  ttlMs: number,
+): { sub: string; aud: string[]; iat: number; exp: number } {
+  // NumericDates are whole seconds (RFC 7519 §2); both round down, so exp never passes the
+  // TTL or the X509-SVID's notAfter.
+  return {
+    sub: request.spiffeId.toString(), // §3.1
+    aud: [...request.audience], // §3.2: always a list, even of one
+    iat: Math.floor(now / 1000),
+    exp: Math.floor(Math.min(now + ttlMs, request.notAfter.getTime()) / 1000), // §3.3
+  };
+}
+
+/**
+ * Signs JWT-SVIDs: JWS Compact Serialization (§5.1) with exactly the protected headers `alg`,
+ * `kid` and `typ: JWT` (§2), claims `sub`, `aud`, `iat`, `exp`. Each token is validated with
+ * {@link validateJwtSvid} against the published bundle keys before it is returned, the same
+ * check a relying party makes (CONVENTIONS: build → sign → validate).
+ */
+export class JwtSvidIssuer {
+  constructor(
+    private readonly authorities: JwtAuthoritySource,
+    private readonly clock: Clock,
+    private readonly settings: JwtSvidIssuerSettings,
+  ) {}
+
+  /**
+   * Issues a JWT-SVID for `request.spiffeId`.
+   * @throws HallmarkError ERR_JWTSVID_AUDIENCE_INVALID, ERR_JWTSVID_AUTHORITY_UNAVAILABLE,
+   *   ERR_AUTHN_CLIENT_CERT_INVALID (the X509-SVID expires within the second),
+   *   ERR_JWTSVID_ISSUED_INVALID (the signed token failed validation; nothing is returned).
+   */
+  async issue(request: JwtSvidRequest): Promise<IssuedJwtSvid> {
+    const audience = requestedAudience(request.audience);
+    const { kid, alg, privateKey } = this.authorities.signingAuthority();
+    const now = this.clock.now();
+    const claims = jwtSvidClaims({ ...request, audience }, now, this.settings.ttlMs);
+    if (claims.exp * 1000 <= now) {
+      throw new HallmarkError('ERR_AUTHN_CLIENT_CERT_INVALID', {
+        detail: `X509-SVID expires at ${request.notAfter.toISOString()}, too soon for a JWT-SVID`,
+      });
+    }
+    const token = await new SignJWT({ aud: claims.aud })
+      .setProtectedHeader({ alg, kid, typ: JWT_SVID_TYP })
+      .setSubject(claims.sub)
+      .setIssuedAt(claims.iat)
+      .setExpirationTime(claims.exp)
+      .sign(privateKey);
+    try {
+      await validateJwtSvid(token, {
+        bundleJwks: this.authorities.bundleJwks(),
+        audience,
+        trustDomain: this.settings.trustDomain,
+        clock: this.clock,
+        leewayMs: 0,
+      });
+    } catch (err) {
+      if (!isHallmarkError(err)) throw err;
+      throw new HallmarkError('ERR_JWTSVID_ISSUED_INVALID', {
+        detail: `issued JWT-SVID refused by validation: ${err.code} ${err.message}`,
+        cause: err,
+      });
+    }
+    return { token, spiffeId: claims.sub, audience, expiresAt: claims.exp * 1000, kid };
+  }
+}

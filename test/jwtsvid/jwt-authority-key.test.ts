@@ -1,0 +1,88 @@
+// JWT authority keys: bundle entries (SPIFFE JWT-SVID §6.1), RFC 7638 kids, sealing bound to the row.
+import { randomBytes } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { MasterKey } from '../../src/crypto/index.js';
+import {
+  generateJwtAuthority,
+  openJwtAuthority,
+  sealJwtAuthority,
+} from '../../src/jwtsvid/jwt-authority-key.js';
+
+const master = new MasterKey(randomBytes(32));
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+    return 'ok';
+  } catch (err) {
+    return (err as { code: string }).code;
+  }
+}
+
+describe('generateJwtAuthority', () => {
+  it.each([
+    ['ES256', 'P-256'],
+    ['ES384', 'P-384'],
+    ['ES512', 'P-521'],
+  ] as const)(
+    '%s: an EC %s key published with kty, use jwt-svid, kid, crv, x, y only',
+    async (alg, crv) => {
+      const authority = await generateJwtAuthority(alg);
+      expect(Object.keys(authority.bundleJwk).sort()).toEqual([
+        'crv',
+        'kid',
+        'kty',
+        'use',
+        'x',
+        'y',
+      ]);
+      expect(authority.bundleJwk).toMatchObject({
+        kty: 'EC',
+        use: 'jwt-svid',
+        crv,
+        kid: authority.kid,
+      });
+      expect(authority.privateKey.asymmetricKeyType).toBe('ec');
+      expect(authority.alg).toBe(alg);
+    },
+  );
+
+  it('RS256: an RSA key of 2048 bits published with kty, use, kid, n, e only', async () => {
+    const authority = await generateJwtAuthority('RS256');
+    expect(Object.keys(authority.bundleJwk).sort()).toEqual(['e', 'kid', 'kty', 'n', 'use']);
+    expect(authority.privateKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+  });
+
+  it('the kid is the RFC 7638 SHA-256 thumbprint of the public key, and keys differ', async () => {
+    const [a, b] = await Promise.all([
+      generateJwtAuthority('ES256'),
+      generateJwtAuthority('ES256'),
+    ]);
+    const { kty, crv, x, y } = a!.bundleJwk;
+    expect(a!.kid).toBe(await calculateJwkThumbprint({ kty, crv, x, y } as JWK, 'sha256'));
+    expect(a!.kid).not.toBe(b!.kid);
+    expect(JSON.stringify(a!.bundleJwk)).not.toContain('"d"');
+  });
+});
+
+describe('sealing', () => {
+  it('round-trips the private key only under the same kid and algorithm', async () => {
+    const authority = await generateJwtAuthority('ES256');
+    const sealed = sealJwtAuthority(master, authority);
+    const der = authority.privateKey.export({ format: 'der', type: 'pkcs8' });
+    expect(sealed.includes(der)).toBe(false);
+    const opened = openJwtAuthority(master, authority.kid, 'ES256', sealed);
+    expect(opened.export({ format: 'der', type: 'pkcs8' }).equals(der)).toBe(true);
+    expect(codeOf(() => openJwtAuthority(master, 'other-kid', 'ES256', sealed))).toBe(
+      'ERR_CRYPTO_OPEN_FAILED',
+    );
+    expect(codeOf(() => openJwtAuthority(master, authority.kid, 'ES384', sealed))).toBe(
+      'ERR_CRYPTO_OPEN_FAILED',
+    );
+    const otherMaster = new MasterKey(randomBytes(32));
+    expect(codeOf(() => openJwtAuthority(otherMaster, authority.kid, 'ES256', sealed))).toBe(
+      'ERR_CRYPTO_OPEN_FAILED',
+    );
+  });
+});
