@@ -1,39 +1,12 @@
 // `hallmark secret set|get`: admin access to secrets through the server's API, audited like any caller.
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { HallmarkClient, isHallmarkClientError } from '../client/index.js';
-import { ConfigError, EnvReader, rejectUnknownVariables } from '../config/index.js';
+import { isHallmarkClientError, type HallmarkClient } from '../client/index.js';
+import { ConfigError } from '../config/index.js';
+import { ADMIN_USAGE, ADMIN_VARIABLES, adminClient, readAdminSettings } from './admin-client.js';
 import { EXIT, UsageError, parseVariableFlags, type CliIo, type Command } from './command.js';
-
-const VARIABLES = ['HALLMARK_SERVER_URL', 'HALLMARK_SERVER_BUNDLE', 'HALLMARK_DATA_DIR'] as const;
 
 /** Upper bound on a value read from stdin or a file; the server enforces the real limit. */
 const MAX_INPUT_BYTES = 1_048_576;
-
-/** How the admin CLI reaches the server (DESIGN.md "Storage and scale", "Configuration"). */
-interface AdminSettings {
-  serverUrl: string;
-  bundleFile: string;
-  adminKey: string | undefined;
-  adminKeyFile: string;
-}
-
-function readSettings(io: CliIo, flags: Record<string, string>): AdminSettings {
-  rejectUnknownVariables(io.env);
-  const reader = new EnvReader({ env: io.env, flags });
-  const dataDir = path.resolve(reader.string('HALLMARK_DATA_DIR', './.hallmark'));
-  const serverUrl = reader.string('HALLMARK_SERVER_URL', 'https://127.0.0.1:8443');
-  if (!/^https:\/\/[^\s/]+/.test(serverUrl)) {
-    throw new ConfigError('HALLMARK_SERVER_URL', `expected an https:// URL, got "${serverUrl}"`);
-  }
-  return {
-    serverUrl,
-    bundleFile: reader.optional('HALLMARK_SERVER_BUNDLE') ?? path.join(dataDir, 'bundle.pem'),
-    // Never a flag: a key on the command line would be visible in `ps` and shell history.
-    adminKey: reader.optional('HALLMARK_ADMIN_KEY'),
-    adminKeyFile: path.join(dataDir, 'admin.key'),
-  };
-}
 
 async function readBounded(stream: NodeJS.ReadableStream, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -80,39 +53,6 @@ async function readValue(io: CliIo, fromFile: string | undefined): Promise<strin
   return text.replace(/\r?\n$/, '');
 }
 
-async function adminClient(settings: AdminSettings): Promise<HallmarkClient> {
-  let ca: string;
-  try {
-    ca = await readFile(settings.bundleFile, 'utf8');
-  } catch (err) {
-    throw new ConfigError(
-      'HALLMARK_SERVER_BUNDLE',
-      `cannot read ${settings.bundleFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
-  }
-  let key = settings.adminKey;
-  if (key === undefined) {
-    try {
-      key = (await readFile(settings.adminKeyFile, 'utf8')).trim();
-    } catch {
-      throw new ConfigError(
-        'HALLMARK_ADMIN_KEY',
-        `not set, and ${settings.adminKeyFile} cannot be read`,
-      );
-    }
-  }
-  let token = '';
-  const client = new HallmarkClient({ url: settings.serverUrl, ca, token: () => token });
-  try {
-    // @see DESIGN.md "Configuration": an admin token is POST /v1/authn/apikey {"id": "admin", ...}
-    token = (await client.loginWithApiKey('admin', key)).token;
-  } catch (err) {
-    await client.close();
-    throw err;
-  }
-  return client;
-}
-
 function parseVersion(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (!/^[1-9][0-9]{0,8}$/.test(text))
@@ -129,13 +69,9 @@ set   stores a new version of PATH; the value is read from stdin (one trailing n
       or from --from-file F (verbatim), never from the command line. Prints the new version.
 get   prints the newest value of PATH, or version N.
 
-Both go through the server's API as the admin, so they are authorised and audited:
-  --server-url URL     HALLMARK_SERVER_URL (default https://127.0.0.1:8443)
-  --server-bundle F    CA certificates of the server (default <data dir>/bundle.pem)
-  --data-dir DIR       HALLMARK_DATA_DIR (default ./.hallmark)
-The admin key comes from HALLMARK_ADMIN_KEY or <data dir>/admin.key.`,
+${ADMIN_USAGE}`,
   async run(args, io) {
-    const { flags, values, positionals } = parseVariableFlags(args, VARIABLES, {
+    const { flags, values, positionals } = parseVariableFlags(args, ADMIN_VARIABLES, {
       'from-file': { type: 'string' },
       version: { type: 'string' },
     });
@@ -158,7 +94,7 @@ The admin key comes from HALLMARK_ADMIN_KEY or <data dir>/admin.key.`,
 
     let client: HallmarkClient | undefined;
     try {
-      const settings = readSettings(io, flags);
+      const settings = readAdminSettings(io, flags);
       // Read the value before logging in, so a bad file fails without a server round trip.
       const value =
         action === 'set'
