@@ -8,7 +8,7 @@ import { HallmarkError } from '../src/errors/index.js';
  * (`osb-<binding>.<12 hex>`, within the 128 characters an API-key id may have). GUIDs, which
  * platforms send, fit; OSB 2.17 "URL Properties" only RECOMMENDS unreserved characters, so a
  * broker with narrower rules refuses the rest with 400. 100 is also fastify's default
- * `maxParamLength`: a longer URL segment is answered 414 by the router before any route runs.
+ * `maxParamLength`: the router refuses a longer URL segment before any route runs.
  */
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 

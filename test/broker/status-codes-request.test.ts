@@ -219,16 +219,6 @@ describe('400 Bad Request: malformed or missing mandatory data', () => {
     });
   }
 
-  it('an id longer than 100 characters never reaches a route: 414 from the router', async () => {
-    const before = await h.state();
-    const reply = await h.call('PUT', instancePath('x'.repeat(101)), {
-      headers: headers(),
-      body: provisionBody(),
-    });
-    expect(reply.status).toBe(414);
-    expect(await h.state()).toEqual(before);
-  });
-
   it('deprovision without service_id or plan_id: 400', async () => {
     for (const query of [`plan_id=${PLAN_ID}`, `service_id=${SERVICE_ID}`, '']) {
       await refused(
