@@ -100,6 +100,15 @@ export class Database implements Queryable {
     } catch (err) {
       throw wrap(err);
     }
+    // pg-pool drops its own 'error' listener while a client is checked out, and pg emits
+    // 'error' when the session ends between two statements (PostgreSQL shutting down): without
+    // this listener that is an uncaught exception that kills the server. The next statement
+    // then fails as unavailable (503), and the client is discarded, not pooled.
+    let lost = false;
+    const onLost = (): void => {
+      lost = true;
+    };
+    client.on('error', onLost);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -107,11 +116,12 @@ export class Database implements Queryable {
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      broken = isUnavailableError(err);
+      broken = lost || isUnavailableError(err);
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       throw wrap(err);
     } finally {
-      client.release(broken ? true : undefined);
+      client.off('error', onLost);
+      client.release(broken || lost ? true : undefined);
     }
   }
 
