@@ -134,7 +134,8 @@ export async function validateJwtSvid(
   } catch (err) {
     throw reject.claimsUnreadable((err as Error).message);
   }
-  if (unverified.sub === undefined) throw reject.subjectMissing();
+  // An empty `sub` is as missing as an absent one (go-spiffe tests for the empty string).
+  if (unverified.sub === undefined || unverified.sub === '') throw reject.subjectMissing();
   if (unverified.exp === undefined) throw reject.expiryMissing();
   if (typeof unverified.sub !== 'string') throw reject.subjectInvalid('sub must be a string');
   let spiffeId: SpiffeId;
@@ -152,7 +153,7 @@ export async function validateJwtSvid(
   const authority = context.bundleJwks.find((key) => key.use === 'jwt-svid' && key.kid === kid);
   if (authority === undefined) throw reject.unknownAuthority(kid, trustDomain);
   if (!keyFitsAlgorithm(authority, alg) || (authority.alg !== undefined && authority.alg !== alg)) {
-    throw reject.signature(`key ${kid} cannot verify ${alg}`);
+    throw reject.signature(`the key for this kid does not fit ${alg}`);
   }
 
   let payload: Uint8Array;

@@ -204,6 +204,7 @@ describe('validateJwtSvid refuses, with go-spiffe reasons as codes', () => {
       code: 'ERR_JWTSVID_SUBJECT_MISSING',
       message: 'token missing subject claim',
     });
+    expect((await outcome(token(claims({ sub: '' })))).code).toBe('ERR_JWTSVID_SUBJECT_MISSING');
   });
 
   it('`sub` that is not a SPIFFE ID, with the SPIFFE ID reason', async () => {
