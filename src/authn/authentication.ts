@@ -27,7 +27,12 @@ import {
 } from './signing-key-schedule.js';
 import { SigningKeyring } from './signing-keyring.js';
 import { SvidValidationCache } from './svid-validation-cache.js';
-import { loginWorkload, type RegistrationCheck } from './workload-login.js';
+import {
+  checkWorkload,
+  loginWorkload,
+  type RegistrationCheck,
+  type WorkloadLoginDeps,
+} from './workload-login.js';
 
 /** What authentication needs from the composition root. */
 export interface AuthenticationDeps {
@@ -141,15 +146,24 @@ export class Authentication {
    *   ERR_AUTHN_WORKLOAD_NOT_REGISTERED
    */
   loginWorkload(svid: VerifiedX509Svid): Promise<IssuedAccessToken> {
-    return loginWorkload(
-      {
-        certificates: pgIssuedCertificates(this.deps.db),
-        pods: this.podPresence,
-        registrationCheck: this.deps.registrationCheck,
-        tokens: this.issuer,
-      },
-      svid,
-    );
+    return loginWorkload({ ...this.#workloadChecks(), tokens: this.issuer }, svid);
+  }
+
+  /**
+   * Login's workload re-checks without issuing a token (issued here, pod still live, still
+   * registered), for other routes that accept a client SVID.
+   * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_INVALID, ERR_AUTHN_POD_GONE, ERR_AUTHN_WORKLOAD_NOT_REGISTERED
+   */
+  async checkWorkload(svid: VerifiedX509Svid): Promise<void> {
+    await checkWorkload(this.#workloadChecks(), svid);
+  }
+
+  #workloadChecks(): Omit<WorkloadLoginDeps, 'tokens'> {
+    return {
+      certificates: pgIssuedCertificates(this.deps.db),
+      pods: this.podPresence,
+      registrationCheck: this.deps.registrationCheck,
+    };
   }
 
   /**

@@ -35,7 +35,7 @@ export type { AccessTokenVerifierSettings } from './access-token-verifier.js';
 export { bearerToken, createAuthenticator, requireAdmin } from './request-authenticator.js';
 export { PodPresenceCache, kubernetesPodLookup, podPresence } from './pod-presence.js';
 export type { PodLookup, PodPresence, PodRef, PodSnapshot } from './pod-presence.js';
-export { loginWorkload } from './workload-login.js';
+export { checkWorkload, loginWorkload } from './workload-login.js';
 export type { RegisteredWorkload, RegistrationCheck, WorkloadLoginDeps } from './workload-login.js';
 export { normalizeSerial, pgIssuedCertificates } from './issued-certificates.js';
 export type { IssuedCertificateLookup, IssuedCertificateRecord } from './issued-certificates.js';

@@ -39,6 +39,25 @@ export async function loginWorkload(
   deps: WorkloadLoginDeps,
   svid: VerifiedX509Svid,
 ): Promise<IssuedAccessToken> {
+  const pod = await checkWorkload(deps, svid);
+  return deps.tokens.issue({
+    identity: svid.spiffeId.toString(),
+    role: 'workload',
+    pod,
+    notAfter: svid.notAfter.getTime(),
+  });
+}
+
+/**
+ * Login's checks without the token: the SVID was issued here to an attested workload, its pod
+ * is still the same live instance, and the policy still registers it. Used by login and by
+ * every other route that trusts a client SVID (JWT-SVID issuance).
+ * @returns the pod the SVID was issued to, when known.
+ */
+export async function checkWorkload(
+  deps: Omit<WorkloadLoginDeps, 'tokens'>,
+  svid: VerifiedX509Svid,
+): Promise<PodRef | undefined> {
   const spiffeId = svid.spiffeId.toString();
   const record = await deps.certificates.findBySerial(svid.serialHex);
   if (record === null) {
@@ -75,10 +94,5 @@ export async function loginWorkload(
       detail: `${record.namespace}/${record.serviceAccount} is no longer registered as ${spiffeId}`,
     });
   }
-  return deps.tokens.issue({
-    identity: spiffeId,
-    role: 'workload',
-    pod,
-    notAfter: svid.notAfter.getTime(),
-  });
+  return pod;
 }

@@ -5,10 +5,12 @@ import { PgAuditLog, type AuditRecord } from '../audit/index.js';
 import {
   Authentication,
   bootstrapAdminKey,
+  createApiKey,
   kubernetesPodLookup,
+  revokeApiKey,
   type AdminBootstrap,
 } from '../authn/index.js';
-import { CertificateAuthority, loadUpstreamAuthority } from '../ca/index.js';
+import { CA_CHANNEL, CertificateAuthority, loadUpstreamAuthority } from '../ca/index.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import { publicUrlOf, type ServerConfig } from '../config/index.js';
 import { loadMasterKey } from '../crypto/index.js';
@@ -38,6 +40,9 @@ import { secretRoutes } from '../http/routes/secret-routes.js';
 import { policyRoutes } from '../http/routes/policy-routes.js';
 import { caRoutes } from '../http/routes/ca-routes.js';
 import { auditRoutes } from '../http/routes/audit-routes.js';
+import { jwtSvidRoutes } from '../http/routes/jwt-svid-routes.js';
+import { JwtAuthorityKeyring, JwtSvidIssuer } from '../jwtsvid/index.js';
+import { BrokerGrants, brokerRoutes } from '../../broker/index.js';
 import { UnavailableKubernetesApi } from './unavailable-kubernetes-api.js';
 import { prepareDataDir, writeFileAtomic } from './data-dir.js';
 import { ServingCertificate } from './serving-certificate.js';
@@ -131,6 +136,22 @@ export async function startServer(
       { tick: options.caTicker },
     );
     cleanups.push(() => ca.stop());
+    const jwtAuthorities = await JwtAuthorityKeyring.start(
+      {
+        db,
+        master,
+        clock,
+        audit,
+        log,
+        // The bundle's spiffe_sequence moves whenever the published jwt-svid keys change.
+        onPublishedSetChange: async (client) => {
+          await client.query('UPDATE bundle_state SET sequence = sequence + 1');
+          await client.query(`NOTIFY ${CA_CHANNEL}`);
+        },
+      },
+      { svidTtlMs: config.jwtSvidTtlSeconds * 1000 },
+    );
+    cleanups.push(() => jwtAuthorities.stop());
     const bundleFile = path.join(config.dataDir, 'bundle.pem');
     const writeBundle = (): Promise<void> =>
       writeFileAtomic(bundleFile, ca.bundle().certificatesPem.join(''), 0o644);
@@ -164,6 +185,10 @@ export async function startServer(
       },
     );
     cleanups.push(() => authn.stop());
+    const brokerGrants = await BrokerGrants.open(db, { trustDomain: config.trustDomain, log });
+    cleanups.push(() => brokerGrants.close());
+    let url = publicUrlOf(config);
+    const limiter = new RateLimiter(config.rateLimitPerMinute, clock);
     const secrets = new PgSecretStore({ db, master, clock, maxValueBytes: config.secretMaxBytes });
 
     const tls = new ServingCertificate(ca, config.trustDomain, config.serverNames, clock);
@@ -176,7 +201,7 @@ export async function startServer(
       logger: log,
       readiness: async () => ({ ready: await isFullyMigrated(db, MIGRATIONS) }),
       routes: [
-        bundleRoutes({ ca, clock }),
+        bundleRoutes({ ca, clock, jwtKeys: () => jwtAuthorities.bundleJwks() }),
         svidRoutes({
           attestor,
           policy,
@@ -184,7 +209,7 @@ export async function startServer(
           audit,
           db,
           clock,
-          limiter: new RateLimiter(config.rateLimitPerMinute, clock),
+          limiter,
           defaultTtlSeconds: config.svidTtlSeconds,
         }),
         authnRoutes({ authn, audit }),
@@ -192,7 +217,8 @@ export async function startServer(
           store: secrets,
           audit,
           authenticate: authn.authenticate,
-          access: (caller, action, path) => canAccess(policy.current(), caller.id, action, path),
+          access: (caller, action, path) =>
+            canAccess(policy.current(), caller.id, action, path, brokerGrants.current()),
           maxValueBytes: config.secretMaxBytes,
         }),
         policyRoutes({
@@ -203,6 +229,42 @@ export async function startServer(
         }),
         caRoutes({ ca, authenticate: authn.authenticate }),
         auditRoutes({ db, authenticate: authn.authenticate }),
+        jwtSvidRoutes({
+          clientSvid: (socket) => authn.clientSvid(socket),
+          checkCaller: (svid) => authn.checkWorkload(svid),
+          issuer: new JwtSvidIssuer(jwtAuthorities, clock, {
+            trustDomain: config.trustDomain,
+            ttlMs: config.jwtSvidTtlSeconds * 1000,
+          }),
+          audit,
+          limiter,
+        }),
+        // The broker is mounted only with credentials (never open); its grants apply either way.
+        ...(config.broker
+          ? [
+              brokerRoutes({
+                db,
+                audit,
+                clock,
+                secrets,
+                grants: brokerGrants,
+                credentials: config.broker,
+                trustDomain: config.trustDomain,
+                serverUrl: () => url,
+                bundlePem: () => ca.bundle().certificatesPem.join(''),
+                maxSecretBytes: config.secretMaxBytes,
+                apiKeys: {
+                  create: (id, tx) => createApiKey(tx, { id, role: 'app' }, clock),
+                  revoke: async (id, actor, tx) => {
+                    const revocation = await revokeApiKey(tx, id, actor, clock.now());
+                    return revocation === undefined
+                      ? undefined
+                      : () => authn.revocations.apply(revocation);
+                  },
+                },
+              }),
+            ]
+          : []),
       ],
     });
     cleanups.push(() => app.close());
@@ -210,7 +272,7 @@ export async function startServer(
     await app.listen({ host: config.listen.host, port: config.listen.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.listen.port;
-    const url = publicUrlOf({ ...config, listen: { ...config.listen, port } });
+    url = publicUrlOf({ ...config, listen: { ...config.listen, port } });
     return {
       url,
       port,

@@ -1,5 +1,5 @@
 // GET /v1/bundle: the SPIFFE trust bundle as JWKS, or as PEM for `Accept: application/x-pem-file`.
-import { bundleDocument, type CertificateAuthority } from '../../ca/index.js';
+import { bundleDocument, type BundleJwk, type CertificateAuthority } from '../../ca/index.js';
 import type { Clock } from '../../clock/index.js';
 import type { HallmarkApp, RouteInstaller } from '../app.js';
 
@@ -33,7 +33,12 @@ const bundleSchema = {
 } as const;
 
 /** Public, unauthenticated: the bundle is what every relying party needs to verify SVIDs. */
-export function bundleRoutes(deps: { ca: CertificateAuthority; clock: Clock }): RouteInstaller {
+export function bundleRoutes(deps: {
+  ca: CertificateAuthority;
+  clock: Clock;
+  /** JWT-SVID signing keys to publish as `use: jwt-svid` entries. */
+  jwtKeys: () => readonly BundleJwk[];
+}): RouteInstaller {
   return (app: HallmarkApp) => {
     app.get(
       '/v1/bundle',
@@ -47,7 +52,7 @@ export function bundleRoutes(deps: { ca: CertificateAuthority; clock: Clock }): 
             .serializer((body: string) => body)
             .send(bundle.certificatesPem.join(''));
         }
-        return bundleDocument(bundle);
+        return bundleDocument(bundle, deps.jwtKeys());
       },
     );
   };

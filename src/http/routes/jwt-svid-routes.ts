@@ -28,7 +28,7 @@ const responseSchema = {
 } as const;
 
 /** The X509-SVID of the caller as far as this route needs it. */
-export type JwtSvidCaller = Pick<VerifiedX509Svid, 'spiffeId' | 'notAfter'>;
+export type JwtSvidCaller = VerifiedX509Svid;
 
 /** Dependencies of the JWT-SVID route. */
 export interface JwtSvidRouteDeps {
