@@ -28,23 +28,29 @@ async function rawRequest(stack: HallmarkStack, requestLine: string): Promise<st
 describe('requests the router refuses', () => {
   let stack: HallmarkStack;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({
+      env: {
+        HALLMARK_BROKER_USERNAME: 'platform',
+        HALLMARK_BROKER_PASSWORD: 'a-long-broker-password',
+      },
+    });
   });
   afterAll(() => stack.close());
 
-  it.each(['GET /v1/secrets/a%zzb HTTP/1.1', 'GET /v1/secrets/%C0%AE%C0%AE/x HTTP/1.1'])(
-    'answers %s with our error body and an audit row',
-    async (line) => {
-      const before = await stack.server.db.query<{ n: string }>(
-        "SELECT count(*) AS n FROM audit_log WHERE reason = 'ERR_REQUEST_INVALID'",
-      );
-      const response = await rawRequest(stack, line);
-      expect(response).toMatch(/^HTTP\/1\.1 400/);
-      expect(response).toContain('"code":"ERR_REQUEST_INVALID"');
-      const after = await stack.server.db.query<{ n: string }>(
-        "SELECT count(*) AS n FROM audit_log WHERE reason = 'ERR_REQUEST_INVALID'",
-      );
-      expect(Number(after.rows[0]?.n)).toBe(Number(before.rows[0]?.n) + 1);
-    },
-  );
+  it.each([
+    'GET /v1/secrets/a%zzb HTTP/1.1',
+    'GET /v1/secrets/%C0%AE%C0%AE/x HTTP/1.1',
+    `GET /v2/service_instances/${'x'.repeat(101)} HTTP/1.1`,
+  ])('answers %s with our error body and an audit row', async (line) => {
+    const before = await stack.server.db.query<{ n: string }>(
+      "SELECT count(*) AS n FROM audit_log WHERE reason = 'ERR_REQUEST_INVALID'",
+    );
+    const response = await rawRequest(stack, line);
+    expect(response).toMatch(/^HTTP\/1\.1 400/);
+    expect(response).toContain('"code":"ERR_REQUEST_INVALID"');
+    const after = await stack.server.db.query<{ n: string }>(
+      "SELECT count(*) AS n FROM audit_log WHERE reason = 'ERR_REQUEST_INVALID'",
+    );
+    expect(Number(after.rows[0]?.n)).toBe(Number(before.rows[0]?.n) + 1);
+  });
 });
