@@ -119,6 +119,15 @@ export const ERROR_CODES = {
   ERR_SIDECAR_BAD_RESPONSE: 'Hallmark server response was not understood',
   ERR_SIDECAR_OUTPUT_FAILED: 'credential files could not be written',
   ERR_SIDECAR_ONCE_TIMEOUT: 'credentials were not obtained in time',
+
+  // the SPIFFE Workload API served by the sidecar (gRPC statuses: sidecar/grpc-status.ts)
+  ERR_WORKLOADAPI_HEADER_MISSING: 'the security header workload.spiffe.io: true is required',
+  ERR_WORKLOADAPI_REQUEST_INVALID: 'a mandatory request field is empty',
+  ERR_WORKLOADAPI_SVID_UNAVAILABLE: 'no valid X509-SVID: none obtained yet, or it expired',
+  ERR_WORKLOADAPI_NOT_ENTITLED: 'the workload is not entitled to this identity',
+  ERR_WORKLOADAPI_SOCKET_IN_USE: 'another process serves the Workload API socket',
+  ERR_WORKLOADAPI_SOCKET_FAILED: 'the Workload API socket could not be created',
+  ERR_WORKLOADAPI_STOPPING: 'the sidecar is stopping',
 } as const;
 
 /** Any stable Hallmark error code. */
