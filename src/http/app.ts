@@ -66,6 +66,10 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
     },
   }) as unknown as HallmarkApp;
 
+  // Every route takes JSON (the policy routes add their YAML types in their own scope). Fastify's
+  // default text/plain parser would hand a JSON route a string, refused as 400 by the schema;
+  // a wrong content type is 415 ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE (README "Error codes").
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('auditContext', undefined);
   app.decorateRequest('audited', false);
   app.addHook('onSend', async (request, reply) => {
