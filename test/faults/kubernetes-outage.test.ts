@@ -114,7 +114,7 @@ describe('Kubernetes API down or slow under load', () => {
       await breakIt(stack);
       let outcomes: Outcome[];
       try {
-        outcomes = await burst(projected, 48);
+        outcomes = await burst(projected, 16); // 8 SVID requests and 8 reads, 8 at a time
       } finally {
         await repair(stack);
       }

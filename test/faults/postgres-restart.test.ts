@@ -125,7 +125,7 @@ describe('PostgreSQL stopped and restarted under load', () => {
 
     await until(
       'successes before the fault',
-      eachKind((o) => o.status === 200, 100),
+      eachKind((o) => o.status === 200, 50),
       20_000,
     );
 
@@ -155,7 +155,7 @@ describe('PostgreSQL stopped and restarted under load', () => {
       restartedAt + Math.max(recoveredAfter('svid') ?? 0, recoveredAfter('secret') ?? 0);
     await until(
       'successes after recovery',
-      eachKind((o) => o.startedAt > recoveredAt && o.status === 200, 100),
+      eachKind((o) => o.startedAt > recoveredAt && o.status === 200, 50),
       20_000,
     );
     const readyAfter = await client.call('GET', '/readyz');
