@@ -33,13 +33,7 @@ const fresh = (prefix: string): string =>
 const goneCase = (name: string, change: (fx: SecurityStack, pod: string) => void): RefusalCase => ({
   name: `mTLS: ${name}`,
   request: async (fx) => {
-    const pod = fresh('gone');
-    fx.stack.k8s.addPod({
-      namespace: POD.namespace,
-      name: pod,
-      serviceAccountName: POD.serviceAccount,
-    });
-    const { svidPem, keyPem } = await fx.issueSvid(pod);
+    const { pod, svidPem, keyPem } = await fx.podWithSvid();
     change(fx, pod);
     return { method: 'POST', path: '/v1/authn/login', dispatcher: fx.mtlsAgent(svidPem, keyPem) };
   },

@@ -12,6 +12,11 @@ export interface RefusalCase {
   readonly request: (fx: SecurityStack) => RawRequest | Promise<RawRequest>;
   readonly status: number;
   readonly code: ErrorCode;
+  /**
+   * `osb`: the broker answers in the OSB error shape (`description`, and `error` only for the
+   * spec's named conditions), so the code is checked in the audit row alone.
+   */
+  readonly shape?: 'hallmark' | 'osb';
 }
 
 /** The `[name, case]` pairs `it.each` wants, so the table reads as a list of cases. */
@@ -21,9 +26,10 @@ export function table(cases: readonly RefusalCase[]): [string, RefusalCase][] {
 
 /**
  * Sends the case's request with a fresh `x-request-id` and checks: the status and error code;
- * an error body with nothing but `code`, `message` (and `details`); exactly one new audit row,
- * carrying this request's id, outcome `denied` (`error` for 5xx) and the code as reason; and
- * every state table, the bundle sequence and the policy version exactly as before.
+ * an error body with nothing but `code`, `message` (and `details`), or the OSB error shape for
+ * broker cases; exactly one new audit row, carrying this request's id, outcome `denied`
+ * (`error` for 5xx) and the code as reason; and every state table, the bundle sequence and the
+ * policy version exactly as before.
  */
 export async function expectRefusal(
   fx: SecurityStack,
@@ -41,12 +47,17 @@ export async function expectRefusal(
   });
 
   expect(response.status, JSON.stringify(response.body)).toBe(refusal.status);
-  expect(response.body.error?.code).toBe(refusal.code);
-  expect(Object.keys(response.body)).toEqual(['error']);
-  expect(Object.keys(response.body.error ?? {}).filter((k) => k !== 'details')).toEqual([
-    'code',
-    'message',
-  ]);
+  if (refusal.shape === 'osb') {
+    expect(typeof response.body['description']).toBe('string');
+    expect(Object.keys(response.body).filter((k) => k !== 'error')).toEqual(['description']);
+  } else {
+    expect(response.body.error?.code).toBe(refusal.code);
+    expect(Object.keys(response.body)).toEqual(['error']);
+    expect(Object.keys(response.body.error ?? {}).filter((k) => k !== 'details')).toEqual([
+      'code',
+      'message',
+    ]);
+  }
   expect(response.headers['x-request-id']).toBe(requestId);
 
   const rows = await auditRowsAfter(fx.stack, head);

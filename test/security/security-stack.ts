@@ -65,6 +65,8 @@ export interface SecurityStack {
   mtlsAgent(cert: string, key: string | KeyObject): Agent;
   /** Obtains an SVID for a pod (which must exist and be registered). */
   issueSvid(podName: string, keyPair?: KeyPair): Promise<{ svidPem: string; keyPem: string }>;
+  /** Adds a fresh pod of the workload and obtains its SVID (for cases that then remove it). */
+  podWithSvid(): Promise<{ pod: string; svidPem: string; keyPem: string }>;
   close(): Promise<void>;
 }
 
@@ -140,6 +142,17 @@ export async function startSecurityStack(
     return { svidPem: response.body.svid as string, keyPem: pemOf(keyPair.privateKey) };
   };
 
+  let pods = 0;
+  const podWithSvid = async (): Promise<{ pod: string; svidPem: string; keyPem: string }> => {
+    const pod = `extra-${++pods}`;
+    stack.k8s.addPod({
+      namespace: POD.namespace,
+      name: pod,
+      serviceAccountName: POD.serviceAccount,
+    });
+    return { pod, ...(await issueSvid(pod)) };
+  };
+
   const apiKeyLogin = async (id: string, key: string): Promise<string> => {
     const response = await send({
       method: 'POST',
@@ -191,6 +204,7 @@ export async function startSecurityStack(
       projectedToken,
       mtlsAgent,
       issueSvid,
+      podWithSvid,
       async close() {
         await Promise.all(agents.map((a) => a.close()));
         await stack.close();
