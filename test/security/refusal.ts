@@ -48,7 +48,7 @@ export async function expectRefusal(
 
   expect(response.status, JSON.stringify(response.body)).toBe(refusal.status);
   if (refusal.shape === 'osb') {
-    expect(typeof response.body['description']).toBe('string');
+    expect(typeof response.body['description'], JSON.stringify(response.body)).toBe('string');
     expect(Object.keys(response.body).filter((k) => k !== 'error')).toEqual(['description']);
   } else {
     expect(response.body.error?.code).toBe(refusal.code);
