@@ -11,7 +11,13 @@ import { startStack, type HallmarkStack } from '../helpers/hallmark-stack.js';
 import { HallmarkClient, transportCode, type Reply } from './support/hallmark-client.js';
 import { certificatesWithoutAudit, unrecordedSerials } from './support/ledger-checks.js';
 import { startLoad, until, type LoadRun } from './support/load-loop.js';
-import { apiKeyToken, leafSerial, requestSvid, workloadKey } from './support/workload.js';
+import {
+  apiKeyToken,
+  leafSerial,
+  requestSvid,
+  workloadKey,
+  type WorkloadKey,
+} from './support/workload.js';
 
 const POLICY = `
 workloads:
@@ -79,14 +85,14 @@ describe('PostgreSQL stopped and restarted under load', () => {
     kind: Outcome['kind'],
     projected: string,
     appToken: string,
-    csr: ReturnType<typeof workloadKey>,
+    key: WorkloadKey,
   ): Promise<Outcome> {
     const startedAt = performance.now();
     let reply: Reply;
     try {
       reply =
         kind === 'svid'
-          ? await requestSvid(client, projected, csr)
+          ? await requestSvid(client, projected, key)
           : await client.call('GET', `/v1/secrets/${SECRET_PATH}`, { token: appToken });
     } catch (err) {
       return { kind, status: 0, code: transportCode(err), startedAt, endedAt: performance.now() };
@@ -111,11 +117,11 @@ describe('PostgreSQL stopped and restarted under load', () => {
 
   it('answers 503 while it is down, recovers by itself, and keeps the ledger whole', async () => {
     const projected = await stack.k8s.issueToken({ namespace: 'payments', podName: 'api-1' });
-    const key = await createApiKey(stack.server.db, { id: 'app-1', role: 'app' }, systemClock);
-    const appToken = await apiKeyToken(client, 'app-1', key);
-    const csrs = Array.from({ length: 8 }, () => workloadKey());
+    const apiKey = await createApiKey(stack.server.db, { id: 'app-1', role: 'app' }, systemClock);
+    const appToken = await apiKeyToken(client, 'app-1', apiKey);
+    const keys = Array.from({ length: 8 }, () => workloadKey());
     load = startLoad({ workers: 8, maxCalls: 50_000, maxMs: 60_000 }, (worker, call) =>
-      step(call % 2 === 0 ? 'svid' : 'secret', projected, appToken, csrs[worker] ?? workloadKey()),
+      step(call % 2 === 0 ? 'svid' : 'secret', projected, appToken, keys[worker] ?? workloadKey()),
     );
     const results = load.results;
     const count = (kind: Outcome['kind'], test: (o: Outcome) => boolean): number =>

@@ -1,9 +1,8 @@
 // Two server processes on one PostgreSQL: one CA, one policy, one token space, one revocation list.
-import { X509Certificate } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLAN_ID, SERVICE_ID } from '../../broker/index.js';
 import { verifyAuditChain } from '../../src/audit/index.js';
-import { createApiKey, revokeApiKey } from '../../src/authn/index.js';
-import { systemClock } from '../../src/clock/index.js';
 import { HallmarkClient, transportCode } from '../faults/support/hallmark-client.js';
 import { unrecordedSerials } from '../faults/support/ledger-checks.js';
 import { startLoad, until } from '../faults/support/load-loop.js';
@@ -22,13 +21,16 @@ workloads:
   - namespace: payments
     serviceAccount: api
 grants:
-  - to: key:app-1
-    read: [payments/*]
 ${apiMayRead ? `  - to: ${API}\n    read: [payments/*]\n` : ''}`;
 const SECRET_PATH = 'payments/db-password';
 const SECRET_VALUE = 'replicated-secret-value';
 /** The design's promise: a policy change reaches every replica within 1 s (LISTEN/NOTIFY). */
 const PROPAGATION_BOUND_MS = 1_000;
+const BROKER = { user: 'platform', password: 'replica-broker-password-0123' };
+const OSB_HEADERS = {
+  authorization: `Basic ${Buffer.from(`${BROKER.user}:${BROKER.password}`).toString('base64')}`,
+  'x-broker-api-version': '2.17',
+};
 
 describe('two server processes on one PostgreSQL', () => {
   let pair: ReplicaPair;
@@ -36,7 +38,10 @@ describe('two server processes on one PostgreSQL', () => {
   let projected: string;
 
   beforeAll(async () => {
-    pair = await startReplicaPair();
+    pair = await startReplicaPair({
+      HALLMARK_BROKER_USERNAME: BROKER.user,
+      HALLMARK_BROKER_PASSWORD: BROKER.password,
+    });
     pair.k8s.addPod({ namespace: 'payments', name: 'api-1', serviceAccountName: 'api' });
     projected = await pair.k8s.issueToken({ namespace: 'payments', podName: 'api-1' });
     admin = await apiKeyToken(pair.a.client, 'admin', pair.adminKey);
@@ -161,29 +166,62 @@ describe('two server processes on one PostgreSQL', () => {
     );
   });
 
-  it('makes tokens of a revoked API key fail on both replicas at once', async () => {
-    const key = await createApiKey(pair.db, { id: 'app-1', role: 'app' }, systemClock);
-    const token = await apiKeyToken(pair.a.client, 'app-1', key);
-    expect((await readSecret(pair.b.client, token)).status).toBe(200);
-
-    // The statement every replica (and the broker's unbind) runs: record and NOTIFY in one go.
-    await revokeApiKey(pair.db, 'app-1', 'key:admin', systemClock.now());
-    const revokedAt = performance.now();
-    const refusedOn = async (client: HallmarkClient): Promise<number> =>
-      visibleAfter(revokedAt, `${client.url} to refuse the revoked token`, async () => {
-        const reply = await readSecret(client, token);
-        return reply.status === 401 && reply.body.error?.code === 'ERR_AUTHN_TOKEN_REVOKED';
+  it('makes the tokens of a binding unbound through one replica fail on both at once', async () => {
+    // OSB: provision a scope and bind an app through A; the app logs in at B.
+    const instance = `/v2/service_instances/${randomUUID()}`;
+    const binding = `${instance}/service_bindings/${randomUUID()}`;
+    const context = { platform: 'kubernetes', namespace: 'payments' };
+    const ids = { service_id: SERVICE_ID, plan_id: PLAN_ID };
+    const provisioned = await pair.a.client.call('PUT', instance, {
+      headers: OSB_HEADERS,
+      body: { ...ids, context, parameters: { secrets: { 'db-password': 'osb-value' } } },
+    });
+    expect(provisioned.status).toBe(201);
+    const bound = await pair.a.client.call('PUT', binding, {
+      headers: OSB_HEADERS,
+      body: { ...ids, context },
+    });
+    expect(bound.status).toBe(201);
+    const credentials = bound.body.credentials as {
+      identity: string;
+      api_key: string;
+      secrets_prefix: string;
+    };
+    const keyId = credentials.identity.slice('key:'.length);
+    const token = await apiKeyToken(pair.b.client, keyId, credentials.api_key);
+    const scoped = `/v1/secrets/${credentials.secrets_prefix}db-password`;
+    for (const replica of [pair.a, pair.b]) {
+      expect((await replica.client.call('GET', scoped, { token })).body).toMatchObject({
+        value: 'osb-value',
       });
-    const [atA, atB] = await Promise.all([refusedOn(pair.a.client), refusedOn(pair.b.client)]);
-    expect(Math.max(atA, atB)).toBeLessThan(PROPAGATION_BOUND_MS);
+    }
+
+    // Unbind through A: the token must fail on A and on B.
+    const unbound = await pair.a.client.call(
+      'DELETE',
+      `${binding}?service_id=${SERVICE_ID}&plan_id=${PLAN_ID}`,
+      {
+        headers: OSB_HEADERS,
+      },
+    );
+    expect(unbound.status).toBe(200);
+    const unboundAt = performance.now();
+    // At once where it happened (applied after COMMIT), and by NOTIFY on the other replica.
+    const atA = await pair.a.client.call('GET', scoped, { token });
+    expect(atA.body.error?.code).toBe('ERR_AUTHN_TOKEN_REVOKED');
+    const atB = await visibleAfter(unboundAt, 'B to refuse the unbound token', async () => {
+      const reply = await pair.b.client.call('GET', scoped, { token });
+      return reply.status === 401 && reply.body.error?.code === 'ERR_AUTHN_TOKEN_REVOKED';
+    });
+    expect(atB).toBeLessThan(PROPAGATION_BOUND_MS);
     for (const replica of [pair.a, pair.b]) {
       const login = await replica.client.call('POST', '/v1/authn/apikey', {
-        body: { id: 'app-1', api_key: key },
+        body: { id: keyId, api_key: credentials.api_key },
       });
       expect(login.body.error?.code).toBe('ERR_AUTHN_API_KEY_INVALID');
     }
     console.info(
-      `[replicas] API-key revocation: token refused at A after ${atA.toFixed(1)} ms, at B after ${atB.toFixed(1)} ms`,
+      `[replicas] OSB unbind via A: the binding's token refused at A on the next call, at B ${atB.toFixed(1)} ms after the unbind answered`,
     );
   });
 

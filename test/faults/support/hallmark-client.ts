@@ -24,6 +24,8 @@ export interface CallInit {
   body?: unknown;
   yaml?: string;
   token?: string;
+  /** Further headers (e.g. the OSB ones and basic auth for `/v2`). */
+  headers?: Record<string, string>;
   /** Another agent (e.g. one presenting a client SVID). */
   agent?: Agent;
 }
@@ -71,6 +73,7 @@ export class HallmarkClient {
       payload = JSON.stringify(init.body);
     }
     if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
+    Object.assign(headers, init.headers);
     const started = performance.now();
     const response = await request(`${this.url}${path}`, {
       method,
