@@ -2,7 +2,7 @@
 // hostile ids and parameters — and broker-issued API keys used beyond their binding.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAINTENANCE_VERSION, PLAN_ID, SERVICE_ID } from '../../broker/index.js';
+import { MAINTENANCE_VERSION } from '../../broker/index.js';
 import { CLOUD_FOUNDRY, DELETE_QUERY, base64Json } from '../broker/helpers/osb-platforms.js';
 import { expectRefusal, table, type RefusalCase } from './refusal.js';
 import { startSecurityStack, type RawRequest, type SecurityStack } from './security-stack.js';
