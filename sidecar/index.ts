@@ -71,3 +71,57 @@ export { SidecarMetrics } from './sidecar-metrics.js';
 export type { RefreshView } from './sidecar-metrics.js';
 export { startHealthServer } from './health-server.js';
 export type { HealthReport, HealthServer, HealthServerOptions } from './health-server.js';
+export {
+  DEFAULT_SOCKET_NAME,
+  ENDPOINT_SOCKET_VARIABLE,
+  MAX_SOCKET_PATH_BYTES,
+  endpointSocketPath,
+  parseEndpointSocket,
+} from './endpoint-socket.js';
+export {
+  PROTO_LOADER_OPTIONS,
+  WORKLOAD_API_PROTO_PATH,
+  WORKLOAD_API_SERVICE,
+  workloadApiDefinition,
+} from './workload-api-proto.js';
+export type {
+  JWTBundlesResponse,
+  JWTSVID,
+  JWTSVIDRequest,
+  JWTSVIDResponse,
+  ValidateJWTSVIDRequest,
+  ValidateJWTSVIDResponse,
+  X509BundlesResponse,
+  X509SVID,
+  X509SVIDResponse,
+} from './workload-api-proto.js';
+export { toProtoStruct } from './protobuf-struct.js';
+export type { ProtoStruct, ProtoValue } from './protobuf-struct.js';
+export { grpcFailureOf } from './grpc-status.js';
+export type { GrpcFailure } from './grpc-status.js';
+export {
+  trustDomainIdOf,
+  workloadSvidOf,
+  x509BundlesResponse,
+  x509SvidResponse,
+} from './workload-svid.js';
+export type { WorkloadSvid } from './workload-svid.js';
+export { IdentityFeed } from './identity-feed.js';
+export type { IdentityFeedDeps, IdentitySnapshot } from './identity-feed.js';
+export { SvidPublisher } from './svid-publisher.js';
+export { ClientJwtServerApi } from './jwt-server-api.js';
+export type {
+  ClientJwtServerApiOptions,
+  IssuedJwtSvid,
+  JwtAuthorities,
+  JwtAuthorityJwk,
+  JwtServerApi,
+} from './jwt-server-api.js';
+export { JwtBundleWatch } from './jwt-bundle-watch.js';
+export type { JwtBundle, JwtBundleUpdate, JwtBundleWatchDeps } from './jwt-bundle-watch.js';
+export { UNKNOWN_KID_REFETCH_MS } from './jwt-svid-profile.js';
+export { SECURITY_HEADER, WorkloadApiService } from './workload-api-service.js';
+export type { WorkloadApiServiceDeps } from './workload-api-service.js';
+export { SOCKET_MODE } from './workload-api-socket.js';
+export { startWorkloadApi } from './workload-api-server.js';
+export type { WorkloadApiOptions, WorkloadApiServer } from './workload-api-server.js';

@@ -4,6 +4,7 @@ import { ConfigError, EnvReader, rejectUnknownVariables } from '../src/config/in
 import type { ConfigSource } from '../src/config/index.js';
 import { KEY_TYPES } from '../src/x509/index.js';
 import type { KeyType } from '../src/x509/index.js';
+import { ENDPOINT_SOCKET_VARIABLE, endpointSocketPath } from './endpoint-socket.js';
 
 /** Validated, frozen sidecar configuration. */
 export interface SidecarConfig {
@@ -26,6 +27,12 @@ export interface SidecarConfig {
   readonly onceTimeoutMs: number;
   /** Init-container mode: exit as soon as all four files are written. */
   readonly once: boolean;
+  /**
+   * Absolute path of the SPIFFE Workload API's Unix socket (`SPIFFE_ENDPOINT_SOCKET`, default
+   * `<outputDir>/agent.sock`). {@link loadSidecarConfig} always sets it; a configuration built
+   * by hand without it gets no Workload API from `startSidecar`.
+   */
+  readonly workloadApiSocket?: string;
 }
 
 /** Raw input: the environment, `--flag value` options keyed by variable, and `--once`. */
@@ -33,7 +40,10 @@ export interface SidecarConfigSource extends ConfigSource {
   once?: boolean;
 }
 
-/** The variables the sidecar reads (a subset of `KNOWN_VARIABLES`). */
+/**
+ * The variables the sidecar reads: its `HALLMARK_*` ones (a subset of `KNOWN_VARIABLES`) and
+ * the SPIFFE-defined `SPIFFE_ENDPOINT_SOCKET` (flag `--spiffe-endpoint-socket`).
+ */
 export const SIDECAR_VARIABLES: readonly string[] = [
   'HALLMARK_SERVER_URL',
   'HALLMARK_SERVER_BUNDLE',
@@ -42,6 +52,7 @@ export const SIDECAR_VARIABLES: readonly string[] = [
   'HALLMARK_HEALTH_LISTEN',
   'HALLMARK_KEY_TYPE',
   'HALLMARK_ONCE_TIMEOUT',
+  ENDPOINT_SOCKET_VARIABLE,
 ];
 
 const HOUR = 3600;
@@ -82,17 +93,19 @@ export function loadSidecarConfig(source: SidecarConfigSource): SidecarConfig {
   rejectUnknownVariables(source.env);
   const reader = new EnvReader(source);
   const bundle = reader.optional('HALLMARK_SERVER_BUNDLE');
+  const outputDir = path.resolve(reader.string('HALLMARK_OUTPUT_DIR', '/run/hallmark'));
   const config: SidecarConfig = {
     serverUrl: readServerUrl(reader),
     serverBundlePath: bundle === undefined ? undefined : path.resolve(bundle),
     tokenPath: path.resolve(
       reader.string('HALLMARK_TOKEN_PATH', '/var/run/secrets/tokens/hallmark-token'),
     ),
-    outputDir: path.resolve(reader.string('HALLMARK_OUTPUT_DIR', '/run/hallmark')),
+    outputDir,
     healthListen: Object.freeze(reader.listen('HALLMARK_HEALTH_LISTEN', '0.0.0.0:8081')),
     keyType: reader.oneOf<KeyType>('HALLMARK_KEY_TYPE', 'ec-p256', KEY_TYPES),
     onceTimeoutMs: reader.duration('HALLMARK_ONCE_TIMEOUT', '60s', HOUR) * 1000,
     once: source.once ?? false,
+    workloadApiSocket: endpointSocketPath(reader.optional(ENDPOINT_SOCKET_VARIABLE), outputDir),
   };
   return Object.freeze(config);
 }

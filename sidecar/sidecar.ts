@@ -1,5 +1,5 @@
-// The sidecar assembled: refresh loop, credential files, server transport, health listener;
-// long-running (startSidecar) or init-container (runSidecarOnce).
+// The sidecar assembled: refresh loop, credential files, server transport, health listener and
+// SPIFFE Workload API; long-running (startSidecar) or init-container (runSidecarOnce).
 import { pino } from 'pino';
 import { systemClock } from '../src/clock/index.js';
 import type { Clock } from '../src/clock/index.js';
@@ -12,6 +12,9 @@ import { ServerCredentialSource } from './credential-source.js';
 import { startHealthServer } from './health-server.js';
 import type { HealthReport, HealthServer } from './health-server.js';
 import { ClientServerApi } from './client-server-api.js';
+import { IdentityFeed } from './identity-feed.js';
+import { ClientJwtServerApi } from './jwt-server-api.js';
+import type { JwtServerApi } from './jwt-server-api.js';
 import type { PhaseChange, SidecarLogger } from './phase-change.js';
 import { ProjectedTokenFile } from './projected-token.js';
 import type { ProjectedTokenSource } from './projected-token.js';
@@ -24,6 +27,9 @@ import type { HallmarkServerApi } from './server-api.js';
 import { ServerTrustFiles } from './server-trust.js';
 import type { SidecarConfig } from './sidecar-config.js';
 import { SidecarMetrics } from './sidecar-metrics.js';
+import { SvidPublisher } from './svid-publisher.js';
+import { startWorkloadApi } from './workload-api-server.js';
+import type { WorkloadApiServer } from './workload-api-server.js';
 
 /** Everything {@link startSidecar} would otherwise make itself; tests replace parts. */
 export interface SidecarDeps {
@@ -42,6 +48,11 @@ export interface SidecarDeps {
   readonly backoff?: BackoffPolicy;
   /** Default true: serve `/healthz` and `/metrics` on `config.healthListen`. */
   readonly healthServer?: boolean;
+  /**
+   * The Workload API's JWT-SVID calls (`POST /v1/svid/jwt`, `GET /v1/bundle`). Default: HTTPS
+   * to `config.serverUrl` with the same trust as `api`.
+   */
+  readonly jwtApi?: JwtServerApi;
 }
 
 /** A running sidecar. */
@@ -50,6 +61,13 @@ export interface SidecarHandle {
   readonly state: RefreshState;
   /** The health listener, when started. */
   readonly health: HealthServer | undefined;
+  /** The SPIFFE Workload API, when `config.workloadApiSocket` is set. */
+  readonly workloadApi: WorkloadApiServer | undefined;
+  /**
+   * The X509-SVID as served over the Workload API: `subscribe` hears every renewal (after its
+   * files are written), expiry and refusal.
+   */
+  readonly identity: IdentityFeed;
   readonly metrics: SidecarMetrics;
   /** What `/healthz` answers now. */
   healthReport(): HealthReport;
@@ -97,7 +115,8 @@ async function defaultApi(
 async function assemble(
   config: SidecarConfig,
   deps: SidecarDeps,
-): Promise<{ clock: Clock; log: SidecarLogger; loop: RefreshLoop }> {
+  publisher?: SvidPublisher,
+): Promise<{ clock: Clock; log: SidecarLogger; loop: RefreshLoop; store: CredentialStore }> {
   const clock = deps.clock ?? systemClock;
   const log = deps.log ?? defaultLogger();
   const store = await prepareStore(config, deps);
@@ -109,26 +128,51 @@ async function assemble(
     clock,
   });
   const loop = new RefreshLoop({
-    source,
-    store,
+    source: publisher ? publisher.source(source) : source,
+    store: publisher ? publisher.store(store) : store,
     clock,
     log,
     random: deps.random ?? Math.random,
     timers: deps.timers,
     backoff: deps.backoff,
   });
-  return { clock, log, loop };
+  return { clock, log, loop, store };
 }
 
 /**
- * Starts the long-running sidecar: the first refresh runs at once, then on schedule.
- * @throws ConfigError when there is no CA to trust the server with.
+ * Starts the long-running sidecar: the Workload API listens (when configured), then the first
+ * refresh runs at once, then on schedule.
+ * @throws ConfigError when there is no CA to trust the server with; HallmarkError
+ *   `ERR_WORKLOADAPI_SOCKET_IN_USE` / `ERR_WORKLOADAPI_SOCKET_FAILED` when the socket cannot be served.
  */
 export async function startSidecar(
   config: SidecarConfig,
   deps: SidecarDeps = {},
 ): Promise<SidecarHandle> {
-  const { clock, log, loop } = await assemble(config, deps);
+  const identity = new IdentityFeed({ clock: deps.clock ?? systemClock, timers: deps.timers });
+  const { clock, log, loop, store } = await assemble(config, deps, new SvidPublisher(identity));
+  loop.onAttempt((attempt) => {
+    if (attempt.credential === 'svid' && attempt.error !== undefined) {
+      identity.noteFailure(attempt.error);
+    }
+  });
+  const workloadApi =
+    config.workloadApiSocket === undefined
+      ? undefined
+      : await startWorkloadApi({
+          socketPath: config.workloadApiSocket,
+          identity,
+          jwtApi:
+            deps.jwtApi ??
+            new ClientJwtServerApi({
+              serverUrl: config.serverUrl,
+              trust: new ServerTrustFiles(config.serverBundlePath, store),
+            }),
+          clock,
+          log,
+          timers: deps.timers,
+          random: deps.random,
+        });
   const metrics = new SidecarMetrics(() => ({ state: loop.state, now: clock.now() }));
   loop.onAttempt((attempt) => metrics.observe(attempt));
   const healthReport = (): HealthReport => {
@@ -145,15 +189,22 @@ export async function startSidecar(
       },
     };
   };
-  const health =
-    (deps.healthServer ?? true)
-      ? await startHealthServer({
-          host: config.healthListen.host,
-          port: config.healthListen.port,
-          report: healthReport,
-          metrics: metrics.registry,
-        })
-      : undefined;
+  let health: HealthServer | undefined;
+  try {
+    health =
+      (deps.healthServer ?? true)
+        ? await startHealthServer({
+            host: config.healthListen.host,
+            port: config.healthListen.port,
+            report: healthReport,
+            metrics: metrics.registry,
+          })
+        : undefined;
+  } catch (err) {
+    await workloadApi?.stop();
+    identity.close();
+    throw err;
+  }
   loop.start();
   let stopping: Promise<void> | undefined;
   return {
@@ -164,12 +215,17 @@ export async function startSidecar(
       return loop.state;
     },
     health,
+    workloadApi,
+    identity,
     metrics,
     healthReport,
     onPhaseChange: (listener) => loop.onPhaseChange(listener),
     onAttempt: (listener) => loop.onAttempt(listener),
     stop() {
       stopping ??= (async () => {
+        // Workload API clients hear Unavailable first and reconnect elsewhere or wait.
+        await workloadApi?.stop();
+        identity.close();
         await loop.stop();
         await health?.close();
         log.info({ phase: 'stopped' }, 'sidecar stopped: timers cancelled, files left in place');
