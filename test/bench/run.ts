@@ -9,6 +9,7 @@ import type { BenchServerInfo } from './bench-server.js';
 import { measureEngine, measureRawSign } from './engine-bench.js';
 import { runLoad, type LoadResult } from './load.js';
 import { measureSidecar } from './sidecar-bench.js';
+import { measureAuditAppends } from './audit-bench.js';
 
 const quick = process.argv.includes('--quick');
 const seconds = (full: number): number => (quick ? Math.max(0.5, full / 10) : full) * 1000;
@@ -125,6 +126,15 @@ printRow({
   unit: 'SVIDs/s',
   target: '>= 10,000/s',
   ratio: engine.opsPerSec / raw.opsPerSec,
+});
+
+const audit = await measureAuditAppends(seconds(5));
+printRow({
+  name: 'audit appends (256 concurrent)',
+  value: audit.perSecond,
+  unit: 'rows/s',
+  target: '>= 5,000/s',
+  ratio: audit.perSecond / raw.opsPerSec,
 });
 
 const { info, stop } = await startBenchServer();
