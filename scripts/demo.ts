@@ -122,10 +122,12 @@ try {
     HALLMARK_SERVER_BUNDLE: bundleFile,
     HALLMARK_OUTPUT_DIR: runDir,
   };
+  const endpointSocket = `unix://${path.join(runDir, 'agent.sock')}`;
   const sidecar = hallmark(['sidecar'], {
     ...clientEnv,
     HALLMARK_TOKEN_PATH: tokenPath,
     HALLMARK_HEALTH_LISTEN: '127.0.0.1:0',
+    SPIFFE_ENDPOINT_SOCKET: endpointSocket,
   });
   const sidecarOutput = outputOf(sidecar);
   const sidecarStart = performance.now();
@@ -160,6 +162,22 @@ try {
   const appCode = await new Promise<number | null>((resolve) => app.once('exit', resolve));
   say(`app (started through hallmark exec, exit ${appCode}): ${appOutput().trim()}`);
   if (appCode !== 0) throw new Error('the app did not start');
+
+  const spiffeApp = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./workload-api-app.ts', import.meta.url).pathname],
+    {
+      env: { PATH: process.env['PATH'] ?? '', SPIFFE_ENDPOINT_SOCKET: endpointSocket },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  children.push(spiffeApp);
+  const spiffeOutput = outputOf(spiffeApp);
+  const spiffeCode = await new Promise<number | null>((resolve) => spiffeApp.once('exit', resolve));
+  say(
+    `second app, using only the SPIFFE Workload API (exit ${spiffeCode}): ${spiffeOutput().trim()}`,
+  );
+  if (spiffeCode !== 0) throw new Error('the Workload API app failed');
 
   const denied = hallmark(
     [
