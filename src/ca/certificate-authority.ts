@@ -205,17 +205,19 @@ export class CertificateAuthority {
       if (changes.length > 0 || stored.rows[0]?.published !== published) {
         await client.query(`NOTIFY ${CA_CHANNEL}`);
       }
+      // Audited before COMMIT: if the audit write fails the rotation rolls back, so no CA
+      // change is ever without its row (a commit failing after it leaves a row too many).
+      for (const action of changes) {
+        await this.deps.audit.append({
+          actor: options.actor,
+          action,
+          target: `spiffe://${this.settings.trustDomain}`,
+          outcome: 'success',
+          requestId: options.requestId,
+        });
+      }
     });
-    for (const action of changes) {
-      this.deps.log.info({ action }, 'certificate authority rotated');
-      await this.deps.audit.append({
-        actor: options.actor,
-        action,
-        target: `spiffe://${this.settings.trustDomain}`,
-        outcome: 'success',
-        requestId: options.requestId,
-      });
-    }
+    for (const action of changes) this.deps.log.info({ action }, 'certificate authority rotated');
     if (changes.length > 0) await this.reload();
     return changes.length > 0;
   }

@@ -1,4 +1,5 @@
 // The server's own HTTPS certificate: an SVID for spiffe://<td>/hallmark/server, renewed at half-life.
+import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { CertificateAuthority } from '../ca/index.js';
 import type { Clock } from '../clock/index.js';
@@ -28,7 +29,7 @@ export class ServingCertificate implements ServingTlsSource {
     private readonly clock: Clock,
   ) {
     this.#material = this.#issue();
-    this.#unsubscribe = ca.onChange(() => this.renew());
+    this.#unsubscribe = ca.onChange(() => this.#bundleChanged());
     this.#timer = setInterval(() => {
       if (this.clock.now() >= this.#renewAt) this.renew();
     }, 30_000);
@@ -47,6 +48,23 @@ export class ServingCertificate implements ServingTlsSource {
   /** Issues a new certificate now and notifies listeners. */
   renew(): void {
     this.#material = this.#issue();
+    for (const listener of this.#listeners) listener(this.#material);
+  }
+
+  /**
+   * A new bundle always reaches the TLS context (client certificates are checked against it),
+   * but the serving certificate is re-issued only if its own CA left the bundle: right after a
+   * rotation, clients may not have fetched the new CA yet, and the old one stays published
+   * until it expires, so the current certificate keeps verifying everywhere.
+   */
+  #bundleChanged(): void {
+    const bundle = this.ca.bundle().certificatesPem;
+    const issuer = new X509Certificate(this.#material.cert).issuer;
+    if (!bundle.some((pem) => new X509Certificate(pem).subject === issuer)) {
+      this.renew();
+      return;
+    }
+    this.#material = { ...this.#material, ca: [...bundle] };
     for (const listener of this.#listeners) listener(this.#material);
   }
 
