@@ -11,7 +11,11 @@ import type { Timers } from './refresh-loop.js';
 /** A fetched JWT bundle. */
 export interface JwtBundle {
   readonly keys: readonly JwtAuthorityJwk[];
-  /** The JWK Set document (`{"keys":[…]}`, UTF-8) as `FetchJWTBundles` sends it. */
+  /**
+   * The JWK Set document (`{"keys":[…]}`, UTF-8) as `FetchJWTBundles` sends it: the keys without
+   * their `use` member, as SPIRE and go-spiffe serialise JWT bundles, so that the JWT libraries
+   * of legacy validators (§6.3) accept them (jose skips keys whose `use` is not `sig`).
+   */
   readonly jwks: Buffer;
   /** When it was fetched (ms). */
   readonly fetchedAt: number;
@@ -110,7 +114,9 @@ export class JwtBundleWatch {
       .jwtAuthorities()
       .then((authorities) => {
         const previous = this.cached;
-        const jwks = Buffer.from(JSON.stringify({ keys: authorities.keys }));
+        const jwks = Buffer.from(
+          JSON.stringify({ keys: authorities.keys.map(({ use: _use, ...key }) => key) }),
+        );
         const maxAgeMs = Math.min(
           Math.max(authorities.refreshHintMs, MIN_MAX_AGE_MS),
           MAX_MAX_AGE_MS,

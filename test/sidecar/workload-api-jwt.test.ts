@@ -2,7 +2,8 @@
 // the current X509-SVID, FetchJWTBundles changes, ValidateJWTSVID with go-spiffe's reasons.
 import { X509Certificate } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { SignJWT } from 'jose';
+import { SignJWT, createLocalJWKSet, jwtVerify } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HallmarkError } from '../../src/errors/index.js';
 import { ServerRefusal, UNKNOWN_KID_REFETCH_MS } from '../../sidecar/index.js';
@@ -99,9 +100,17 @@ describe('Workload API: JWT-SVID profile', () => {
     const stream = h.client.fetchJwtBundles();
     const first = await stream.message(1);
     expect(Object.keys(first.bundles)).toEqual([TRUST_DOMAIN_ID]);
-    expect(JSON.parse(first.bundles[TRUST_DOMAIN_ID]!.toString('utf8'))).toEqual({
-      keys: [h.server.authorities[0]!.jwk],
+    // A plain JWK Set without `use` (as SPIRE sends it), which any JWT library can verify with.
+    const { use, ...published } = h.server.authorities[0]!.jwk;
+    expect(use).toBe('jwt-svid');
+    const jwks = JSON.parse(first.bundles[TRUST_DOMAIN_ID]!.toString('utf8')) as JSONWebKeySet;
+    expect(jwks).toStrictEqual({ keys: [published] });
+    const token = await h.server.sign({ aud: ['ledger'] });
+    const verified = await jwtVerify(token, createLocalJWKSet(jwks), {
+      audience: 'ledger',
+      currentDate: new Date(h.clock.now()),
     });
+    expect(verified.payload.sub).toBe(ID);
     // Unchanged at the next poll: no message.
     await h.advanceTo(h.clock.now() + 5_000);
     await waitFor('poll', () => h.timers.earliest() !== undefined);
