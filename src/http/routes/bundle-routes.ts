@@ -1,5 +1,11 @@
 // GET /v1/bundle: the SPIFFE trust bundle as JWKS, or as PEM for `Accept: application/x-pem-file`.
-import { bundleDocument, type BundleJwk, type CertificateAuthority } from '../../ca/index.js';
+import {
+  bundleDocument,
+  type BundleDocument,
+  type BundleJwk,
+  type CertificateAuthority,
+  type TrustBundle,
+} from '../../ca/index.js';
 import type { Clock } from '../../clock/index.js';
 import type { HallmarkApp, RouteInstaller } from '../app.js';
 
@@ -39,6 +45,15 @@ export function bundleRoutes(deps: {
   /** JWT-SVID signing keys to publish as `use: jwt-svid` entries. */
   jwtKeys: () => readonly BundleJwk[];
 }): RouteInstaller {
+  // Building the JWKS parses every CA certificate; the bundle changes rarely, so the document
+  // is rebuilt only when its inputs do.
+  let cached: { key: string; document: BundleDocument } | undefined;
+  const currentDocument = (bundle: TrustBundle): BundleDocument => {
+    const jwtKeys = deps.jwtKeys();
+    const key = `${bundle.sequence}|${bundle.certificatesPem.join('')}|${jwtKeys.map((k) => k.kid).join(',')}`;
+    if (cached?.key !== key) cached = { key, document: bundleDocument(bundle, jwtKeys) };
+    return cached.document;
+  };
   return (app: HallmarkApp) => {
     app.get(
       '/v1/bundle',
@@ -52,7 +67,7 @@ export function bundleRoutes(deps: {
             .serializer((body: string) => body)
             .send(bundle.certificatesPem.join(''));
         }
-        return bundleDocument(bundle, deps.jwtKeys());
+        return currentDocument(bundle);
       },
     );
   };
