@@ -4,7 +4,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ATTACKER_EC,
-  ATTACKER_RSA,
+  attackerRsaKey,
   hmacWithPublicKey,
   partsOf,
   resigned,
@@ -93,7 +93,7 @@ const TOKEN_CASES: RefusalCase[] = [
     const { header, claims } = partsOf(fx.appToken);
     return new SignJWT(claims)
       .setProtectedHeader({ ...header, alg: 'RS256' })
-      .sign(ATTACKER_RSA.privateKey);
+      .sign(attackerRsaKey().privateKey);
   }),
   token('ES256 by an attacker key under the server kid', (fx) =>
     resigned(fx, fx.appToken, { key: ATTACKER_EC.privateKey }),

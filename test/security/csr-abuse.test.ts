@@ -1,7 +1,7 @@
 // Corpus: hostile CSRs on POST /v1/svid/x509 after a valid attestation, and CA requests that
 // must still yield a plain leaf.
 import { execFileSync } from 'node:child_process';
-import { X509Certificate, generateKeyPairSync } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync, type KeyPairKeyObjectResult } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCsr, generateKeyPair } from '../../src/x509/index.js';
@@ -25,8 +25,10 @@ const WORKLOAD_ID = 'spiffe://hallmark.local/ns/payments/sa/api';
 const fixture = (name: string): string =>
   readFileSync(new URL(`../fixtures/x509/${name}`, import.meta.url), 'utf8');
 const GOOD_CSR = buildCsr(generateKeyPair('ec-p256'));
-// One RSA-2048 key for the cases that need one (key generation is the slow part).
-const RSA = generateKeyPairSync('rsa', { modulusLength: 2048 });
+// One RSA-2048 key for the cases that need one, made on first use (generation is slow).
+let rsa: KeyPairKeyObjectResult | undefined;
+const RSA = (): KeyPairKeyObjectResult =>
+  (rsa ??= generateKeyPairSync('rsa', { modulusLength: 2048 }));
 
 /** The request with a valid projected token for the registered pod and `body`. */
 async function csrRequest(fx: SecurityStack, body: unknown): Promise<RawRequest> {
@@ -77,7 +79,7 @@ const CASES: RefusalCase[] = [
   ),
   csrCase(
     'wrong key of another type (RSA-2048 key, ECDSA signature)',
-    () => withSwappedKey(GOOD_CSR, RSA.publicKey),
+    () => withSwappedKey(GOOD_CSR, RSA().publicKey),
     'ERR_CSR_BAD_SIGNATURE',
   ),
   csrCase(
@@ -152,7 +154,7 @@ describe('bad-input corpus: CSRs on POST /v1/svid/x509', () => {
     ],
     [
       'a CSR asking for CA:TRUE with pathlen 3 and a foreign SPIFFE ID',
-      () => caRequestingCsr(RSA.privateKey, RSA.publicKey),
+      () => caRequestingCsr(RSA().privateKey, RSA().publicKey),
     ],
   ])('issues %s as a plain leaf, never a CA', async (_name, csr) => {
     const request = await csrRequest(fx, { csr: csr() });

@@ -1,5 +1,11 @@
 // Forged credentials for the corpus: access tokens re-signed, unsigned or tampered; rogue SVIDs.
-import { createHmac, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  createHmac,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  type KeyPairKeyObjectResult,
+} from 'node:crypto';
 import { SignJWT, decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose';
 import { systemClock } from '../../src/clock/index.js';
 import { parseSpiffeId } from '../../src/spiffe/index.js';
@@ -67,8 +73,12 @@ export function hmacWithPublicKey(fx: SecurityStack, token: string, form: 'pem' 
   return `${signingInput}.${mac}`;
 }
 
-/** An attacker's RSA-2048 key pair (for RS256 forgeries). */
-export const ATTACKER_RSA = generateKeyPairSync('rsa', { modulusLength: 2048 });
+let attackerRsa: KeyPairKeyObjectResult | undefined;
+/** An attacker's RSA-2048 key pair (for RS256 forgeries), made on first use (it is slow). */
+export function attackerRsaKey(): KeyPairKeyObjectResult {
+  attackerRsa ??= generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return attackerRsa;
+}
 /** An attacker's P-256 key pair (for ES256 forgeries under the server's kid). */
 export const ATTACKER_EC = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 

@@ -61,16 +61,18 @@ export async function snapshotState(
   stack: HallmarkStack,
   tables: readonly string[],
 ): Promise<StateSnapshot> {
+  // One round trip for all tables (table names come from STATE_TABLES, never from a request).
+  const { rows } = await stack.server.db.query<{ name: string; n: number; digest: string }>(
+    tables
+      .map(
+        (table) => `SELECT '${table}' AS name, count(*)::int AS n,
+                coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') AS digest
+           FROM ${table} t`,
+      )
+      .join(' UNION ALL '),
+  );
   const state: Record<string, TableState> = {};
-  for (const table of tables) {
-    // Table names come from STATE_TABLES (constants), never from a request.
-    const { rows } = await stack.server.db.query<{ n: number; digest: string }>(
-      `SELECT count(*)::int AS n,
-              coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') AS digest
-         FROM ${table} t`,
-    );
-    state[table] = { rows: rows[0]?.n ?? -1, digest: rows[0]?.digest ?? '' };
-  }
+  for (const row of rows) state[row.name] = { rows: row.n, digest: row.digest };
   return {
     tables: state,
     bundleSequence: stack.server.ca.bundle().sequence,
