@@ -131,6 +131,16 @@ const TOKEN_CASES: RefusalCase[] = [
   token('a token over 4 KiB', (fx) =>
     resigned(fx, fx.appToken, { claims: { padding: 'x'.repeat(5000) } }),
   ),
+  token('a JWT-SVID for audience "hallmark" (signed by the JWT authority)', async (fx) => {
+    const issued = await fx.send({
+      method: 'POST',
+      path: '/v1/svid/jwt',
+      dispatcher: fx.workload.mtls,
+      json: { audience: ['hallmark'] },
+    });
+    expect(issued.status).toBe(200);
+    return issued.body.token as string;
+  }),
   token('a token whose API key was revoked', revokedAppToken, 'ERR_AUTHN_TOKEN_REVOKED'),
 ];
 
