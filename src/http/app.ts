@@ -1,7 +1,7 @@
 // Fastify assembly: TLS listener options, logging, request ids, errors, metrics, health, features.
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:https';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AuditLog } from '../audit/index.js';
@@ -32,6 +32,12 @@ export interface AppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** Headers every response carries: its request id (README "HTTP API") and no caching. */
+function labelResponse(reply: FastifyReply, requestId: string): void {
+  void reply.header('x-request-id', requestId);
+  void reply.header('cache-control', 'no-store');
+}
+
 /** Builds the HTTPS fastify app (not yet listening). */
 export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
   const app = Fastify({
@@ -48,6 +54,8 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
     // Requests the router rejects before any route runs (undecodable URL, bad content type
     // header) get our error body and an audit row like every other refusal.
     frameworkErrors: (error, request, reply) => {
+      // No route runs, so neither does the onSend hook below: label the response here.
+      labelResponse(reply, request.id);
       const err = toHallmarkError(error);
       const target = request.url.slice(0, 256).replace(/[^\x21-\x7e]/g, '?');
       options.audit
@@ -72,10 +80,7 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('auditContext', undefined);
   app.decorateRequest('audited', false);
-  app.addHook('onSend', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-    void reply.header('cache-control', 'no-store');
-  });
+  app.addHook('onSend', async (request, reply) => labelResponse(reply, request.id));
   installErrorHandling(app, options.audit);
   installRequestMetrics(app, options.metrics);
   registerHealthRoutes(app, options.readiness, options.metrics);
