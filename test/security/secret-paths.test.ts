@@ -92,6 +92,8 @@ const CASES: RefusalCase[] = [
   read('a non-ASCII segment', '/v1/secrets/payments/d%C3%A9', BAD),
   read('a percent-encoded valid character', '/v1/secrets/%70ayments/db-password', BAD),
   read('a percent-encoded route prefix', '/v1/%73ecrets/payments/db-password', BAD),
+  read('a malformed percent-escape (the router refuses it)', '/v1/secrets/payments/%ZZ', INVALID),
+  read('an empty path', '/v1/secrets/', BAD),
   read('a path of 513 bytes', `/v1/secrets/${LONG_PATH}`, BAD),
   read('a path of 8 KiB', `/v1/secrets/${HUGE_PATH}`, BAD),
   read('?version=0', '/v1/secrets/payments/db-password?version=0', INVALID),
