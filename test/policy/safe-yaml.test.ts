@@ -18,6 +18,21 @@ describe('resource limits', () => {
     HANG_GUARD_MS,
   );
 
+  it(
+    'rejects a document under 1 MiB with too many values to compose quickly',
+    () => {
+      const tiny = `grants:\n  - to: key:admin\n    read: [${Array.from({ length: 60_000 }, (_, i) => `p${i}`).join(', ')}]\n`;
+      expect(Buffer.byteLength(tiny)).toBeLessThan(DEFAULT_YAML_LIMITS.maxBytes);
+      const problems = problemsOf(() => readYamlDocument(tiny));
+      expect(problems).toHaveLength(1);
+      expect(problems[0]?.message).toMatch(/YAML tokens/);
+      // A large but plausible document (5,000 grant paths) still loads.
+      const plausible = `grants:\n  - to: key:admin\n    read: [${Array.from({ length: 5_000 }, (_, i) => `p${i}`).join(', ')}]\n`;
+      expect(readYamlDocument(plausible).value).toBeDefined();
+    },
+    HANG_GUARD_MS,
+  );
+
   it('counts the size limit in UTF-8 bytes and lets a caller lower it', () => {
     const text = `a: "${'é'.repeat(600)}"`; // 1,200+ bytes, 600-odd characters
     expect(
