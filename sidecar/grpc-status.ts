@@ -1,9 +1,21 @@
 // The one table from Hallmark errors to gRPC statuses at the Workload API's edge (the sidecar's
 // core speaks HallmarkError, like the server's core never mentions HTTP).
-import { status } from '@grpc/grpc-js';
+import type { status } from '@grpc/grpc-js';
 import { HallmarkError } from '../src/errors/index.js';
 import type { ErrorCode } from '../src/errors/index.js';
 import { ServerRefusal } from './server-api.js';
+
+/**
+ * The codes the Workload API answers with, fixed by the gRPC spec (doc/statuscodes.md). Plain
+ * numbers so that the sidecar loads grpc-js only when it serves the socket (`--once` never does).
+ */
+export const GRPC_STATUS = Object.freeze({
+  INVALID_ARGUMENT: 3,
+  PERMISSION_DENIED: 7,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+} as const satisfies Record<string, status>);
 
 /** A status to end a call with; `details` is what the client sees. */
 export interface GrpcFailure {
@@ -17,14 +29,14 @@ export interface GrpcFailure {
  * Unavailable (retry with backoff), a caller without that identity is PermissionDenied.
  */
 const BY_CODE: Partial<Record<ErrorCode, status>> = {
-  ERR_WORKLOADAPI_HEADER_MISSING: status.INVALID_ARGUMENT,
-  ERR_WORKLOADAPI_REQUEST_INVALID: status.INVALID_ARGUMENT,
-  ERR_SPIFFE_ID_INVALID: status.INVALID_ARGUMENT,
-  ERR_WORKLOADAPI_SVID_UNAVAILABLE: status.UNAVAILABLE,
-  ERR_WORKLOADAPI_STOPPING: status.UNAVAILABLE,
-  ERR_WORKLOADAPI_NOT_ENTITLED: status.PERMISSION_DENIED,
-  ERR_SIDECAR_SERVER_UNREACHABLE: status.UNAVAILABLE,
-  ERR_SIDECAR_TRUST_UNAVAILABLE: status.UNAVAILABLE,
+  ERR_WORKLOADAPI_HEADER_MISSING: GRPC_STATUS.INVALID_ARGUMENT,
+  ERR_WORKLOADAPI_REQUEST_INVALID: GRPC_STATUS.INVALID_ARGUMENT,
+  ERR_SPIFFE_ID_INVALID: GRPC_STATUS.INVALID_ARGUMENT,
+  ERR_WORKLOADAPI_SVID_UNAVAILABLE: GRPC_STATUS.UNAVAILABLE,
+  ERR_WORKLOADAPI_STOPPING: GRPC_STATUS.UNAVAILABLE,
+  ERR_WORKLOADAPI_NOT_ENTITLED: GRPC_STATUS.PERMISSION_DENIED,
+  ERR_SIDECAR_SERVER_UNREACHABLE: GRPC_STATUS.UNAVAILABLE,
+  ERR_SIDECAR_TRUST_UNAVAILABLE: GRPC_STATUS.UNAVAILABLE,
 };
 
 /**
@@ -33,11 +45,11 @@ const BY_CODE: Partial<Record<ErrorCode, status>> = {
  * 5xx an outage the client should wait out.
  */
 function byHttpStatus(httpStatus: number): status {
-  if (httpStatus === 400) return status.INVALID_ARGUMENT;
-  if (httpStatus === 401 || httpStatus === 403) return status.PERMISSION_DENIED;
-  if (httpStatus === 404) return status.UNIMPLEMENTED;
-  if (httpStatus === 429 || httpStatus >= 500) return status.UNAVAILABLE;
-  return status.INTERNAL;
+  if (httpStatus === 400) return GRPC_STATUS.INVALID_ARGUMENT;
+  if (httpStatus === 401 || httpStatus === 403) return GRPC_STATUS.PERMISSION_DENIED;
+  if (httpStatus === 404) return GRPC_STATUS.UNIMPLEMENTED;
+  if (httpStatus === 429 || httpStatus >= 500) return GRPC_STATUS.UNAVAILABLE;
+  return GRPC_STATUS.INTERNAL;
 }
 
 /**
@@ -48,13 +60,13 @@ function byHttpStatus(httpStatus: number): status {
  */
 export function grpcFailureOf(err: unknown): GrpcFailure {
   if (!(err instanceof HallmarkError)) {
-    return { code: status.INTERNAL, details: 'ERR_INTERNAL: internal error' };
+    return { code: GRPC_STATUS.INTERNAL, details: 'ERR_INTERNAL: internal error' };
   }
   const details = `${err.code}: ${err.message}`;
   if (err instanceof ServerRefusal) return { code: byHttpStatus(err.status), details };
   const code =
     BY_CODE[err.code] ??
     // Local JWT-SVID validation refusals: the token presented is at fault (SPIRE answers the same).
-    (err.code.startsWith('ERR_JWTSVID_') ? status.INVALID_ARGUMENT : status.INTERNAL);
+    (err.code.startsWith('ERR_JWTSVID_') ? GRPC_STATUS.INVALID_ARGUMENT : GRPC_STATUS.INTERNAL);
   return { code, details };
 }

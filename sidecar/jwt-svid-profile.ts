@@ -1,10 +1,9 @@
 // The JWT-SVID profile: FetchJWTSVID (asks the server with the current X509-SVID),
 // FetchJWTBundles (stream) and ValidateJWTSVID (local, against the bundle). @see SPIFFE
 // Workload API §6.2
-import { decodeJwt } from 'jose';
 import type { Clock } from '../src/clock/index.js';
 import { HallmarkError, isHallmarkError } from '../src/errors/index.js';
-import { validateJwtSvid } from '../src/jwtsvid/index.js';
+import type { JwtSvidValidationContext, ValidatedJwtSvid } from '../src/jwtsvid/index.js';
 import { parseSpiffeId } from '../src/spiffe/index.js';
 import type { IdentityFeed, IdentitySnapshot } from './identity-feed.js';
 import type { JwtBundleWatch } from './jwt-bundle-watch.js';
@@ -29,6 +28,30 @@ export interface JwtSvidProfileDeps {
 }
 
 /**
+ * The validator, loaded on the first ValidateJWTSVID: the jwtsvid surface also carries the
+ * server's JWT authorities (PostgreSQL, signing-key rotation), about a second of module loading
+ * that a sidecar which never validates — or has yet to write its first token — should not pay.
+ */
+let validator: Promise<JwtSvidValidator> | undefined;
+
+/** `validateJwtSvid`'s signature. */
+type JwtSvidValidator = (
+  token: string,
+  context: JwtSvidValidationContext,
+) => Promise<ValidatedJwtSvid>;
+
+function loadValidator(): Promise<JwtSvidValidator> {
+  validator ??= import('../src/jwtsvid/index.js').then(
+    (jwtsvid) => jwtsvid.validateJwtSvid,
+    (err: unknown) => {
+      validator = undefined; // let the next call try again
+      throw err;
+    },
+  );
+  return validator;
+}
+
+/**
  * A bundle older than this is fetched again when a token names an unknown `kid`: a key
  * published since the last poll must not fail validation until the next one.
  */
@@ -45,6 +68,18 @@ function needed(snapshot: IdentitySnapshot): HallmarkError {
 
 function badAnswer(why: string): HallmarkError {
   return new HallmarkError('ERR_SIDECAR_BAD_RESPONSE', { detail: `POST /v1/svid/jwt: ${why}` });
+}
+
+/**
+ * The claims of a compact JWS, unverified: enough to check that the server answered for this
+ * workload and audience (it was received over mTLS from the server; relying parties verify it).
+ * Decoded by hand because jose's module graph costs ~100 ms at sidecar start.
+ */
+function claimsOf(token: string): { sub?: unknown; aud?: unknown } {
+  const payload = token.split('.')[1];
+  const claims: unknown = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8'));
+  if (claims === null || typeof claims !== 'object') throw new TypeError('claims not an object');
+  return claims;
 }
 
 /**
@@ -78,12 +113,12 @@ export async function fetchJwtSvid(
   );
   let claims;
   try {
-    claims = decodeJwt(issued.token);
+    claims = claimsOf(issued.token);
   } catch {
     throw badAnswer('token is not a JWT');
   }
   if (issued.spiffeId !== own || claims.sub !== own) throw badAnswer('token is for another ID');
-  const aud = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
+  const aud: unknown[] = typeof claims.aud === 'string' ? [claims.aud] : [claims.aud].flat();
   if (!audience.every((value) => aud.includes(value))) throw badAnswer('audience differs');
   return { svids: [{ spiffe_id: own, svid: issued.token, hint: '' }] };
 }
@@ -143,7 +178,8 @@ export async function validateJwtSvidRequest(
   if (latest === undefined || snapshot.error?.code === 'ERR_WORKLOADAPI_STOPPING') {
     throw needed(snapshot);
   }
-  const validate = async (maxAgeMs?: number) => {
+  const validateJwtSvid = await loadValidator();
+  const validate = async (maxAgeMs?: number): Promise<ValidatedJwtSvid> => {
     const bundle = await deps.bundles.current(maxAgeMs);
     return validateJwtSvid(request.svid, {
       bundleJwks: bundle.keys,

@@ -67,7 +67,7 @@ export interface SidecarHandle {
    * The X509-SVID as served over the Workload API: `subscribe` hears every renewal (after its
    * files are written), expiry and refusal.
    */
-  readonly identity: IdentityFeed;
+  readonly identity: Pick<IdentityFeed, 'snapshot' | 'subscribe'>;
   readonly metrics: SidecarMetrics;
   /** What `/healthz` answers now. */
   healthReport(): HealthReport;
@@ -140,8 +140,8 @@ async function assemble(
 }
 
 /**
- * Starts the long-running sidecar: the Workload API listens (when configured), then the first
- * refresh runs at once, then on schedule.
+ * Starts the long-running sidecar: the health listener, the first refresh at once (then on
+ * schedule), and the Workload API when configured.
  * @throws ConfigError when there is no CA to trust the server with; HallmarkError
  *   `ERR_WORKLOADAPI_SOCKET_IN_USE` / `ERR_WORKLOADAPI_SOCKET_FAILED` when the socket cannot be served.
  */
@@ -156,23 +156,6 @@ export async function startSidecar(
       identity.noteFailure(attempt.error);
     }
   });
-  const workloadApi =
-    config.workloadApiSocket === undefined
-      ? undefined
-      : await startWorkloadApi({
-          socketPath: config.workloadApiSocket,
-          identity,
-          jwtApi:
-            deps.jwtApi ??
-            new ClientJwtServerApi({
-              serverUrl: config.serverUrl,
-              trust: new ServerTrustFiles(config.serverBundlePath, store),
-            }),
-          clock,
-          log,
-          timers: deps.timers,
-          random: deps.random,
-        });
   const metrics = new SidecarMetrics(() => ({ state: loop.state, now: clock.now() }));
   loop.onAttempt((attempt) => metrics.observe(attempt));
   const healthReport = (): HealthReport => {
@@ -189,23 +172,43 @@ export async function startSidecar(
       },
     };
   };
-  let health: HealthServer | undefined;
+  const health =
+    (deps.healthServer ?? true)
+      ? await startHealthServer({
+          host: config.healthListen.host,
+          port: config.healthListen.port,
+          report: healthReport,
+          metrics: metrics.registry,
+        })
+      : undefined;
+  loop.start();
+  // The socket is set up while the first refresh is in flight (the token budget is 1 s); the
+  // stream of a client that connects before the first SVID simply waits for it.
+  let workloadApi: WorkloadApiServer | undefined;
   try {
-    health =
-      (deps.healthServer ?? true)
-        ? await startHealthServer({
-            host: config.healthListen.host,
-            port: config.healthListen.port,
-            report: healthReport,
-            metrics: metrics.registry,
-          })
-        : undefined;
+    workloadApi =
+      config.workloadApiSocket === undefined
+        ? undefined
+        : await startWorkloadApi({
+            socketPath: config.workloadApiSocket,
+            identity,
+            jwtApi:
+              deps.jwtApi ??
+              new ClientJwtServerApi({
+                serverUrl: config.serverUrl,
+                trust: new ServerTrustFiles(config.serverBundlePath, store),
+              }),
+            clock,
+            log,
+            timers: deps.timers,
+            random: deps.random,
+          });
   } catch (err) {
-    await workloadApi?.stop();
     identity.close();
+    await loop.stop();
+    await health?.close();
     throw err;
   }
-  loop.start();
   let stopping: Promise<void> | undefined;
   return {
     get phase() {

@@ -1,9 +1,9 @@
 // The Workload API's gRPC service, loaded from workloadapi.proto, and its messages as TypeScript
 // types whose field names are the .proto's own (proto-loader keeps their case).
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import type { Options } from '@grpc/proto-loader';
+import type { Options, loadSync } from '@grpc/proto-loader';
 import type { ProtoStruct } from './protobuf-struct.js';
 
 /** The .proto file beside this module (the service definition clients also use). */
@@ -29,9 +29,15 @@ export const WORKLOAD_API_SERVICE = 'SpiffeWorkloadAPI';
 
 let definition: ServiceDefinition | undefined;
 
-/** The `SpiffeWorkloadAPI` service definition (loaded once; the file ships with the sidecar). */
+/**
+ * The `SpiffeWorkloadAPI` service definition (loaded once; the file ships with the sidecar).
+ * proto-loader is required here, on first use, so that `--once` never loads it.
+ */
 export function workloadApiDefinition(): ServiceDefinition {
-  definition ??= loadSync(WORKLOAD_API_PROTO_PATH, PROTO_LOADER_OPTIONS)[
+  const protoLoader = createRequire(import.meta.url)('@grpc/proto-loader') as {
+    loadSync: typeof loadSync;
+  };
+  definition ??= protoLoader.loadSync(WORKLOAD_API_PROTO_PATH, PROTO_LOADER_OPTIONS)[
     WORKLOAD_API_SERVICE
   ] as ServiceDefinition;
   return definition;

@@ -1,6 +1,6 @@
 // The SPIFFE Workload API endpoint: a gRPC server on the sidecar's Unix socket, started and
 // stopped with the sidecar. @see SPIFFE Workload Endpoint §3, §4
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { Clock } from '../src/clock/index.js';
 import { HallmarkError } from '../src/errors/index.js';
 import type { RandomSource } from './backoff.js';
@@ -47,11 +47,9 @@ export interface WorkloadApiServer {
 /** How long stopping waits for calls in flight before cutting them (ms). */
 const SHUTDOWN_GRACE_MS = 2_000;
 
-function bind(server: Server, socketPath: string): Promise<void> {
+function bind(server: Server, socketPath: string, credentials: ServerCredentials): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (err) =>
-      err ? reject(err) : resolve(),
-    );
+    server.bindAsync(`unix://${socketPath}`, credentials, (err) => (err ? reject(err) : resolve()));
   });
 }
 
@@ -78,11 +76,13 @@ export async function startWorkloadApi(options: WorkloadApiOptions): Promise<Wor
     clock: options.clock,
     log: options.log,
   });
-  const server = new Server();
+  // Loaded here rather than at module load: `--once` and embedders without a socket never need it.
+  const grpc = await import('@grpc/grpc-js');
+  const server = new grpc.Server();
   server.addService(workloadApiDefinition(), service.implementation());
   const temporary = temporarySocketPath(socketPath);
   try {
-    await bind(server, temporary);
+    await bind(server, temporary, grpc.ServerCredentials.createInsecure());
   } catch (err) {
     server.forceShutdown();
     throw new HallmarkError('ERR_WORKLOADAPI_SOCKET_FAILED', {

@@ -1,6 +1,5 @@
 // The SpiffeWorkloadAPI service implementation: the security header on every call, each RPC
 // routed to its profile, failures mapped to gRPC statuses at this one edge.
-import { status } from '@grpc/grpc-js';
 import type {
   Metadata,
   ServerUnaryCall,
@@ -9,7 +8,7 @@ import type {
   sendUnaryData,
 } from '@grpc/grpc-js';
 import { HallmarkError } from '../src/errors/index.js';
-import { grpcFailureOf } from './grpc-status.js';
+import { GRPC_STATUS, grpcFailureOf } from './grpc-status.js';
 import { fetchJwtSvid, serveJwtBundles, validateJwtSvidRequest } from './jwt-svid-profile.js';
 import type { JwtSvidProfileDeps } from './jwt-svid-profile.js';
 import { OpenStream } from './open-stream.js';
@@ -103,7 +102,7 @@ export class WorkloadApiService {
 
   /** Refusals are the caller's business; only what maps to Internal is worth a log line. */
   private logInternal(rpc: string, err: unknown): void {
-    if (grpcFailureOf(err).code !== status.INTERNAL) return;
+    if (grpcFailureOf(err).code !== GRPC_STATUS.INTERNAL) return;
     const code = err instanceof HallmarkError ? err.code : 'ERR_INTERNAL';
     const detail = err instanceof HallmarkError ? err.detail : (err as Error)?.message;
     this.deps.log.error({ rpc, code, detail: detail ?? null }, 'Workload API call failed');
@@ -111,5 +110,8 @@ export class WorkloadApiService {
 }
 
 function unimplemented(call: StreamCall): void {
-  call.emit('error', { code: status.UNIMPLEMENTED, details: 'the WIT-SVID profile is not served' });
+  call.emit('error', {
+    code: GRPC_STATUS.UNIMPLEMENTED,
+    details: 'the WIT-SVID profile is not served',
+  });
 }
