@@ -98,7 +98,8 @@ export const ERROR_CODES = {
 
   // Open Service Broker endpoint (/v2; OSB responses carry the OSB error body, not ours)
   ERR_BROKER_UNAUTHORIZED: 'broker credentials not accepted',
-  ERR_BROKER_API_VERSION_UNSUPPORTED: 'X-Broker-API-Version 2.13 or later (major version 2) is required',
+  ERR_BROKER_API_VERSION_UNSUPPORTED:
+    'X-Broker-API-Version 2.13 or later (major version 2) is required',
   ERR_BROKER_ORIGINATING_IDENTITY_INVALID: 'X-Broker-API-Originating-Identity is malformed',
   ERR_BROKER_REQUEST_INVALID: 'request is malformed or missing mandatory data',
   ERR_BROKER_PLAN_UNKNOWN: 'service_id or plan_id is not in the catalog',

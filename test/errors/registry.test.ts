@@ -9,7 +9,8 @@ describe('error registry', () => {
   const codes = Object.keys(ERROR_CODES);
 
   it('uses ERR_<AREA>_<CONDITION> names (ERR_INTERNAL is the one catch-all)', () => {
-    for (const code of codes.filter((c) => c !== 'ERR_INTERNAL')) expect(code).toMatch(/^ERR_[A-Z0-9]+_[A-Z0-9_]+$/);
+    for (const code of codes.filter((c) => c !== 'ERR_INTERNAL'))
+      expect(code).toMatch(/^ERR_[A-Z0-9]+_[A-Z0-9_]+$/);
   });
 
   it('gives every code an HTTP status and nothing else one', () => {
