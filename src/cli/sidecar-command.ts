@@ -52,6 +52,7 @@ export const sidecarCommand: Command = {
   summary: 'keep an SVID and an access token fresh in a shared directory (--once: init container)',
   usage: `hallmark sidecar [--once] [--server-url URL] [--server-bundle FILE] [--token-path FILE]
                  [--output-dir DIR] [--health-listen HOST:PORT] [--key-type ec-p256] [--once-timeout 60s]
+                 [--spiffe-endpoint-socket unix:///run/hallmark/agent.sock]
 
 Every flag mirrors a variable (HALLMARK_SERVER_URL -> --server-url). Writes svid.pem, svid-key.pem
 (0600), bundle.pem and access-token (0640) to the output directory (default /run/hallmark).

@@ -26,6 +26,7 @@ describe('loadSidecarConfig', () => {
       keyType: 'ec-p256',
       onceTimeoutMs: 60_000,
       once: false,
+      workloadApiSocket: '/run/hallmark/agent.sock',
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.healthListen)).toBe(true);
