@@ -1,6 +1,6 @@
 // The client-node adapter's failure handling against the test Kubernetes API, and proof
 // that the test API refuses (and records) any call outside deploy/rbac.yaml.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -118,6 +118,7 @@ describe('createKubernetesApi', () => {
     await expect(fromFile.getPod('payments', 'api-0')).resolves.not.toBeNull();
     clock.advance(11 * 60_000);
     await expect(fromFile.getPod('payments', 'api-0')).resolves.not.toBeNull();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it.skipIf(process.env.KUBERNETES_SERVICE_HOST !== undefined)(

@@ -1,7 +1,7 @@
 // The test Kubernetes API as a CLI process: kubeconfig file, control endpoint, SIGTERM.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,10 +23,12 @@ interface Started {
 }
 
 const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
+const dirs: string[] = [];
+afterEach(async () => {
+  const running = children.splice(0).filter((c) => c.exitCode === null && c.signalCode === null);
+  for (const child of running) child.kill('SIGKILL');
+  await Promise.all(running.map((c) => new Promise((resolve) => c.once('exit', resolve))));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 function withGuard<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -39,6 +41,7 @@ function withGuard<T>(promise: Promise<T>, what: string): Promise<T> {
 
 async function startCli(): Promise<{ child: ChildProcess; info: Started; stderr: () => string }> {
   const dir = mkdtempSync(join(tmpdir(), 'hallmark-k8s-cli-'));
+  dirs.push(dir);
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/k8s-api/main.ts', '--dir', dir], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -57,6 +57,7 @@ describe('deploy/rbac.yaml as the test API reads it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hallmark-rbac-'));
     writeFileSync(join(dir, 'rbac.yaml'), widened);
     const wide = loadRbacPolicy(join(dir, 'rbac.yaml'));
+    rmSync(dir, { recursive: true, force: true });
     expect(allowed(wide, 'GET', '/api/v1/namespaces/any/pods')).toBe(true);
     expect(allowed(policy, 'GET', '/api/v1/namespaces/any/pods')).toBe(false);
   });
