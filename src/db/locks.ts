@@ -6,7 +6,7 @@
  */
 export const ADVISORY_LOCKS = {
   migrations: 0x484d_0001,
-  auditChain: 0x484d_0002,
+  // 0x484d_0002 serialised audit appends until the chain head's row lock took that over.
   caRotation: 0x484d_0003,
   tokenKeyRotation: 0x484d_0004,
   adminBootstrap: 0x484d_0005,

@@ -78,3 +78,28 @@ describe('PostgreSQL audit log', () => {
     await dead.close();
   });
 });
+
+describe('PostgreSQL audit log, two writers taking turns', () => {
+  it('links a batch to the head another process moved since this one last wrote', async () => {
+    const { db, url } = await createMigratedDatabase();
+    const other = new Database(url, { max: 2 });
+    try {
+      const mine = new PgAuditLog(db, systemClock);
+      const theirs = new PgAuditLog(other, systemClock);
+      const event = (target: string) =>
+        ({ actor: 'key:admin', action: 'secret.read', target, outcome: 'success' }) as const;
+      // `mine` remembers the head it wrote (seq 1); `theirs` then moves it twice.
+      expect((await mine.append(event('a'))).seq).toBe(1);
+      expect((await theirs.append(event('b'))).seq).toBe(2);
+      expect((await theirs.append(event('c'))).seq).toBe(3);
+      const fourth = await mine.append(event('d'));
+      expect(fourth.seq).toBe(4);
+      const rows = await db.query<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = 3');
+      expect(fourth.prevHash).toBe(rows.rows[0]?.hash);
+      expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: 4 });
+    } finally {
+      await other.close();
+      await db.close();
+    }
+  });
+});
