@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Entry point of the `hallmark` CLI. The sources are TypeScript; tsx compiles them on load,
-// so `npm start` works on a fresh clone without a build step.
+// Development entry of the `hallmark` CLI: tsx compiles the TypeScript sources on load, so
+// `npm start` works on a fresh clone without a build step. Always the sources, never dist/
+// (which may be stale). The image runs the compiled dist/src/cli/bin.js (`npm run build`).
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+await import('../src/cli/bin.ts');
