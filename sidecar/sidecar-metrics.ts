@@ -1,5 +1,7 @@
 // The sidecar's Prometheus metrics: refreshes, failures by code, seconds to expiry, health.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import type * as PromClient from 'prom-client';
 import type { RefreshAttempt } from './refresh-loop.js';
 import { credentialsFresh } from './refresh-schedule.js';
 import type { RefreshState } from './refresh-schedule.js';
@@ -8,24 +10,34 @@ import type { RefreshState } from './refresh-schedule.js';
 export type RefreshView = () => { readonly state: RefreshState; readonly now: number };
 
 /**
+ * prom-client, required when the first metrics are made rather than at module load: `--once`
+ * (an init container, no /metrics) never loads it (~40 ms and ~1.5 MB of heap).
+ */
+function promClient(): typeof PromClient {
+  return createRequire(import.meta.url)('prom-client') as typeof PromClient;
+}
+
+/**
  * One registry per sidecar (not prom-client's global one), so several sidecars in one test
  * process do not collide. Gauges are computed at scrape time from the saved state.
  */
 export class SidecarMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private readonly refreshes: Counter<'credential' | 'outcome'>;
   private readonly failures: Counter<'credential' | 'code'>;
 
   constructor(view: RefreshView, options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    const prom = promClient();
+    this.registry = new prom.Registry();
+    if (options.processMetrics ?? true) prom.collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
-    this.refreshes = new Counter({
+    this.refreshes = new prom.Counter({
       name: 'hallmark_sidecar_refresh_total',
       help: 'Attempts to obtain a credential, by credential (svid, token) and outcome',
       labelNames: ['credential', 'outcome'] as const,
       registers,
     });
-    this.failures = new Counter({
+    this.failures = new prom.Counter({
       name: 'hallmark_sidecar_refresh_failures_total',
       help: 'Failed attempts to obtain a credential, by credential and error code',
       labelNames: ['credential', 'code'] as const,
@@ -38,19 +50,19 @@ export class SidecarMetrics {
         const expiresAt = pick(state);
         if (expiresAt !== undefined) this.set((expiresAt - now) / 1000);
       };
-    new Gauge({
+    new prom.Gauge({
       name: 'hallmark_sidecar_svid_expiry_seconds',
       help: 'Seconds until the current SVID expires (negative once expired; absent before the first)',
       registers,
       collect: secondsUntil((state) => state.svid?.expiresAt),
     });
-    new Gauge({
+    new prom.Gauge({
       name: 'hallmark_sidecar_token_expiry_seconds',
       help: 'Seconds until the current access token expires (negative once expired; absent before the first)',
       registers,
       collect: secondsUntil((state) => state.token?.expiresAt),
     });
-    new Gauge({
+    new prom.Gauge({
       name: 'hallmark_sidecar_healthy',
       help: '1 when all four files are present and unexpired, else 0',
       registers,
