@@ -1,44 +1,107 @@
-// deploy/Dockerfile: Node 22, production dependencies only, non-root, `hallmark` as entrypoint,
-// and everything the CLI loads at run time copied in (it cannot be built on this machine).
-import { readFileSync } from 'node:fs';
+// deploy/Dockerfile: Node 22, compiled at build time, production dependencies only, non-root,
+// the compiled `hallmark` as entrypoint (it cannot be built on this machine, so it is read).
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { V1Deployment, V1PodSpec } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { COMPILED_ENTRY, runtimeAssets } from '../../scripts/build.js';
 import { REPO_ROOT, readRepoFile } from './deploy-files.js';
 import { OBJECTS } from './deploy-inventory.js';
+import { argsOf, dockerfileStages, entrypointOf, workdirOf } from './dockerfile.js';
+import type { Stage } from './dockerfile.js';
 import { podTemplatesOf } from './pod-security.js';
 
-/** Dockerfile instructions, continuation lines joined and comments dropped. */
-function instructions(text: string): { op: string; args: string }[] {
-  return text
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const [op, ...rest] = line.split(/\s+/);
-      return { op: (op as string).toUpperCase(), args: rest.join(' ') };
+const stages = dockerfileStages();
+const image = stages.at(-1) as Stage;
+
+function stageNamed(name: string): Stage {
+  const stage = stages.find((s) => s.name === name);
+  if (!stage) throw new Error(`no stage named ${name}`);
+  return stage;
+}
+
+/** Sources of a stage's COPY instructions from the build context (not `--from` a stage). */
+function contextSources(stage: Stage): string[] {
+  return argsOf(stage, 'COPY')
+    .filter((args) => !args.startsWith('--from'))
+    .flatMap((args) => args.split(/\s+/).slice(0, -1));
+}
+
+/** The `--from=<stage> <source> <dest>` COPY instructions of a stage. */
+function stageCopies(stage: Stage): { from: string; source: string; dest: string }[] {
+  return argsOf(stage, 'COPY')
+    .filter((args) => args.startsWith('--from='))
+    .map((args) => {
+      const [from, source, dest] = args.split(/\s+/);
+      return { from: (from as string).slice('--from='.length), source: source!, dest: dest! };
     });
 }
 
-const steps = instructions(readRepoFile('deploy/Dockerfile'));
-const args = (op: string): string[] => steps.filter((s) => s.op === op).map((s) => s.args);
-const finalStage = steps.slice(steps.map((s) => s.op).lastIndexOf('FROM'));
+const readJson = (file: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(path.join(REPO_ROOT, file), 'utf8')) as Record<string, unknown>;
+const buildConfig = readJson('tsconfig.build.json') as {
+  include: string[];
+  compilerOptions?: { outDir?: string };
+};
 
 describe('deploy/Dockerfile', () => {
   it('builds on node:22-slim in every stage, the last one being the runtime', () => {
-    expect(args('FROM')).toEqual(['node:22-slim AS deps', 'node:22-slim']);
+    expect(stages.map((s) => s.from)).toEqual(['node:22-slim', 'node:22-slim', 'node:22-slim']);
+    expect(stages.map((s) => s.name)).toEqual(['build', 'deps', undefined]);
   });
 
-  it('installs exactly the locked production dependencies, running no install scripts', () => {
-    const run = args('RUN').join('\n');
-    expect(run).toMatch(/npm ci --omit=dev --ignore-scripts/);
-    expect(run).not.toMatch(/npm install/);
-    expect(args('COPY')[0]).toBe('package.json package-lock.json ./');
+  it('installs exactly the locked dependencies, running no install scripts', () => {
+    for (const stage of stages) {
+      const run = argsOf(stage, 'RUN').join('\n');
+      expect(run).not.toMatch(/npm install/);
+      for (const npm of run.match(/npm ci[^&\n]*/g) ?? []) expect(npm).toMatch(/--ignore-scripts/);
+    }
+    for (const name of ['build', 'deps']) {
+      // The lock file first, so the install layer is cached until the dependencies change.
+      expect(argsOf(stageNamed(name), 'COPY')[0]).toBe('package.json package-lock.json ./');
+      expect(argsOf(stageNamed(name), 'RUN')[0]).toMatch(/^npm ci /);
+    }
+    expect(argsOf(stageNamed('deps'), 'RUN')[0]).toMatch(/^npm ci --omit=dev --ignore-scripts/);
+    expect(argsOf(stageNamed('build'), 'RUN')[0]).not.toMatch(/--omit=dev/);
+  });
+
+  it('compiles what tsconfig.build.json includes, and copies the assets scripts/build.ts copies', async () => {
+    const build = stageNamed('build');
+    expect(contextSources(build).sort()).toEqual(
+      [
+        'package.json',
+        'package-lock.json',
+        'tsconfig.json',
+        'tsconfig.build.json',
+        ...buildConfig.include,
+      ].sort(),
+    );
+    const outDir =
+      buildConfig.compilerOptions?.outDir ??
+      (readJson('tsconfig.json') as { compilerOptions: { outDir: string } }).compilerOptions.outDir;
+    expect(outDir).toBe('dist');
+    const run = argsOf(build, 'RUN').join('\n');
+    expect(run).toMatch(/(^|\s)node_modules\/\.bin\/tsc -p tsconfig\.build\.json(\s|$)/);
+    const assets = await runtimeAssets();
+    expect(assets).not.toEqual([]);
+    for (const asset of assets) expect(run).toContain(`cp ${asset} dist/${asset}`);
+  });
+
+  it('ships the compiled tree, production dependencies and package.json only', () => {
+    expect(contextSources(image)).toEqual(['package.json']);
+    expect(stageCopies(image)).toEqual([
+      { from: 'deps', source: '/app/node_modules', dest: './node_modules' },
+      { from: 'build', source: '/app/dist', dest: './dist' },
+    ]);
+    expect(workdirOf(stageNamed('build'))).toBe('/app');
+    expect(workdirOf(stageNamed('deps'))).toBe('/app');
+    for (const stage of stages) {
+      expect(contextSources(stage).join(' ')).not.toMatch(/(^|\s)(\.|test|scripts|bin)(\s|$)/);
+    }
   });
 
   it('runs as the non-root uid and gid the manifests use', () => {
-    const users = finalStage.filter((s) => s.op === 'USER').map((s) => s.args);
+    const users = argsOf(image, 'USER');
     expect(users).toHaveLength(1);
     const [uid, gid] = (users[0] as string).split(':').map(Number);
     expect(uid).toBeGreaterThan(0);
@@ -51,24 +114,12 @@ describe('deploy/Dockerfile', () => {
     }
   });
 
-  it('starts `hallmark` (bin/hallmark.js), `server` by default', () => {
-    expect(args('ENTRYPOINT')).toEqual(['["node", "/app/bin/hallmark.js"]']);
-    expect(args('CMD')).toEqual(['["server"]']);
-    expect(finalStage.map((s) => s.op)).toContain('ENTRYPOINT');
-  });
-
-  it('copies the entry point and every production source folder, and no tests', () => {
-    const copied = finalStage
-      .filter((s) => s.op === 'COPY' && !s.args.startsWith('--from'))
-      .flatMap((s) => s.args.split(/\s+/).slice(0, -1));
-    const build = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as {
-      include: string[];
-    };
-    // The production sources are what tsconfig.build.json compiles; bin/ starts them.
-    expect(copied.sort()).toEqual(
-      ['bin', 'package-lock.json', 'package.json', 'tsconfig.json', ...build.include].sort(),
-    );
-    expect(args('COPY').join(' ')).not.toMatch(/(^|\s)(\.|test|scripts)(\s|$)/);
+  it('starts the compiled `hallmark` (dist/src/cli/bin.js), `server` by default', () => {
+    expect(workdirOf(image)).toBe('/app');
+    expect(entrypointOf(image)).toEqual(['node', `/app/dist/${COMPILED_ENTRY}`]);
+    expect(argsOf(image, 'CMD')).toEqual(['["server"]']);
+    // The entry is compiled from a source that exists.
+    expect(existsSync(path.join(REPO_ROOT, COMPILED_ENTRY.replace(/\.js$/, '.ts')))).toBe(true);
   });
 
   it('is used by every container of the manifests', () => {
@@ -95,9 +146,9 @@ describe('.dockerignore (the build context is the repository root)', () => {
     );
   });
 
-  it('does not hide anything the Dockerfile copies', () => {
-    for (const source of ['bin', 'src', 'sidecar', 'broker', 'package.json', 'tsconfig.json']) {
-      expect(ignored).not.toContain(source);
-    }
+  it('does not hide anything the Dockerfile copies from the context', () => {
+    const copied = stages.flatMap(contextSources);
+    expect(copied).toContain('src');
+    for (const source of copied) expect(ignored).not.toContain(source);
   });
 });

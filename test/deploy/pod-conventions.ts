@@ -9,8 +9,10 @@ import { allContainers } from './pod-security.js';
  *   `HALLMARK_*` variables at start, so the pod would crash-loop.
  * - `automountServiceAccountToken` as `apiToken` says: only the server needs its API token.
  * - Requests for CPU and memory and a memory limit on every container.
- * - A writable emptyDir at /tmp in every container: the root filesystem is read-only and tsx
- *   keeps its compile cache in the temp directory.
+ * - A writable emptyDir at /tmp in every container: the root filesystem is read-only, and /tmp
+ *   is where programs expect to write temporary files (os.tmpdir()). Hallmark's compiled code
+ *   writes none, but an app started by `hallmark exec`, a library or an operator's diagnostics
+ *   may.
  */
 export function podConventionProblems(spec: V1PodSpec, apiToken: boolean): string[] {
   const problems: string[] = [];
