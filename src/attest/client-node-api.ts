@@ -1,7 +1,7 @@
 // The real KubernetesApi: @kubernetes/client-node 1.4 with one kubeconfig parsed once,
 // a kept-alive connection pool, and a deadline on every call.
-import { Agent } from 'node:https';
 import type { RequestOptions } from 'node:https';
+import { Agent } from 'undici';
 import {
   ApiException,
   AuthenticationV1Api,
@@ -22,6 +22,7 @@ import { toAttestError } from './api-failure.js';
 import { withDeadline } from './call-deadline.js';
 import type { KubernetesApi } from './kubernetes-api.js';
 import type { Pod, TokenReviewStatus } from './kubernetes-objects.js';
+import { UndiciHttpLibrary } from './undici-http-library.js';
 
 /** Options of {@link createKubernetesApi}. */
 export interface KubernetesApiOptions {
@@ -74,33 +75,43 @@ function loadKubeConfig(options: KubernetesApiOptions): KubeConfig {
   return kc;
 }
 
+/** One kept-alive pool and the client-node transport that sends through it. */
+interface Transport {
+  readonly agent: Agent;
+  readonly httpApi: UndiciHttpLibrary;
+}
+
 /**
- * client-node builds a fresh https.Agent for every request (one TLS handshake per call);
- * at thousands of attestations a second we reuse one kept-alive pool with the same TLS
- * settings instead. Proxied clusters keep client-node's own agent.
+ * client-node builds a fresh https.Agent for every request (one TLS handshake per call) and
+ * sends through node-fetch; at thousands of attestations a second we reuse one kept-alive
+ * undici pool with the kubeconfig's TLS settings instead. Proxied clusters keep client-node's
+ * own transport.
  */
-async function sharedAgent(kc: KubeConfig, maxSockets: number): Promise<Agent | undefined> {
+async function sharedTransport(kc: KubeConfig, maxSockets: number): Promise<Transport | undefined> {
   if (kc.getCurrentCluster()?.proxyUrl) return undefined;
   const tls: RequestOptions = {};
   await kc.applyToHTTPSOptions(tls);
-  return new Agent({
-    ca: tls.ca,
-    cert: tls.cert,
-    key: tls.key,
-    servername: tls.servername,
-    rejectUnauthorized: tls.rejectUnauthorized ?? true,
-    keepAlive: true,
-    maxSockets,
+  const agent = new Agent({
+    connections: maxSockets,
+    connect: {
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      servername: tls.servername,
+      rejectUnauthorized: tls.rejectUnauthorized ?? true,
+    },
     // Idle sockets close before typical API-server idle timeouts, avoiding reuse races.
-    timeout: 30_000,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 30_000,
   });
+  return { agent, httpApi: new UndiciHttpLibrary(agent) };
 }
 
 class ClientNodeKubernetesApi implements KubernetesApi {
   private readonly authentication: AuthenticationV1Api;
   private readonly core: CoreV1Api;
-  private agent: Promise<Agent | undefined> | undefined;
-  private agentBuiltAt = 0;
+  private transport: Promise<Transport | undefined> | undefined;
+  private transportBuiltAt = 0;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -139,19 +150,21 @@ class ClientNodeKubernetesApi implements KubernetesApi {
     });
   }
 
-  private currentAgent(): Promise<Agent | undefined> {
+  private currentTransport(): Promise<Transport | undefined> {
     const now = this.clock.now();
-    if (this.agent === undefined || now - this.agentBuiltAt > AGENT_LIFETIME_MS) {
-      // The old pool is dropped, not destroyed: in-flight calls finish, idle sockets time out.
-      const built = sharedAgent(this.kc, this.maxSockets);
-      this.agent = built;
-      this.agentBuiltAt = now;
+    if (this.transport === undefined || now - this.transportBuiltAt > AGENT_LIFETIME_MS) {
+      const previous = this.transport;
+      const built = sharedTransport(this.kc, this.maxSockets);
+      this.transport = built;
+      this.transportBuiltAt = now;
+      // The old pool finishes its in-flight calls, then closes its sockets.
+      void previous?.then((old) => old?.agent.close()).catch(() => undefined);
       // A failed build (unreadable CA file) is retried on the next call, not cached.
       built.catch(() => {
-        if (this.agent === built) this.agent = undefined;
+        if (this.transport === built) this.transport = undefined;
       });
     }
-    return this.agent;
+    return this.transport;
   }
 
   private async call<T>(
@@ -161,12 +174,11 @@ class ClientNodeKubernetesApi implements KubernetesApi {
   ): Promise<T> {
     try {
       return await withDeadline(this.timeoutMs, async (signal) => {
-        const agent = await this.currentAgent();
+        const transport = await this.currentTransport();
         // Runs after client-node applied the kubeconfig's credentials to the request.
         const perCall: ObservableMiddleware = {
           pre: (context: RequestContext) => {
             context.setSignal(signal);
-            if (agent !== undefined) context.setAgent(agent);
             return new Observable(Promise.resolve(context));
           },
           post: (context: ResponseContext) => new Observable(Promise.resolve(context)),
@@ -174,6 +186,7 @@ class ClientNodeKubernetesApi implements KubernetesApi {
         const options: ConfigurationOptions = {
           middleware: [perCall],
           middlewareMergeStrategy: 'append',
+          ...(transport === undefined ? {} : { httpApi: transport.httpApi }),
         };
         return run(options);
       });
