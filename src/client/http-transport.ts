@@ -1,5 +1,6 @@
-// HTTPS transport of the client: one keep-alive undici Agent, bounded calls, errors mapped to codes.
-import { Agent } from 'undici';
+// HTTPS transport of the client: one keep-alive node:https Agent, bounded calls, errors mapped to codes.
+import type { IncomingMessage } from 'node:http';
+import { Agent, request as httpsRequest } from 'node:https';
 import { HallmarkClientError } from './client-error.js';
 
 /** TLS and limits of a {@link HttpTransport}. */
@@ -47,22 +48,13 @@ function transportError(err: unknown, timeoutMs: number): HallmarkClientError {
   const code = typeof e?.code === 'string' ? e.code : '';
   const causeCode = (e?.cause as { code?: unknown } | undefined)?.code;
   const anyCode = typeof causeCode === 'string' && code === '' ? causeCode : code;
-  if (
-    e?.name === 'TimeoutError' ||
-    e?.name === 'AbortError' ||
-    /^UND_ERR_(HEADERS|BODY|CONNECT)_TIMEOUT$/.test(anyCode)
-  ) {
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
     return new HallmarkClientError('ERR_CLIENT_TIMEOUT', `no answer within ${timeoutMs} ms`, {
       cause: err,
     });
   }
   if (TLS_ERROR.test(anyCode)) {
     return new HallmarkClientError('ERR_CLIENT_TLS', `TLS verification failed (${anyCode})`, {
-      cause: err,
-    });
-  }
-  if (anyCode === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
-    return new HallmarkClientError('ERR_CLIENT_BAD_RESPONSE', 'response too large', {
       cause: err,
     });
   }
@@ -98,42 +90,80 @@ function statusError(status: number, contentType: string, body: string): Hallmar
 }
 
 /**
+ * Reads a response body as UTF-8, refusing more than `limit` bytes. When `signal` cut the
+ * body short, the rejection is its reason (the time limit), not the reset it caused.
+ */
+function readBody(response: IncomingMessage, limit: number, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: unknown): void => reject(signal.aborted ? (signal.reason as unknown) : err);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        response.destroy();
+        reject(new HallmarkClientError('ERR_CLIENT_BAD_RESPONSE', 'response too large'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    response.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    response.on('error', fail);
+    // A connection cut mid-body ends the message without 'end'.
+    response.once('close', () => {
+      if (!response.complete) fail(new Error('connection closed before the response ended'));
+    });
+  });
+}
+
+/**
  * Sends requests over one keep-alive connection pool that trusts only the given CAs. Every
- * call is bounded: connect, headers and body each by the time limit, and the whole call by an
- * abort signal with the same limit.
+ * call is bounded by an abort signal: connect, headers and body together within the limit.
+ * node:https rather than undici: a sidecar and `hallmark exec` make a handful of calls, and
+ * undici's module graph and WebAssembly HTTP parser cost them ~150 ms of start-up and a
+ * resident-memory spike to ~100 MB when V8 recompiles the parser.
  */
 export class HttpTransport {
   readonly #agent: Agent;
-  readonly #origin: string;
+  readonly #url: URL;
   readonly #basePath: string;
   readonly #timeoutMs: number;
+  readonly #maxResponseBytes: number;
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(options: TransportOptions) {
     const url = new URL(options.url);
     if (url.protocol !== 'https:') {
       throw new HallmarkClientError('ERR_CLIENT_UNREACHABLE', 'the server URL must be https://');
     }
-    this.#origin = url.origin;
+    this.#url = url;
     this.#basePath = url.pathname.replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.#agent = new Agent({
-      connect: {
-        ca: typeof options.ca === 'string' ? options.ca : [...options.ca],
-        cert: options.cert,
-        key: options.key,
-        rejectUnauthorized: true,
-        minVersion: 'TLSv1.2',
-      },
-      connectTimeout: this.#timeoutMs,
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
-      keepAliveTimeout: 30_000,
-      maxResponseSize: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      keepAlive: true,
+      // Idle connections close after this long (the server keeps them 72 s).
+      timeout: 30_000,
+      ca: typeof options.ca === 'string' ? options.ca : [...options.ca],
+      cert: options.cert,
+      key: options.key,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
     });
   }
 
   /** Sends `request`; resolves with a 2xx answer, rejects with {@link HallmarkClientError}. */
   async send(request: TransportRequest): Promise<TransportResponse> {
+    const call = this.#send(request);
+    this.#inFlight.add(call);
+    try {
+      return await call;
+    } finally {
+      this.#inFlight.delete(call);
+    }
+  }
+
+  async #send(request: TransportRequest): Promise<TransportResponse> {
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     let body: string | undefined;
     if (request.json !== undefined) {
@@ -143,23 +173,31 @@ export class HttpTransport {
       body = request.text;
       headers['content-type'] = request.contentType ?? 'text/plain; charset=utf-8';
     }
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     let status: number;
     let contentType: string;
     let text: string;
     try {
-      const response = await this.#agent.request({
-        origin: this.#origin,
-        // Sent verbatim: undici does not normalise `path`, so the server sees what was asked.
-        path: `${this.#basePath}${request.path}`,
-        method: request.method,
-        headers,
-        body,
-        signal: AbortSignal.timeout(this.#timeoutMs),
+      const signal = AbortSignal.timeout(this.#timeoutMs);
+      const response = await new Promise<IncomingMessage>((resolve, reject) => {
+        const outgoing = httpsRequest({
+          agent: this.#agent,
+          // URL keeps IPv6 literals in brackets; the socket wants the bare address.
+          host: this.#url.hostname.replace(/^\[(.*)\]$/, '$1'),
+          port: this.#url.port === '' ? 443 : Number(this.#url.port),
+          // Sent verbatim: node:https does not normalise `path`, so the server sees what was asked.
+          path: `${this.#basePath}${request.path}`,
+          method: request.method,
+          headers,
+          signal,
+        });
+        outgoing.once('response', resolve);
+        outgoing.on('error', reject);
+        outgoing.end(body);
       });
-      status = response.statusCode;
-      const type = response.headers['content-type'];
-      contentType = Array.isArray(type) ? (type[0] ?? '') : (type ?? '');
-      text = await response.body.text();
+      status = response.statusCode ?? 0;
+      contentType = response.headers['content-type'] ?? '';
+      text = await readBody(response, this.#maxResponseBytes, signal);
     } catch (err) {
       throw transportError(err, this.#timeoutMs);
     }
@@ -167,8 +205,9 @@ export class HttpTransport {
     return { status, contentType, body: text };
   }
 
-  /** Closes idle connections; waits for calls in flight. */
+  /** Waits for calls in flight, then closes the connections. */
   async close(): Promise<void> {
-    await this.#agent.close();
+    await Promise.allSettled([...this.#inFlight]);
+    this.#agent.destroy();
   }
 }

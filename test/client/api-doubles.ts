@@ -20,7 +20,7 @@ const json = (
  * Installs contract-shaped doubles of the routes in DESIGN.md that this client test does not
  * exercise for real. They check what a real route would check about the request's form (mTLS
  * certificate presented and verified, bearer token, content type) and answer in the contract's
- * shape; `/broken/...` answers malformed bodies, `/hang` never answers until released.
+ * shape; `/broken/...` answers malformed bodies, `/hang` never answers until released, `/stall` stops mid-body.
  */
 export function apiDoubles(seen: SeenRequests, caPem: string): RouteInstaller {
   let hanging: (() => void)[] = [];
@@ -159,5 +159,12 @@ export function apiDoubles(seen: SeenRequests, caPem: string): RouteInstaller {
       reply.code(502).type('text/html').send('<h1>Bad gateway</h1>'),
     );
     app.get('/hang/v1/bundle', () => new Promise<void>((resolve) => hanging.push(resolve)));
+    // Headers and the start of a body, then nothing until released.
+    app.get('/stall/v1/bundle', (_request, reply) => {
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'application/json' });
+      reply.raw.write('{"keys":[');
+      hanging.push(() => reply.raw.end(']}'));
+    });
   };
 }

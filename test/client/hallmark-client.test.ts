@@ -237,6 +237,18 @@ describe('HallmarkClient', () => {
       expect(err.code).toBe('ERR_CLIENT_TIMEOUT');
     });
 
+    it('gives up on an answer that stops mid-body', async () => {
+      const err = await failure(client({ url: `${url}/stall`, timeoutMs: 300 }).bundle());
+      expect(err.code).toBe('ERR_CLIENT_TIMEOUT');
+    });
+
+    it('refuses an answer larger than maxResponseBytes, reading no further', async () => {
+      const err = await failure(client({ maxResponseBytes: 64 }).bundle());
+      expect([err.code, err.message]).toEqual(['ERR_CLIENT_BAD_RESPONSE', 'response too large']);
+      // The same route answers a client with the default limit.
+      expect((await client().bundle()).keys.length).toBeGreaterThan(0);
+    });
+
     it('refuses a plain-http URL', () => {
       expect(() => new HallmarkClient({ url: 'http://127.0.0.1:1', ca: tls.caPem })).toThrow(
         HallmarkClientError,
