@@ -97,35 +97,31 @@ describe('verifiedClientSvid on a real mutual-TLS socket', () => {
     return sockets[before] as TLSSocket;
   }
 
-  it('follows the presented intermediate up to a bundle that holds only the upstream root', async () => {
-    const socket = await serverSideOf(chain.leafPem + chain.intermediatePem);
-    const svid = verifiedClientSvid(socket, {
+  /** The SVID of `socket` checked against a bundle that holds only the upstream root. */
+  const checkedAgainstRoot = (socket: TLSSocket) =>
+    verifiedClientSvid(socket, {
       bundle: () => [chain.rootPem],
       trustDomain: TD,
       clock: systemClock,
     });
+
+  it('follows the presented intermediate up to a bundle that holds only the upstream root', async () => {
+    const socket = await serverSideOf(chain.leafPem + chain.intermediatePem);
+    const svid = checkedAgainstRoot(socket);
     expect(svid.spiffeId.toString()).toBe(ID);
   });
 
   it('refuses the leaf alone: without the intermediate there is no path to the root', async () => {
     const socket = await serverSideOf(chain.leafPem);
-    expect(() =>
-      verifiedClientSvid(socket, {
-        bundle: () => [chain.rootPem],
-        trustDomain: TD,
-        clock: systemClock,
-      }),
-    ).toThrow(expect.objectContaining({ code: 'ERR_AUTHN_CLIENT_CERT_INVALID' }));
+    expect(() => checkedAgainstRoot(socket)).toThrow(
+      expect.objectContaining({ code: 'ERR_AUTHN_CLIENT_CERT_INVALID' }),
+    );
   });
 
   it('asks for a certificate when none was presented', async () => {
     const socket = await serverSideOf(undefined);
-    expect(() =>
-      verifiedClientSvid(socket, {
-        bundle: () => [chain.rootPem],
-        trustDomain: TD,
-        clock: systemClock,
-      }),
-    ).toThrow(expect.objectContaining({ code: 'ERR_AUTHN_CLIENT_CERT_REQUIRED' }));
+    expect(() => checkedAgainstRoot(socket)).toThrow(
+      expect.objectContaining({ code: 'ERR_AUTHN_CLIENT_CERT_REQUIRED' }),
+    );
   });
 });
