@@ -16,7 +16,11 @@ import {
 } from './api-key-store.js';
 import type { RequestAuthenticator } from './caller-identity.js';
 import { verifiedClientSvid } from './client-certificate.js';
-import { pgIssuedCertificates } from './issued-certificates.js';
+import {
+  cachedIssuedCertificates,
+  pgIssuedCertificates,
+  type IssuedCertificateLookup,
+} from './issued-certificates.js';
 import { PodPresenceCache, type PodLookup } from './pod-presence.js';
 import { createAuthenticator } from './request-authenticator.js';
 import { RevocationList } from './revocation-list.js';
@@ -80,6 +84,7 @@ export class Authentication {
   readonly issuer: AccessTokenIssuer;
   readonly podPresence: PodPresenceCache;
   readonly #svidCache = new SvidValidationCache();
+  readonly #issued: IssuedCertificateLookup;
 
   private constructor(
     private readonly deps: AuthenticationDeps,
@@ -87,6 +92,7 @@ export class Authentication {
     readonly keyring: SigningKeyring,
     readonly revocations: RevocationList,
   ) {
+    this.#issued = cachedIssuedCertificates(pgIssuedCertificates(deps.db));
     this.podPresence = new PodPresenceCache(deps.pods, deps.clock, {
       ttlMs: settings.podCacheMs ?? 5_000,
     });
@@ -160,7 +166,7 @@ export class Authentication {
 
   #workloadChecks(): Omit<WorkloadLoginDeps, 'tokens'> {
     return {
-      certificates: pgIssuedCertificates(this.deps.db),
+      certificates: this.#issued,
       pods: this.podPresence,
       registrationCheck: this.deps.registrationCheck,
     };

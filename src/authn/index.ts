@@ -37,7 +37,11 @@ export { PodPresenceCache, kubernetesPodLookup, podPresence } from './pod-presen
 export type { PodLookup, PodPresence, PodRef, PodSnapshot } from './pod-presence.js';
 export { checkWorkload, loginWorkload } from './workload-login.js';
 export type { RegisteredWorkload, RegistrationCheck, WorkloadLoginDeps } from './workload-login.js';
-export { normalizeSerial, pgIssuedCertificates } from './issued-certificates.js';
+export {
+  cachedIssuedCertificates,
+  normalizeSerial,
+  pgIssuedCertificates,
+} from './issued-certificates.js';
 export type { IssuedCertificateLookup, IssuedCertificateRecord } from './issued-certificates.js';
 export { verifiedClientSvid } from './client-certificate.js';
 export type { ClientSvidContext } from './client-certificate.js';

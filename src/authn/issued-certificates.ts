@@ -63,3 +63,32 @@ export function pgIssuedCertificates(db: Queryable): IssuedCertificateLookup {
     },
   };
 }
+
+/**
+ * Remembers found records: an issuance record never changes once written (rows are only ever
+ * inserted), and a sidecar logs in with the same SVID every few minutes until it renews it, so
+ * a repeat login needs no database read. Misses are not remembered: a record written by
+ * another replica a moment ago must be found on the next try. At most `maxEntries` records
+ * are kept; the oldest goes first.
+ */
+export function cachedIssuedCertificates(
+  inner: IssuedCertificateLookup,
+  maxEntries = 10_000,
+): IssuedCertificateLookup {
+  const records = new Map<string, IssuedCertificateRecord>();
+  return {
+    async findBySerial(serial) {
+      const key = normalizeSerial(serial);
+      const known = records.get(key);
+      if (known !== undefined) return known;
+      const found = await inner.findBySerial(key);
+      if (found === null) return null;
+      if (records.size >= maxEntries) {
+        const oldest = records.keys().next();
+        if (!oldest.done) records.delete(oldest.value);
+      }
+      records.set(key, found);
+      return found;
+    },
+  };
+}
