@@ -1,6 +1,6 @@
 // The PostgreSQL audit log: group-committed appends that extend one chain across replicas.
 import type { Clock } from '../clock/index.js';
-import type { Database, Queryable } from '../db/index.js';
+import { preparedStatement, type Database, type Queryable } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
 import type { AuditLog, AuditSink } from './audit-log.js';
 import { GENESIS_HASH, nextRecord, type AuditEvent, type AuditRecord } from './audit-record.js';
@@ -119,6 +119,17 @@ async function lockHead(client: Queryable): Promise<ChainHead> {
   return { seq: Number(row.seq), hash: row.hash };
 }
 
+const STORE_IF_HEAD_UNCHANGED = preparedStatement(
+  'audit-store-if-head-unchanged',
+  `WITH moved AS (
+     UPDATE audit_head SET seq = $11, hash = $12 WHERE seq = $13 AND hash = $14 RETURNING 1
+   )
+   INSERT INTO audit_log (seq, time, actor, action, target, outcome, reason, request_id, prev_hash, hash)
+   SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
+                        $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+    WHERE EXISTS (SELECT 1 FROM moved)`,
+);
+
 /**
  * One statement: moves the head from `head` to the batch's last row and inserts the rows, or
  * does neither when the head is no longer `head` (the UPDATE waits for a concurrent writer's
@@ -133,14 +144,7 @@ async function storeIfHeadUnchanged(
     records.map((r) => r[key]);
   const last = headOf(records);
   const result = await db.query(
-    `WITH moved AS (
-       UPDATE audit_head SET seq = $11, hash = $12 WHERE seq = $13 AND hash = $14 RETURNING 1
-     )
-     INSERT INTO audit_log (seq, time, actor, action, target, outcome, reason, request_id, prev_hash, hash)
-     SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
-                          $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-      WHERE EXISTS (SELECT 1 FROM moved)`,
-    [
+    STORE_IF_HEAD_UNCHANGED([
       column('seq'),
       column('time'),
       column('actor'),
@@ -155,7 +159,7 @@ async function storeIfHeadUnchanged(
       last.hash,
       head.seq,
       head.hash,
-    ],
+    ]),
   );
   return result.rowCount === records.length;
 }

@@ -1,5 +1,5 @@
 // The issuance record of an SVID (table issued_certificates): which attested workload it was for.
-import type { Queryable } from '../db/index.js';
+import { preparedStatement, type Queryable } from '../db/index.js';
 
 /** What the server recorded when it issued an X509-SVID. */
 export interface IssuedCertificateRecord {
@@ -40,15 +40,17 @@ interface Row {
   pod_uid: string | null;
 }
 
+const FIND_BY_SERIAL = preparedStatement(
+  'issued-certificate-by-serial',
+  `SELECT serial, spiffe_id, public_key_fingerprint, namespace, service_account, pod_name, pod_uid
+     FROM issued_certificates WHERE serial = $1`,
+);
+
 /** The PostgreSQL lookup: one primary-key read per login. */
 export function pgIssuedCertificates(db: Queryable): IssuedCertificateLookup {
   return {
     async findBySerial(serial) {
-      const result = await db.query<Row>(
-        `SELECT serial, spiffe_id, public_key_fingerprint, namespace, service_account, pod_name, pod_uid
-         FROM issued_certificates WHERE serial = $1`,
-        [normalizeSerial(serial)],
-      );
+      const result = await db.query<Row>(FIND_BY_SERIAL([normalizeSerial(serial)]));
       const row = result.rows[0];
       if (row === undefined) return null;
       return {

@@ -8,12 +8,27 @@ export interface DbLogger {
   warn(obj: object, msg?: string): void;
 }
 
-/** A query executor: the pool, or a client inside a transaction. */
+/**
+ * A query executor: the pool, or a client inside a transaction. A `{name, text, values}`
+ * config runs as a named prepared statement (see {@link preparedStatement}).
+ */
 export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
+    text: string | pg.QueryConfig,
     values?: unknown[],
   ): Promise<pg.QueryResult<R>>;
+}
+
+/**
+ * A statement PostgreSQL parses and plans once per connection instead of on every call: for
+ * the queries every request makes (secret reads, audit appends) planning cost as much as
+ * running them. `name` must be unique across the code base and always name the same `text`.
+ */
+export function preparedStatement(
+  name: string,
+  text: string,
+): (values: unknown[]) => pg.QueryConfig {
+  return (values) => ({ name, text, values });
 }
 
 /** Called with a payload on NOTIFY, or with `undefined` after a reconnect (state may be stale). */
@@ -82,7 +97,7 @@ export class Database implements Queryable {
   }
 
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
+    text: string | pg.QueryConfig,
     values?: unknown[],
   ): Promise<pg.QueryResult<R>> {
     try {

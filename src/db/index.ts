@@ -1,5 +1,5 @@
 // Public surface of the database layer.
-export { Database, isUnavailableError } from './database.js';
+export { Database, isUnavailableError, preparedStatement } from './database.js';
 export type { DbLogger, Queryable, NotifyHandler } from './database.js';
 export { startEmbeddedPostgres, freeLoopbackPort } from './embedded-postgres.js';
 export type { EmbeddedCluster, EmbeddedOptions } from './embedded-postgres.js';

@@ -1,7 +1,7 @@
 // The PostgreSQL secret store: one row per sealed version, one head row per path.
 import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
-import type { Database, Queryable } from '../db/index.js';
+import { preparedStatement, type Database, type Queryable } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
 import { checkSecretPath, secretNotFound } from './secret-path-error.js';
 import { validateSecretPrefix } from './secret-prefix.js';
@@ -36,6 +36,24 @@ export interface PgSecretStoreOptions {
 const VERSION_COLUMNS =
   'v.path, v.version, v.wrapped_key, v.ciphertext, v.created_at, v.created_by';
 
+// The reads every secret request makes, planned once per connection.
+const READ_LATEST = preparedStatement(
+  'secret-read-latest',
+  `SELECT ${VERSION_COLUMNS} FROM secret_heads h
+     JOIN secret_versions v ON v.path = h.path AND v.version = h.latest
+    WHERE h.path = $1`,
+);
+const READ_VERSION = preparedStatement(
+  'secret-read-version',
+  `SELECT ${VERSION_COLUMNS} FROM secret_versions v WHERE v.path = $1 AND v.version = $2`,
+);
+const READ_LATEST_MANY = preparedStatement(
+  'secret-read-latest-many',
+  `SELECT ${VERSION_COLUMNS} FROM secret_heads h
+     JOIN secret_versions v ON v.path = h.path AND v.version = h.latest
+    WHERE h.path = ANY($1::text[])`,
+);
+
 /** Escapes LIKE metacharacters: `_` is legal in paths and would otherwise match any character. */
 function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -57,18 +75,9 @@ export class PgSecretStore implements SecretStore {
 
   async get(path: string, version?: number): Promise<SecretVersion> {
     checkSecretPath(path);
-    const result =
-      version === undefined
-        ? await this.#db.query<VersionRow>(
-            `SELECT ${VERSION_COLUMNS} FROM secret_heads h
-               JOIN secret_versions v ON v.path = h.path AND v.version = h.latest
-              WHERE h.path = $1`,
-            [path],
-          )
-        : await this.#db.query<VersionRow>(
-            `SELECT ${VERSION_COLUMNS} FROM secret_versions v WHERE v.path = $1 AND v.version = $2`,
-            [path, version],
-          );
+    const result = await this.#db.query<VersionRow>(
+      version === undefined ? READ_LATEST([path]) : READ_VERSION([path, version]),
+    );
     const row = result.rows[0];
     if (row === undefined) throw secretNotFound(path, version);
     return this.#open(row);
@@ -76,12 +85,7 @@ export class PgSecretStore implements SecretStore {
 
   async getMany(paths: readonly string[]): Promise<Map<string, SecretVersion>> {
     for (const path of paths) checkSecretPath(path);
-    const result = await this.#db.query<VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM secret_heads h
-         JOIN secret_versions v ON v.path = h.path AND v.version = h.latest
-        WHERE h.path = ANY($1::text[])`,
-      [paths],
-    );
+    const result = await this.#db.query<VersionRow>(READ_LATEST_MANY([paths]));
     const rows = new Map(result.rows.map((row) => [row.path, row]));
     // Every path is checked for existence before anything is opened: all or nothing.
     for (const path of paths) if (!rows.has(path)) throw secretNotFound(path);

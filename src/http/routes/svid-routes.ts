@@ -3,7 +3,7 @@ import type { PodAttestor } from '../../attest/index.js';
 import type { AuditLog } from '../../audit/index.js';
 import type { CertificateAuthority } from '../../ca/index.js';
 import type { Clock } from '../../clock/index.js';
-import type { Queryable } from '../../db/index.js';
+import { preparedStatement, type Queryable } from '../../db/index.js';
 import { HallmarkError } from '../../errors/index.js';
 import { findRegistration, type PolicyStore } from '../../policy/index.js';
 import { issueX509Svid } from '../../x509/index.js';
@@ -29,6 +29,15 @@ const responseSchema = {
   required: ['spiffe_id', 'svid', 'expires_at', 'bundle'],
   additionalProperties: false,
 } as const;
+
+/** The issuance record login re-checks (`src/authn/issued-certificates.ts`). */
+const RECORD_ISSUED = preparedStatement(
+  'issued-certificate-insert',
+  `INSERT INTO issued_certificates
+     (serial, spiffe_id, ca_id, not_after, public_key_fingerprint, issued_at, namespace,
+      service_account, pod_name, pod_uid)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+);
 
 /** Dependencies of the SVID route. */
 export interface SvidRouteDeps {
@@ -90,10 +99,7 @@ export function svidRoutes(deps: SvidRouteDeps): RouteInstaller {
           target: `${spiffeId} serial=${svid.serialHex} pod=${workload.podUid}`,
         });
         await deps.db.query(
-          `INSERT INTO issued_certificates
-             (serial, spiffe_id, ca_id, not_after, public_key_fingerprint, issued_at, namespace, service_account, pod_name, pod_uid)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-          [
+          RECORD_ISSUED([
             svid.serialHex,
             spiffeId,
             caId,
@@ -104,7 +110,7 @@ export function svidRoutes(deps: SvidRouteDeps): RouteInstaller {
             workload.serviceAccount,
             workload.podName,
             workload.podUid,
-          ],
+          ]),
         );
         return {
           spiffe_id: spiffeId,
