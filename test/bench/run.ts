@@ -6,7 +6,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { Agent, Pool } from 'undici';
 import { buildCsr, generateKeyPair } from '../../src/x509/index.js';
 import type { BenchServerInfo } from './bench-server.js';
-import { measureEngine, measureRawSign } from './engine-bench.js';
+import { measureCsrFloor, measureEngine, measureRawSign } from './engine-bench.js';
+import { measureHttpsFloor } from './https-floor.js';
 import { runLoad, type LoadResult } from './load.js';
 import { measureSidecar } from './sidecar-bench.js';
 import { measureAuditAppends } from './audit-bench.js';
@@ -119,6 +120,31 @@ printRow({
   unit: 'ops/s',
   target: 'reference',
 });
+// What every issuance must do besides signing; the engine cannot be faster than all three.
+const floor = await measureCsrFloor(seconds(2));
+printRow({
+  name: 'raw crypto.verify P-256 (CSR check)',
+  value: floor.verify.opsPerSec,
+  unit: 'ops/s',
+  target: 'reference',
+  ratio: floor.verify.opsPerSec / raw.opsPerSec,
+});
+printRow({
+  name: 'P-256 public key import (JWK)',
+  value: floor.keyImport.opsPerSec,
+  unit: 'ops/s',
+  target: 'reference',
+  ratio: floor.keyImport.opsPerSec / raw.opsPerSec,
+});
+const ceiling =
+  1 / (1 / raw.opsPerSec + 1 / floor.verify.opsPerSec + 1 / floor.keyImport.opsPerSec);
+printRow({
+  name: 'engine ceiling (sign+verify+import)',
+  value: ceiling,
+  unit: 'SVIDs/s',
+  target: 'reference: no engine beats it',
+  ratio: ceiling / raw.opsPerSec,
+});
 const engine = await measureEngine(seconds(5));
 printRow({
   name: 'certificate engine (CSR -> SVID)',
@@ -135,6 +161,16 @@ printRow({
   unit: 'rows/s',
   target: '>= 5,000/s',
   ratio: audit.perSecond / raw.opsPerSec,
+});
+
+// Attestation makes two Kubernetes calls; with the test API in-process each costs at least this.
+const https = await measureHttpsFloor(seconds(3));
+printRow({
+  name: 'in-process HTTPS round trip (floor)',
+  value: https.perSecond,
+  unit: 'req/s',
+  target: `reference: ${https.cpuMicros} us CPU each, both ends`,
+  ratio: https.perSecond / raw.opsPerSec,
 });
 
 const { info, stop } = await startBenchServer();
