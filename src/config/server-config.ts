@@ -35,6 +35,8 @@ export interface ServerConfig {
   readonly publicUrl: string | undefined;
   readonly broker: { readonly username: string; readonly password: string } | undefined;
   readonly secretMaxBytes: number;
+  /** Bytes of sealed secret versions kept in memory (`HALLMARK_SECRET_CACHE_BYTES`; 0: none). */
+  readonly secretCacheBytes: number;
   readonly rateLimitPerMinute: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -66,6 +68,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'HALLMARK_BROKER_USERNAME',
   'HALLMARK_BROKER_PASSWORD',
   'HALLMARK_SECRET_MAX_BYTES',
+  'HALLMARK_SECRET_CACHE_BYTES',
   'HALLMARK_RATE_LIMIT',
   'HALLMARK_LOG_LEVEL',
   // client side: sidecar, exec, admin CLI
@@ -215,6 +218,12 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
     publicUrl: readPublicUrl(reader),
     broker: readBroker(reader),
     secretMaxBytes: reader.integer('HALLMARK_SECRET_MAX_BYTES', 65_536, 1, 1_048_576),
+    secretCacheBytes: reader.integer(
+      'HALLMARK_SECRET_CACHE_BYTES',
+      32 * 1024 ** 2,
+      0,
+      4 * 1024 ** 3,
+    ),
     rateLimitPerMinute: reader.integer('HALLMARK_RATE_LIMIT', 600, 1, 1_000_000),
     logLevel: reader.oneOf('HALLMARK_LOG_LEVEL', 'info', [
       'fatal',

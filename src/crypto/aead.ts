@@ -1,5 +1,5 @@
 // AES-256-GCM sealing with associated data: the one symmetric primitive Hallmark uses.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
 import { HallmarkError } from '../errors/index.js';
 
 const VERSION = 0x01;
@@ -10,8 +10,16 @@ const HEADER_BYTES = 1 + IV_BYTES + TAG_BYTES;
 /** Key length for AES-256. */
 export const AEAD_KEY_BYTES = 32;
 
-function checkKey(key: Buffer): void {
-  if (key.length !== AEAD_KEY_BYTES) throw new HallmarkError('ERR_CRYPTO_BAD_KEY');
+/** A raw 32-byte key, or one held as a secret {@link KeyObject} (outside the JS heap). */
+export type AeadKey = Buffer | KeyObject;
+
+function checkKey(key: AeadKey): void {
+  const size = Buffer.isBuffer(key)
+    ? key.length
+    : key.type === 'secret'
+      ? key.symmetricKeySize
+      : undefined;
+  if (size !== AEAD_KEY_BYTES) throw new HallmarkError('ERR_CRYPTO_BAD_KEY');
 }
 
 /**
@@ -31,7 +39,7 @@ export function seal(key: Buffer, plaintext: Buffer, aad: string | Buffer): Buff
  * Reverses {@link seal}. Any change to the sealed bytes, the key or the AAD fails with
  * `ERR_CRYPTO_OPEN_FAILED`; there is no partial or unauthenticated output.
  */
-export function open(key: Buffer, sealed: Buffer, aad: string | Buffer): Buffer {
+export function open(key: AeadKey, sealed: Buffer, aad: string | Buffer): Buffer {
   checkKey(key);
   if (sealed.length < HEADER_BYTES || sealed[0] !== VERSION) {
     throw new HallmarkError('ERR_CRYPTO_OPEN_FAILED', {

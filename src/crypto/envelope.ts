@@ -1,5 +1,5 @@
 // Envelope encryption: each payload under its own data key, the data key wrapped by the master key.
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { AEAD_KEY_BYTES, open, seal } from './aead.js';
 import type { MasterKey } from './master-key.js';
 
@@ -26,12 +26,21 @@ export function sealEnvelope(master: MasterKey, plaintext: Buffer, aad: string):
   }
 }
 
+/**
+ * Unwraps the data key of an envelope sealed with `aad`, as a secret KeyObject: its bytes live
+ * in native memory, so a reader that keeps it (the secret cache) holds no copy in the JS heap.
+ * Throws `ERR_CRYPTO_OPEN_FAILED` if the wrapped key was altered or moved.
+ */
+export function unwrapDataKey(master: MasterKey, wrappedKey: Buffer, aad: string): KeyObject {
+  const raw = master.open(wrappedKey, `dek|${aad}`);
+  try {
+    return createSecretKey(raw);
+  } finally {
+    raw.fill(0);
+  }
+}
+
 /** Opens an {@link Envelope}; throws `ERR_CRYPTO_OPEN_FAILED` if anything was altered or moved. */
 export function openEnvelope(master: MasterKey, envelope: Envelope, aad: string): Buffer {
-  const dataKey = master.open(envelope.wrappedKey, `dek|${aad}`);
-  try {
-    return open(dataKey, envelope.ciphertext, aad);
-  } finally {
-    dataKey.fill(0);
-  }
+  return open(unwrapDataKey(master, envelope.wrappedKey, aad), envelope.ciphertext, aad);
 }

@@ -79,6 +79,7 @@ export class Database implements Queryable {
   readonly #subscriptions = new Map<string, Set<NotifyHandler>>();
   #listener: pg.Client | undefined;
   #listenerReconnect: NodeJS.Timeout | undefined;
+  #listening = false;
   #closed = false;
 
   constructor(url: string, options: { max?: number; log?: DbLogger } = {}) {
@@ -170,6 +171,7 @@ export class Database implements Queryable {
     const retry = (): void => {
       if (this.#closed || this.#listener !== client) return;
       this.#listener = undefined;
+      this.#listening = false;
       client.removeAllListeners('error');
       client.on('error', () => undefined);
       const delay = Math.min(5_000, 100 * 2 ** Math.min(attempt, 6));
@@ -183,6 +185,7 @@ export class Database implements Queryable {
     try {
       await client.connect();
       for (const channel of this.#subscriptions.keys()) await client.query(`LISTEN ${channel}`);
+      this.#listening = this.#listener === client;
       if (attempt > 0) {
         this.#log?.info({ attempt }, 'database notifications restored');
         for (const handlers of this.#subscriptions.values()) for (const h of handlers) h(undefined);
@@ -199,6 +202,14 @@ export class Database implements Queryable {
     }
   }
 
+  /**
+   * True while the notification connection is up and listening: a cache kept current by
+   * NOTIFY may be trusted only then, since notifications sent while it is down are lost.
+   */
+  get listening(): boolean {
+    return this.#listening;
+  }
+
   /** Sends a NOTIFY (payload ≤ 8000 bytes, PostgreSQL's limit). */
   async notify(channel: string, payload: string): Promise<void> {
     await this.query('SELECT pg_notify($1, $2)', [channel, payload]);
@@ -206,6 +217,7 @@ export class Database implements Queryable {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#listening = false;
     if (this.#listenerReconnect) clearTimeout(this.#listenerReconnect);
     const listener = this.#listener;
     this.#listener = undefined;

@@ -6,7 +6,9 @@ export type {
   SecretVersion,
   SecretVersionRef,
 } from './secret-store.js';
-export { PgSecretStore } from './pg-secret-store.js';
+export { DEFAULT_SECRET_CACHE, PgSecretStore, SECRETS_CHANNEL } from './pg-secret-store.js';
+export { LatestVersionCache } from './latest-version-cache.js';
+export type { CachedVersion, LatestVersionCacheLimits } from './latest-version-cache.js';
 export type { PgSecretStoreOptions } from './pg-secret-store.js';
 export { MemorySecretStore } from './memory-secret-store.js';
 export {

@@ -3,9 +3,14 @@ import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
 import { preparedStatement, type Database, type Queryable } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
+import {
+  LatestVersionCache,
+  type CachedVersion,
+  type LatestVersionCacheLimits,
+} from './latest-version-cache.js';
 import { checkSecretPath, secretNotFound } from './secret-path-error.js';
 import { validateSecretPrefix } from './secret-prefix.js';
-import { openSecretVersion, sealSecretVersion } from './secret-sealing.js';
+import { openSecretCiphertext, sealSecretVersion, unwrapSecretDataKey } from './secret-sealing.js';
 import type {
   PutOptions,
   SecretCounts,
@@ -31,6 +36,34 @@ export interface PgSecretStoreOptions {
   clock: Clock;
   /** Largest value in UTF-8 bytes; defaults to 65,536. */
   maxValueBytes?: number;
+  /**
+   * Keeps the newest sealed version of recently read paths in memory (see {@link listen});
+   * defaults to {@link DEFAULT_SECRET_CACHE}. `maxBytes: 0` reads PostgreSQL every time.
+   */
+  cache?: LatestVersionCacheLimits;
+}
+
+/** 32 MiB of sealed versions, none older than 30 s. */
+export const DEFAULT_SECRET_CACHE: LatestVersionCacheLimits = {
+  maxBytes: 32 * 1024 * 1024,
+  ttlMs: 30_000,
+};
+
+/** NOTIFY channel on which every replica learns which path or prefix was written or deleted. */
+export const SECRETS_CHANNEL = 'hallmark_secrets';
+
+/** A change notice: `{"path"}` after a write, `{"prefix"}` after a scope deletion. */
+type SecretChange = { path: string } | { prefix: string };
+
+function parseSecretChange(payload: string): SecretChange | undefined {
+  try {
+    const value = JSON.parse(payload) as { path?: unknown; prefix?: unknown };
+    if (typeof value.path === 'string') return { path: value.path };
+    if (typeof value.prefix === 'string') return { prefix: value.prefix };
+  } catch {
+    // fall through: an unreadable notice clears the whole cache
+  }
+  return undefined;
 }
 
 const VERSION_COLUMNS =
@@ -59,38 +92,92 @@ function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** {@link SecretStore} over PostgreSQL (migration 005). */
+/**
+ * {@link SecretStore} over PostgreSQL (migration 005).
+ *
+ * Reads of the newest version are served from a {@link LatestVersionCache} once {@link listen}
+ * has subscribed to {@link SECRETS_CHANNEL}, and only while that subscription is up. A write
+ * or deletion forgets the path here before it returns, and on other replicas when the NOTIFY
+ * sent in its transaction arrives (at COMMIT; typically within milliseconds). Reads of a given
+ * `version` always go to PostgreSQL.
+ */
 export class PgSecretStore implements SecretStore {
   readonly #db: Database;
   readonly #master: MasterKey;
   readonly #clock: Clock;
   readonly #maxValueBytes: number;
+  readonly #cache: LatestVersionCache;
+  #listening = false;
 
   constructor(options: PgSecretStoreOptions) {
     this.#db = options.db;
     this.#master = options.master;
     this.#clock = options.clock;
     this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_SECRET_BYTES;
+    this.#cache = new LatestVersionCache(options.cache ?? DEFAULT_SECRET_CACHE);
+  }
+
+  /**
+   * Subscribes to change notices, which turns the cache on. Without it (or while the
+   * notification connection is down) every read goes to PostgreSQL.
+   */
+  async listen(): Promise<void> {
+    await this.#db.subscribe(SECRETS_CHANNEL, (payload) => {
+      const change = payload === undefined ? undefined : parseSecretChange(payload);
+      if (change === undefined) this.#cache.clear();
+      else if ('path' in change) this.#cache.invalidate(change.path);
+      else this.#cache.invalidatePrefix(change.prefix);
+    });
+    this.#listening = true;
+  }
+
+  /** The cache, for tests and metrics. */
+  get cache(): LatestVersionCache {
+    return this.#cache;
   }
 
   async get(path: string, version?: number): Promise<SecretVersion> {
     checkSecretPath(path);
-    const result = await this.#db.query<VersionRow>(
-      version === undefined ? READ_LATEST([path]) : READ_VERSION([path, version]),
-    );
+    if (version === undefined)
+      return this.#latest([path]).then((m) => m.get(path) as SecretVersion);
+    const result = await this.#db.query<VersionRow>(READ_VERSION([path, version]));
     const row = result.rows[0];
     if (row === undefined) throw secretNotFound(path, version);
-    return this.#open(row);
+    return this.#openRow(row);
   }
 
   async getMany(paths: readonly string[]): Promise<Map<string, SecretVersion>> {
     for (const path of paths) checkSecretPath(path);
-    const result = await this.#db.query<VersionRow>(READ_LATEST_MANY([paths]));
-    const rows = new Map(result.rows.map((row) => [row.path, row]));
-    // Every path is checked for existence before anything is opened: all or nothing.
-    for (const path of paths) if (!rows.has(path)) throw secretNotFound(path);
+    return this.#latest(paths);
+  }
+
+  /** The newest version of every path, from the cache where it may be trusted, else one query. */
+  async #latest(paths: readonly string[]): Promise<Map<string, SecretVersion>> {
+    const now = this.#clock.now();
+    const useCache = this.#listening && this.#db.listening;
+    const found = new Map<string, CachedVersion>();
+    const missing: string[] = [];
+    for (const path of paths) {
+      const cached = useCache ? this.#cache.get(path, now) : undefined;
+      if (cached !== undefined) found.set(path, cached);
+      else missing.push(path);
+    }
+    if (missing.length > 0) {
+      const generation = this.#cache.generation;
+      const result = await this.#db.query<VersionRow>(
+        missing.length === 1 ? READ_LATEST(missing) : READ_LATEST_MANY([missing]),
+      );
+      // Every path is checked for existence before anything is opened: all or nothing.
+      const rows = new Map(result.rows.map((row) => [row.path, row]));
+      for (const path of paths) if (!found.has(path) && !rows.has(path)) throw secretNotFound(path);
+      for (const row of rows.values()) {
+        const version = this.#unwrap(row);
+        found.set(row.path, version);
+        if (useCache) this.#cache.fill(generation, version, now);
+      }
+    }
     const opened = new Map<string, SecretVersion>();
-    for (const path of paths) opened.set(path, this.#open(rows.get(path) as VersionRow));
+    for (const path of paths) opened.set(path, openCached(found.get(path) as CachedVersion));
     return opened;
   }
 
@@ -127,22 +214,31 @@ export class PgSecretStore implements SecretStore {
           ],
         );
         await options.beforeCommit?.(version);
+        // Delivered to every replica at COMMIT, never for a rolled-back write.
+        await client.query('SELECT pg_notify($1, $2)', [SECRETS_CHANNEL, JSON.stringify({ path })]);
         return { path, version };
       });
     } finally {
+      this.#cache.invalidate(path);
       plaintext.fill(0);
     }
   }
 
   async deletePrefix(prefix: string): Promise<SecretCounts> {
     const pattern = likePrefix(validateSecretPrefix(prefix));
-    return this.#db.transaction(async (client) => {
-      const versions = await client.query('DELETE FROM secret_versions WHERE path LIKE $1', [
-        pattern,
-      ]);
-      const heads = await client.query('DELETE FROM secret_heads WHERE path LIKE $1', [pattern]);
-      return { paths: heads.rowCount ?? 0, versions: versions.rowCount ?? 0 };
-    });
+    return this.#db
+      .transaction(async (client) => {
+        const versions = await client.query('DELETE FROM secret_versions WHERE path LIKE $1', [
+          pattern,
+        ]);
+        const heads = await client.query('DELETE FROM secret_heads WHERE path LIKE $1', [pattern]);
+        await client.query('SELECT pg_notify($1, $2)', [
+          SECRETS_CHANNEL,
+          JSON.stringify({ prefix }),
+        ]);
+        return { paths: heads.rowCount ?? 0, versions: versions.rowCount ?? 0 };
+      })
+      .finally(() => this.#cache.invalidatePrefix(prefix));
   }
 
   async count(prefix?: string): Promise<SecretCounts> {
@@ -152,19 +248,32 @@ export class PgSecretStore implements SecretStore {
     );
   }
 
-  #open(row: VersionRow): SecretVersion {
-    const value = openSecretVersion(this.#master, row.path, row.version, {
-      wrappedKey: row.wrapped_key,
-      ciphertext: row.ciphertext,
-    });
+  /** Unwraps a row's data key (fails closed with `ERR_SECRET_INTEGRITY`). */
+  #unwrap(row: VersionRow): CachedVersion {
     return {
       path: row.path,
       version: row.version,
-      value,
+      dataKey: unwrapSecretDataKey(this.#master, row.path, row.version, row.wrapped_key),
+      ciphertext: row.ciphertext,
       createdAt: row.created_at,
       createdBy: row.created_by,
     };
   }
+
+  #openRow(row: VersionRow): SecretVersion {
+    return openCached(this.#unwrap(row));
+  }
+}
+
+/** Decrypts a sealed version (fails closed with `ERR_SECRET_INTEGRITY`). */
+function openCached(sealed: CachedVersion): SecretVersion {
+  return {
+    path: sealed.path,
+    version: sealed.version,
+    value: openSecretCiphertext(sealed.dataKey, sealed.path, sealed.version, sealed.ciphertext),
+    createdAt: sealed.createdAt,
+    createdBy: sealed.createdBy,
+  };
 }
 
 async function countRows(db: Queryable, pattern: string): Promise<SecretCounts> {

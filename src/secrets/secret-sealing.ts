@@ -1,5 +1,12 @@
 // Sealing one secret version: envelope encryption bound to the version's path and number.
-import { openEnvelope, sealEnvelope, type Envelope, type MasterKey } from '../crypto/index.js';
+import type { KeyObject } from 'node:crypto';
+import {
+  open,
+  sealEnvelope,
+  unwrapDataKey,
+  type Envelope,
+  type MasterKey,
+} from '../crypto/index.js';
 import { HallmarkError, isHallmarkError } from '../errors/index.js';
 import { decodeSecretValue } from './secret-value.js';
 
@@ -22,26 +29,46 @@ export function sealSecretVersion(
   return sealEnvelope(master, plaintext, secretAad(path, version));
 }
 
+function integrityError(cause: unknown, path: string, version: number): unknown {
+  if (!isHallmarkError(cause, 'ERR_CRYPTO_OPEN_FAILED')) return cause;
+  return new HallmarkError('ERR_SECRET_INTEGRITY', {
+    cause,
+    detail: `version ${version} of ${path} failed authentication`,
+  });
+}
+
 /**
- * Opens a stored version. Any mismatch — altered bytes, a row's key or ciphertext swapped with
- * another row's, a different master key — fails closed with `ERR_SECRET_INTEGRITY`, never a
- * wrong value.
+ * Unwraps the data key of a stored version. A wrapped key altered, moved from another row, or
+ * sealed under another master key fails closed with `ERR_SECRET_INTEGRITY`.
  */
-export function openSecretVersion(
+export function unwrapSecretDataKey(
   master: MasterKey,
   path: string,
   version: number,
-  envelope: Envelope,
+  wrappedKey: Buffer,
+): KeyObject {
+  try {
+    return unwrapDataKey(master, wrappedKey, secretAad(path, version));
+  } catch (cause) {
+    throw integrityError(cause, path, version);
+  }
+}
+
+/**
+ * Opens a version's ciphertext with its unwrapped data key. Altered bytes or a ciphertext moved
+ * from another row fail closed with `ERR_SECRET_INTEGRITY`, never a wrong value.
+ */
+export function openSecretCiphertext(
+  dataKey: KeyObject,
+  path: string,
+  version: number,
+  ciphertext: Buffer,
 ): string {
   let plaintext: Buffer;
   try {
-    plaintext = openEnvelope(master, envelope, secretAad(path, version));
+    plaintext = open(dataKey, ciphertext, secretAad(path, version));
   } catch (cause) {
-    if (!isHallmarkError(cause, 'ERR_CRYPTO_OPEN_FAILED')) throw cause;
-    throw new HallmarkError('ERR_SECRET_INTEGRITY', {
-      cause,
-      detail: `version ${version} of ${path} failed authentication`,
-    });
+    throw integrityError(cause, path, version);
   }
   try {
     return decodeSecretValue(plaintext);
@@ -53,4 +80,19 @@ export function openSecretVersion(
   } finally {
     plaintext.fill(0);
   }
+}
+
+/**
+ * Opens a stored version. Any mismatch — altered bytes, a row's key or ciphertext swapped with
+ * another row's, a different master key — fails closed with `ERR_SECRET_INTEGRITY`, never a
+ * wrong value.
+ */
+export function openSecretVersion(
+  master: MasterKey,
+  path: string,
+  version: number,
+  envelope: Envelope,
+): string {
+  const dataKey = unwrapSecretDataKey(master, path, version, envelope.wrappedKey);
+  return openSecretCiphertext(dataKey, path, version, envelope.ciphertext);
 }

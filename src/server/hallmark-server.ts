@@ -34,7 +34,7 @@ import { svidRoutes } from '../http/routes/svid-routes.js';
 import { RateLimiter } from '../http/rate-limiter.js';
 import { PodAttestor, createKubernetesApi, type KubernetesApi } from '../attest/index.js';
 import { PgPolicyStore, canAccess, isStillRegistered } from '../policy/index.js';
-import { PgSecretStore } from '../secrets/index.js';
+import { DEFAULT_SECRET_CACHE, PgSecretStore } from '../secrets/index.js';
 import { authnRoutes } from '../http/routes/authn-routes.js';
 import { secretRoutes } from '../http/routes/secret-routes.js';
 import { policyRoutes } from '../http/routes/policy-routes.js';
@@ -189,7 +189,14 @@ export async function startServer(
     cleanups.push(() => brokerGrants.close());
     let url = publicUrlOf(config);
     const limiter = new RateLimiter(config.rateLimitPerMinute, clock);
-    const secrets = new PgSecretStore({ db, master, clock, maxValueBytes: config.secretMaxBytes });
+    const secrets = new PgSecretStore({
+      db,
+      master,
+      clock,
+      maxValueBytes: config.secretMaxBytes,
+      cache: { ...DEFAULT_SECRET_CACHE, maxBytes: config.secretCacheBytes },
+    });
+    await secrets.listen();
 
     const tls = new ServingCertificate(ca, config.trustDomain, config.serverNames, clock);
     cleanups.push(() => tls.stop());
