@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { Agent, Pool } from 'undici';
 import { buildCsr, generateKeyPair } from '../../src/x509/index.js';
 import type { BenchServerInfo } from './bench-server.js';
+import type { RouteFloorServerInfo } from './route-floor-server.js';
 import { measureCsrFloor, measureEngine, measureRawSign } from './engine-bench.js';
 import { measureHttpsFloor } from './https-floor.js';
 import { runLoad, type LoadResult } from './load.js';
@@ -35,23 +36,29 @@ function printRow(row: Row): void {
       : `  p50 ${row.p50Ms.toFixed(2)} ms  p99 ${(row.p99Ms ?? 0).toFixed(2)} ms`;
   const errors = row.errors ? `  errors ${row.errors}` : '';
   console.log(
-    `${row.name.padEnd(34)} ${row.value.toFixed(0).padStart(8)} ${row.unit.padEnd(8)}${latency}${ratio}${errors}   (target ${row.target})`,
+    `${row.name.padEnd(36)} ${row.value.toFixed(0).padStart(8)} ${row.unit.padEnd(8)}${latency}${ratio}${errors}   (target ${row.target})`,
   );
   rows.push(row);
 }
 
-async function startBenchServer(): Promise<{ info: BenchServerInfo; stop: () => Promise<void> }> {
+/**
+ * Runs `script` (beside this file) in its own process, as a deployed server runs, and waits for
+ * the one JSON line it prints when it is ready.
+ */
+async function startBenchProcess<T>(
+  script: string,
+): Promise<{ info: T; stop: () => Promise<void> }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', new URL('./bench-server.ts', import.meta.url).pathname],
+    ['--import', 'tsx', new URL(script, import.meta.url).pathname],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
-  const info = await new Promise<BenchServerInfo>((resolve, reject) => {
+  const info = await new Promise<T>((resolve, reject) => {
     let buffer = '';
     const timer = setTimeout(
-      () => reject(new Error('bench server did not start within 120 s')),
+      () => reject(new Error(`${script} did not start within 120 s`)),
       120_000,
     );
     child.stdout.on('data', (chunk: Buffer) => {
@@ -59,10 +66,10 @@ async function startBenchServer(): Promise<{ info: BenchServerInfo; stop: () => 
       const line = buffer.split('\n').find((l) => l.startsWith('{'));
       if (line) {
         clearTimeout(timer);
-        resolve(JSON.parse(line) as BenchServerInfo);
+        resolve(JSON.parse(line) as T);
       }
     });
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
   return {
     info,
@@ -173,7 +180,34 @@ printRow({
   ratio: https.perSecond / raw.opsPerSec,
 });
 
-const { info, stop } = await startBenchServer();
+// What any route reaches here with the server in its own process, as below: with no work, with
+// the one ES256 signature every login makes, and with the one committed audit row every
+// decision makes (the floors under the login and batch budgets on this machine).
+const floors = await startBenchProcess<RouteFloorServerInfo>('./route-floor-server.ts');
+try {
+  const origin = new URL(floors.info.url).origin;
+  const pool = new Pool(origin, { connections: 16, connect: { ca: floors.info.bundlePem } });
+  for (const [name, path, target] of [
+    ['HTTPS route, no work', '/noop', 'reference: fastify alone; no route beats it'],
+    ['HTTPS route + ES256 JWT', '/jwt', 'reference: jose signing; no login beats it'],
+    ['HTTPS route + audit row', '/audited', 'reference: no audited answer beats it'],
+  ] as const) {
+    const floor = await runLoad({
+      dispatcher: pool,
+      origin,
+      concurrency: 16,
+      warmupMs: seconds(1),
+      durationMs: seconds(4),
+      request: () => ({ method: 'POST', path }),
+    });
+    loadRow(`${name} (16 clients)`, floor, raw.opsPerSec, target);
+  }
+  await pool.close();
+} finally {
+  await floors.stop();
+}
+
+const { info, stop } = await startBenchProcess<BenchServerInfo>('./bench-server.ts');
 try {
   const origin = new URL(info.url).origin;
   const pool = new Pool(origin, { connections: 32, connect: { ca: info.bundlePem } });
