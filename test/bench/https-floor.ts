@@ -4,14 +4,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import { systemClock } from '../../src/clock/index.js';
-import { parseSpiffeId } from '../../src/spiffe/index.js';
-import {
-  buildCsr,
-  buildSelfSignedCa,
-  generateKeyPair,
-  issueX509Svid,
-} from '../../src/x509/index.js';
+import { benchTls } from './bench-tls.js';
 
 /** Round trips per second and CPU microseconds (both ends) per round trip. */
 export interface HttpsFloor {
@@ -33,37 +26,19 @@ const POD_JSON = JSON.stringify({
  * process answering every GET with {@link POD_JSON}, for `durationMs` after a short warm-up.
  */
 export async function measureHttpsFloor(durationMs: number): Promise<HttpsFloor> {
-  const caKeys = generateKeyPair('ec-p256');
-  const ca = buildSelfSignedCa({
-    trustDomain: 'bench.local',
-    keyPair: caKeys,
-    ttlSeconds: 3600,
-    clock: systemClock,
+  const tls = benchTls('spiffe://bench.local/k8s-api');
+  const server = createServer({ key: tls.key, cert: tls.cert }, (request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(POD_JSON);
+    });
   });
-  const keys = generateKeyPair('ec-p256');
-  const leaf = issueX509Svid({
-    csrPem: buildCsr(keys),
-    spiffeId: parseSpiffeId('spiffe://bench.local/k8s-api'),
-    ttlSeconds: 3600,
-    authority: { certificatePem: ca, privateKey: caKeys.privateKey, chainPem: [] },
-    clock: systemClock,
-  });
-  const server = createServer(
-    { key: keys.privateKey.export({ format: 'pem', type: 'pkcs8' }), cert: leaf.certificatePem },
-    (request, response) => {
-      request.resume();
-      request.on('end', () => {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(POD_JSON);
-      });
-    },
-  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  // The certificate names a SPIFFE ID, not 127.0.0.1: trust the CA, skip the host name check.
   const pool = new Pool(`https://127.0.0.1:${port}`, {
     connections: 16,
-    connect: { ca, checkServerIdentity: () => undefined },
+    connect: { ca: tls.bundlePem },
   });
   let done = 0;
   const run = async (ms: number): Promise<void> => {

@@ -12,8 +12,8 @@ import { PgAuditLog } from '../../src/audit/index.js';
 import { systemClock } from '../../src/clock/index.js';
 import { Database, MIGRATIONS, migrate, startEmbeddedPostgres } from '../../src/db/index.js';
 import { prepareDataDir } from '../../src/server/data-dir.js';
-import { parseSpiffeId } from '../../src/spiffe/index.js';
-import { buildSelfSignedCa, generateKeyPair, issueServerSvid } from '../../src/x509/index.js';
+import { generateKeyPair } from '../../src/x509/index.js';
+import { benchTls } from './bench-tls.js';
 
 /** What the bench learns from this process. */
 export interface RouteFloorServerInfo {
@@ -21,23 +21,7 @@ export interface RouteFloorServerInfo {
   bundlePem: string;
 }
 
-const caKeys = generateKeyPair('ec-p256');
-const bundlePem = buildSelfSignedCa({
-  trustDomain: 'bench.local',
-  keyPair: caKeys,
-  ttlSeconds: 3600,
-  clock: systemClock,
-});
-const keys = generateKeyPair('ec-p256');
-const serving = issueServerSvid({
-  spiffeId: parseSpiffeId('spiffe://bench.local/hallmark/server'),
-  publicKey: keys.publicKey,
-  dnsNames: [],
-  ipAddresses: ['127.0.0.1'],
-  ttlSeconds: 3600,
-  authority: { certificatePem: bundlePem, privateKey: caKeys.privateKey, chainPem: [] },
-  clock: systemClock,
-});
+const tls = benchTls('spiffe://bench.local/hallmark/server');
 const signingKey = generateKeyPair('ec-p256').privateKey;
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-floor-'));
@@ -49,8 +33,8 @@ const audit = new PgAuditLog(db, systemClock);
 
 const app = Fastify({
   https: {
-    key: keys.privateKey.export({ format: 'pem', type: 'pkcs8' }),
-    cert: serving.certificatePem,
+    key: tls.key,
+    cert: tls.cert,
     minVersion: 'TLSv1.2',
   },
 });
@@ -91,7 +75,7 @@ app.post('/audited', async (request) => {
 });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const { port } = app.server.address() as { port: number };
-const info: RouteFloorServerInfo = { url: `https://127.0.0.1:${port}`, bundlePem };
+const info: RouteFloorServerInfo = { url: `https://127.0.0.1:${port}`, bundlePem: tls.bundlePem };
 process.stdout.write(`${JSON.stringify(info)}\n`);
 process.once('SIGTERM', () => {
   void (async () => {
