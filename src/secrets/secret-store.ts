@@ -40,7 +40,7 @@ export interface SecretStore {
   /** The newest version of `path`, or `version` if given. `ERR_SECRET_NOT_FOUND` otherwise. */
   get(path: string, version?: number): Promise<SecretVersion>;
   /**
-   * The newest version of every path, in one query; all or nothing: `ERR_SECRET_NOT_FOUND`
+   * The newest version of every path, in at most one query; all or nothing: `ERR_SECRET_NOT_FOUND`
    * names the first path (in the order given) that has no version.
    */
   getMany(paths: readonly string[]): Promise<Map<string, SecretVersion>>;
