@@ -31,6 +31,16 @@ describe('server configuration', () => {
       path: path.resolve('.hallmark', 'master.key'),
     });
     expect(Object.isFrozen(config)).toBe(true);
+    expect(config.secretCacheBytes).toBe(32 * 1024 * 1024);
+  });
+
+  it('sizes the secret cache from HALLMARK_SECRET_CACHE_BYTES, 0 turning it off', () => {
+    expect(load({ HALLMARK_SECRET_CACHE_BYTES: '0' }).secretCacheBytes).toBe(0);
+    expect(load({ HALLMARK_SECRET_CACHE_BYTES: '1048576' }).secretCacheBytes).toBe(1_048_576);
+    for (const bad of ['-1', '1.5', 'lots', String(5 * 1024 ** 3)])
+      expect(variableOf(() => load({ HALLMARK_SECRET_CACHE_BYTES: bad }))).toBe(
+        'HALLMARK_SECRET_CACHE_BYTES',
+      );
   });
 
   it('lets flags override the environment', () => {

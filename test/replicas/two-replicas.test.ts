@@ -118,6 +118,28 @@ describe('two server processes on one PostgreSQL', () => {
     expect(put.status).toBe(200);
   });
 
+  it('serves a secret rewritten through one replica from the other within 1 s', async () => {
+    const path = '/v1/secrets/payments/rotated';
+    const write = (value: string) =>
+      pair.b.client.call('PUT', path, { body: { value }, token: admin });
+    expect((await write('before-rotation')).status).toBe(200);
+    // A reads it (and caches it) until it has seen B's write.
+    await until(
+      'A reads the first value',
+      async () =>
+        (await pair.a.client.call('GET', path, { token: admin })).body.value === 'before-rotation',
+      5_000,
+      0,
+    );
+    const written = performance.now();
+    expect((await write('after-rotation')).status).toBe(200);
+    const ms = await visibleAfter(written, 'A serves the rotated value', async () => {
+      const read = await pair.a.client.call('GET', path, { token: admin });
+      return read.body.value === 'after-rotation' && read.body.version === 2;
+    });
+    expect(ms).toBeLessThan(PROPAGATION_BOUND_MS);
+  });
+
   it('enforces a policy change made through one replica on the other within 1 s', async () => {
     const token = await workloadToken(pair.b.client, pair.b.client, projected);
     expect((await readSecret(pair.a.client, token)).status).toBe(200);
