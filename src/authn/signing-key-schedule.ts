@@ -1,30 +1,28 @@
-// When access-token signing keys are prepared, activated, retired and dropped: pure thresholds.
+// Access-token signing keys rotate on the shared key schedule; their names for it and defaults.
+import type { KeySchedule, KeySlot, KeyStatus, RotationStep } from '../keyring/index.js';
 
-/** Lifecycle of a signing key; it only ever moves forward (SPIRE's prepared → active → old). */
-export type SigningKeyStatus = 'prepared' | 'active' | 'retired';
+export {
+  expiredSlots,
+  nextRotationStep as nextSigningKeyStep,
+  retentionMs,
+  rotationTickMs as signingKeyTickMs,
+  verificationSlots,
+} from '../keyring/index.js';
 
-/** A signing key as the rotation rules see it (times in epoch milliseconds). */
-export interface SigningKeySlot {
-  readonly kid: string;
-  readonly status: SigningKeyStatus;
-  readonly createdAt: number;
-  /** When it became active; `undefined` while prepared. */
-  readonly activatedAt: number | undefined;
-  /** When a newer key replaced it; `undefined` unless retired. */
-  readonly retiredAt: number | undefined;
-}
+/** Lifecycle of a signing key (prepared → active → retired). */
+export type SigningKeyStatus = KeyStatus;
 
-/** The timing parameters of rotation, fixed at start. */
-export interface SigningKeySchedule {
-  /** How long one key signs before the next takes over (default one day). */
-  readonly rotationPeriodMs: number;
-  /** The longest lifetime of any access token (`HALLMARK_TOKEN_TTL`). */
-  readonly tokenTtlMs: number;
-  /** Clock skew verification tolerates on `exp` and `nbf`. */
-  readonly clockToleranceMs: number;
-  /** Longest time a replica may take to notice a change without NOTIFY (its reload tick). */
-  readonly propagationMs: number;
-}
+/** A signing key as the rotation rules see it. */
+export type SigningKeySlot = KeySlot;
+
+/**
+ * The timing parameters of access-token key rotation; `tokenTtlMs` is `HALLMARK_TOKEN_TTL`
+ * and `rotationPeriodMs` defaults to one day.
+ */
+export type SigningKeySchedule = KeySchedule;
+
+/** The one transition the rotator should make now. */
+export type SigningKeyStep = RotationStep;
 
 /** Defaults: rotate daily, 8-minute tokens, 5 s skew, replicas reload every 30 s. */
 export const DEFAULT_SIGNING_KEY_SCHEDULE: SigningKeySchedule = Object.freeze({
@@ -33,75 +31,3 @@ export const DEFAULT_SIGNING_KEY_SCHEDULE: SigningKeySchedule = Object.freeze({
   clockToleranceMs: 5_000,
   propagationMs: 30_000,
 });
-
-/** The one transition the rotator should make now. */
-export type SigningKeyStep =
-  | { readonly kind: 'bootstrap' }
-  | { readonly kind: 'prepare' }
-  /** Activates `kid`; the key active until now (if any) becomes retired. */
-  | { readonly kind: 'activate'; readonly kid: string }
-  | { readonly kind: 'drop'; readonly kids: readonly string[] }
-  | { readonly kind: 'none' };
-
-/**
- * How long a retired key must still verify: a replica that has not yet noticed the rotation may
- * keep signing with it for up to `propagationMs`, and each such token lives `tokenTtlMs` plus
- * the skew verification tolerates.
- */
-export function retentionMs(schedule: SigningKeySchedule): number {
-  return schedule.tokenTtlMs + schedule.clockToleranceMs + schedule.propagationMs;
-}
-
-/** Retired keys whose every token has expired, so they can be deleted. */
-export function expiredSlots<T extends SigningKeySlot>(
-  slots: readonly T[],
-  now: number,
-  schedule: SigningKeySchedule,
-): T[] {
-  const keep = retentionMs(schedule);
-  return slots.filter(
-    (slot) => slot.status === 'retired' && now >= (slot.retiredAt ?? slot.createdAt) + keep,
-  );
-}
-
-/**
- * The next rotation step. The successor is prepared (and so published to every replica for
- * verification) half a period before it is due, and activated once the period is over and every
- * replica has had at least `propagationMs` to load it, so no replica ever receives a token
- * signed by a key it has not seen.
- */
-export function nextSigningKeyStep(
-  slots: readonly SigningKeySlot[],
-  now: number,
-  schedule: SigningKeySchedule,
-): SigningKeyStep {
-  const active = slots.find((slot) => slot.status === 'active');
-  const prepared = slots.find((slot) => slot.status === 'prepared');
-  if (active === undefined) {
-    return prepared ? { kind: 'activate', kid: prepared.kid } : { kind: 'bootstrap' };
-  }
-  const expired = expiredSlots(slots, now, schedule);
-  if (expired.length > 0) return { kind: 'drop', kids: expired.map((slot) => slot.kid) };
-  const since = active.activatedAt ?? active.createdAt;
-  if (prepared === undefined) {
-    return now >= since + schedule.rotationPeriodMs / 2 ? { kind: 'prepare' } : { kind: 'none' };
-  }
-  const due = now >= since + schedule.rotationPeriodMs;
-  const published = now >= prepared.createdAt + schedule.propagationMs;
-  return due && published ? { kind: 'activate', kid: prepared.kid } : { kind: 'none' };
-}
-
-/** Keys every replica must accept signatures from now: all but the dropped ones. */
-export function verificationSlots<T extends SigningKeySlot>(
-  slots: readonly T[],
-  now: number,
-  schedule: SigningKeySchedule,
-): T[] {
-  const expired = new Set(expiredSlots(slots, now, schedule));
-  return slots.filter((slot) => !expired.has(slot));
-}
-
-/** How often each replica reloads keys and runs the rotation check. */
-export function signingKeyTickMs(schedule: SigningKeySchedule): number {
-  return Math.max(1_000, Math.min(schedule.propagationMs, schedule.rotationPeriodMs / 100));
-}

@@ -1,17 +1,17 @@
 // The JWT authority keyring: the key that signs JWT-SVIDs now and every key the bundle publishes.
 import type { KeyObject } from 'node:crypto';
 import type { AuditLog } from '../audit/index.js';
-import {
-  nextSigningKeyStep,
-  signingKeyTickMs,
-  type SigningKeySchedule,
-  type SigningKeyStep,
-} from '../authn/index.js';
 import type { BundleJwk } from '../ca/index.js';
 import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
 import { ADVISORY_LOCKS, type Database, type Queryable } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
+import {
+  nextRotationStep,
+  rotationTickMs,
+  type KeySchedule,
+  type RotationStep,
+} from '../keyring/index.js';
 import { generateJwtAuthority } from './jwt-authority-key.js';
 import {
   jwtAuthoritySchedule,
@@ -86,7 +86,7 @@ export class JwtAuthorityKeyring {
     private readonly deps: JwtAuthorityKeyringDeps,
     private readonly algorithm: JwtSvidAlgorithm,
     /** The generic signing-key rotation rules, shared with access tokens. */
-    readonly schedule: SigningKeySchedule,
+    readonly schedule: KeySchedule,
   ) {}
 
   /**
@@ -116,7 +116,7 @@ export class JwtAuthorityKeyring {
     if (resolved.tick) {
       ring.#timer = setInterval(
         () => void ring.#tick(),
-        Math.min(MAX_TICK_MS, signingKeyTickMs(schedule)),
+        Math.min(MAX_TICK_MS, rotationTickMs(schedule)),
       );
       ring.#timer.unref();
     }
@@ -197,7 +197,7 @@ export class JwtAuthorityKeyring {
       const now = this.deps.clock.now();
       for (let guard = 0; guard < 4; guard++) {
         const stored = await loadJwtAuthorities(client, this.deps.master);
-        const step = nextSigningKeyStep(stored, now, this.schedule);
+        const step = nextRotationStep(stored, now, this.schedule);
         if (step.kind === 'none') break;
         await this.#apply(client, step, now, changes);
       }
@@ -224,7 +224,7 @@ export class JwtAuthorityKeyring {
 
   async #apply(
     client: Queryable,
-    step: Exclude<SigningKeyStep, { kind: 'none' }>,
+    step: Exclude<RotationStep, { kind: 'none' }>,
     now: number,
     changes: Change[],
   ): Promise<void> {

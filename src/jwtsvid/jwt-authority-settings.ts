@@ -1,5 +1,5 @@
 // Settings of JWT authority rotation: defaults, validation, and the schedule they imply.
-import type { SigningKeySchedule } from '../authn/index.js';
+import type { KeySchedule } from '../keyring/index.js';
 import { HallmarkError } from '../errors/index.js';
 import {
   DEFAULT_JWT_SVID_ALGORITHM,
@@ -93,11 +93,11 @@ export function resolveJwtAuthoritySettings(
 }
 
 /**
- * The generic signing-key schedule (shared with access tokens) for JWT authorities: prepare at
+ * The shared key schedule (also used by access-token signing keys) for JWT authorities: prepare at
  * half a period, activate after a full period once published for `propagationMs`, drop a
  * retired key after TTL + leeway + propagation.
  */
-export function jwtAuthoritySchedule(settings: ResolvedJwtAuthoritySettings): SigningKeySchedule {
+export function jwtAuthoritySchedule(settings: ResolvedJwtAuthoritySettings): KeySchedule {
   return {
     rotationPeriodMs: settings.rotationPeriodMs,
     tokenTtlMs: settings.svidTtlMs,

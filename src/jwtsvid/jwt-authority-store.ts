@@ -1,7 +1,7 @@
 // Persistence of JWT authorities: rows of jwt_authority_keys, private keys sealed under the master key.
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
-import type { SigningKeySlot, SigningKeyStatus } from '../authn/index.js';
+import type { KeySlot, KeyStatus } from '../keyring/index.js';
 import type { BundleJwk } from '../ca/index.js';
 import type { MasterKey } from '../crypto/index.js';
 import type { Queryable } from '../db/index.js';
@@ -15,7 +15,7 @@ import {
 import { isJwtSvidAlgorithm, type JwtSvidAlgorithm } from './jwt-svid-algorithm.js';
 
 /** A JWT authority loaded from PostgreSQL. Retired authorities have no private key any more. */
-export interface StoredJwtAuthority extends SigningKeySlot {
+export interface StoredJwtAuthority extends KeySlot {
   readonly alg: JwtSvidAlgorithm;
   readonly bundleJwk: BundleJwk;
   readonly privateKey: KeyObject | undefined;
@@ -24,7 +24,7 @@ export interface StoredJwtAuthority extends SigningKeySlot {
 interface JwtAuthorityRow {
   kid: string;
   alg: string;
-  status: SigningKeyStatus;
+  status: KeyStatus;
   public_jwk: JWK;
   sealed_private_key: Buffer | null;
   created_at: Date;
