@@ -1,8 +1,9 @@
 // An access-token signing key: an ES256 (P-256) key pair, its kid, and its sealed storage form.
-import { createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { MasterKey } from '../crypto/index.js';
+import { openPrivateKey, sealPrivateKey } from '../keyring/index.js';
 
 const generateEcKeyPair = promisify(generateKeyPair);
 
@@ -34,12 +35,7 @@ function sealAad(kid: string): string {
 
 /** The private key as PKCS#8 DER sealed under the master key. */
 export function sealSigningKey(master: MasterKey, material: SigningKeyMaterial): Buffer {
-  const pkcs8 = material.privateKey.export({ format: 'der', type: 'pkcs8' });
-  try {
-    return master.seal(pkcs8, sealAad(material.kid));
-  } finally {
-    pkcs8.fill(0);
-  }
+  return sealPrivateKey(master, material.privateKey, sealAad(material.kid));
 }
 
 /**
@@ -47,10 +43,5 @@ export function sealSigningKey(master: MasterKey, material: SigningKeyMaterial):
  * @throws HallmarkError ERR_CRYPTO_OPEN_FAILED when the row was altered or moved.
  */
 export function openSigningKey(master: MasterKey, kid: string, sealed: Buffer): KeyObject {
-  const pkcs8 = master.open(sealed, sealAad(kid));
-  try {
-    return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-  } finally {
-    pkcs8.fill(0);
-  }
+  return openPrivateKey(master, sealed, sealAad(kid));
 }

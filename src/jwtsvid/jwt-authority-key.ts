@@ -1,9 +1,10 @@
 // A JWT authority key: the key pair that signs JWT-SVIDs, its kid, bundle JWK and sealed form.
-import { createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { BundleJwk } from '../ca/index.js';
 import type { MasterKey } from '../crypto/index.js';
+import { openPrivateKey, sealPrivateKey } from '../keyring/index.js';
 import { keyShapeOf, type JwtSvidAlgorithm } from './jwt-svid-algorithm.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -58,12 +59,7 @@ function sealAad(kid: string, alg: JwtSvidAlgorithm): string {
 
 /** The private key as PKCS#8 DER sealed under the master key. */
 export function sealJwtAuthority(master: MasterKey, material: JwtAuthorityMaterial): Buffer {
-  const pkcs8 = material.privateKey.export({ format: 'der', type: 'pkcs8' });
-  try {
-    return master.seal(pkcs8, sealAad(material.kid, material.alg));
-  } finally {
-    pkcs8.fill(0);
-  }
+  return sealPrivateKey(master, material.privateKey, sealAad(material.kid, material.alg));
 }
 
 /**
@@ -76,10 +72,5 @@ export function openJwtAuthority(
   alg: JwtSvidAlgorithm,
   sealed: Buffer,
 ): KeyObject {
-  const pkcs8 = master.open(sealed, sealAad(kid, alg));
-  try {
-    return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-  } finally {
-    pkcs8.fill(0);
-  }
+  return openPrivateKey(master, sealed, sealAad(kid, alg));
 }

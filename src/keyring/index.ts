@@ -7,3 +7,4 @@ export {
   verificationSlots,
 } from './key-schedule.js';
 export type { KeySchedule, KeySlot, KeyStatus, RotationStep } from './key-schedule.js';
+export { openPrivateKey, sealPrivateKey } from './sealed-private-key.js';
