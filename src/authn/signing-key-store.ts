@@ -1,5 +1,4 @@
 // Persistence of signing keys: rows of token_signing_keys, private keys sealed under the master key.
-import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import { slotOf, type KeyTable, type StoredKey } from '../keyring/index.js';
 import { openSigningKey, sealSigningKey, type SigningKeyMaterial } from './signing-key.js';
@@ -7,7 +6,6 @@ import { openSigningKey, sealSigningKey, type SigningKeyMaterial } from './signi
 /** A signing key loaded from PostgreSQL. Retired keys have no private key any more. */
 export interface StoredSigningKey extends StoredKey {
   readonly publicJwk: JWK;
-  readonly privateKey: KeyObject | undefined;
 }
 
 /** The `token_signing_keys` table (migration 4). */

@@ -1,5 +1,4 @@
 // Persistence of JWT authorities: rows of jwt_authority_keys, private keys sealed under the master key.
-import type { KeyObject } from 'node:crypto';
 import type { BundleJwk } from '../ca/index.js';
 import { HallmarkError } from '../errors/index.js';
 import { slotOf, type KeyTable, type StoredKey } from '../keyring/index.js';
@@ -15,7 +14,6 @@ import { isJwtSvidAlgorithm, type JwtSvidAlgorithm } from './jwt-svid-algorithm.
 export interface StoredJwtAuthority extends StoredKey {
   readonly alg: JwtSvidAlgorithm;
   readonly bundleJwk: BundleJwk;
-  readonly privateKey: KeyObject | undefined;
 }
 
 /** The `jwt_authority_keys` table (migration 7): a signing key row plus its `alg`. */
