@@ -195,6 +195,8 @@ describe('RotatingKeyring', () => {
   it('rotates at once when forced', async () => {
     const a = await replica();
     const first = a.signingKey()!.kid;
+    // Keys created in the same millisecond would list in kid order.
+    clock.advance(1_000);
     expect(await a.rotate({ wait: true, force: true, actor: 'key:admin' })).toBe(true);
     expect(a.signingKey()!.kid).not.toBe(first);
     expect(statuses(a)).toEqual(['retired', 'active']);
@@ -237,9 +239,12 @@ describe('RotatingKeyring', () => {
         throw new Error('index failed');
       }),
     ).rejects.toThrow('index failed');
+    // The bootstrap's own NOTIFY may still be delivered to the subscription being removed.
+    const settle = (): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, 300));
+    await settle();
     const seen = loads;
     await handles[0]!.query(`NOTIFY ${KIND.channel}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await settle();
     expect(loads).toBe(seen);
   });
 });
