@@ -16,7 +16,7 @@ import {
   type StoredKey,
 } from '../../src/keyring/index.js';
 import { eventually } from '../fixtures/authn/mtls-client.js';
-import { createMigratedDatabase } from '../helpers/database.js';
+import { createEmptyDatabase } from '../helpers/database.js';
 
 const HOUR = 3_600_000;
 const LOCK = 0x7e57_0001;
@@ -118,15 +118,10 @@ function statuses(ring: RotatingKeyring<TestMaterial, StoredTestKey>): string[] 
 }
 
 beforeEach(async () => {
-  const created = await createMigratedDatabase();
-  url = created.url;
-  handles = [created.db];
-  rings = [];
-  clock = new ManualClock(Date.UTC(2026, 2, 1));
-  master = new MasterKey(randomBytes(32));
-  audit = new MemoryAuditLog(clock);
-  publishedSetChanges = 0;
-  await created.db.query(`
+  // The toy kind brings its own table; no migration is needed.
+  url = await createEmptyDatabase();
+  handles = [new Database(url, { max: 4 })];
+  await handles[0]!.query(`
     CREATE TABLE test_keys (
       kid text PRIMARY KEY,
       label text NOT NULL,
@@ -139,6 +134,11 @@ beforeEach(async () => {
     );
     CREATE UNIQUE INDEX test_keys_one_active ON test_keys (status) WHERE status = 'active';
   `);
+  rings = [];
+  publishedSetChanges = 0;
+  clock = new ManualClock(Date.UTC(2026, 2, 1));
+  master = new MasterKey(randomBytes(32));
+  audit = new MemoryAuditLog(clock);
 });
 
 afterEach(async () => {
