@@ -180,17 +180,16 @@ printRow({
   ratio: https.perSecond / raw.opsPerSec,
 });
 
-// What any route reaches here with the server in its own process, as below: with no work, with
-// the one ES256 signature every login makes, and with the one committed audit row every
-// decision makes (the floors under the login and batch budgets on this machine).
+// What a route reaches here with the server in its own process, as below: with no work, and
+// with only the work a login or a batch read cannot skip (the floors under their budgets).
 const floors = await startBenchProcess<RouteFloorServerInfo>('./route-floor-server.ts');
 try {
   const origin = new URL(floors.info.url).origin;
   const pool = new Pool(origin, { connections: 16, connect: { ca: floors.info.bundlePem } });
   for (const [name, path, target] of [
     ['HTTPS route, no work', '/noop', 'reference: fastify alone; no route beats it'],
-    ['HTTPS route + ES256 JWT', '/jwt', 'reference: jose signing; no login beats it'],
-    ['HTTPS route + audit row', '/audited', 'reference: no audited answer beats it'],
+    ['login floor: JWT + audit row', '/login-floor', 'reference: no login beats it'],
+    ['batch floor: 10 opens + audit row', '/batch-floor', 'reference: no batch beats it'],
   ] as const) {
     const floor = await runLoad({
       dispatcher: pool,
