@@ -158,16 +158,26 @@ export async function startSidecar(
   });
   const metrics = new SidecarMetrics(() => ({ state: loop.state, now: clock.now() }));
   loop.onAttempt((attempt) => metrics.observe(attempt));
+  // Set once the Workload API is up; the health listener starts first.
+  let workloadApi: WorkloadApiServer | undefined;
   const healthReport = (): HealthReport => {
     const now = clock.now();
     const { svid, token } = loop.state;
+    // A Workload API whose socket was deleted or replaced serves nobody: not healthy.
+    const socket =
+      config.workloadApiSocket === undefined || workloadApi === undefined
+        ? null
+        : workloadApi.serving()
+          ? 'serving'
+          : 'gone';
     return {
-      healthy: credentialsFresh(loop.state, now),
+      healthy: credentialsFresh(loop.state, now) && socket !== 'gone',
       details: {
         phase: loop.phase ?? 'starting',
         svid_expires_at: svid ? new Date(svid.expiresAt).toISOString() : null,
         token_expires_at:
           token && !loop.state.accessTokenRemoved ? new Date(token.expiresAt).toISOString() : null,
+        workload_api: socket,
         last_error: loop.state.retry?.code ?? null,
       },
     };
@@ -184,7 +194,6 @@ export async function startSidecar(
   loop.start();
   // The socket is set up while the first refresh is in flight (the token budget is 1 s); the
   // stream of a client that connects before the first SVID simply waits for it.
-  let workloadApi: WorkloadApiServer | undefined;
   try {
     workloadApi =
       config.workloadApiSocket === undefined

@@ -13,6 +13,7 @@ import type { Timers } from './refresh-loop.js';
 import { workloadApiDefinition } from './workload-api-proto.js';
 import { WorkloadApiService } from './workload-api-service.js';
 import {
+  isOurSocket,
   prepareSocketPath,
   publishSocket,
   removeSocket,
@@ -40,6 +41,8 @@ export interface WorkloadApiServer {
   readonly endpoint: string;
   /** Streams currently open (for tests and diagnostics). */
   readonly openStreams: number;
+  /** True until stopped, and while the socket path still leads to this server. */
+  serving(): boolean;
   /** Ends every stream with Unavailable, closes the listener and removes the socket. */
   stop(): Promise<void>;
 }
@@ -105,6 +108,9 @@ export async function startWorkloadApi(options: WorkloadApiOptions): Promise<Wor
     endpoint: `unix://${socketPath}`,
     get openStreams() {
       return service.openStreams;
+    },
+    serving() {
+      return stopping === undefined && isOurSocket(socketPath, identity);
     },
     stop() {
       stopping ??= (async () => {

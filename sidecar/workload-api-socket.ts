@@ -1,6 +1,7 @@
 // The Workload API's socket file: a stale one from an earlier run is replaced, a live one is
 // not; the socket appears under its name only once it has mode 0660; it is removed on stop.
 import { randomBytes } from 'node:crypto';
+import { lstatSync } from 'node:fs';
 import { chmod, lstat, mkdir, rename, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
@@ -96,6 +97,20 @@ export async function publishSocket(
   } catch (err) {
     await unlink(temporary).catch(() => undefined);
     throw failed(`publish ${socketPath}`, err);
+  }
+}
+
+/**
+ * True while `socketPath` is still the socket we published. Deleted, or replaced by another
+ * file, it no longer reaches this server, whatever the server itself thinks. Synchronous: one
+ * `lstat` per health probe.
+ */
+export function isOurSocket(socketPath: string, identity: SocketIdentity): boolean {
+  try {
+    const now = lstatSync(socketPath);
+    return now.isSocket() && now.dev === identity.dev && now.ino === identity.ino;
+  } catch {
+    return false;
   }
 }
 

@@ -1,7 +1,7 @@
 // The Workload API end to end: the real server and test Kubernetes API, a sidecar with short
 // SVIDs, and a gRPC client from the .proto on its socket — as an unmodified SPIFFE app would be.
 import { X509Certificate } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { createLocalJWKSet, jwtVerify } from 'jose';
@@ -126,6 +126,28 @@ describe('Workload API against the real server', () => {
       expect((await client.fetchX509Svid({ header: false }).ended()).code).toBe(
         status.INVALID_ARGUMENT,
       );
+    } finally {
+      client.close();
+      await sidecar.handle.stop();
+    }
+  });
+
+  it('reports /healthz 503 once its socket is deleted or replaced, 200 while it serves', async () => {
+    const { sidecar, client, socket } = await startServing('health');
+    const probe = async (): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const res = await fetch(`${sidecar.handle.health!.url}/healthz`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    try {
+      await client.fetchX509Svid().message(1);
+      await waitFor('healthy', async () => (await probe()).status === 200);
+      expect((await probe()).body.workload_api).toBe('serving');
+      // Deleted from the shared volume: apps can no longer reach this server.
+      await unlink(socket);
+      expect(await probe()).toMatchObject({ status: 503, body: { workload_api: 'gone' } });
+      // A plain file in its place is not our socket either.
+      await writeFile(socket, '');
+      expect(await probe()).toMatchObject({ status: 503, body: { workload_api: 'gone' } });
     } finally {
       client.close();
       await sidecar.handle.stop();
