@@ -24,11 +24,8 @@ import {
 import { PodPresenceCache, type PodLookup } from './pod-presence.js';
 import { createAuthenticator } from './request-authenticator.js';
 import { RevocationList } from './revocation-list.js';
-import {
-  DEFAULT_SIGNING_KEY_SCHEDULE,
-  signingKeyTickMs,
-  type SigningKeySchedule,
-} from './signing-key-schedule.js';
+import { rotationTickMs, type KeySchedule } from '../keyring/index.js';
+import { DEFAULT_SIGNING_KEY_SCHEDULE } from './signing-key-schedule.js';
 import { SigningKeyring } from './signing-keyring.js';
 import { SvidValidationCache } from './svid-validation-cache.js';
 import {
@@ -112,7 +109,7 @@ export class Authentication {
     deps: AuthenticationDeps,
     settings: AuthenticationSettings,
   ): Promise<Authentication> {
-    const schedule: SigningKeySchedule = {
+    const schedule: KeySchedule = {
       rotationPeriodMs: settings.rotationPeriodMs ?? DEFAULT_SIGNING_KEY_SCHEDULE.rotationPeriodMs,
       tokenTtlMs: settings.tokenTtlMs,
       clockToleranceMs: settings.clockToleranceMs ?? DEFAULT_SIGNING_KEY_SCHEDULE.clockToleranceMs,
@@ -123,7 +120,7 @@ export class Authentication {
     try {
       const revocations = await RevocationList.start(deps, {
         retentionMs: schedule.tokenTtlMs + schedule.clockToleranceMs,
-        tickMs: tick ? signingKeyTickMs(schedule) : 0,
+        tickMs: tick ? rotationTickMs(schedule) : 0,
       });
       return new Authentication(deps, settings, keyring, revocations);
     } catch (err) {

@@ -1,17 +1,17 @@
-// Rotation thresholds of access-token signing keys, over plain data.
+// Rotation thresholds of a rotating keyring (access-token signing keys' defaults), over plain data.
 import { describe, expect, it } from 'vitest';
 import {
   expiredSlots,
-  nextSigningKeyStep,
+  nextRotationStep,
   retentionMs,
-  signingKeyTickMs,
+  rotationTickMs,
   verificationSlots,
-  type SigningKeySchedule,
-  type SigningKeySlot,
-} from '../../src/authn/index.js';
+  type KeySchedule,
+  type KeySlot,
+} from '../../src/keyring/index.js';
 
 const HOUR = 3_600_000;
-const schedule: SigningKeySchedule = {
+const schedule: KeySchedule = {
   rotationPeriodMs: 24 * HOUR,
   tokenTtlMs: 8 * 60_000,
   clockToleranceMs: 5_000,
@@ -19,13 +19,13 @@ const schedule: SigningKeySchedule = {
 };
 const T0 = Date.UTC(2026, 0, 1);
 
-function active(kid: string, activatedAt: number): SigningKeySlot {
+function active(kid: string, activatedAt: number): KeySlot {
   return { kid, status: 'active', createdAt: activatedAt, activatedAt, retiredAt: undefined };
 }
-function prepared(kid: string, createdAt: number): SigningKeySlot {
+function prepared(kid: string, createdAt: number): KeySlot {
   return { kid, status: 'prepared', createdAt, activatedAt: undefined, retiredAt: undefined };
 }
-function retired(kid: string, retiredAt: number): SigningKeySlot {
+function retired(kid: string, retiredAt: number): KeySlot {
   return {
     kid,
     status: 'retired',
@@ -35,34 +35,34 @@ function retired(kid: string, retiredAt: number): SigningKeySlot {
   };
 }
 
-describe('nextSigningKeyStep', () => {
+describe('nextRotationStep', () => {
   it('bootstraps an empty keyring with an active key', () => {
-    expect(nextSigningKeyStep([], T0, schedule)).toEqual({ kind: 'bootstrap' });
+    expect(nextRotationStep([], T0, schedule)).toEqual({ kind: 'bootstrap' });
   });
 
   it('activates a prepared key when nothing is active', () => {
-    expect(nextSigningKeyStep([prepared('p', T0)], T0, schedule)).toEqual({
+    expect(nextRotationStep([prepared('p', T0)], T0, schedule)).toEqual({
       kind: 'activate',
       kid: 'p',
     });
   });
 
   it('does nothing during the first half of the period', () => {
-    expect(nextSigningKeyStep([active('a', T0)], T0 + 12 * HOUR - 1, schedule)).toEqual({
+    expect(nextRotationStep([active('a', T0)], T0 + 12 * HOUR - 1, schedule)).toEqual({
       kind: 'none',
     });
   });
 
   it('prepares the successor at half the period', () => {
-    expect(nextSigningKeyStep([active('a', T0)], T0 + 12 * HOUR, schedule)).toEqual({
+    expect(nextRotationStep([active('a', T0)], T0 + 12 * HOUR, schedule)).toEqual({
       kind: 'prepare',
     });
   });
 
   it('activates the successor when the period is over', () => {
     const slots = [active('a', T0), prepared('p', T0 + 12 * HOUR)];
-    expect(nextSigningKeyStep(slots, T0 + 24 * HOUR - 1, schedule)).toEqual({ kind: 'none' });
-    expect(nextSigningKeyStep(slots, T0 + 24 * HOUR, schedule)).toEqual({
+    expect(nextRotationStep(slots, T0 + 24 * HOUR - 1, schedule)).toEqual({ kind: 'none' });
+    expect(nextRotationStep(slots, T0 + 24 * HOUR, schedule)).toEqual({
       kind: 'activate',
       kid: 'p',
     });
@@ -72,10 +72,10 @@ describe('nextSigningKeyStep', () => {
     // The rotator was down: the successor is prepared only after the period ended.
     const late = T0 + 30 * HOUR;
     const slots = [active('a', T0), prepared('p', late)];
-    expect(nextSigningKeyStep(slots, late + schedule.propagationMs - 1, schedule)).toEqual({
+    expect(nextRotationStep(slots, late + schedule.propagationMs - 1, schedule)).toEqual({
       kind: 'none',
     });
-    expect(nextSigningKeyStep(slots, late + schedule.propagationMs, schedule)).toEqual({
+    expect(nextRotationStep(slots, late + schedule.propagationMs, schedule)).toEqual({
       kind: 'activate',
       kid: 'p',
     });
@@ -86,8 +86,8 @@ describe('nextSigningKeyStep', () => {
     const slots = [retired('old', retiredAt), active('a', retiredAt)];
     const keep = retentionMs(schedule);
     expect(keep).toBe(8 * 60_000 + 5_000 + 30_000);
-    expect(nextSigningKeyStep(slots, retiredAt + keep - 1, schedule)).toEqual({ kind: 'none' });
-    expect(nextSigningKeyStep(slots, retiredAt + keep, schedule)).toEqual({
+    expect(nextRotationStep(slots, retiredAt + keep - 1, schedule)).toEqual({ kind: 'none' });
+    expect(nextRotationStep(slots, retiredAt + keep, schedule)).toEqual({
       kind: 'drop',
       kids: ['old'],
     });
@@ -112,9 +112,9 @@ describe('verificationSlots', () => {
   });
 });
 
-describe('signingKeyTickMs', () => {
+describe('rotationTickMs', () => {
   it('ticks at least as often as the propagation bound, and not faster than once a second', () => {
-    expect(signingKeyTickMs(schedule)).toBe(30_000);
-    expect(signingKeyTickMs({ ...schedule, rotationPeriodMs: 60_000 })).toBe(1_000);
+    expect(rotationTickMs(schedule)).toBe(30_000);
+    expect(rotationTickMs({ ...schedule, rotationPeriodMs: 60_000 })).toBe(1_000);
   });
 });
