@@ -20,8 +20,7 @@ const TOKEN_CHARS = /^[A-Za-z0-9_\-.]+$/;
 
 /**
  * Verifies that a bearer token belongs to a live pod. Identity comes only from the
- * TokenReview and the Pod object, never from the request body or a CSR (DESIGN.md
- * "Attestation").
+ * TokenReview and the Pod object, never from the request body or a CSR (docs/security-model.md).
  */
 export class PodAttestor {
   private readonly audience: string;

@@ -4,7 +4,7 @@ import { API_KEY_IDENTITY_PREFIX } from '../policy/index.js';
 import type { CallerIdentity } from './caller-identity.js';
 import type { PodRef } from './pod-presence.js';
 
-/** `aud` of every access token (DESIGN.md "Access token"). */
+/** `aud` of every access token (docs/http-api.md, "Access tokens"). */
 export const ACCESS_TOKEN_AUDIENCE = 'hallmark';
 
 /** `typ` header of access tokens. @see RFC 7519 §5.1 */

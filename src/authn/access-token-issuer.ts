@@ -34,7 +34,7 @@ export interface IssuedAccessToken {
 }
 
 /**
- * Signs access tokens per DESIGN.md: header `alg: ES256`, `kid`, `typ: JWT`; claims `iss`,
+ * Signs access tokens as docs/http-api.md describes them: header `alg: ES256`, `kid`, `typ: JWT`; claims `iss`,
  * `sub`, `aud: hallmark`, `iat`, `nbf`, `exp`, a 128-bit random `jti`, `role`, and the pod
  * claims when the workload's pod is known.
  */

@@ -19,7 +19,7 @@ export const ADMIN_USAGE = `These go through the server's API as the admin, so t
   --data-dir DIR       HALLMARK_DATA_DIR (default ./.hallmark)
 The admin key comes from HALLMARK_ADMIN_KEY or <data dir>/admin.key.`;
 
-/** How the admin CLI reaches the server (DESIGN.md "Storage and scale", "Configuration"). */
+/** How the admin CLI reaches the server (docs/install.md, "Command line"). */
 export interface AdminSettings {
   serverUrl: string;
   bundleFile: string;
@@ -70,7 +70,7 @@ export async function adminClient(settings: AdminSettings): Promise<HallmarkClie
   let token = '';
   const client = new HallmarkClient({ url: settings.serverUrl, ca, token: () => token });
   try {
-    // @see DESIGN.md "Configuration": an admin token is POST /v1/authn/apikey {"id": "admin", ...}
+    // docs/http-api.md: an admin token is POST /v1/authn/apikey {"id": "admin", ...}
     token = (await client.loginWithApiKey('admin', key)).token;
   } catch (err) {
     await client.close();

@@ -31,7 +31,7 @@ export const serverCommand: Command = {
   summary: 'run the Hallmark server (CA, authentication, secrets, audit)',
   usage: `hallmark server [--listen HOST:PORT] [--data-dir DIR] [--database-url URL] [--trust-domain TD] [...]
 
-Every HALLMARK_* server variable (see README) can also be given as a flag of the same name:
+Every HALLMARK_* server variable (see docs/install.md) can also be given as a flag of the same name:
 HALLMARK_DATA_DIR -> --data-dir. Without DATABASE_URL an embedded PostgreSQL runs in <data dir>/pg.`,
   async run(args, io) {
     const { flags } = parseVariableFlags(args, SERVER_VARIABLES);

@@ -4,7 +4,7 @@ import { HallmarkClientError } from './client-error.js';
 import { HallmarkClient } from './hallmark-client.js';
 import { WatchedFile } from './watched-file.js';
 
-/** The sidecar's shared in-memory volume (DESIGN.md "Sidecar"). */
+/** The sidecar's shared in-memory volume (docs/sidecar.md). */
 export const DEFAULT_OUTPUT_DIR = '/run/hallmark';
 
 /** Options of {@link AppSecretsClient}. */

@@ -1,4 +1,4 @@
-// The typed HTTPS client of the v1 API: one method per route in DESIGN.md "HTTP API (v1)".
+// The typed HTTPS client of the v1 API: one method per route of docs/http-api.md.
 import {
   ResponseObject,
   type AccessToken,

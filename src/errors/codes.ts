@@ -1,6 +1,6 @@
 // The error registry: every stable error code Hallmark can return, with its public message.
 // Codes are grouped by area prefix; the HTTP status of each lives in src/http/error-status.ts,
-// because the core never mentions HTTP. README.md's error table must list every code (tested).
+// because the core never mentions HTTP. docs/errors.md's error table must list every code (tested).
 
 /** Stable error codes and the generic message a caller may see for each. */
 export const ERROR_CODES = {

@@ -32,7 +32,7 @@ export interface AppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** Headers every response carries: its request id (README "HTTP API") and no caching. */
+/** Headers every response carries: its request id (docs/http-api.md) and no caching. */
 function labelResponse(reply: FastifyReply, requestId: string): void {
   void reply.header('x-request-id', requestId);
   void reply.header('cache-control', 'no-store');
@@ -76,7 +76,7 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
 
   // Every route takes JSON (the policy routes add their YAML types in their own scope). Fastify's
   // default text/plain parser would hand a JSON route a string, refused as 400 by the schema;
-  // a wrong content type is 415 ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE (README "Error codes").
+  // a wrong content type is 415 ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE (docs/errors.md).
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('auditContext', undefined);
   app.decorateRequest('audited', false);

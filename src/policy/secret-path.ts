@@ -1,7 +1,7 @@
 // Secret paths: `[A-Za-z0-9._-]` segments joined by `/`, checked byte by byte, never decoded.
 import { HallmarkError } from '../errors/index.js';
 
-/** The longest secret path accepted, in bytes (DESIGN.md "Secrets"). */
+/** The longest secret path accepted, in bytes (docs/policy.md, "Secret paths and path patterns"). */
 export const MAX_SECRET_PATH_BYTES = 512;
 
 /** Bytes a path segment may contain: ASCII letters, digits, `.`, `_`, `-`. */

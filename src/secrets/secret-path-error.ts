@@ -43,7 +43,7 @@ export function secretNotFound(path: string, version?: number): SecretPathError 
 }
 
 /**
- * Checks a secret path (DESIGN.md "Secrets": `[A-Za-z0-9._-]` segments joined by `/`, no empty
+ * Checks a secret path (docs/policy.md: `[A-Za-z0-9._-]` segments joined by `/`, no empty
  * or dot segments, at most 512 bytes) and returns it; nothing is decoded or normalised.
  *
  * @throws SecretPathError `ERR_SECRET_BAD_PATH` naming the path; `detail` says why.

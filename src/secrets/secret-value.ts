@@ -1,7 +1,7 @@
 // Secret values: well-formed UTF-8 text up to a byte limit, encoded once for sealing.
 import { HallmarkError } from '../errors/index.js';
 
-/** Default largest value, in UTF-8 bytes (DESIGN.md "Secrets": 64 KiB). */
+/** Default largest value, in UTF-8 bytes (64 KiB; `HALLMARK_SECRET_MAX_BYTES`, docs/install.md). */
 export const DEFAULT_MAX_SECRET_BYTES = 65_536;
 
 /**

@@ -97,7 +97,7 @@ async function codeOf(token: string): Promise<string> {
 }
 
 describe('AccessTokenIssuer', () => {
-  it('signs ES256 with kid and typ, and the claims DESIGN.md lists', async () => {
+  it('signs ES256 with kid and typ, and the claims docs/http-api.md lists', async () => {
     const issued = await issuer.issue(workload);
     expect(decodeProtectedHeader(issued.token)).toEqual({ alg: 'ES256', kid: key.kid, typ: 'JWT' });
     const claims = decodeJwt(issued.token);

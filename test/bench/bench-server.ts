@@ -1,5 +1,5 @@
 // The server side of `npm run bench`: one process running the Hallmark server on a fresh
-// embedded PostgreSQL plus the test Kubernetes API in-process (as DESIGN.md's budget says).
+// embedded PostgreSQL plus the test Kubernetes API in-process (as docs/performance.md's budgets assume).
 // Prints one JSON line describing how to reach it, then serves until SIGTERM.
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';

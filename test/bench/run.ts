@@ -1,4 +1,4 @@
-// `npm run bench`: every performance figure of DESIGN.md in one run, each printed beside the
+// `npm run bench`: every performance figure of docs/performance.md in one run, each printed beside the
 // machine's raw limit (node:crypto P-256 signing rate, measured here) as a ratio.
 // `--quick` runs each step briefly (CI smoke: proves the bench works, asserts nothing timed).
 import { spawn } from 'node:child_process';

@@ -17,7 +17,7 @@ const json = (
 ): unknown => reply.code(status).type('application/json').send(body);
 
 /**
- * Installs contract-shaped doubles of the routes in DESIGN.md that this client test does not
+ * Installs contract-shaped doubles of the routes of docs/http-api.md that this client test does not
  * exercise for real. They check what a real route would check about the request's form (mTLS
  * certificate presented and verified, bearer token, content type) and answer in the contract's
  * shape; `/broken/...` answers malformed bodies, `/hang` never answers until released, `/stall` stops mid-body.

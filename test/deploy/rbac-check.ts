@@ -1,7 +1,7 @@
 // RBAC: the attestor's ClusterRole must grant exactly TokenReview create and pod get.
 import type { V1ClusterRole, V1PolicyRule } from '@kubernetes/client-node';
 
-/** The only permissions attestation needs (DESIGN.md "Attestation", deploy/rbac.yaml). */
+/** The only permissions attestation needs (docs/security-model.md, deploy/rbac.yaml). */
 export const ATTESTOR_RULES: readonly Readonly<V1PolicyRule>[] = [
   { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get'] },

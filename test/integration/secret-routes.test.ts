@@ -33,7 +33,7 @@ class SwitchableAudit implements AuditLog {
 
 const auth = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
-/** 50+ paths that must all be refused (DESIGN.md "Secrets" path rules). */
+/** 50+ paths that must all be refused (the path rules of docs/policy.md). */
 const BAD_PATHS: readonly [string, string][] = [
   ['parent segment', '..'],
   ['parent prefix', '../payments/db'],

@@ -14,7 +14,7 @@ export interface IssueTokenOptions {
   serviceAccount?: string;
   /** Default `['hallmark']`, as Hallmark's projected volume asks. */
   audiences?: string[];
-  /** Default 600, the projected-volume value DESIGN.md prescribes. */
+  /** Default 600, the projected volume's value in deploy/example. */
   expirationSeconds?: number;
   /** Issue it already expired (exp one hour ago). */
   expired?: boolean;

@@ -112,7 +112,7 @@ describe('canAccess table', () => {
     expect(canAccess(policy, 'key:admin', 'write', 'a')).toBe(false);
   });
 
-  it('follows the README example', () => {
+  it('follows the docs/policy.md example', () => {
     const policy = compile(fixture('example.yaml'));
     expect(canAccess(policy, `${TD}/ns/payments/jobs/nightly`, 'read', 'payments/db')).toBe(true);
     expect(canAccess(policy, API, 'write', 'payments/api/session-key')).toBe(true);

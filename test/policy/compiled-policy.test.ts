@@ -363,7 +363,7 @@ describe('the whole document is checked at once', () => {
 });
 
 describe('compiled output', () => {
-  it('compiles the README example', () => {
+  it('compiles the docs/policy.md example', () => {
     const text = fixture('example.yaml');
     const policy = compile(text);
     expect(policy.registrations.map((r) => [r.namespace, r.serviceAccount, r.ttlSeconds])).toEqual([

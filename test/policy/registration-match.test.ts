@@ -143,7 +143,7 @@ workloads:
     expect(findRegistration(compile('{}'), pod('payments', 'api'))).toBeNull();
   });
 
-  it('uses the README example', () => {
+  it('uses the docs/policy.md example', () => {
     const policy = compile(fixture('example.yaml'));
     expect(
       findRegistration(policy, pod('payments', 'batch', { job: 'nightly' }))?.spiffeId.toString(),

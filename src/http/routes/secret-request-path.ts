@@ -1,7 +1,7 @@
 // The secret path of a request, cut from the raw request line: never decoded, never normalised.
 import { HallmarkError } from '../../errors/index.js';
 
-/** Where secret paths start in the URL (DESIGN.md "HTTP API": `GET /v1/secrets/<path>`). */
+/** Where secret paths start in the URL (docs/http-api.md: `GET /v1/secrets/<path>`). */
 export const SECRET_URL_PREFIX = '/v1/secrets/';
 
 /**

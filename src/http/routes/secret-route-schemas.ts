@@ -29,7 +29,7 @@ export const secretResponseSchema = {
   additionalProperties: false,
 } as const;
 
-/** The most paths one batch may name (DESIGN.md "HTTP API"). */
+/** The most paths one batch may name (docs/http-api.md). */
 export const MAX_BATCH_PATHS = 500;
 
 /** Enough for 500 maximal valid paths (512 ASCII bytes each, quoted, comma-separated). */
