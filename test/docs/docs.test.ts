@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { KNOWN_VARIABLES } from '../../src/config/index.js';
 import { anchorsOf, isExternal, linksOf, sectionOf } from './markdown-links.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -119,5 +120,27 @@ describe('docs/policy.md', () => {
     const example = /```yaml\n([\s\S]*?)```/.exec(read('docs/policy.md'))?.[1];
     const fixture = read('test/fixtures/policy/example.yaml');
     expect(parse(example ?? '')).toEqual(parse(fixture));
+  });
+});
+
+describe('the variables in the docs', () => {
+  const docs = [
+    readme,
+    ...readdirSync(path.join(ROOT, 'docs')).map((name) => read(`docs/${name}`)),
+  ];
+  const named = new Set(
+    docs.flatMap((text) => [...text.matchAll(/HALLMARK_[A-Z0-9_]*[A-Z0-9]/g)].map((m) => m[0])),
+  );
+  /** Named on purpose as a variable every binary refuses (a Service link's). */
+  const refusedExample = 'HALLMARK_SERVICE_HOST';
+
+  it('document every variable a Hallmark binary reads', () => {
+    expect(KNOWN_VARIABLES.filter((name) => !named.has(name))).toEqual([]);
+  });
+
+  it('name no variable the binaries do not read', () => {
+    expect(
+      [...named].filter((name) => !KNOWN_VARIABLES.includes(name) && name !== refusedExample),
+    ).toEqual([]);
   });
 });
