@@ -9,4 +9,4 @@ export {
   rejectUnknownVariables,
   KNOWN_VARIABLES,
 } from './server-config.js';
-export type { ServerConfig, CaKeyType, MasterKeySource } from './server-config.js';
+export type { ServerConfig, CaKeyType, MasterKeySource, Pkcs11Config } from './server-config.js';

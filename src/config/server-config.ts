@@ -12,6 +12,16 @@ export type MasterKeySource =
   | { kind: 'file'; path: string }
   | { kind: 'generated'; path: string };
 
+/** Where the signing keys live when a PKCS#11 token holds them. */
+export interface Pkcs11Config {
+  /** The PKCS#11 library (`HALLMARK_PKCS11_MODULE`), an absolute path. */
+  readonly modulePath: string;
+  /** The token's label (`HALLMARK_PKCS11_TOKEN`). */
+  readonly tokenLabel: string;
+  /** The file holding the user PIN (`HALLMARK_PKCS11_PIN_FILE`); the PIN is never a variable. */
+  readonly pinFile: string;
+}
+
 /** Validated, frozen server configuration. */
 export interface ServerConfig {
   readonly listen: { readonly host: string; readonly port: number };
@@ -31,6 +41,8 @@ export interface ServerConfig {
   readonly caKeyType: CaKeyType;
   readonly caTtlSeconds: number;
   readonly upstreamCa: { readonly certPath: string; readonly keyPath: string } | undefined;
+  /** Set when keys are generated and used in a PKCS#11 token; `undefined`: sealed in PostgreSQL. */
+  readonly pkcs11: Pkcs11Config | undefined;
   readonly serverNames: readonly string[];
   readonly publicUrl: string | undefined;
   readonly broker: { readonly username: string; readonly password: string } | undefined;
@@ -63,6 +75,9 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'HALLMARK_CA_TTL',
   'HALLMARK_UPSTREAM_CA_CERT',
   'HALLMARK_UPSTREAM_CA_KEY',
+  'HALLMARK_PKCS11_MODULE',
+  'HALLMARK_PKCS11_TOKEN',
+  'HALLMARK_PKCS11_PIN_FILE',
   'HALLMARK_SERVER_NAMES',
   'HALLMARK_PUBLIC_URL',
   'HALLMARK_BROKER_USERNAME',
@@ -88,6 +103,12 @@ const DAY = 86_400;
 /** Refuses unknown `HALLMARK_*` variables so a typo cannot silently fall back to a default. */
 export function rejectUnknownVariables(env: ConfigSource['env']): void {
   for (const name of Object.keys(env)) {
+    if (name === 'HALLMARK_PKCS11_PIN') {
+      throw new ConfigError(
+        name,
+        'the PIN is read only from the file HALLMARK_PKCS11_PIN_FILE names',
+      );
+    }
     if (name.startsWith('HALLMARK_') && !KNOWN_VARIABLES.includes(name)) {
       throw new ConfigError(name, 'unknown variable');
     }
@@ -161,6 +182,51 @@ function readUpstream(reader: EnvReader): ServerConfig['upstreamCa'] {
   return { certPath: path.resolve(certPath), keyPath: path.resolve(keyPath) };
 }
 
+/** CK_TOKEN_INFO.label is 32 bytes, blank-padded (PKCS #11 v2.40 §3.2). */
+const TOKEN_LABEL_BYTES = 32;
+
+function readPkcs11(reader: EnvReader): Pkcs11Config | undefined {
+  const modulePath = reader.optional('HALLMARK_PKCS11_MODULE');
+  const tokenLabel = reader.optional('HALLMARK_PKCS11_TOKEN');
+  const pinFile = reader.optional('HALLMARK_PKCS11_PIN_FILE');
+  if (modulePath === undefined) {
+    for (const [name, value] of [
+      ['HALLMARK_PKCS11_TOKEN', tokenLabel],
+      ['HALLMARK_PKCS11_PIN_FILE', pinFile],
+    ] as const) {
+      if (value !== undefined)
+        throw new ConfigError('HALLMARK_PKCS11_MODULE', `required when ${name} is set`);
+    }
+    return undefined;
+  }
+  if (!path.isAbsolute(modulePath)) {
+    throw new ConfigError(
+      'HALLMARK_PKCS11_MODULE',
+      `expected an absolute path, got "${modulePath}"`,
+    );
+  }
+  if (tokenLabel === undefined) {
+    throw new ConfigError('HALLMARK_PKCS11_TOKEN', 'required when HALLMARK_PKCS11_MODULE is set');
+  }
+  if (
+    Buffer.byteLength(tokenLabel) > TOKEN_LABEL_BYTES ||
+    tokenLabel !== tokenLabel.trim() ||
+    [...tokenLabel].some((c) => c.charCodeAt(0) < 0x20)
+  ) {
+    throw new ConfigError(
+      'HALLMARK_PKCS11_TOKEN',
+      `a token label is at most ${TOKEN_LABEL_BYTES} bytes, without control characters or surrounding blanks`,
+    );
+  }
+  if (pinFile === undefined) {
+    throw new ConfigError(
+      'HALLMARK_PKCS11_PIN_FILE',
+      'required when HALLMARK_PKCS11_MODULE is set',
+    );
+  }
+  return { modulePath, tokenLabel, pinFile: path.resolve(pinFile) };
+}
+
 function readPublicUrl(reader: EnvReader): string | undefined {
   const url = reader.optional('HALLMARK_PUBLIC_URL');
   if (url === undefined) return undefined;
@@ -214,6 +280,7 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
     ]),
     caTtlSeconds: reader.duration('HALLMARK_CA_TTL', '30d', 3650 * DAY),
     upstreamCa: readUpstream(reader),
+    pkcs11: readPkcs11(reader),
     serverNames,
     publicUrl: readPublicUrl(reader),
     broker: readBroker(reader),
@@ -238,6 +305,7 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
   return Object.freeze({
     ...config,
     listen: Object.freeze(config.listen),
+    pkcs11: config.pkcs11 && Object.freeze(config.pkcs11),
     serverNames: Object.freeze([...serverNames]),
   });
 }
