@@ -5,13 +5,20 @@ import { CKF, CKR, CKU_USER } from '../../src/hsm/pkcs11-constants.js';
 import { returnValueOf } from '../../src/hsm/pkcs11-failure.js';
 import { USER_PIN, type SoftHsmToken } from './softhsm.js';
 
+/** The binding, with the calls a test makes to disturb the pool (pkcs11js has them all). */
+export interface WitnessApi extends Pkcs11Api {
+  C_CloseAllSessions(slot: Handle): void;
+  C_Logout(session: Handle): void;
+  C_SetPIN(session: Handle, oldPin: string, newPin: string): void;
+}
+
 /** Runs `look` on a fresh logged-in session of `token`; the library is shared with the pool. */
 export async function witness<T>(
   token: SoftHsmToken,
-  look: (api: Pkcs11Api, session: Handle, slot: Handle) => T,
+  look: (api: WitnessApi, session: Handle, slot: Handle) => T,
   options: { login?: boolean } = {},
 ): Promise<T> {
-  const api = await loadPkcs11Api(token.modulePath);
+  const api = (await loadPkcs11Api(token.modulePath)) as WitnessApi;
   try {
     api.C_Initialize({ flags: CKF.OS_LOCKING_OK });
   } catch (err) {
