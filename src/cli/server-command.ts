@@ -45,6 +45,15 @@ HALLMARK_DATA_DIR -> --data-dir. Without DATABASE_URL an embedded PostgreSQL run
       }
       throw err;
     }
+    if (config.pkcs11 !== undefined) {
+      // Fail closed until the server generates and uses its keys in the token: running with
+      // keys sealed in PostgreSQL while the operator asked for an HSM would be worse than not.
+      io.err(
+        'hallmark: invalid configuration: HALLMARK_PKCS11_MODULE: this version keeps its keys ' +
+          'sealed in PostgreSQL and cannot use a PKCS#11 token yet',
+      );
+      return EXIT.usage;
+    }
     const server = await startServer(config);
     banner(io, server);
     await new Promise<void>((resolve) => {

@@ -118,6 +118,13 @@ describe('hallmark server', () => {
     [{ HALLMARK_TRUST_DOMAIN: 'Bad Domain' }, [], 'HALLMARK_TRUST_DOMAIN'],
     [{ HALLMARK_LISTN: '127.0.0.1:1' }, [], 'HALLMARK_LISTN'],
     [{}, ['--svid-ttl', '2d'], 'HALLMARK_SVID_TTL'],
+    [{ HALLMARK_PKCS11_PIN: '1234' }, [], 'HALLMARK_PKCS11_PIN'],
+    [{ HALLMARK_PKCS11_TOKEN: 't' }, [], 'HALLMARK_PKCS11_MODULE'],
+    [
+      {},
+      ['--pkcs11-module', '/m.so', '--pkcs11-token', 't', '--pkcs11-pin-file', '/p'],
+      'HALLMARK_PKCS11_MODULE',
+    ],
   ])('exits 2 with one line naming the variable for %o %o', async (env, args, variable) => {
     const { io, out, err } = captureIo(env);
     expect(await main(['server', ...args], io)).toBe(2);

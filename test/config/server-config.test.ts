@@ -64,6 +64,79 @@ describe('server configuration', () => {
     expect(variableOf(() => load(env))).toBe(variable);
   });
 
+  it('reads the PKCS#11 token settings together, the PIN only from a file', () => {
+    expect(load({}).pkcs11).toBeUndefined();
+    const config = load({
+      HALLMARK_PKCS11_MODULE: '/usr/lib/softhsm/libsofthsm2.so',
+      HALLMARK_PKCS11_TOKEN: 'hallmark ca',
+      HALLMARK_PKCS11_PIN_FILE: 'secrets/pin',
+    });
+    expect(config.pkcs11).toEqual({
+      modulePath: '/usr/lib/softhsm/libsofthsm2.so',
+      tokenLabel: 'hallmark ca',
+      pinFile: path.resolve('secrets/pin'),
+    });
+    expect(Object.isFrozen(config.pkcs11)).toBe(true);
+    const flags = load(
+      {},
+      {
+        HALLMARK_PKCS11_MODULE: '/opt/hsm/lib.so',
+        HALLMARK_PKCS11_TOKEN: 't',
+        HALLMARK_PKCS11_PIN_FILE: '/run/pin',
+      },
+    );
+    expect(flags.pkcs11?.modulePath).toBe('/opt/hsm/lib.so');
+  });
+
+  it.each([
+    [{ HALLMARK_PKCS11_TOKEN: 't' }, 'HALLMARK_PKCS11_MODULE'],
+    [{ HALLMARK_PKCS11_PIN_FILE: '/run/pin' }, 'HALLMARK_PKCS11_MODULE'],
+    [{ HALLMARK_PKCS11_MODULE: '/m.so', HALLMARK_PKCS11_PIN_FILE: '/p' }, 'HALLMARK_PKCS11_TOKEN'],
+    [{ HALLMARK_PKCS11_MODULE: '/m.so', HALLMARK_PKCS11_TOKEN: 't' }, 'HALLMARK_PKCS11_PIN_FILE'],
+    [
+      {
+        HALLMARK_PKCS11_MODULE: 'lib.so',
+        HALLMARK_PKCS11_TOKEN: 't',
+        HALLMARK_PKCS11_PIN_FILE: '/p',
+      },
+      'HALLMARK_PKCS11_MODULE',
+    ],
+    [
+      {
+        HALLMARK_PKCS11_MODULE: '/m.so',
+        HALLMARK_PKCS11_TOKEN: 'a label longer than thirty-two bytes',
+        HALLMARK_PKCS11_PIN_FILE: '/p',
+      },
+      'HALLMARK_PKCS11_TOKEN',
+    ],
+    [
+      {
+        HALLMARK_PKCS11_MODULE: '/m.so',
+        HALLMARK_PKCS11_TOKEN: ' t',
+        HALLMARK_PKCS11_PIN_FILE: '/p',
+      },
+      'HALLMARK_PKCS11_TOKEN',
+    ],
+  ])('rejects PKCS#11 settings %o naming %s', (env, variable) => {
+    expect(variableOf(() => load(env))).toBe(variable);
+  });
+
+  it('refuses a PIN in the environment without repeating it', () => {
+    let message = '';
+    expect(
+      variableOf(() => {
+        try {
+          load({ HALLMARK_PKCS11_PIN: '123456-secret' });
+        } catch (err) {
+          message = (err as Error).message;
+          throw err;
+        }
+      }),
+    ).toBe('HALLMARK_PKCS11_PIN');
+    expect(message).toMatch(/HALLMARK_PKCS11_PIN_FILE/);
+    expect(message).not.toContain('123456-secret');
+  });
+
   it('accepts a valid inline master key', () => {
     const key = Buffer.alloc(32, 7).toString('base64');
     const config = load({ HALLMARK_MASTER_KEY: key });
