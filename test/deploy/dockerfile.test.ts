@@ -65,6 +65,31 @@ describe('deploy/Dockerfile', () => {
     expect(argsOf(stageNamed('build'), 'RUN')[0]).not.toMatch(/--omit=dev/);
   });
 
+  it('builds the one native addon (optional pkcs11js) in the deps stage, the toolchain left behind', () => {
+    const pkg = readJson('package.json') as {
+      optionalDependencies?: Record<string, string>;
+      allowScripts?: Record<string, boolean>;
+    };
+    const lock = readJson('package-lock.json') as {
+      packages: Record<string, { hasInstallScript?: boolean; dev?: boolean }>;
+    };
+    // Production packages whose install script must run for them to work: exactly pkcs11js,
+    // which package.json allows and the deps stage rebuilds (npm ci there ignores scripts).
+    const native = Object.keys(pkg.optionalDependencies ?? {}).filter(
+      (name) => lock.packages[`node_modules/${name}`]?.hasInstallScript === true,
+    );
+    expect(native).toEqual(['pkcs11js']);
+    expect(pkg.allowScripts?.pkcs11js).toBe(true);
+    const deps = argsOf(stageNamed('deps'), 'RUN').join('\n');
+    const rebuilt = [...deps.matchAll(/npm rebuild ([a-z0-9@/._-]+)/g)].map((m) => m[1]);
+    expect(rebuilt).toEqual(native);
+    expect(deps).toMatch(/apt-get install -y --no-install-recommends python3 make g\+\+/);
+    // Compiled against the image's own headers, then loaded once to prove it.
+    expect(deps).toContain('--nodedir=/usr/local');
+    expect(deps).toContain(`node -e "require('pkcs11js')"`);
+    expect(argsOf(image, 'RUN')).toEqual([]);
+  });
+
   it('compiles what tsconfig.build.json includes, and copies the assets scripts/build.ts copies', async () => {
     const build = stageNamed('build');
     expect(contextSources(build).sort()).toEqual(
