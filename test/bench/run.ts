@@ -12,6 +12,7 @@ import { measureHttpsFloor } from './https-floor.js';
 import { runLoad, type LoadResult } from './load.js';
 import { measureSidecar } from './sidecar-bench.js';
 import { measureAuditAppends } from './audit-bench.js';
+import { measureTokenSign } from './hsm-bench.js';
 
 const quick = process.argv.includes('--quick');
 const seconds = (full: number): number => (quick ? Math.max(0.5, full / 10) : full) * 1000;
@@ -160,6 +161,28 @@ printRow({
   target: '>= 10,000/s',
   ratio: engine.opsPerSec / raw.opsPerSec,
 });
+
+// The same signature with the key in a PKCS#11 token (SoftHSM2: software, so this is the
+// binding and session overhead, not a hardware HSM's speed).
+const token = await measureTokenSign(seconds(4));
+if ('skipped' in token) {
+  console.log(`SoftHSM2 sign P-256: skipped (${token.skipped})`);
+} else {
+  printRow({
+    name: 'SoftHSM2 C_Sign P-256, 1 in flight',
+    value: token.serial,
+    unit: 'ops/s',
+    target: 'reference',
+    ratio: token.serial / raw.opsPerSec,
+  });
+  printRow({
+    name: `SoftHSM2 C_Sign P-256, ${token.sessions} sessions`,
+    value: token.parallel,
+    unit: 'ops/s',
+    target: 'reference',
+    ratio: token.parallel / raw.opsPerSec,
+  });
+}
 
 const audit = await measureAuditAppends(seconds(5));
 printRow({

@@ -3,7 +3,8 @@ import { compactVerify, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TokenKeys, TokenPin, TokenSessionPool, signCompactJws } from '../../src/hsm/index.js';
 import type { HsmKeyType, TokenJwsAlgorithm, TokenSigner } from '../../src/hsm/index.js';
-import { USER_PIN, createSoftHsmToken, describeWithSoftHsm, type SoftHsmToken } from './softhsm.js';
+import { describeWithSoftHsm } from './describe-with-softhsm.js';
+import { USER_PIN, createSoftHsmToken, type SoftHsmToken } from './softhsm.js';
 
 describeWithSoftHsm('compact JWS signed in a SoftHSM2 token', () => {
   let token: SoftHsmToken;

@@ -12,7 +12,7 @@ import {
   CK_PARAMS_RSA_PSS,
 } from '../../src/hsm/pkcs11-constants.js';
 import { failureKind } from '../../src/hsm/pkcs11-failure.js';
-import { describeWithSoftHsm } from './softhsm.js';
+import { describeWithSoftHsm } from './describe-with-softhsm.js';
 
 const BINDING = 'pkcs11js';
 

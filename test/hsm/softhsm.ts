@@ -1,11 +1,10 @@
-// SoftHSM2 for tests: a fresh token per test in a temp dir, and the CI rule that HSM tests run.
+// SoftHSM2 for tests and the bench: whether it is here, and a fresh token in a temp dir each time.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, it } from 'vitest';
 
 const run = promisify(execFile);
 
@@ -50,30 +49,7 @@ async function checkSoftHsm(): Promise<Availability> {
 /** Whether SoftHSM2 and pkcs11js are here; checked once per test file. */
 export const softHsm: Availability = await checkSoftHsm();
 
-/**
- * `describe` for tests that need SoftHSM2 and pkcs11js. Without them: on CI (`CI=true`) one
- * failing test says what is missing (CI must run these tests); elsewhere the suite is skipped
- * and the reason printed.
- */
-export function describeWithSoftHsm(name: string, body: () => void): void {
-  if (softHsm.available) {
-    describe(name, body);
-    return;
-  }
-  const reason = softHsm.reason;
-  if (process.env.CI === 'true') {
-    describe(name, () => {
-      it('has SoftHSM2 and pkcs11js, which CI requires for the HSM tests', () => {
-        throw new Error(`HSM tests cannot run: ${reason}`);
-      });
-    });
-    return;
-  }
-  console.warn(`[hsm tests] skipped "${name}": ${reason}`);
-  describe.skip(`${name} [skipped: ${reason}]`, body);
-}
-
-/** The path of SoftHSM2's library; only inside {@link describeWithSoftHsm}. */
+/** The path of SoftHSM2's library; only when {@link softHsm} says it is available. */
 export function softHsmModule(): string {
   if (!softHsm.available) throw new Error(softHsm.reason);
   return softHsm.modulePath;

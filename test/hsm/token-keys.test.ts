@@ -11,7 +11,8 @@ import {
 } from '../../src/hsm/index.js';
 import type { HsmKeyType, TokenKeyRef } from '../../src/hsm/index.js';
 import { CKA, CKO, CKR } from '../../src/hsm/pkcs11-constants.js';
-import { USER_PIN, createSoftHsmToken, describeWithSoftHsm, type SoftHsmToken } from './softhsm.js';
+import { describeWithSoftHsm } from './describe-with-softhsm.js';
+import { USER_PIN, createSoftHsmToken, type SoftHsmToken } from './softhsm.js';
 import { find, readFailure, witness } from './token-witness.js';
 
 const data = Buffer.from('tbsCertificate bytes stand-in: what a CA signs');

@@ -13,7 +13,8 @@ import {
   readTokenPin,
 } from '../../src/hsm/index.js';
 import type { TokenSessionPoolOptions } from '../../src/hsm/index.js';
-import { USER_PIN, createSoftHsmToken, describeWithSoftHsm, type SoftHsmToken } from './softhsm.js';
+import { describeWithSoftHsm } from './describe-with-softhsm.js';
+import { USER_PIN, createSoftHsmToken, type SoftHsmToken } from './softhsm.js';
 import { witness } from './token-witness.js';
 
 const data = Buffer.from('signed while the token comes and goes');
