@@ -41,6 +41,7 @@ describeWithSoftHsm('keys in a SoftHSM2 token', () => {
     ['ec-p256', 'sha256'],
     ['ec-p384', 'sha384'],
     ['rsa-2048', 'sha256'],
+    ['rsa-3072', 'sha256'],
   ])(
     'generates %s inside the token: private key sensitive, never extractable, unreadable',
     async (type, hash) => {
