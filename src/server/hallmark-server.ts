@@ -19,7 +19,6 @@ import {
   MIGRATIONS,
   isFullyMigrated,
   migrate,
-  startEmbeddedPostgres,
   type EmbeddedCluster,
 } from '../db/index.js';
 import {
@@ -44,6 +43,7 @@ import { jwtSvidRoutes } from '../http/routes/jwt-svid-routes.js';
 import { JwtAuthorityKeyring, JwtSvidIssuer } from '../jwtsvid/index.js';
 import { BrokerGrants, brokerRoutes } from '../../broker/index.js';
 import { UnavailableKubernetesApi } from './unavailable-kubernetes-api.js';
+import { startEmbeddedDatabase } from './embedded-database.js';
 import { prepareDataDir, writeFileAtomic } from './data-dir.js';
 import { ServingCertificate } from './serving-certificate.js';
 
@@ -60,6 +60,12 @@ export interface RunningServer {
   readonly authn: Authentication;
   readonly secrets: PgSecretStore;
   readonly embedded: boolean;
+  /**
+   * Resolves (never rejects) once the server can no longer serve and must exit non-zero: its
+   * embedded PostgreSQL died and could not be restarted. Never settles with DATABASE_URL,
+   * where the pool reconnects whenever the external database is back.
+   */
+  readonly lost: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -106,11 +112,9 @@ export async function startServer(
   try {
     await prepareDataDir(config.dataDir);
     let cluster: EmbeddedCluster | undefined;
+    let lost = new Promise<Error>(() => undefined);
     if (config.databaseUrl === undefined) {
-      cluster = await startEmbeddedPostgres({
-        dir: path.join(config.dataDir, 'pg'),
-        onLog: (line) => log.debug({ component: 'postgres' }, line),
-      });
+      ({ cluster, lost } = await startEmbeddedDatabase(config.dataDir, log));
       cleanups.push(() => cluster?.stop());
     }
     const db = new Database(config.databaseUrl ?? (cluster as EmbeddedCluster).url, { log });
@@ -292,6 +296,7 @@ export async function startServer(
       authn,
       secrets,
       embedded: cluster !== undefined,
+      lost,
       close,
     };
   } catch (err) {
