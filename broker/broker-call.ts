@@ -1,6 +1,7 @@
 // One OSB call as the audit log sees it: action, actor, target, and whether it was recorded.
 import type { FastifyRequest } from 'fastify';
 import type { AuditLog } from '../src/audit/index.js';
+import type { ApiVersion } from './api-version.js';
 import type { OriginatingIdentity } from './originating-identity.js';
 
 /** Audit actions, one per OSB endpoint. */
@@ -25,6 +26,8 @@ export class BrokerCall {
   actor = 'anonymous';
   target: string;
   identity: OriginatingIdentity | undefined;
+  /** The platform's `X-Broker-API-Version`, set before any route runs: it shapes the answer. */
+  apiVersion: ApiVersion | undefined;
   #recorded: 'none' | 'success' | 'failure' = 'none';
 
   constructor(

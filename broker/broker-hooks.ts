@@ -69,7 +69,7 @@ export function installBrokerHooks(
     } catch (err) {
       identityError = err;
     }
-    checkApiVersion(request.headers[VERSION_HEADER]);
+    call.apiVersion = checkApiVersion(request.headers[VERSION_HEADER]);
     if (identityError !== undefined) throw identityError;
   });
 

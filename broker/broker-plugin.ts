@@ -4,6 +4,7 @@ import type { AuditLog } from '../src/audit/index.js';
 import type { Clock } from '../src/clock/index.js';
 import type { Database } from '../src/db/index.js';
 import type { HallmarkApp, RouteInstaller } from '../src/http/index.js';
+import { LATEST_API_VERSION } from './api-version.js';
 import { basicAuthChecker, type BrokerCredentials } from './basic-auth.js';
 import { requireCall } from './broker-call.js';
 import type { BrokerContext } from './broker-context.js';
@@ -11,7 +12,7 @@ import type { BrokerGrants } from './broker-grants.js';
 import { installBrokerHooks, type BrokerRouteConfig } from './broker-hooks.js';
 import type { BrokerApiKeys, BrokerSecrets } from './broker-ports.js';
 import { registerBindingRoutes } from './binding-routes.js';
-import { CATALOG_JSON } from './catalog.js';
+import { catalogJsonFor } from './catalog-versions.js';
 import { registerInstanceRoutes } from './instance-routes.js';
 import { MutationGate } from './mutation-gate.js';
 import { catalogResponses } from './route-schemas.js';
@@ -65,13 +66,16 @@ export function brokerPlugin(deps: BrokerDeps): FastifyPluginAsync {
     installJsonParsing(scope);
     installBrokerHooks(scope, deps.audit, checkAuthorization);
     const catalogConfig: BrokerRouteConfig = { osbAction: 'osb.catalog' };
-    // @see OSB 2.17 "Catalog Management": 200 with the catalog.
+    // @see OSB 2.17 "Catalog Management": 200 with the catalog, in the fields of the
+    // platform's version (a strict 2.13 platform refuses fields added after 2.13).
     scope.get(
       '/catalog',
       { config: catalogConfig, schema: { response: catalogResponses } },
       async (request, reply) => {
-        await requireCall(request).succeeded(deps.audit);
-        return reply.code(200).type('application/json; charset=utf-8').send(CATALOG_JSON);
+        const call = requireCall(request);
+        const json = catalogJsonFor(call.apiVersion ?? LATEST_API_VERSION);
+        await call.succeeded(deps.audit);
+        return reply.code(200).type('application/json; charset=utf-8').send(json);
       },
     );
     registerInstanceRoutes(scope, ctx);

@@ -22,7 +22,10 @@ export const PLAN_NAME = 'standard';
  */
 export const MAINTENANCE_VERSION = '1.0.0';
 
-/** The catalog document, exactly as `GET /v2/catalog` returns it. */
+/**
+ * The whole catalog, with every field OSB 2.17 defines that Hallmark uses. `GET /v2/catalog`
+ * answers each platform with the part its `X-Broker-API-Version` defines (catalog-versions.ts).
+ */
 export const CATALOG = deepFreeze({
   services: [
     {
@@ -68,9 +71,6 @@ export const CATALOG = deepFreeze({
     },
   ],
 });
-
-/** The catalog serialised once: it is constant, so every request sends the same bytes. */
-export const CATALOG_JSON = JSON.stringify(CATALOG);
 
 /**
  * Checks a request's `service_id` and `plan_id` against the catalog.

@@ -1,6 +1,7 @@
 // Routes of /v2/service_instances/:instance_id (provision, update, deprovision, fetch, last_operation).
 import type { FastifyInstance } from 'fastify';
 import { requireCall } from './broker-call.js';
+import { requestMaintenanceInfo } from './catalog-versions.js';
 import type { BrokerContext } from './broker-context.js';
 import type { BrokerRouteConfig } from './broker-hooks.js';
 import {
@@ -71,9 +72,10 @@ export function registerInstanceRoutes(scope: FastifyInstance, ctx: BrokerContex
     },
     async (request, reply) => {
       const body = request.body;
+      const call = requireCall(request);
       const status = await provision(
         ctx,
-        requireCall(request),
+        call,
         {
           instanceId: request.params.instance_id,
           serviceId: body.service_id,
@@ -82,7 +84,7 @@ export function registerInstanceRoutes(scope: FastifyInstance, ctx: BrokerContex
           spaceGuid: body.space_guid,
           context: body.context,
           parameters: body.parameters,
-          maintenanceInfo: body.maintenance_info,
+          maintenanceInfo: requestMaintenanceInfo(call.apiVersion, body.maintenance_info),
         },
         request.log,
       );
@@ -99,16 +101,17 @@ export function registerInstanceRoutes(scope: FastifyInstance, ctx: BrokerContex
     },
     async (request, reply) => {
       const body = request.body;
+      const call = requireCall(request);
       await update(
         ctx,
-        requireCall(request),
+        call,
         {
           instanceId: request.params.instance_id,
           serviceId: body.service_id,
           planId: body.plan_id,
           context: body.context,
           parameters: body.parameters,
-          maintenanceInfo: body.maintenance_info,
+          maintenanceInfo: requestMaintenanceInfo(call.apiVersion, body.maintenance_info),
         },
         request.log,
       );

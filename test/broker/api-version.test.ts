@@ -20,6 +20,12 @@ describe('checkApiVersion', () => {
     }
   });
 
+  it('returns the version, which shapes the answer', () => {
+    expect(checkApiVersion('2.13')).toEqual({ major: 2, minor: 13 });
+    expect(checkApiVersion(' 2.17 ')).toEqual({ major: 2, minor: 17 });
+    expect(checkApiVersion('2.100')).toEqual({ major: 2, minor: 100 });
+  });
+
   it('refuses missing, older, other majors and malformed versions', () => {
     for (const version of [
       undefined,
