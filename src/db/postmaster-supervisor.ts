@@ -15,11 +15,17 @@ export interface PostmasterControl {
   start(): Promise<WatchedProcess>;
   /** Stops the postmaster started last if it still runs (fast shutdown); else does nothing. */
   stop(): Promise<void>;
+  /**
+   * Ends the processes a dead postmaster left behind (its backends hold the shared memory, and
+   * PostgreSQL will not start until they are gone); reports how many there were.
+   */
+  endOrphans?(): Promise<{ found: number; killed: number }>;
 }
 
 /** What happened to the supervised postmaster. */
 export type SupervisorEvent =
   | { kind: 'exited'; pid?: number; code: number | null; signal: NodeJS.Signals | null }
+  | { kind: 'orphans-ended'; found: number; killed: number }
   | { kind: 'restart-failed'; attempt: number; reason: string; retryInMs: number }
   | { kind: 'restarted'; attempt: number; pid?: number; downMs: number }
   | { kind: 'gave-up'; attempts: number; reason: string };
@@ -119,6 +125,15 @@ export class PostmasterSupervisor {
 
   async #restart(downSince: number): Promise<void> {
     let reason = 'no restart attempt was made';
+    if (this.#control.endOrphans !== undefined) {
+      try {
+        const { found, killed } = await this.#control.endOrphans();
+        if (found > 0) this.#onEvent({ kind: 'orphans-ended', found, killed });
+      } catch (err) {
+        // Not fatal: the start attempts below fail while orphans remain, and say so.
+        reason = reasonOf(err);
+      }
+    }
     for (const [index, pauseMs] of this.#backoffMs.entries()) {
       await this.#pause(pauseMs);
       if (this.#stopping) return;

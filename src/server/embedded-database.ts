@@ -22,6 +22,12 @@ function report(log: Logger, event: SupervisorEvent): void {
         'embedded PostgreSQL exited unexpectedly; restarting it',
       );
       return;
+    case 'orphans-ended':
+      log.warn(
+        { found: event.found, killed: event.killed },
+        'ended the processes the dead postmaster left running (SIGQUIT, then SIGKILL)',
+      );
+      return;
     case 'restart-failed':
       log.warn(
         { attempt: event.attempt, reason: event.reason, retryInMs: event.retryInMs },

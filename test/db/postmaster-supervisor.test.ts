@@ -160,6 +160,36 @@ describe('PostmasterSupervisor', () => {
     expect(events.map((e) => e.kind)).toEqual(['exited']);
   });
 
+  it('ends the dead postmaster’s orphans before the first restart attempt', async () => {
+    const calls: string[] = [];
+    const control = new FakeControl();
+    const start = control.start.bind(control);
+    control.start = async () => {
+      calls.push('start');
+      return start();
+    };
+    const withOrphans: PostmasterControl = {
+      start: () => control.start(),
+      stop: () => control.stop(),
+      endOrphans: async () => {
+        calls.push('endOrphans');
+        return { found: 3, killed: 1 };
+      },
+    };
+    const events: SupervisorEvent[] = [];
+    const supervisor = new PostmasterSupervisor(withOrphans, {
+      backoffMs: [10],
+      onEvent: (event) => events.push(event),
+    });
+    await supervisor.start();
+    control.current().die();
+    await until(() => events.some((e) => e.kind === 'restarted'));
+    expect(calls).toEqual(['start', 'endOrphans', 'start']);
+    expect(events.map((e) => e.kind)).toEqual(['exited', 'orphans-ended', 'restarted']);
+    expect(events[1]).toEqual({ kind: 'orphans-ended', found: 3, killed: 1 });
+    await supervisor.stop();
+  });
+
   it('an attempt not ready in time is stopped and counted as failed', async () => {
     const control = new FakeControl();
     const { supervisor, events } = supervised(control, [10, 10], 50);

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
@@ -129,6 +130,20 @@ describe('embedded PostgreSQL postmaster killed under `hallmark server`', () => 
       30_000,
     );
 
+    // A backend deep in a CPU-bound query (an admin's, say) does not notice the postmaster's
+    // death and would hold the shared memory for minutes: the server must end it to restart.
+    const url = await embeddedDatabaseUrl(dataDir);
+    const longQuery = new pg.Client({ connectionString: url });
+    longQuery.on('error', () => undefined);
+    await longQuery.connect();
+    const longQueryDone = longQuery
+      .query('SELECT count(*) FROM generate_series(1, 10000000000)')
+      .then(
+        () => 'finished',
+        () => 'cut off',
+      );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
     const killedPid = await killPostmaster(clusterDir);
     const killedAt = performance.now();
     const killedAtWall = new Date();
@@ -160,7 +175,8 @@ describe('embedded PostgreSQL postmaster killed under `hallmark server`', () => 
     expect(newPid).not.toBe(killedPid);
     expect(isAlive(newPid)).toBe(true);
 
-    const url = await embeddedDatabaseUrl(dataDir);
+    expect(await longQueryDone).toBe('cut off');
+    await longQuery.end().catch(() => undefined);
     // The notification connection came back by itself.
     await until(
       'the LISTEN connection to return',
