@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database } from '../../src/db/index.js';
+import { endOrphans } from '../../src/db/postgres-orphans.js';
 import { PgSecretStore } from '../../src/secrets/index.js';
 import { runCli, tempDataDir } from '../helpers/cli-process.js';
 import { startTestKubernetesApi, type TestKubernetesApi } from '../k8s-api/index.js';
@@ -76,7 +77,11 @@ describe('embedded PostgreSQL postmaster killed under `hallmark server`', () => 
 
   afterAll(async () => {
     for (const server of servers) await server.stop('SIGKILL').catch(() => undefined);
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+    for (const dir of dirs) {
+      // A failed run can leave the test's long query running without its postmaster.
+      await endOrphans(path.join(dir, 'pg', 'cluster'), 0);
+      await rm(dir, { recursive: true, force: true });
+    }
     await k8s?.close();
   });
 
