@@ -1,5 +1,5 @@
 // Public surface of pod attestation (Kubernetes TokenReview + Pod GET).
-export { PodAttestor } from './pod-attestor.js';
+export { PodAttestor, DEFAULT_TOKENREVIEW_CONCURRENCY } from './pod-attestor.js';
 export type { PodAttestorOptions } from './pod-attestor.js';
 export { createKubernetesApi } from './client-node-api.js';
 export type { KubernetesApiOptions } from './client-node-api.js';

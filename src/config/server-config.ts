@@ -50,6 +50,20 @@ export interface ServerConfig {
   /** Bytes of sealed secret versions kept in memory (`HALLMARK_SECRET_CACHE_BYTES`; 0: none). */
   readonly secretCacheBytes: number;
   readonly rateLimitPerMinute: number;
+  /**
+   * The pre-authentication limit per source address: a token bucket of `burst` refilled at
+   * `ratePerSecond`, charged by each request that fails or is in flight on a route that
+   * authenticates; refusals beyond it are audited as one row per address every `auditIntervalSeconds`.
+   */
+  readonly preauth: {
+    readonly ratePerSecond: number;
+    readonly burst: number;
+    readonly auditIntervalSeconds: number;
+  };
+  /** TokenReviews in flight at once, over all callers (`HALLMARK_TOKENREVIEW_CONCURRENCY`). */
+  readonly tokenReviewConcurrency: number;
+  /** `HALLMARK_LOG_FORMAT`: `auto` (pretty on a terminal, JSON otherwise), `json` or `pretty`. */
+  readonly logFormat: 'auto' | 'json' | 'pretty';
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -85,7 +99,12 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'HALLMARK_SECRET_MAX_BYTES',
   'HALLMARK_SECRET_CACHE_BYTES',
   'HALLMARK_RATE_LIMIT',
+  'HALLMARK_PREAUTH_RATE',
+  'HALLMARK_PREAUTH_BURST',
+  'HALLMARK_PREAUTH_AUDIT_INTERVAL',
+  'HALLMARK_TOKENREVIEW_CONCURRENCY',
   'HALLMARK_LOG_LEVEL',
+  'HALLMARK_LOG_FORMAT',
   // client side: sidecar, exec, admin CLI
   'HALLMARK_SERVER_URL',
   'HALLMARK_SERVER_BUNDLE',
@@ -292,6 +311,13 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
       4 * 1024 ** 3,
     ),
     rateLimitPerMinute: reader.integer('HALLMARK_RATE_LIMIT', 600, 1, 1_000_000),
+    preauth: Object.freeze({
+      ratePerSecond: reader.integer('HALLMARK_PREAUTH_RATE', 2, 1, 1_000_000),
+      burst: reader.integer('HALLMARK_PREAUTH_BURST', 20, 1, 1_000_000),
+      auditIntervalSeconds: reader.duration('HALLMARK_PREAUTH_AUDIT_INTERVAL', '10s', 3600),
+    }),
+    tokenReviewConcurrency: reader.integer('HALLMARK_TOKENREVIEW_CONCURRENCY', 32, 1, 10_000),
+    logFormat: reader.oneOf('HALLMARK_LOG_FORMAT', 'auto', ['auto', 'json', 'pretty'] as const),
     logLevel: reader.oneOf('HALLMARK_LOG_LEVEL', 'info', [
       'fatal',
       'error',

@@ -8,7 +8,14 @@ import type { AuditLog } from '../audit/index.js';
 import { HallmarkError } from '../errors/index.js';
 import { installErrorHandling, sendError, toHallmarkError } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
+import { QuietProbesLogController } from './logger.js';
 import { installRequestMetrics } from './metrics.js';
+import {
+  admitPreauth,
+  installPreauthLimit,
+  tallyAnonymousRefusal,
+  type PreauthLimit,
+} from './preauth-limit.js';
 import { tlsOptions, type ServingTlsSource } from './serving-tls.js';
 
 /** The HTTPS app type every route plugin receives. */
@@ -28,6 +35,8 @@ export interface AppOptions {
   routes: readonly RouteInstaller[];
   /** Largest accepted request body in bytes. */
   bodyLimit?: number;
+  /** The pre-authentication limit (per-address buckets and the tally of refusals); none if absent. */
+  preauth?: PreauthLimit;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -43,6 +52,7 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
   const app = Fastify({
     https: tlsOptions(options.tls.current()),
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger }),
+    logController: new QuietProbesLogController(),
     bodyLimit: options.bodyLimit ?? 1_048_576,
     // Accept a caller's request id only if it is short and plain, so it cannot inject log lines.
     genReqId: (req) => {
@@ -56,6 +66,8 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
     frameworkErrors: (error, request, reply) => {
       // No route runs, so neither does the onSend hook below: label the response here.
       labelResponse(reply, request.id);
+      // Unroutable requests write a row each: they pay into the sender's bucket like the rest.
+      if (options.preauth !== undefined && !admitPreauth(options.preauth, request, reply)) return;
       const err = toHallmarkError(error);
       const target = request.url.slice(0, 256).replace(/[^\x21-\x7e]/g, '?');
       options.audit
@@ -81,7 +93,15 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
   app.decorateRequest('auditContext', undefined);
   app.decorateRequest('audited', false);
   app.addHook('onSend', async (request, reply) => labelResponse(reply, request.id));
-  installErrorHandling(app, options.audit);
+  const { preauth } = options;
+  if (preauth !== undefined) installPreauthLimit(app, preauth);
+  installErrorHandling(
+    app,
+    options.audit,
+    preauth === undefined
+      ? undefined
+      : (request, code) => tallyAnonymousRefusal(preauth, request, code),
+  );
   installRequestMetrics(app, options.metrics);
   registerHealthRoutes(app, options.readiness, options.metrics);
   for (const install of options.routes) await install(app);

@@ -50,16 +50,30 @@ export function sendError(reply: FastifyReply, err: HallmarkError): FastifyReply
   const body: ErrorBody = { error: { code: err.code, message: err.message } };
   const extra = details(err);
   if (extra !== undefined) body.error.details = extra;
-  if (err.code === 'ERR_REQUEST_RATE_LIMITED') void reply.header('retry-after', '1');
+  // A limit that knows when a token returns has set Retry-After already; others say 1 s.
+  if (err.code === 'ERR_REQUEST_RATE_LIMITED' && !reply.hasHeader('retry-after')) {
+    void reply.header('retry-after', '1');
+  }
   return reply.code(HTTP_STATUS[err.code]).type('application/json').send(body);
 }
 
 /**
- * Installs the error and not-found handlers. Refusals and failures of known routes are
- * audited (reason = code, detail only in the log); if that audit write fails the caller gets
- * 503 instead — the log never silently misses a decision.
+ * Takes over the audit of a refusal instead of one row per request (the pre-authentication
+ * tally); true when it did.
  */
-export function installErrorHandling(app: FastifyInstance, audit: AuditLog): void {
+export type RefusalTally = (request: FastifyRequest, code: ErrorCode) => boolean;
+
+/**
+ * Installs the error and not-found handlers. Refusals and failures of known routes are
+ * audited (reason = code, detail only in the log), except those `tally` counts instead; if
+ * that audit write fails the caller gets 503 instead — the log never silently misses a
+ * decision.
+ */
+export function installErrorHandling(
+  app: FastifyInstance,
+  audit: AuditLog,
+  tally?: RefusalTally,
+): void {
   app.setErrorHandler(async (raw: unknown, request: FastifyRequest, reply: FastifyReply) => {
     let err = toHallmarkError(raw);
     const status = HTTP_STATUS[err.code];
@@ -73,6 +87,7 @@ export function installErrorHandling(app: FastifyInstance, audit: AuditLog): voi
       },
       'request refused',
     );
+    if (!request.audited && tally?.(request, err.code) === true) request.audited = true;
     if (!request.audited && request.routeOptions.url !== undefined) {
       try {
         await auditRequest(audit, request, status >= 500 ? 'error' : 'denied', err.code);

@@ -8,6 +8,13 @@ export { auditRequest, describeRequest, defaultContext } from './request-audit.j
 export type { RequestAuditContext } from './request-audit.js';
 export { createMetricsRegistry } from './metrics.js';
 export type { ReadinessCheck } from './health-routes.js';
-export { REDACT_PATHS, createLogger } from './logger.js';
+export { REDACT_PATHS, createLogger, logFormatFor, QuietProbesLogController } from './logger.js';
+export type { LogFormat, LogStyle } from './logger.js';
+export { AddressBuckets } from './address-buckets.js';
+export type { AddressBucketLimits, TakeResult } from './address-buckets.js';
+export { ThrottleTally, THROTTLED_ACTION, OTHER_ADDRESSES } from './throttle-tally.js';
+export type { ThrottleTallyOptions } from './throttle-tally.js';
+export { clientAddress, isGuardedRoute } from './preauth-limit.js';
+export type { PreauthLimit } from './preauth-limit.js';
 export { followTlsChanges, tlsOptions } from './serving-tls.js';
 export type { ServingTlsSource, TlsMaterial } from './serving-tls.js';

@@ -1,5 +1,7 @@
-// The logger: pino JSON lines with redaction, so credentials never reach the log.
-import { pino, type DestinationStream, type Logger } from 'pino';
+// The logger: pino with redaction, JSON lines for machines or pretty lines for a terminal.
+import { LogController, type FastifyRequest } from 'fastify';
+import { destination as fileDestination, pino, type DestinationStream, type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 
 /**
  * Paths pino blanks out wherever they appear. Routes never log bodies, but a mistake in a
@@ -27,8 +29,74 @@ export const REDACT_PATHS: readonly string[] = [
   '*.secrets',
 ];
 
-/** The process logger: JSON lines on stdout with {@link REDACT_PATHS} blanked. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/** How log lines look: one JSON object per line, or pino-pretty's human-readable lines. */
+export type LogFormat = 'json' | 'pretty';
+
+/** Options of {@link createLogger}. */
+export interface LogStyle {
+  /** Default `json`. */
+  format?: LogFormat;
+  /** ANSI colours in `pretty` lines (a terminal); default false. */
+  colorize?: boolean;
+}
+
+/**
+ * The format `HALLMARK_LOG_FORMAT` asks for: `json` and `pretty` as said; `auto` is pretty
+ * only when a person is watching (stdout is a terminal), so containers keep JSON.
+ */
+export function logFormatFor(configured: 'auto' | LogFormat, stdoutIsTty: boolean): LogFormat {
+  if (configured === 'auto') return stdoutIsTty ? 'pretty' : 'json';
+  return configured;
+}
+
+/**
+ * The process logger on stdout (or `destination`) with {@link REDACT_PATHS} blanked. Pretty
+ * lines are formatted synchronously after redaction, so they carry no more than JSON would.
+ */
+export function createLogger(
+  level: string,
+  destination?: DestinationStream,
+  style: LogStyle = {},
+): Logger {
   const options = { level, redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } };
+  if (style.format === 'pretty') {
+    const prettify = prettyFactory({
+      colorize: style.colorize ?? false,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+    });
+    const out = destination ?? fileDestination({ dest: 1, sync: true });
+    return pino(options, { write: (line: string) => void out.write(prettify(line)) });
+  }
   return destination ? pino(options, destination) : pino(options);
+}
+
+// Kubernetes calls these every few seconds per probe: at info they would drown the log.
+const PROBE_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+function isQuiet(request: FastifyRequest): boolean {
+  return PROBE_ROUTES.has(request.routeOptions.url ?? '');
+}
+
+/**
+ * Fastify's per-request lines ("incoming request", "request completed") at debug instead of
+ * info for health probes and metrics scrapes; every other request keeps them at info, and a
+ * failing probe's error line stays at error.
+ */
+export class QuietProbesLogController extends LogController {
+  override incomingRequest(request: FastifyRequest, reply: Parameters<LogController['incomingRequest']>[1]): void {
+    if (!isQuiet(request)) return super.incomingRequest(request, reply);
+    if (this.isLogDisabled(request)) return;
+    request.log.debug({ req: request }, 'incoming request');
+  }
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: Parameters<LogController['requestCompleted']>[2],
+  ): void {
+    if (error || !isQuiet(request)) return super.requestCompleted(error, request, reply);
+    if (this.isLogDisabled(request)) return;
+    reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }

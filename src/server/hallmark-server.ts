@@ -22,10 +22,13 @@ import {
   type EmbeddedCluster,
 } from '../db/index.js';
 import {
+  AddressBuckets,
+  ThrottleTally,
   buildApp,
   createLogger,
   createMetricsRegistry,
   followTlsChanges,
+  logFormatFor,
   type HallmarkApp,
 } from '../http/index.js';
 import { bundleRoutes } from '../http/routes/bundle-routes.js';
@@ -103,7 +106,12 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
-  const log = options.logger ?? createLogger(config.logLevel);
+  const log =
+    options.logger ??
+    createLogger(config.logLevel, undefined, {
+      format: logFormatFor(config.logFormat, process.stdout.isTTY === true),
+      colorize: process.stdout.isTTY === true,
+    });
   const cleanups: (() => Promise<void> | void)[] = [];
   const close = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -169,7 +177,10 @@ export async function startServer(
     );
     cleanups.push(() => policy.close());
     const kubernetes = options.kubernetes ?? kubernetesFor(config, log);
-    const attestor = new PodAttestor(kubernetes, { audience: config.kubernetesAudience });
+    const attestor = new PodAttestor(kubernetes, {
+      audience: config.kubernetesAudience,
+      maxConcurrentReviews: config.tokenReviewConcurrency,
+    });
     const authn = await Authentication.start(
       {
         db,
@@ -205,8 +216,17 @@ export async function startServer(
     const tls = new ServingCertificate(ca, config.trustDomain, config.serverNames, clock);
     cleanups.push(() => tls.stop());
     const metrics = createMetricsRegistry();
+    const tally = new ThrottleTally({
+      audit,
+      clock,
+      onFlushError: (err) =>
+        log.warn({ detail: (err as Error).message }, 'pre-authentication tally not written yet'),
+    });
+    tally.start(config.preauth.auditIntervalSeconds * 1000);
+    cleanups.push(() => tally.stop()); // the app's close flushes first; this if start-up fails
     const app = await buildApp({
       audit,
+      preauth: { buckets: new AddressBuckets(config.preauth, clock), tally },
       tls,
       metrics,
       logger: log,

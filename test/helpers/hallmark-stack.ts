@@ -56,7 +56,22 @@ export interface StackOptions {
   clock?: Clock;
   databaseUrl?: string;
   caTicker?: boolean;
+  /**
+   * Keep the server's pre-authentication limits as configured. By default a stack lifts them
+   * ({@link LIFTED_PREAUTH_LIMITS}): every test client shares 127.0.0.1 and many tests send
+   * more refusals from it than a real address would.
+   */
+  realLimits?: boolean;
 }
+
+/**
+ * Pre-authentication settings that no test client reaches, for servers under tests that are
+ * not about that limit.
+ */
+export const LIFTED_PREAUTH_LIMITS: Readonly<Record<string, string>> = {
+  HALLMARK_PREAUTH_RATE: '1000000',
+  HALLMARK_PREAUTH_BURST: '1000000',
+};
 
 /** Starts the test Kubernetes API and a server wired to it. */
 export async function startStack(options: StackOptions = {}): Promise<HallmarkStack> {
@@ -71,6 +86,7 @@ export async function startStack(options: StackOptions = {}): Promise<HallmarkSt
       HALLMARK_LOG_LEVEL: 'silent',
       DATABASE_URL: databaseUrl,
       HALLMARK_K8S_TIMEOUT: '2s',
+      ...(options.realLimits === true ? {} : LIFTED_PREAUTH_LIMITS),
       ...options.env,
     },
   });

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/http/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { tempDataDir } from '../helpers/cli-process.js';
 import { createEmptyDatabase } from '../helpers/database.js';
+import { LIFTED_PREAUTH_LIMITS } from '../helpers/hallmark-stack.js';
 import { startTestKubernetesApi, type TestKubernetesApi } from '../k8s-api/index.js';
 import { MemoryLog } from './log-capture.js';
 
@@ -61,6 +62,7 @@ export async function startLoggedStack(env: Record<string, string> = {}): Promis
       HALLMARK_LOG_LEVEL: 'trace',
       DATABASE_URL: databaseUrl,
       HALLMARK_K8S_TIMEOUT: '2s',
+      ...LIFTED_PREAUTH_LIMITS,
       ...env,
     },
   });

@@ -1,0 +1,120 @@
+// The pre-authentication limit: per-address buckets in front of every route that authenticates.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HallmarkError } from '../errors/index.js';
+import type { AddressBuckets } from './address-buckets.js';
+import { sendError } from './error-handler.js';
+import type { ThrottleTally } from './throttle-tally.js';
+
+/** What the app needs to bound strangers' cost: the buckets and the tally of refusals. */
+export interface PreauthLimit {
+  readonly buckets: AddressBuckets;
+  readonly tally: ThrottleTally;
+}
+
+/** How this request stands with the pre-authentication limit. */
+export type PreauthState = 'taken' | 'throttled' | undefined;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** `taken`: holds a token of its address; `throttled`: refused before any work. */
+    preauth: PreauthState;
+  }
+}
+
+// Public, unauthenticated reads that write no audit row; everything else under /v1 and /v2
+// authenticates its caller (TokenReview, access token, client certificate, API key, broker
+// basic auth) and audits refusals, so a stranger pays there.
+const UNGUARDED = new Set(['/v1/bundle']);
+
+/** True for the routes the limit applies to (route patterns as fastify names them). */
+export function isGuardedRoute(url: string | undefined): boolean {
+  if (url === undefined || UNGUARDED.has(url)) return false;
+  return url.startsWith('/v1/') || url === '/v2' || url.startsWith('/v2/');
+}
+
+/**
+ * The caller's address: the TCP peer of the connection. Forwarding headers are never read:
+ * mTLS logins need the TLS session end to end, so anything in front of Hallmark is a layer-4
+ * proxy that cannot add them. An IPv4 peer on a dual-stack socket counts as its IPv4 address.
+ */
+export function clientAddress(request: FastifyRequest): string {
+  const address = request.raw.socket.remoteAddress ?? 'unknown';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/** Refuses with 429 and `Retry-After`, counted in the tally instead of one audit row. */
+function throttle(
+  limit: PreauthLimit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  retryAfterSeconds: number,
+): FastifyReply {
+  const address = clientAddress(request);
+  limit.tally.count(address);
+  request.preauth = 'throttled';
+  request.audited = true;
+  void reply.header('retry-after', String(retryAfterSeconds));
+  return sendError(
+    reply,
+    new HallmarkError('ERR_REQUEST_RATE_LIMITED', {
+      detail: `pre-authentication limit of ${address}`,
+    }),
+  );
+}
+
+/**
+ * Takes a token for `request`'s address before the route does any work; false (and a 429
+ * already sent) when the address has none. For callers outside fastify's routing (framework
+ * errors), which have no hooks.
+ */
+export function admitPreauth(
+  limit: PreauthLimit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): boolean {
+  const result = limit.buckets.take(clientAddress(request));
+  if (result.ok) {
+    request.preauth = 'taken';
+    return true;
+  }
+  throttle(limit, request, reply, result.retryAfterSeconds);
+  return false;
+}
+
+/**
+ * A refusal for being over a limit that reached a caller not yet authenticated (the
+ * TokenReview cap): counted in the tally rather than audited on its own row.
+ * @returns true when counted, so the caller writes no row.
+ */
+export function tallyAnonymousRefusal(
+  limit: PreauthLimit,
+  request: FastifyRequest,
+  code: string,
+): boolean {
+  if (code !== 'ERR_REQUEST_RATE_LIMITED') return false;
+  if ((request.auditContext?.actor ?? 'anonymous') !== 'anonymous') return false;
+  limit.tally.count(clientAddress(request));
+  request.preauth = 'throttled';
+  return true;
+}
+
+/**
+ * Installs the limit: an `onRequest` hook (the first thing a request meets after routing, so
+ * a refused one costs no body parsing, no Kubernetes call and no audit row) and an
+ * `onResponse` hook that gives the token back when the request succeeded, so the bucket
+ * measures failures and requests in flight, not a healthy client's traffic. Aggregated rows
+ * are flushed when the app closes.
+ */
+export function installPreauthLimit(app: FastifyInstance, limit: PreauthLimit): void {
+  app.decorateRequest('preauth', undefined);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!isGuardedRoute(request.routeOptions.url)) return;
+    if (!admitPreauth(limit, request, reply)) return reply;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.preauth === 'taken' && reply.statusCode < 400) {
+      limit.buckets.refund(clientAddress(request));
+    }
+  });
+  app.addHook('onClose', async () => limit.tally.stop());
+}
