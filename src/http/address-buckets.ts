@@ -13,7 +13,8 @@ export interface AddressBucketLimits {
 }
 
 /** The answer of {@link AddressBuckets.take}. */
-export type TakeResult = { readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number };
+export type TakeResult =
+  { readonly ok: true } | { readonly ok: false; readonly retryAfterSeconds: number };
 
 interface Bucket {
   tokens: number;

@@ -67,7 +67,8 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
       // No route runs, so neither does the onSend hook below: label the response here.
       labelResponse(reply, request.id);
       // Unroutable requests write a row each: they pay into the sender's bucket like the rest.
-      if (options.preauth !== undefined && !admitPreauth(options.preauth, request, reply)) return;
+      const refusal = options.preauth && admitPreauth(options.preauth, request, reply);
+      if (refusal) return void sendError(reply, refusal);
       const err = toHallmarkError(error);
       const target = request.url.slice(0, 256).replace(/[^\x21-\x7e]/g, '?');
       options.audit

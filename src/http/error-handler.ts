@@ -77,8 +77,14 @@ export function installErrorHandling(
   app.setErrorHandler(async (raw: unknown, request: FastifyRequest, reply: FastifyReply) => {
     let err = toHallmarkError(raw);
     const status = HTTP_STATUS[err.code];
+    // A throttled flood is counted in the tally and the metrics; one info line each would
+    // let it fill the log instead of the audit table.
     const log =
-      status >= 500 ? request.log.error.bind(request.log) : request.log.info.bind(request.log);
+      status >= 500
+        ? request.log.error.bind(request.log)
+        : request.preauth === 'throttled'
+          ? request.log.debug.bind(request.log)
+          : request.log.info.bind(request.log);
     log(
       {
         code: err.code,

@@ -84,7 +84,10 @@ function isQuiet(request: FastifyRequest): boolean {
  * failing probe's error line stays at error.
  */
 export class QuietProbesLogController extends LogController {
-  override incomingRequest(request: FastifyRequest, reply: Parameters<LogController['incomingRequest']>[1]): void {
+  override incomingRequest(
+    request: FastifyRequest,
+    reply: Parameters<LogController['incomingRequest']>[1],
+  ): void {
     if (!isQuiet(request)) return super.incomingRequest(request, reply);
     if (this.isLogDisabled(request)) return;
     request.log.debug({ req: request }, 'incoming request');

@@ -2,7 +2,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HallmarkError } from '../errors/index.js';
 import type { AddressBuckets } from './address-buckets.js';
-import { sendError } from './error-handler.js';
 import type { ThrottleTally } from './throttle-tally.js';
 
 /** What the app needs to bound strangers' cost: the buckets and the tally of refusals. */
@@ -42,43 +41,29 @@ export function clientAddress(request: FastifyRequest): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-/** Refuses with 429 and `Retry-After`, counted in the tally instead of one audit row. */
-function throttle(
-  limit: PreauthLimit,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  retryAfterSeconds: number,
-): FastifyReply {
-  const address = clientAddress(request);
-  limit.tally.count(address);
-  request.preauth = 'throttled';
-  request.audited = true;
-  void reply.header('retry-after', String(retryAfterSeconds));
-  return sendError(
-    reply,
-    new HallmarkError('ERR_REQUEST_RATE_LIMITED', {
-      detail: `pre-authentication limit of ${address}`,
-    }),
-  );
-}
-
 /**
- * Takes a token for `request`'s address before the route does any work; false (and a 429
- * already sent) when the address has none. For callers outside fastify's routing (framework
- * errors), which have no hooks.
+ * Takes a token for `request`'s address before the route does any work. When the address has
+ * none, the refusal is counted in the tally (this request writes no row of its own), the
+ * `Retry-After` header is set, and the error to answer with is returned.
  */
 export function admitPreauth(
   limit: PreauthLimit,
   request: FastifyRequest,
   reply: FastifyReply,
-): boolean {
-  const result = limit.buckets.take(clientAddress(request));
+): HallmarkError | undefined {
+  const address = clientAddress(request);
+  const result = limit.buckets.take(address);
   if (result.ok) {
     request.preauth = 'taken';
-    return true;
+    return undefined;
   }
-  throttle(limit, request, reply, result.retryAfterSeconds);
-  return false;
+  limit.tally.count(address);
+  request.preauth = 'throttled';
+  request.audited = true;
+  void reply.header('retry-after', String(result.retryAfterSeconds));
+  return new HallmarkError('ERR_REQUEST_RATE_LIMITED', {
+    detail: `pre-authentication limit of ${address}`,
+  });
 }
 
 /**
@@ -109,7 +94,9 @@ export function installPreauthLimit(app: FastifyInstance, limit: PreauthLimit): 
   app.decorateRequest('preauth', undefined);
   app.addHook('onRequest', async (request, reply) => {
     if (!isGuardedRoute(request.routeOptions.url)) return;
-    if (!admitPreauth(limit, request, reply)) return reply;
+    // Thrown, so the route's own error handler answers in its shape (OSB under /v2).
+    const refusal = admitPreauth(limit, request, reply);
+    if (refusal !== undefined) throw refusal;
   });
   app.addHook('onResponse', async (request, reply) => {
     if (request.preauth === 'taken' && reply.statusCode < 400) {

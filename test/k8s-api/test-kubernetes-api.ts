@@ -59,6 +59,9 @@ export class TestKubernetesApi {
   private readonly resources: ServedResources;
   private readonly waits = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private latencyMs = 0;
+  private inFlight = 0;
+  private mostInFlight = 0;
+  private gate: { opened: Promise<void>; open: () => void } | undefined;
   private failures: number[] = [];
   private down: DownMode | false = false;
   private closed = false;
@@ -208,6 +211,7 @@ export class TestKubernetesApi {
   /** Forgets recorded requests (including unexpected ones). */
   clearRequests(): void {
     this.log.clear();
+    this.mostInFlight = this.inFlight;
   }
 
   /** Throws when any request was unauthenticated or outside the RBAC manifest. */
@@ -219,6 +223,7 @@ export class TestKubernetesApi {
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
+      this.release();
       for (const wait of this.waits) {
         clearTimeout(wait.timer);
         wait.resolve();
@@ -247,7 +252,44 @@ export class TestKubernetesApi {
     });
   }
 
+  /** The most requests this API was answering at once since start or {@link clearRequests}. */
+  maxInFlight(): number {
+    return this.mostInFlight;
+  }
+
+  /** Requests being answered now (held ones included). */
+  inFlightNow(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * Holds every request, received or still to come, unanswered until {@link release}: an API
+   * server too slow to answer within a burst, so what reaches it is what is in flight at once.
+   */
+  hold(): void {
+    if (this.gate !== undefined) return;
+    let open = (): void => undefined;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    this.gate = { opened, open };
+  }
+
+  /** Answers the held requests and stops holding. */
+  release(): void {
+    this.gate?.open();
+    this.gate = undefined;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight += 1;
+    this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+    try {
+      await this.answer(req, res);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const target = new URL(req.url ?? '/', 'https://127.0.0.1');
     const attrs = requestAttributes(method, target.pathname, target.searchParams);
@@ -271,6 +313,7 @@ export class TestKubernetesApi {
     const body =
       method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readBody(req) : '';
     if (this.latencyMs > 0) await this.delay(this.latencyMs);
+    if (this.gate !== undefined) await this.gate.opened;
     if (this.closed) return;
 
     const injected = this.failures.shift();
