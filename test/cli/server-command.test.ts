@@ -125,6 +125,8 @@ describe('hallmark server', () => {
       ['--pkcs11-module', '/m.so', '--pkcs11-token', 't', '--pkcs11-pin-file', '/p'],
       'HALLMARK_PKCS11_MODULE',
     ],
+    [{ HALLMARK_PREAUTH_RATE: '0' }, [], 'HALLMARK_PREAUTH_RATE'],
+    [{ HALLMARK_TOKENREVIEW_CONCURRENCY: 'lots' }, [], 'HALLMARK_TOKENREVIEW_CONCURRENCY'],
   ])('exits 2 with one line naming the variable for %o %o', async (env, args, variable) => {
     const { io, out, err } = captureIo(env);
     expect(await main(['server', ...args], io)).toBe(2);

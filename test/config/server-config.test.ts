@@ -43,6 +43,38 @@ describe('server configuration', () => {
       );
   });
 
+  it('bounds strangers by default: 2 failures a second per address, burst 20, 32 TokenReviews', () => {
+    const config = load({});
+    expect(config.preauth).toEqual({ ratePerSecond: 2, burst: 20, auditIntervalSeconds: 10 });
+    expect(config.tokenReviewConcurrency).toBe(32);
+    expect(Object.isFrozen(config.preauth)).toBe(true);
+    const tuned = load({
+      HALLMARK_PREAUTH_RATE: '50',
+      HALLMARK_PREAUTH_BURST: '200',
+      HALLMARK_PREAUTH_AUDIT_INTERVAL: '1m',
+      HALLMARK_TOKENREVIEW_CONCURRENCY: '128',
+    });
+    expect(tuned.preauth).toEqual({ ratePerSecond: 50, burst: 200, auditIntervalSeconds: 60 });
+    expect(tuned.tokenReviewConcurrency).toBe(128);
+  });
+
+  it.each([
+    ['HALLMARK_PREAUTH_RATE', ['0', '-1', '0.5', 'fast']],
+    ['HALLMARK_PREAUTH_BURST', ['0', '1e3', 'big']],
+    ['HALLMARK_PREAUTH_AUDIT_INTERVAL', ['10', '0s', '2h']],
+    ['HALLMARK_TOKENREVIEW_CONCURRENCY', ['0', '10001', 'many']],
+    ['HALLMARK_LOG_FORMAT', ['xml', 'JSON']],
+  ])('rejects a bad %s naming it', (variable, values) => {
+    for (const value of values)
+      expect(variableOf(() => load({ [variable]: value }))).toBe(variable);
+  });
+
+  it('reads HALLMARK_LOG_FORMAT: auto by default, json or pretty when said', () => {
+    expect(load({}).logFormat).toBe('auto');
+    expect(load({ HALLMARK_LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(load({ HALLMARK_LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+  });
+
   it('lets flags override the environment', () => {
     const config = load({ HALLMARK_LISTEN: '127.0.0.1:1' }, { HALLMARK_LISTEN: '0.0.0.0:9443' });
     expect(config.listen).toEqual({ host: '0.0.0.0', port: 9443 });
