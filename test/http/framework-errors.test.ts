@@ -54,3 +54,31 @@ describe('requests the router refuses', () => {
     expect(Number(after.rows[0]?.n)).toBe(Number(before.rows[0]?.n) + 1);
   });
 });
+
+describe('unroutable requests from a stranger', () => {
+  it('pay into the address bucket: beyond it 429, and no row each', async () => {
+    const stack = await startStack({
+      realLimits: true,
+      env: { HALLMARK_PREAUTH_AUDIT_INTERVAL: '1h' },
+    });
+    try {
+      const started = Date.now();
+      const statuses: number[] = [];
+      for (let i = 0; i < 40; i += 1) {
+        const response = await rawRequest(stack, 'GET /v1/secrets/a%zzb HTTP/1.1');
+        statuses.push(Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]));
+        if (statuses.at(-1) === 429) expect(response).toMatch(/\r\nretry-after: [1-9]/i);
+      }
+      const refused = statuses.filter((s) => s === 400).length;
+      // 20 at once, 2 more a second (the defaults); the rest throttled before any row.
+      expect(refused).toBeLessThanOrEqual(20 + Math.ceil((2 * (Date.now() - started)) / 1000));
+      expect(statuses.filter((s) => s === 429).length).toBe(40 - refused);
+      const rows = await stack.server.db.query<{ n: string }>(
+        "SELECT count(*) AS n FROM audit_log WHERE reason = 'ERR_REQUEST_INVALID'",
+      );
+      expect(Number(rows.rows[0]?.n)).toBe(refused);
+    } finally {
+      await stack.close();
+    }
+  }, 60_000);
+});
