@@ -44,6 +44,9 @@ const config = loadServerConfig({
     HALLMARK_MASTER_KEY: randomBytes(32).toString('base64'),
     HALLMARK_LOG_LEVEL: 'silent',
     HALLMARK_RATE_LIMIT: '1000000',
+    // The load clients all share 127.0.0.1: lift the per-address pre-authentication limit.
+    HALLMARK_PREAUTH_RATE: '1000000',
+    HALLMARK_PREAUTH_BURST: '1000000',
   },
 });
 const server = await startServer(config, {

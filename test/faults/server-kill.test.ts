@@ -23,6 +23,7 @@ import {
   type ServerProcess,
 } from './support/server-process.js';
 import { apiKeyToken, leafSerial, requestSvid, workloadKey } from './support/workload.js';
+import { LIFTED_PREAUTH_LIMITS } from '../helpers/hallmark-stack.js';
 
 const POLICY = `
 workloads:
@@ -58,6 +59,7 @@ describe('server killed with SIGKILL under load and restarted', () => {
       HALLMARK_MASTER_KEY: masterKey.toString('base64'),
       HALLMARK_KUBECONFIG: await writeKubeconfig(k8s, dataDir),
       HALLMARK_RATE_LIMIT: '1000000',
+      ...LIFTED_PREAUTH_LIMITS,
     };
   });
 

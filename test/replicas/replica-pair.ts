@@ -11,6 +11,7 @@ import {
   writeKubeconfig,
   type ServerProcess,
 } from '../faults/support/server-process.js';
+import { LIFTED_PREAUTH_LIMITS } from '../helpers/hallmark-stack.js';
 
 /** The two replicas and what the test needs to drive and inspect them. */
 export interface ReplicaPair {
@@ -40,6 +41,7 @@ export async function startReplicaPair(
     HALLMARK_MASTER_KEY: randomBytes(32).toString('base64'),
     HALLMARK_KUBECONFIG: await writeKubeconfig(k8s, dirs[0] as string),
     HALLMARK_RATE_LIMIT: '1000000',
+    ...LIFTED_PREAUTH_LIMITS,
     ...extraEnv,
   };
   const started = await Promise.allSettled(dirs.map((dir) => startServerProcess(dir, env)));
