@@ -7,7 +7,7 @@ import type { BrokerContext } from './broker-context.js';
 import { announceGrantChange } from './broker-grants.js';
 import { checkBrokerId, newApiKeyId, scopePrefix } from './broker-ids.js';
 import { lockBinding, lockInstance } from './broker-lock.js';
-import { readBindingParameters } from './binding-parameters.js';
+import { contextNamespace, readBindingParameters } from './binding-parameters.js';
 import {
   deleteBinding,
   findBinding,
@@ -133,7 +133,13 @@ export async function bind(
       };
       await insertBinding(tx, record, call.actor, new Date(ctx.clock.now()));
       await announceGrantChange(tx);
-      await call.succeeded(ctx.audit, `identity=${identity}`);
+      const namespace = contextNamespace(input.context);
+      await call.succeeded(
+        ctx.audit,
+        namespace === undefined
+          ? `identity=${identity}`
+          : `identity=${identity} namespace=${namespace}`,
+      );
       return {
         status: 201,
         credentials: credentialsOf(ctx, record, apiKey),

@@ -39,6 +39,21 @@ export const BINDING_PARAMETERS_SCHEMA = {
 } as const;
 
 /** Who a binding grants read access to. */
+/**
+ * The namespace the platform made the binding in (OSB 2.17 profile "Kubernetes Context
+ * Object": `namespace`), when it is a valid one: the audit row records it next to the granted
+ * workload, so a grant to a workload of another namespace can be detected.
+ */
+export function contextNamespace(context: unknown): string | undefined {
+  if (context === null || typeof context !== 'object') return undefined;
+  const namespace = (context as Record<string, unknown>)['namespace'];
+  return typeof namespace === 'string' &&
+    namespace.length <= MAX_NAMESPACE &&
+    NAMESPACE.test(namespace)
+    ? namespace
+    : undefined;
+}
+
 export type BindingSubject =
   | { readonly kind: 'api_key' }
   | { readonly kind: 'workload'; readonly namespace: string; readonly serviceAccount: string };

@@ -1,21 +1,11 @@
 // One OSB call as the audit log sees it: action, actor, target, and whether it was recorded.
 import type { FastifyRequest } from 'fastify';
-import type { AuditLog } from '../src/audit/index.js';
+import type { AuditLog, NamedAuditAction } from '../src/audit/index.js';
 import type { ApiVersion } from './api-version.js';
 import type { OriginatingIdentity } from './originating-identity.js';
 
 /** Audit actions, one per OSB endpoint. */
-export type BrokerAction =
-  | 'osb.catalog'
-  | 'osb.provision'
-  | 'osb.update'
-  | 'osb.deprovision'
-  | 'osb.instance.fetch'
-  | 'osb.instance.last_operation'
-  | 'osb.bind'
-  | 'osb.unbind'
-  | 'osb.binding.fetch'
-  | 'osb.binding.last_operation';
+export type BrokerAction = Extract<NamedAuditAction, `osb.${string}`>;
 
 /**
  * The audit state of one request. Each call is audited exactly once with its outcome; if a

@@ -1,12 +1,13 @@
 // Audit records and their hash chain: canonical form and hashing, pure.
 import { createHash } from 'node:crypto';
+import type { AuditAction } from './audit-actions.js';
 
 /** What happened, as the caller reports it. Never contains a secret value or credential. */
 export interface AuditEvent {
   /** SPIFFE ID, `key:<id>`, an OSB originating identity, or `anonymous`. */
   actor: string;
-  /** Dotted verb, e.g. `svid.x509.issued`, `secret.read`, `policy.load`. */
-  action: string;
+  /** Dotted verb from the registry (`audit-actions.ts`), e.g. `svid.x509.issued`. */
+  action: AuditAction;
   /** What was acted on: a SPIFFE ID, a secret path and version, a policy version. */
   target: string;
   outcome: 'success' | 'denied' | 'error';

@@ -1,6 +1,14 @@
 // Public surface of the audit log.
 export { GENESIS_HASH, canonicalRow, chainHash, nextRecord } from './audit-record.js';
 export type { AuditEvent, AuditRecord } from './audit-record.js';
+export {
+  AUDIT_ACTIONS,
+  HTTP_AUDIT_ACTIONS,
+  NAMED_AUDIT_ACTIONS,
+  httpAuditAction,
+  isAuditAction,
+} from './audit-actions.js';
+export type { AuditAction, HttpAuditAction, NamedAuditAction } from './audit-actions.js';
 export type { AuditLog, AuditSink } from './audit-log.js';
 export { ChainVerifier, verifyChain } from './chain-verifier.js';
 export type { ChainVerdict } from './chain-verifier.js';

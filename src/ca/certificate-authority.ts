@@ -1,5 +1,5 @@
 // The CA service: keeps the active signing CA and the published bundle, rotating on schedule.
-import type { AuditLog } from '../audit/index.js';
+import type { AuditLog, NamedAuditAction } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
 import { ADVISORY_LOCKS, type Database, type Queryable } from '../db/index.js';
@@ -157,7 +157,7 @@ export class CertificateAuthority {
     actor: string;
     requestId?: string;
   }): Promise<boolean> {
-    const changes: string[] = [];
+    const changes: NamedAuditAction[] = [];
     await this.deps.db.transaction(async (client) => {
       if (options.wait) {
         await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.caRotation]);
@@ -185,7 +185,11 @@ export class CertificateAuthority {
           if (step.kind === 'prepare') await this.#create(client, 'prepared', now);
           if (step.kind === 'activate') await activateCa(client, step.id, now);
           changes.push(
-            `ca.${step.kind === 'bootstrap' ? 'created' : step.kind === 'prepare' ? 'prepared' : 'activated'}`,
+            step.kind === 'bootstrap'
+              ? 'ca.created'
+              : step.kind === 'prepare'
+                ? 'ca.prepared'
+                : 'ca.activated',
           );
           cas = await loadCas(client, this.deps.master);
         }

@@ -4,7 +4,7 @@ import type { Server } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { AuditLog } from '../audit/index.js';
+import { httpAuditAction, type AuditLog } from '../audit/index.js';
 import { HallmarkError } from '../errors/index.js';
 import { installErrorHandling, sendError, toHallmarkError } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
@@ -74,7 +74,7 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
       options.audit
         .append({
           actor: 'anonymous',
-          action: `http.${request.method.toLowerCase()}`,
+          action: httpAuditAction(request.method),
           target,
           outcome: 'denied',
           reason: err.code,

@@ -1,10 +1,15 @@
 // Per-request audit context: who is asking and what about, so refusals are audited uniformly.
 import type { FastifyRequest } from 'fastify';
-import type { AuditEvent, AuditLog } from '../audit/index.js';
+import {
+  httpAuditAction,
+  type AuditAction,
+  type AuditEvent,
+  type AuditLog,
+} from '../audit/index.js';
 
 /** What a route knows about the decision it is making. */
 export interface RequestAuditContext {
-  action: string;
+  action: AuditAction;
   actor: string;
   target: string;
 }
@@ -30,7 +35,7 @@ export function describeRequest(
 /** The context used when a route failed before describing itself (e.g. a bad body). */
 export function defaultContext(request: FastifyRequest): RequestAuditContext {
   const route = request.routeOptions.url ?? request.url.split('?')[0] ?? '';
-  return { action: `http.${request.method.toLowerCase()}`, actor: 'anonymous', target: route };
+  return { action: httpAuditAction(request.method), actor: 'anonymous', target: route };
 }
 
 /** Appends the request's decision to the audit log exactly once. */

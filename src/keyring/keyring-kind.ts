@@ -1,13 +1,14 @@
 // What sets one rotating keyring apart from another: its table, channel, lock, keys and names.
+import type { NamedAuditAction } from '../audit/index.js';
 import type { KeyTable, StoredKey } from './key-table.js';
 
 /** Audit actions of the rotation steps, one row per key changed. */
 export interface KeyringActions {
   /** The first key of a fresh database, active at once. */
-  readonly bootstrapped: string;
-  readonly prepared: string;
-  readonly activated: string;
-  readonly dropped: string;
+  readonly bootstrapped: NamedAuditAction;
+  readonly prepared: NamedAuditAction;
+  readonly activated: NamedAuditAction;
+  readonly dropped: NamedAuditAction;
 }
 
 /** Log messages, fixed per kind because operators search for them. */

@@ -1,6 +1,6 @@
 // The rotating keyring: the key that signs now and every key still published, shared by replicas.
 import type { KeyObject } from 'node:crypto';
-import type { AuditLog } from '../audit/index.js';
+import type { AuditLog, NamedAuditAction } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
 import type { Database, Queryable } from '../db/index.js';
@@ -35,7 +35,7 @@ export interface RotateOptions {
   readonly requestId?: string;
 }
 
-type Change = { action: string; kid: string };
+type Change = { action: NamedAuditAction; kid: string };
 
 /**
  * Holds one kind's keys in memory, loaded from PostgreSQL. Rotation is saved state (prepared →

@@ -60,7 +60,7 @@ describe('audit chain verification (pure)', () => {
     const log = new MemoryAuditLog(new ManualClock());
     log.failing = true;
     await expect(
-      log.append({ actor: 'a', action: 'b', target: 'c', outcome: 'success' }),
+      log.append({ actor: 'a', action: 'secret.read', target: 'c', outcome: 'success' }),
     ).rejects.toMatchObject({ code: 'ERR_AUDIT_UNAVAILABLE' });
   });
 });

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { SignJWT } from 'jose';
-import { PgAuditLog } from '../../src/audit/index.js';
+import { PgAuditLog, type AuditAction } from '../../src/audit/index.js';
 import { systemClock } from '../../src/clock/index.js';
 import { open, seal } from '../../src/crypto/index.js';
 import { Database, MIGRATIONS, migrate, startEmbeddedPostgres } from '../../src/db/index.js';
@@ -37,7 +37,11 @@ const audit = new PgAuditLog(db, systemClock);
 const WORKLOAD = 'spiffe://bench.local/ns/bench/sa/app';
 
 /** The audit row of a decision, committed before the answer. */
-async function auditRow(request: FastifyRequest, action: string, target: string): Promise<void> {
+async function auditRow(
+  request: FastifyRequest,
+  action: AuditAction,
+  target: string,
+): Promise<void> {
   await audit.append({
     actor: WORKLOAD,
     action,

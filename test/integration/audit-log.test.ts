@@ -73,7 +73,7 @@ describe('PostgreSQL audit log', () => {
     const dead = new Database('postgres://postgres:x@127.0.0.1:1/none', { max: 1 });
     const log = new PgAuditLog(dead, systemClock);
     await expect(
-      log.append({ actor: 'a', action: 'b', target: 'c', outcome: 'success' }),
+      log.append({ actor: 'a', action: 'secret.read', target: 'c', outcome: 'success' }),
     ).rejects.toMatchObject({ code: 'ERR_AUDIT_UNAVAILABLE' });
     await dead.close();
   });

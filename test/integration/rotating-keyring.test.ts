@@ -1,7 +1,7 @@
 // The generic rotating keyring on PostgreSQL, driven through a toy kind with a table of its own.
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
+import { MemoryAuditLog, type NamedAuditAction } from '../../src/audit/index.js';
 import { ManualClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database } from '../../src/db/index.js';
@@ -18,6 +18,8 @@ import {
 import { eventually } from '../fixtures/authn/mtls-client.js';
 import { createEmptyDatabase } from '../helpers/database.js';
 
+/** The toy kind's actions are not Hallmark's: outside the registry on purpose. */
+const toyAction = (name: string): NamedAuditAction => name as NamedAuditAction;
 const HOUR = 3_600_000;
 const LOCK = 0x7e57_0001;
 const schedule: KeySchedule = {
@@ -67,10 +69,10 @@ const KIND: KeyringKind<TestMaterial, StoredTestKey> = {
   channel: 'hallmark_test_keys',
   lock: LOCK,
   actions: {
-    bootstrapped: 'test_key.created',
-    prepared: 'test_key.prepared',
-    activated: 'test_key.activated',
-    dropped: 'test_key.dropped',
+    bootstrapped: toyAction('test_key.created'),
+    prepared: toyAction('test_key.prepared'),
+    activated: toyAction('test_key.activated'),
+    dropped: toyAction('test_key.dropped'),
   },
   logs: { reloadFailed: 'reload failed', rotated: 'rotated', rotationCheckFailed: 'check failed' },
   generate: async () => ({

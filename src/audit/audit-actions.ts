@@ -1,0 +1,89 @@
+// The registry of audit actions: every `action` a Hallmark process can write to the chain.
+import { METHODS } from 'node:http';
+
+/**
+ * Every named action, grouped by the code that writes it. Appends are typed with
+ * {@link AuditAction}, so an action missing here does not compile; the OCSF mapping and its
+ * test enumerate this list.
+ */
+export const NAMED_AUDIT_ACTIONS = [
+  // access tokens (src/http/routes/authn-routes.ts)
+  'authn.login',
+  'authn.apikey',
+  // SVIDs (svid-routes.ts, jwt-svid-routes.ts)
+  'svid.x509.issued',
+  'svid.x509.denied',
+  'svid.jwt.issued',
+  'svid.jwt.denied',
+  // secrets (secret-routes.ts, secret-route-audit.ts)
+  'secret.read',
+  'secret.write',
+  'secret.denied',
+  // policy (policy-routes.ts)
+  'policy.load',
+  'policy.read',
+  // the audit log itself: admin reads (audit-routes.ts) and the sinks' own alarms (src/sink)
+  'audit.read',
+  'audit.sink.lag',
+  'audit.sink.gap',
+  // the CA (ca-routes.ts, src/ca); `ca.distrust` is the operator removing a CA from trust
+  'ca.rotate',
+  'ca.created',
+  'ca.prepared',
+  'ca.activated',
+  'ca.distrust',
+  // rotating keyrings (src/authn/signing-keyring.ts, src/jwtsvid/jwt-authority-keyring.ts)
+  'token_key.prepared',
+  'token_key.activated',
+  'token_key.dropped',
+  'jwt_authority.created',
+  'jwt_authority.prepared',
+  'jwt_authority.activated',
+  'jwt_authority.dropped',
+  // the Open Service Broker (broker/), one per endpoint
+  'osb.catalog',
+  'osb.provision',
+  'osb.update',
+  'osb.deprovision',
+  'osb.instance.fetch',
+  'osb.instance.last_operation',
+  'osb.bind',
+  'osb.unbind',
+  'osb.binding.fetch',
+  'osb.binding.last_operation',
+] as const;
+
+/** An action named in {@link NAMED_AUDIT_ACTIONS}. */
+export type NamedAuditAction = (typeof NAMED_AUDIT_ACTIONS)[number];
+
+/**
+ * The action of a request refused before any route described itself (unknown route, bad URL,
+ * bad body): `http.` and the lowercased method. Node's parser accepts only `http.METHODS`.
+ */
+export type HttpAuditAction = `http.${string}`;
+
+/** Any action the chain can hold. */
+export type AuditAction = NamedAuditAction | HttpAuditAction;
+
+/** The HTTP fallback actions, one per method Node's HTTP parser accepts. */
+export const HTTP_AUDIT_ACTIONS: readonly HttpAuditAction[] = METHODS.map(
+  (method) => `http.${method.toLowerCase()}` as const,
+);
+
+/** Every action a Hallmark process can write: the named ones, then the HTTP fallbacks. */
+export const AUDIT_ACTIONS: readonly AuditAction[] = [
+  ...NAMED_AUDIT_ACTIONS,
+  ...HTTP_AUDIT_ACTIONS,
+];
+
+const KNOWN = new Set<string>(AUDIT_ACTIONS);
+
+/** True for an action in the registry (rows written by another version may hold others). */
+export function isAuditAction(action: string): action is AuditAction {
+  return KNOWN.has(action);
+}
+
+/** The fallback action of a request method (Node has already refused any other method). */
+export function httpAuditAction(method: string): HttpAuditAction {
+  return `http.${method.toLowerCase()}`;
+}
