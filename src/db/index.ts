@@ -18,3 +18,4 @@ export { migrate, isFullyMigrated } from './migrator.js';
 export { MIGRATIONS } from './migrations/index.js';
 export type { Migration } from './migrations/index.js';
 export { ADVISORY_LOCKS } from './locks.js';
+export { SessionLock } from './session-lock.js';

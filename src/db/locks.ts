@@ -12,4 +12,6 @@ export const ADVISORY_LOCKS = {
   adminBootstrap: 0x484d_0005,
   policyLoad: 0x484d_0006,
   jwtKeyRotation: 0x484d_0007,
+  /** Two-key space of the audit sinks' sender locks: `(auditSinks, sink number)`. */
+  auditSinks: 0x484d_0008,
 } as const;

@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   ERR_DB_MIGRATION_FAILED: 'database migration failed',
   ERR_AUDIT_UNAVAILABLE: 'audit log unavailable; request refused',
   ERR_AUDIT_CHAIN_BROKEN: 'audit chain broken',
+  ERR_AUDIT_SINK_GAP: 'audit rows missing before they reached a sink',
+  ERR_AUDIT_SINK_LAGGING: 'an audit sink is behind its bound',
 
   // master-key cryptography
   ERR_CRYPTO_BAD_KEY: 'master key must be 32 bytes, base64-encoded',

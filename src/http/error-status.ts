@@ -11,6 +11,9 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   ERR_DB_MIGRATION_FAILED: 503,
   ERR_AUDIT_UNAVAILABLE: 503,
   ERR_AUDIT_CHAIN_BROKEN: 500,
+  // Reasons of the sinks' alarm rows (never sent over HTTP; the status table is total).
+  ERR_AUDIT_SINK_GAP: 500,
+  ERR_AUDIT_SINK_LAGGING: 503,
   ERR_CRYPTO_BAD_KEY: 500,
   ERR_CRYPTO_OPEN_FAILED: 500,
   ERR_REQUEST_INVALID: 400,

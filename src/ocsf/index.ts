@@ -11,6 +11,6 @@ export {
 export type { OcsfClass, OcsfClassName, Requirement } from './ocsf-classes.js';
 export { ACTION_MAPPING, httpMapping, mappingOf } from './ocsf-mapping.js';
 export type { ActionMapping } from './ocsf-mapping.js';
-export { toOcsfEvent, userOf } from './ocsf-event.js';
+export { severityOf, toOcsfEvent, userOf } from './ocsf-event.js';
 export type { OcsfEvent, OcsfProduct } from './ocsf-event.js';
 export { missingAttributes } from './ocsf-requirements.js';

@@ -48,8 +48,8 @@ export function userOf(actor: string): OcsfUser {
 /** An unmapped action (a row written by another version) is still delivered, as Other. */
 const UNKNOWN_ACTION: ActionMapping = { class: 'api_activity', activityId: 99 };
 
-/** Severity: refusals are Low, failures Medium; the alarms that matter to a SOC more. */
-function severityOf(record: AuditRecord): number {
+/** OCSF severity_id: refusals are Low, failures Medium; the alarms that matter to a SOC more. */
+export function severityOf(record: AuditRecord): number {
   if (record.action === 'audit.sink.gap' || record.action === 'ca.distrust') return SEVERITY.high;
   if (record.action === 'audit.sink.lag') return SEVERITY.medium;
   if (record.outcome === 'success') return SEVERITY.informational;

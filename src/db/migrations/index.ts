@@ -6,6 +6,7 @@ import { authentication } from './004-authn.js';
 import { secrets } from './005-secrets.js';
 import { broker } from './006-broker.js';
 import { jwtSvid } from './007-jwt-svid.js';
+import { auditSinks } from './012-audit-sinks.js';
 
 /** One schema change. Versions are dense and never reused. */
 export interface Migration {
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   secrets,
   broker,
   jwtSvid,
+  auditSinks,
 ];

@@ -1,0 +1,149 @@
+// Shared pieces of the sink tests: TLS identities, a sender on a fresh database, received seqs.
+import type { KeyObject } from 'node:crypto';
+import { Registry } from 'prom-client';
+import { PgAuditLog, type AuditLog } from '../../src/audit/index.js';
+import { systemClock } from '../../src/clock/index.js';
+import { ADVISORY_LOCKS, SessionLock, type Database } from '../../src/db/index.js';
+import { SinkMetrics } from '../../src/sink/sink-metrics.js';
+import { SinkSender, type SenderTiming } from '../../src/sink/sink-sender.js';
+import type { SinkTransport } from '../../src/sink/sink-transport.js';
+import { parseSpiffeId } from '../../src/spiffe/index.js';
+import { buildSelfSignedCa, generateKeyPair, issueServerSvid } from '../../src/x509/index.js';
+
+/** A CA and certificates it issued for 127.0.0.1 (receiver) and for a client. */
+export interface TestPki {
+  ca: string;
+  server: { cert: string; key: string };
+  client: { cert: string; key: string };
+}
+
+function leaf(caPem: string, caKey: KeyObject, id: string): { cert: string; key: string } {
+  const keys = generateKeyPair('ec-p256');
+  const svid = issueServerSvid({
+    spiffeId: parseSpiffeId(id),
+    publicKey: keys.publicKey,
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    ttlSeconds: 3600,
+    authority: { certificatePem: caPem, privateKey: caKey, chainPem: [] },
+    clock: systemClock,
+  });
+  return {
+    cert: svid.certificatePem,
+    key: keys.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  };
+}
+
+/** A fresh P-256 CA with a receiver and a client certificate. */
+export function testPki(name = 'sink.test'): TestPki {
+  const caKeys = generateKeyPair('ec-p256');
+  const ca = buildSelfSignedCa({
+    trustDomain: name,
+    keyPair: caKeys,
+    ttlSeconds: 3600,
+    clock: systemClock,
+  });
+  return {
+    ca,
+    server: leaf(ca, caKeys.privateKey, `spiffe://${name}/receiver`),
+    client: leaf(ca, caKeys.privateKey, `spiffe://${name}/hallmark`),
+  };
+}
+
+/** Short timings so outages and takeovers resolve within a test. */
+export const FAST: Partial<SenderTiming> = {
+  confirmMs: 300,
+  pollMs: 100,
+  retryMinMs: 100,
+  retryMaxMs: 500,
+  lockRetryMs: 200,
+};
+
+export const SILENT = { info: () => undefined, warn: () => undefined };
+
+/** A sender for `transport` on `db`, with its own metrics registry. */
+export function senderFor(
+  db: Database,
+  url: string,
+  transport: SinkTransport,
+  options: { audit?: AuditLog; timing?: Partial<SenderTiming> } = {},
+): { sender: SinkSender; registry: Registry; metrics: SinkMetrics } {
+  const registry = new Registry();
+  const metrics = new SinkMetrics(registry);
+  const sender = new SinkSender({
+    db,
+    transport,
+    acquire: () => SessionLock.tryAcquire(url, ADVISORY_LOCKS.auditSinks, 1),
+    audit: options.audit ?? new PgAuditLog(db, systemClock),
+    clock: systemClock,
+    log: SILENT,
+    metrics,
+    timing: { ...FAST, ...options.timing },
+  });
+  return { sender, registry, metrics };
+}
+
+/** The value of a metric (summed over its label values). */
+export async function metricValue(registry: Registry, name: string): Promise<number> {
+  const metric = await registry.getSingleMetric(name)?.get();
+  return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+}
+
+/** Appends `n` rows; returns their seqs. */
+export async function appendRows(audit: AuditLog, n: number, tag = 'x'): Promise<number[]> {
+  const records = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      audit.append({
+        actor: 'key:admin',
+        action: 'secret.read',
+        target: `app/${tag}${i}@v1`,
+        outcome: 'success',
+      }),
+    ),
+  );
+  return records.map((r) => r.seq);
+}
+
+/** The `seq` SD-PARAM of each received RFC 5424 line, in arrival order. */
+export function receivedSeqs(lines: readonly string[]): number[] {
+  return lines.map((line) => {
+    const match = /\[hallmark@32473 seq="(\d+)"/.exec(line);
+    if (!match) throw new Error(`not a Hallmark message: ${line.slice(0, 120)}`);
+    return Number(match[1]);
+  });
+}
+
+/**
+ * At-least-once and in order: every expected seq arrives, each first arrival in ascending
+ * order, and a repeated seq is one already seen. Returns the number of duplicates.
+ */
+export function checkAtLeastOnceInOrder(
+  seqs: readonly number[],
+  expected: readonly number[],
+): number {
+  const seen = new Set<number>();
+  let highest = 0;
+  let duplicates = 0;
+  for (const seq of seqs) {
+    if (seen.has(seq)) {
+      duplicates += 1;
+      continue;
+    }
+    if (seq < highest) throw new Error(`seq ${seq} first arrived after ${highest}`);
+    seen.add(seq);
+    highest = seq;
+  }
+  const missing = expected.filter((seq) => !seen.has(seq));
+  if (missing.length > 0) throw new Error(`missing seqs: ${missing.slice(0, 20).join(',')}…`);
+  return duplicates;
+}
+
+/** Polls `check` until it is true or `ms` pass. */
+export async function eventually(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`condition not met within ${ms} ms`);
+}
