@@ -10,3 +10,5 @@ export {
   KNOWN_VARIABLES,
 } from './server-config.js';
 export type { ServerConfig, CaKeyType, MasterKeySource, Pkcs11Config } from './server-config.js';
+export type { AuditSinksConfig, SyslogSinkConfig, WebhookSinkConfig } from './audit-sink-config.js';
+export { HALLMARK_VERSION } from './version.js';

@@ -1,5 +1,10 @@
 // The server's configuration: raw environment and flags → validated → frozen, once, at start.
 import path from 'node:path';
+import {
+  AUDIT_SINK_VARIABLES,
+  readAuditSinks,
+  type AuditSinksConfig,
+} from './audit-sink-config.js';
 import { ConfigError } from './config-error.js';
 import { EnvReader, type ConfigSource } from './env-reader.js';
 
@@ -65,6 +70,8 @@ export interface ServerConfig {
   /** `HALLMARK_LOG_FORMAT`: `auto` (pretty on a terminal, JSON otherwise), `json` or `pretty`. */
   readonly logFormat: 'auto' | 'json' | 'pretty';
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Streaming the audit chain to the SOC: syslog and webhook receivers, payload format. */
+  readonly auditSinks: AuditSinksConfig;
 }
 
 /**
@@ -105,6 +112,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'HALLMARK_TOKENREVIEW_CONCURRENCY',
   'HALLMARK_LOG_LEVEL',
   'HALLMARK_LOG_FORMAT',
+  ...AUDIT_SINK_VARIABLES,
   // client side: sidecar, exec, admin CLI
   'HALLMARK_SERVER_URL',
   'HALLMARK_SERVER_BUNDLE',
@@ -327,12 +335,14 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
       'trace',
       'silent',
     ] as const),
+    auditSinks: readAuditSinks(reader),
   };
   return Object.freeze({
     ...config,
     listen: Object.freeze(config.listen),
     pkcs11: config.pkcs11 && Object.freeze(config.pkcs11),
     serverNames: Object.freeze([...serverNames]),
+    auditSinks: Object.freeze(config.auditSinks),
   });
 }
 

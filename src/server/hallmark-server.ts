@@ -45,6 +45,7 @@ import { auditRoutes } from '../http/routes/audit-routes.js';
 import { jwtSvidRoutes } from '../http/routes/jwt-svid-routes.js';
 import { JwtAuthorityKeyring, JwtSvidIssuer } from '../jwtsvid/index.js';
 import { BrokerGrants, brokerRoutes } from '../../broker/index.js';
+import { startAuditSinks } from '../sink/index.js';
 import { UnavailableKubernetesApi } from './unavailable-kubernetes-api.js';
 import { startEmbeddedDatabase } from './embedded-database.js';
 import { prepareDataDir, writeFileAtomic } from './data-dir.js';
@@ -224,6 +225,19 @@ export async function startServer(
     });
     tally.start(config.preauth.auditIntervalSeconds * 1000);
     cleanups.push(() => tally.stop()); // the app's close flushes first; this if start-up fails
+    // Started before the listener and never awaited by a request: a receiver that is down
+    // shows in hallmark_audit_sink_* and the log, /readyz stays ready.
+    const sinks = await startAuditSinks({
+      config: config.auditSinks,
+      db,
+      databaseUrl: config.databaseUrl ?? (cluster as EmbeddedCluster).url,
+      audit,
+      clock,
+      log: log.child({ component: 'audit-sink' }),
+      metrics,
+      trustDomain: config.trustDomain,
+    });
+    cleanups.push(() => sinks.stop());
     const app = await buildApp({
       audit,
       preauth: { buckets: new AddressBuckets(config.preauth, clock), tally },

@@ -1,5 +1,7 @@
 // Shared pieces of the sink tests: TLS identities, a sender on a fresh database, received seqs.
 import type { KeyObject } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import { HTTP } from 'cloudevents';
 import { Registry } from 'prom-client';
 import { PgAuditLog, type AuditLog } from '../../src/audit/index.js';
 import { systemClock } from '../../src/clock/index.js';
@@ -146,4 +148,59 @@ export async function eventually(check: () => Promise<boolean>, ms = 20_000): Pr
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`condition not met within ${ms} ms`);
+}
+
+/** One batch as the receiver got it. */
+export interface Received {
+  contentType: string;
+  authorization: string | undefined;
+  events: { id: string; sequence: string; type: string; data: Record<string, unknown> }[];
+}
+
+/** A real HTTPS receiver on 127.0.0.1 that accepts one bearer token and records each batch. */
+export class HttpsReceiver {
+  readonly batches: Received[] = [];
+  token = 'token-1';
+  #server: Server | undefined;
+  constructor(
+    private readonly tls: { cert: string; key: string },
+    readonly port: number,
+  ) {}
+
+  async start(): Promise<void> {
+    const server = createServer(this.tls, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (this.token !== '' && req.headers.authorization !== `Bearer ${this.token}`) {
+          res.writeHead(401).end();
+          return;
+        }
+        const body = Buffer.concat(chunks).toString('utf8');
+        // The official SDK parses the batch: every envelope must be a valid CloudEvent 1.0.
+        const parsed = HTTP.toEvent({ headers: req.headers, body });
+        const events = (Array.isArray(parsed) ? parsed : [parsed]) as unknown as Received['events'];
+        this.batches.push({
+          contentType: String(req.headers['content-type']),
+          authorization: req.headers.authorization,
+          events,
+        });
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.#server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+
+  seqs(): number[] {
+    return this.batches.flatMap((b) => b.events.map((e) => Number(e.id.replace('audit-', ''))));
+  }
 }

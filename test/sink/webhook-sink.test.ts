@@ -1,8 +1,6 @@
-import { createServer, type Server } from 'node:https';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { HTTP } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgAuditLog } from '../../src/audit/index.js';
 import { systemClock } from '../../src/clock/index.js';
@@ -13,64 +11,12 @@ import {
   appendRows,
   checkAtLeastOnceInOrder,
   eventually,
+  HttpsReceiver,
   metricValue,
+  type Received,
   senderFor,
   testPki,
 } from './sink-fixtures.js';
-
-interface Received {
-  contentType: string;
-  authorization: string | undefined;
-  events: { id: string; sequence: string; type: string; data: Record<string, unknown> }[];
-}
-
-/** A real HTTPS receiver on 127.0.0.1 that accepts one bearer token and records each batch. */
-class HttpsReceiver {
-  readonly batches: Received[] = [];
-  token = 'token-1';
-  #server: Server | undefined;
-  constructor(
-    private readonly tls: { cert: string; key: string },
-    readonly port: number,
-  ) {}
-
-  async start(): Promise<void> {
-    const server = createServer(this.tls, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        if (req.headers.authorization !== `Bearer ${this.token}`) {
-          res.writeHead(401).end();
-          return;
-        }
-        const body = Buffer.concat(chunks).toString('utf8');
-        // The official SDK parses the batch: every envelope must be a valid CloudEvent 1.0.
-        const parsed = HTTP.toEvent({ headers: req.headers, body });
-        const events = (Array.isArray(parsed) ? parsed : [parsed]) as unknown as Received['events'];
-        this.batches.push({
-          contentType: String(req.headers['content-type']),
-          authorization: req.headers.authorization,
-          events,
-        });
-        res.writeHead(202).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.#server = server;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-
-  seqs(): number[] {
-    return this.batches.flatMap((b) => b.events.map((e) => Number(e.id.replace('audit-', ''))));
-  }
-}
 
 describe('webhook sink → HTTPS receiver (CloudEvents batches)', () => {
   const pki = testPki();
