@@ -1,25 +1,83 @@
-// `hallmark audit verify`: walks the hash chain straight from PostgreSQL (works with the server down).
+// `hallmark audit verify` and `hallmark audit hunt`: read the chain straight from PostgreSQL (server up or down).
 import path from 'node:path';
 import { verifyAuditChain } from '../audit/index.js';
-import { ConfigError, EnvReader, rejectUnknownVariables } from '../config/index.js';
+import { systemClock } from '../clock/index.js';
+import { ConfigError, EnvReader, parseDuration, rejectUnknownVariables } from '../config/index.js';
 import { Database, startEmbeddedPostgres } from '../db/index.js';
-import { EXIT, UsageError, parseVariableFlags, type Command } from './command.js';
+import { loadHunt, parsePlaceholders, runHunt } from './audit-hunt.js';
+import { EXIT, UsageError, parseVariableFlags, type CliIo, type Command } from './command.js';
+
+/** Opens the database: DATABASE_URL, or the embedded cluster of the data directory. */
+async function openDatabase(
+  flags: Record<string, string>,
+  env: CliIo['env'],
+): Promise<{ db: Database; close: () => Promise<void> }> {
+  const reader = new EnvReader({
+    env,
+    flags: { ...flags, DATABASE_URL: flags['HALLMARK_DATABASE_URL'] },
+  });
+  const url = reader.optional('DATABASE_URL');
+  const dataDir = path.resolve(reader.string('HALLMARK_DATA_DIR', './.hallmark'));
+  // The embedded cluster may already be running under a server; starting it again would
+  // fail on its lock file, so connect to the remembered port first.
+  let stop: (() => Promise<void>) | undefined;
+  let dbUrl = url;
+  if (dbUrl === undefined) {
+    const cluster = await startEmbeddedPostgres({
+      dir: path.join(dataDir, 'pg'),
+      reuseRunning: true,
+    });
+    dbUrl = cluster.url;
+    stop = cluster.stop;
+  }
+  const db = new Database(dbUrl, { max: 2 });
+  return {
+    db,
+    close: async () => {
+      await db.close();
+      await stop?.();
+    },
+  };
+}
+
+async function verify(db: Database, io: CliIo): Promise<number> {
+  const verdict = await verifyAuditChain(db);
+  if (verdict.ok) {
+    io.out(
+      `audit chain intact: ${verdict.rows} rows, head seq ${verdict.head.seq} hash ${verdict.head.hash}`,
+    );
+    return EXIT.ok;
+  }
+  io.err(
+    `audit chain broken at seq ${verdict.seq}: ${verdict.problem} (${verdict.rows} rows verified before it)`,
+  );
+  return EXIT.failure;
+}
 
 export const auditCommand: Command = {
   name: 'audit',
-  summary: 'verify the tamper-evident audit chain',
+  summary: 'verify the tamper-evident audit chain; hunt it with Sigma rules',
   usage: `hallmark audit verify [--data-dir DIR] [--database-url URL]
+hallmark audit hunt RULE.yml [--since DURATION] [--placeholder NAME=V1,V2 ...] [--data-dir DIR] [--database-url URL]
 
 Reads the audit table directly: from DATABASE_URL, or from the embedded PostgreSQL in the data
-directory (started for the check if the server is not running). Exits 0 if the chain is intact,
-1 naming the first broken seq otherwise.`,
+directory (started for the check if the server is not running).
+verify: exits 0 if the chain is intact, 1 naming the first broken seq otherwise.
+hunt: evaluates a Sigma rule (or an event_count correlation) over the chain in its OCSF form and
+prints each matching event as a JSON line; exits 0 when something matched, 1 when nothing did,
+2 when the rule cannot be used.`,
   async run(args, io) {
-    const { flags, positionals } = parseVariableFlags(args, [
-      'HALLMARK_DATA_DIR',
-      'HALLMARK_DATABASE_URL',
-    ]);
-    if (positionals[0] !== 'verify' || positionals.length !== 1)
-      throw new UsageError('expected the subcommand "verify"');
+    const { flags, values, positionals } = parseVariableFlags(
+      args,
+      ['HALLMARK_DATA_DIR', 'HALLMARK_DATABASE_URL'],
+      { since: { type: 'string' }, placeholder: { type: 'string', multiple: true } },
+    );
+    const sub = positionals[0];
+    if (
+      !(sub === 'verify' && positionals.length === 1) &&
+      !(sub === 'hunt' && positionals.length === 2)
+    )
+      throw new UsageError('expected "verify" or "hunt RULE.yml"');
     try {
       rejectUnknownVariables(io.env);
     } catch (err) {
@@ -29,40 +87,28 @@ directory (started for the check if the server is not running). Exits 0 if the c
       }
       throw err;
     }
-    const reader = new EnvReader({
-      env: io.env,
-      flags: { ...flags, DATABASE_URL: flags['HALLMARK_DATABASE_URL'] },
-    });
-    const url = reader.optional('DATABASE_URL');
-    const dataDir = path.resolve(reader.string('HALLMARK_DATA_DIR', './.hallmark'));
-    // The embedded cluster may already be running under a server; starting it again would
-    // fail on its lock file, so connect to the remembered port first.
-    let stop: (() => Promise<void>) | undefined;
-    let dbUrl = url;
-    if (dbUrl === undefined) {
-      const cluster = await startEmbeddedPostgres({
-        dir: path.join(dataDir, 'pg'),
-        reuseRunning: true,
-      });
-      dbUrl = cluster.url;
-      stop = cluster.stop;
-    }
-    const db = new Database(dbUrl, { max: 2 });
-    try {
-      const verdict = await verifyAuditChain(db);
-      if (verdict.ok) {
-        io.out(
-          `audit chain intact: ${verdict.rows} rows, head seq ${verdict.head.seq} hash ${verdict.head.hash}`,
-        );
-        return EXIT.ok;
+    let hunt;
+    let sinceMs: number | undefined;
+    if (sub === 'hunt') {
+      const since = values['since'];
+      if (typeof since === 'string') {
+        const seconds = parseDuration(since);
+        if (seconds === undefined)
+          throw new UsageError(`--since takes a duration such as 15m, 24h or 7d`);
+        sinceMs = seconds * 1000;
       }
-      io.err(
-        `audit chain broken at seq ${verdict.seq}: ${verdict.problem} (${verdict.rows} rows verified before it)`,
+      hunt = await loadHunt(
+        positionals[1] as string,
+        parsePlaceholders((values['placeholder'] as string[]) ?? []),
       );
-      return EXIT.failure;
+    }
+    const { db, close } = await openDatabase(flags, io.env);
+    try {
+      if (hunt === undefined) return await verify(db, io);
+      const printed = await runHunt(db, hunt, io.out, { sinceMs, clock: systemClock });
+      return printed > 0 ? EXIT.ok : EXIT.failure;
     } finally {
-      await db.close();
-      await stop?.();
+      await close();
     }
   },
 };
