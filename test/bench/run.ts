@@ -13,6 +13,7 @@ import { runLoad, type LoadResult } from './load.js';
 import { measureSidecar } from './sidecar-bench.js';
 import { measureAuditAppends } from './audit-bench.js';
 import { measureTokenSign } from './hsm-bench.js';
+import { measureSyslogSink } from './sink-bench.js';
 
 const quick = process.argv.includes('--quick');
 const seconds = (full: number): number => (quick ? Math.max(0.5, full / 10) : full) * 1000;
@@ -192,6 +193,17 @@ printRow({
   target: '>= 5,000/s',
   ratio: audit.perSecond / raw.opsPerSec,
 });
+
+const sink = await measureSyslogSink(quick ? 5_000 : 50_000);
+if (sink !== undefined) {
+  printRow({
+    name: 'audit sink: rows delivered to rsyslogd over TLS',
+    value: sink.perSecond,
+    unit: 'rows/s',
+    target: 'reference: OCSF payload, RFC 5425 framing',
+    ratio: sink.perSecond / raw.opsPerSec,
+  });
+}
 
 // Attestation makes two Kubernetes calls; with the test API in-process each costs at least this.
 const https = await measureHttpsFloor(seconds(3));
