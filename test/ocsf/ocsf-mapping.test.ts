@@ -176,3 +176,15 @@ describe('OCSF events', () => {
     });
   });
 });
+
+describe('docs/audit.md', () => {
+  it('maps every named action exactly as the code does', async () => {
+    const doc = await readFile(path.join(ROOT, 'docs/audit.md'), 'utf8');
+    for (const action of NAMED_AUDIT_ACTIONS) {
+      const mapping = mappingOf(action)!;
+      const cls = OCSF_CLASSES[mapping.class];
+      const row = `| \`${action}\` | ${cls.caption} (${cls.classUid}) | ${cls.activities[mapping.activityId]} (${mapping.activityId}) |`;
+      expect(doc, action).toContain(row);
+    }
+  });
+});
