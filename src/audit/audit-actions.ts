@@ -7,6 +7,8 @@ import { METHODS } from 'node:http';
  * test enumerate this list.
  */
 export const NAMED_AUDIT_ACTIONS = [
+  // requests refused by the pre-authentication limit, summed per address (src/http/throttle-tally.ts)
+  'http.preauth.throttled',
   // access tokens (src/http/routes/authn-routes.ts)
   'authn.login',
   'authn.apikey',

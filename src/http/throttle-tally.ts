@@ -1,10 +1,10 @@
 // Throttled strangers counted, not logged one by one: one audit row per address and interval.
 import { LRUCache } from 'lru-cache';
-import type { AuditLog } from '../audit/index.js';
+import type { AuditLog, NamedAuditAction } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 
 /** The audit action of an aggregated row. */
-export const THROTTLED_ACTION = 'http.preauth.throttled';
+export const THROTTLED_ACTION: NamedAuditAction = 'http.preauth.throttled';
 
 /** Target of the row that sums the addresses beyond the per-interval bound. */
 export const OTHER_ADDRESSES = '*';

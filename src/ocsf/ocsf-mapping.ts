@@ -41,6 +41,8 @@ const GENERAL_ERROR = 1;
  * alarms are Application Error.
  */
 export const ACTION_MAPPING: Readonly<Record<NamedAuditAction, ActionMapping>> = {
+  // A sum of refused requests from one address: API calls of no single kind (Other).
+  'http.preauth.throttled': api(99),
   'authn.login': auth(LOGON),
   'authn.apikey': auth(LOGON),
   'svid.jwt.issued': auth(SERVICE_TICKET_REQUEST),
