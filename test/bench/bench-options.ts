@@ -1,0 +1,114 @@
+// The command line of `npm run bench`: which rows to run, how hard, and for how long.
+import { parseArgs } from 'node:util';
+
+/** Every row the bench can run, by the name `--only` takes, in the order they run. */
+export const ROWS = {
+  raw: 'raw crypto.sign P-256: the yardstick of every ratio (always measured)',
+  'csr-floor': 'raw verify and JWK key import, and the engine ceiling they make with sign',
+  engine: 'certificate engine, CSR in -> checked SVID out, in-process',
+  audit: 'audit appends, 256 concurrent, durable embedded PostgreSQL',
+  'k8s-floor': 'one HTTPS GET round trip through undici to a process answering a Pod',
+  noop: 'HTTPS route doing nothing (fastify alone), its own process',
+  'login-floor': 'only what a login cannot skip: an ES256 JWT and an audit row',
+  'batch-floor': 'only what a 10-path batch cannot skip: 10 AES-GCM opens and an audit row',
+  svid: 'POST /v1/svid/x509',
+  cfssl: 'cfssl serve sign under the same load (needs cfssl on the PATH)',
+  login: 'POST /v1/authn/login (mutual TLS)',
+  batch: 'POST /v1/secrets/batch, 10 paths',
+  storm: 'restart storm: 2,000 new pods ask for an SVID at once',
+  sidecar: 'sidecar start -> access token, and its RSS',
+} as const;
+
+/** A row's name. */
+export type RowName = keyof typeof ROWS;
+
+/** Names standing for several rows. */
+const GROUPS: Record<string, RowName[]> = {
+  floors: ['noop', 'login-floor', 'batch-floor'],
+  routes: ['svid', 'login', 'batch'],
+};
+
+/** What one bench run does. */
+export interface BenchOptions {
+  quick: boolean;
+  rows: ReadonlySet<RowName>;
+  /** Connections of every route's load (default 32). */
+  connections: number;
+  /** Connections the restart storm's pods share (default 128). */
+  stormConnections: number;
+  /** Pods in the restart storm (default 2,000; 200 with --quick). */
+  stormPods: number;
+  /** Extra variables for `hallmark server` (`--server-env NAME=VALUE`, repeatable). */
+  serverEnv: Record<string, string>;
+  help: boolean;
+}
+
+/** The usage text `--help` prints. */
+export function usage(): string {
+  const rows = Object.entries(ROWS)
+    .map(([name, what]) => `  ${name.padEnd(12)} ${what}`)
+    .join('\n');
+  return `npm run bench -- [--quick] [--only ROW,...] [--connections N] [--storm-connections N]
+                 [--storm-pods N] [--server-env NAME=VALUE ...]
+
+  --quick        short runs and a 200-pod storm: a smoke test of the bench, not figures
+  --only         run only these rows (raw sign is always measured); groups:
+                 floors = noop,login-floor,batch-floor; routes = svid,login,batch
+  --server-env   set a variable of the measured hallmark server (e.g. HALLMARK_LOG_LEVEL=warn)
+
+Rows:
+${rows}`;
+}
+
+function positiveInteger(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${flag}: expected a positive integer`);
+  return value;
+}
+
+/** Parses the bench's arguments; throws (with the reason) on anything it does not know. */
+export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string', multiple: true },
+      connections: { type: 'string' },
+      'storm-connections': { type: 'string' },
+      'storm-pods': { type: 'string' },
+      'server-env': { type: 'string', multiple: true },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const all = Object.keys(ROWS) as RowName[];
+  let rows = new Set<RowName>(all);
+  if (values.only !== undefined) {
+    rows = new Set<RowName>(['raw']);
+    for (const name of values.only.flatMap((list) => list.split(',')).map((n) => n.trim())) {
+      if (name === '') continue;
+      const group = GROUPS[name];
+      if (group !== undefined) group.forEach((row) => rows.add(row));
+      else if ((all as string[]).includes(name)) rows.add(name as RowName);
+      else throw new Error(`--only: unknown row "${name}" (rows: ${all.join(', ')})`);
+    }
+  }
+  const serverEnv: Record<string, string> = {};
+  for (const pair of values['server-env'] ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new Error(`--server-env: expected NAME=VALUE, got "${pair}"`);
+    serverEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return {
+    quick: values.quick === true,
+    rows,
+    connections: positiveInteger('--connections', values.connections, 32),
+    stormConnections: positiveInteger('--storm-connections', values['storm-connections'], 128),
+    stormPods: positiveInteger('--storm-pods', values['storm-pods'], values.quick ? 200 : 2000),
+    serverEnv,
+    help: values.help === true,
+  };
+}
