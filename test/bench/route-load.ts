@@ -27,14 +27,17 @@ export interface MeasuredLoad {
   cpu: CpuShare[];
 }
 
-/** Seconds of warm-up and of measured load for a route (shorter with --quick). */
+/**
+ * Seconds of warm-up and of measured load for a route; with --quick no warm-up and a fixed
+ * number of requests instead (8 per connection), so a smoke run ends with answers however
+ * slow the machine is.
+ */
 export function routeTiming(
   options: BenchOptions,
   full: { warmup: number; duration: number },
-): Pick<LoadJob, 'warmupSeconds' | 'durationSeconds'> {
+): Pick<LoadJob, 'warmupSeconds' | 'durationSeconds' | 'amount'> {
   return options.quick
-    ? // Long enough for a few answers even when the machine is busy (p99 of seconds).
-      { warmupSeconds: Math.min(1, full.warmup), durationSeconds: 2 }
+    ? { warmupSeconds: 0, durationSeconds: 0, amount: options.connections * 8 }
     : { warmupSeconds: full.warmup, durationSeconds: full.duration };
 }
 

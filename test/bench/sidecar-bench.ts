@@ -81,8 +81,10 @@ export async function measureSidecar(options: {
       children.push(child);
       const deadline = started + 60_000;
       while (!(await exists(path.join(out, 'access-token')))) {
-        if (performance.now() > deadline || child.exitCode !== null)
-          throw new Error('sidecar wrote no access token');
+        if (child.exitCode !== null)
+          throw new Error(`sidecar exited (${child.exitCode}) before writing an access token`);
+        if (performance.now() > deadline)
+          throw new Error('sidecar wrote no access token within 60 s');
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       samples.push(performance.now() - started);
