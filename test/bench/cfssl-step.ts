@@ -43,7 +43,7 @@ export async function runCfsslStep(
           body: cfsslSignBody(csr),
         })),
         connections,
-        ...routeTiming(context.options, { warmup: 2, duration: 10 }),
+        ...routeTiming(context.options, { warmupRequests: 2_000, seconds: 10 }),
       },
       [processAccount('cfssl', peer.pid)],
     );

@@ -44,7 +44,7 @@ export async function runFloorSteps(context: BenchContext): Promise<void> {
           path: floor.path,
           variants: [{ headers: {} }],
           connections,
-          ...routeTiming(context.options, { warmup: 1, duration: 5 }),
+          ...routeTiming(context.options, { warmupRequests: 2_000, seconds: 5 }),
         },
         accounts,
       );

@@ -77,7 +77,7 @@ export async function runHallmarkSteps(context: BenchContext): Promise<void> {
       processAccount('k8s-api', k8s.pid),
     ];
     const { connections } = options;
-    const timing = routeTiming(options, { warmup: 2, duration: 10 });
+    const timing = routeTiming(options, { warmupRequests: 2_000, seconds: 10 });
 
     if (want('svid')) {
       svid = await measureLoad(
@@ -166,7 +166,7 @@ export async function runHallmarkSteps(context: BenchContext): Promise<void> {
           path: '/v1/svid/x509',
           variants: svidVariants(tokens.storm, csrs.slice(0, pods)),
           connections: options.stormConnections,
-          warmupSeconds: 0,
+          warmupRequests: 0,
           durationSeconds: 0,
           amount: pods,
         },

@@ -11,7 +11,11 @@ function send(message: FromGenerator): void {
 }
 
 /** One autocannon run of `job`: timed, or `amount` requests; measured wall to wall. */
-async function fire(job: LoadJob, seconds: number, amount?: number): Promise<LoadResult> {
+async function fire(
+  job: LoadJob,
+  seconds: number,
+  amount: number | undefined,
+): Promise<LoadResult> {
   let next = 0;
   const samples: string[] = [];
   const note = (text: string): void => {
@@ -73,7 +77,8 @@ process.on('message', (message: ToGenerator) => {
       }
       if (message.type === 'job') {
         job = message.job;
-        if (job.warmupSeconds > 0) await fire(job, job.warmupSeconds);
+        if (job.warmupRequests > 0)
+          await fire(job, 0, Math.max(job.warmupRequests, job.connections));
         send({ type: 'warm' });
         return;
       }

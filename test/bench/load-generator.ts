@@ -20,8 +20,12 @@ export interface LoadJob {
   connections: number;
   /** A client certificate and key (PEM) to present on every connection (mutual TLS). */
   clientCert?: { cert: string; key: string };
-  /** Seconds of load before the measured run (not counted, same connections count). */
-  warmupSeconds: number;
+  /**
+   * Requests sent before the measured run and not counted (same connections): a number, not a
+   * time, so the server's JIT is as warm on a busy machine as on an idle one; all are answered
+   * before the measured run starts.
+   */
+  warmupRequests: number;
   /** Measured run length; ignored when `amount` is set. */
   durationSeconds: number;
   /** Send exactly this many requests (each variant once when it equals their number), then stop. */

@@ -28,17 +28,17 @@ export interface MeasuredLoad {
 }
 
 /**
- * Seconds of warm-up and of measured load for a route; with --quick no warm-up and a fixed
- * number of requests instead (8 per connection), so a smoke run ends with answers however
- * slow the machine is.
+ * Warm-up requests and seconds of measured load for a route; with --quick no warm-up and a
+ * fixed number of requests instead of a time (8 per connection), so a smoke run ends with
+ * answers however slow the machine is.
  */
 export function routeTiming(
   options: BenchOptions,
-  full: { warmup: number; duration: number },
-): Pick<LoadJob, 'warmupSeconds' | 'durationSeconds' | 'amount'> {
+  full: { warmupRequests: number; seconds: number },
+): Pick<LoadJob, 'warmupRequests' | 'durationSeconds' | 'amount'> {
   return options.quick
-    ? { warmupSeconds: 0, durationSeconds: 0, amount: options.connections * 8 }
-    : { warmupSeconds: full.warmup, durationSeconds: full.duration };
+    ? { warmupRequests: 0, durationSeconds: 0, amount: options.connections * 8 }
+    : { warmupRequests: full.warmupRequests, durationSeconds: full.seconds };
 }
 
 /**
