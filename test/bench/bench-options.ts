@@ -6,6 +6,7 @@ export const ROWS = {
   raw: 'raw crypto.sign P-256: the yardstick of every ratio (always measured)',
   'csr-floor': 'raw verify and JWK key import, and the engine ceiling they make with sign',
   engine: 'certificate engine, CSR in -> checked SVID out, in-process',
+  hsm: 'P-256 signing through SoftHSM2 (PKCS#11), 1 in flight and 4 sessions',
   audit: 'audit appends, 256 concurrent, durable embedded PostgreSQL',
   'k8s-floor': 'one HTTPS GET round trip through undici to a process answering a Pod',
   noop: 'HTTPS route doing nothing (fastify alone), its own process',

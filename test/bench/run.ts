@@ -9,6 +9,7 @@ import { measureCsrFloor, measureEngine, measureRawSign } from './engine-bench.j
 import { runFloorSteps } from './floor-steps.js';
 import { runHallmarkSteps } from './hallmark-steps.js';
 import { measureHttpsFloor } from './https-floor.js';
+import { measureTokenSign } from './hsm-bench.js';
 import { LoadGenerator } from './load-generator.js';
 import { describeMachine, formatLoad } from './machine.js';
 import type { BenchContext } from './route-load.js';
@@ -101,6 +102,28 @@ try {
       target: '>= 10,000/s',
       ratio: engine.opsPerSec / raw.opsPerSec,
     });
+  }
+
+  if (want('hsm')) {
+    // The same signature with the key in a PKCS#11 token (SoftHSM2: software, so this is the
+    // binding and session overhead, not a hardware HSM's speed).
+    const token = await measureTokenSign(ms(4000));
+    if ('skipped' in token) {
+      report.say(`SoftHSM2 sign P-256: skipped (${token.skipped})`);
+    } else {
+      for (const [name, rate] of [
+        ['SoftHSM2 C_Sign P-256, 1 in flight', token.serial],
+        [`SoftHSM2 C_Sign P-256, ${token.sessions} sessions`, token.parallel],
+      ] as const)
+        report.add({
+          key: 'hsm',
+          name,
+          value: rate,
+          unit: 'ops/s',
+          target: 'reference',
+          ratio: rate / raw.opsPerSec,
+        });
+    }
   }
 
   if (want('audit')) {
