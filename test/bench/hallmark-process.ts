@@ -36,9 +36,10 @@ export interface HallmarkProcess {
 
 /**
  * Starts `hallmark server` with its data directory under `dir`, the shipped defaults (log level
- * `info` included: its log goes to a file, as a container runtime would take it) except: a
- * rate limit high enough not to refuse the load (`HALLMARK_RATE_LIMIT` 1,000,000/min), and
- * `extraEnv` (`--server-env`). Waits for it, then loads {@link BENCH_POLICY} and the secrets.
+ * `info` included: its log goes to a file, as a container runtime would take it) except the
+ * limits that would refuse the load: the per-service-account rate (`HALLMARK_RATE_LIMIT`) and
+ * the per-address pre-authentication limit (every bench client is 127.0.0.1), both lifted to
+ * 1,000,000; then `extraEnv`. Waits for it, then loads {@link BENCH_POLICY} and the secrets.
  */
 export async function startHallmark(options: {
   dir: string;
@@ -56,6 +57,8 @@ export async function startHallmark(options: {
     HALLMARK_LISTEN: '127.0.0.1:0',
     HALLMARK_KUBECONFIG: options.kubeconfig,
     HALLMARK_RATE_LIMIT: '1000000',
+    HALLMARK_PREAUTH_RATE: '1000000',
+    HALLMARK_PREAUTH_BURST: '1000000',
     ...options.extraEnv,
   };
   const inherited = Object.fromEntries(

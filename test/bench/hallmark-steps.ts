@@ -67,7 +67,14 @@ export async function runHallmarkSteps(context: BenchContext): Promise<void> {
     hallmark = await startHallmark({
       dir,
       kubeconfig: k8s.info.kubeconfig,
-      extraEnv: options.serverEnv,
+      extraEnv: {
+        // As many TokenReviews in flight as the storm has requests (the default, 32, answers
+        // the rest 429 at once); --server-env sets it back to see that.
+        HALLMARK_TOKENREVIEW_CONCURRENCY: String(
+          Math.max(options.connections, options.stormConnections),
+        ),
+        ...options.serverEnv,
+      },
     });
     const tokens = JSON.parse(await readFile(k8s.info.tokensFile, 'utf8')) as BenchPodTokens;
     const origin = new URL(hallmark.url).origin;
