@@ -10,6 +10,7 @@ import { runFloorSteps } from './floor-steps.js';
 import { runHallmarkSteps } from './hallmark-steps.js';
 import { measureHttpsFloor } from './https-floor.js';
 import { measureTokenSign } from './hsm-bench.js';
+import { measureSyslogSink } from './sink-bench.js';
 import { LoadGenerator } from './load-generator.js';
 import { describeMachine, formatLoad } from './machine.js';
 import type { BenchContext } from './route-load.js';
@@ -136,6 +137,20 @@ try {
       target: '>= 5,000/s',
       ratio: audit.perSecond / raw.opsPerSec,
     });
+  }
+
+  if (want('sink')) {
+    const sink = await measureSyslogSink(options.quick ? 5_000 : 50_000);
+    if (sink === undefined) report.say('audit sink: skipped (no rsyslogd)');
+    else
+      report.add({
+        key: 'sink',
+        name: 'audit sink: rows to rsyslogd over TLS',
+        value: sink.perSecond,
+        unit: 'rows/s',
+        target: 'reference: OCSF payload, RFC 5425 framing',
+        ratio: sink.perSecond / raw.opsPerSec,
+      });
   }
 
   if (want('k8s-floor')) {
