@@ -22,6 +22,15 @@ export type PublicKeyKind = 'ec-p256' | 'ec-p384' | 'rsa' | 'ed25519';
 export const RSA_MIN_BITS = 2048;
 export const RSA_MAX_BITS = 8192;
 
+/**
+ * RSA public exponents accepted: odd, from 65537 up to 2^31-1. The upper bound is Go's
+ * crypto/rsa (so every SVID we issue is usable by Go workloads) and caps the cost of a
+ * signature check: verification time grows with the exponent's bit length, and a ~3071-bit
+ * exponent on an RSA-3072 key costs about 115 times a normal one.
+ */
+export const RSA_MIN_EXPONENT = 65537n;
+export const RSA_MAX_EXPONENT = 2n ** 31n - 1n;
+
 /** An accepted public key, re-encoded canonically. */
 export interface PublicKeyInfo {
   readonly kind: PublicKeyKind;
@@ -49,7 +58,7 @@ const EC_POINT_BYTES: Record<string, { kind: PublicKeyKind; crv: string; size: n
 /**
  * Reads a DER SubjectPublicKeyInfo and decides whether Hallmark accepts the key: EC P-256 or
  * P-384 on a named curve with an uncompressed point, RSA (rsaEncryption) of 2048-8192 bits
- * with an odd exponent of at least 65537, or Ed25519. Anything else — other curves such as
+ * with an odd exponent in [65537, 2^31-1], or Ed25519. Anything else — other curves such as
  * secp256k1, explicit curve parameters, RSA-1024, RSASSA-PSS-only keys — is `unsupported`.
  */
 export function readSubjectPublicKey(spkiDer: Buffer): PublicKeyInfo | PublicKeyRefusal {
@@ -167,9 +176,13 @@ function readRsaKey(
   if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
     return { refused: 'unsupported', detail: `RSA modulus of ${bits} bits` };
   }
-  const exponent = BigInt(`0x${e.toString('hex')}`);
-  if (exponent % 2n === 0n || exponent < 65537n) {
-    return { refused: 'unsupported', detail: 'RSA public exponent must be odd and at least 65537' };
+  // A magnitude over 4 bytes is over 2^31-1 already: refuse without converting it.
+  const exponent = e.length > 4 ? RSA_MAX_EXPONENT + 1n : BigInt(`0x${e.toString('hex')}`);
+  if (exponent % 2n === 0n || exponent < RSA_MIN_EXPONENT || exponent > RSA_MAX_EXPONENT) {
+    return {
+      refused: 'unsupported',
+      detail: 'RSA public exponent must be odd and between 65537 and 2^31-1',
+    };
   }
   const rsaPublicKey = encode(sequence([unsignedInteger(n), unsignedInteger(e)]));
   return {

@@ -1,5 +1,12 @@
 // CSR parsing and proof of possession: accepted keys, refused keys, malformed input, bad signatures.
-import { generateKeyPairSync, sign } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+} from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   buildCsr,
@@ -94,8 +101,87 @@ describe('verifyCsr: refused keys and algorithms', () => {
   });
 });
 
+describe('verifyCsr: RSA public exponent bounds (Go crypto/rsa: odd, at most 2^31-1)', () => {
+  it('refuses a real RSA-3072 key whose exponent has 3071 bits, though its signature verifies', () => {
+    const keyPair = rsa3072WithExponentBits(3071);
+    expect(caught(() => verifyCsr(buildCsrUnchecked(keyPair))).code).toBe(
+      'ERR_CSR_UNSUPPORTED_KEY',
+    );
+  });
+
+  it('refuses the exponent before verifying anything: a junk signature is not even looked at', () => {
+    const keyPair = rsa3072WithExponentBits(3071);
+    const { info, algorithm, signature } = partsOf(buildCsrUnchecked(keyPair));
+    const junk = reassemble(info, algorithm, randomBytes(signature.length));
+    // were the signature checked first, this would be ERR_CSR_BAD_SIGNATURE (after ~100x the CPU)
+    expect(caught(() => verifyCsr(junk)).code).toBe('ERR_CSR_UNSUPPORTED_KEY');
+  });
+
+  it('refuses an exponent of 33 bits and accepts 31 bits', () => {
+    expect(caught(() => verifyCsr(buildCsrUnchecked(rsa3072WithExponentBits(33)))).code).toBe(
+      'ERR_CSR_UNSUPPORTED_KEY',
+    );
+    const accepted = verifyCsr(buildCsrUnchecked(rsa3072WithExponentBits(31)));
+    expect(accepted.publicKeyInfo.kind).toBe('rsa');
+  });
+
+  it('still accepts an ordinary RSA-3072 key with exponent 65537', () => {
+    const keyPair = generateKeyPairSync('rsa', { modulusLength: 3072, publicExponent: 65537 });
+    const csr = verifyCsr(buildCsrUnchecked(keyPair));
+    expect(csr.publicKeyInfo).toMatchObject({ kind: 'rsa', bits: 3072 });
+    expect(csr.publicKeyInfo.jwk.e).toBe('AQAB');
+  });
+});
+
+const toBigInt = (b64url: string) =>
+  BigInt(`0x${Buffer.from(b64url, 'base64url').toString('hex')}`);
+const toB64url = (n: bigint) => {
+  const hex = n.toString(16);
+  return Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex').toString('base64url');
+};
+const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+function modInverse(a: bigint, m: bigint): bigint {
+  let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1, s0, s1] = [r1, r0 - q * r1, s1, s0 - q * s1];
+  }
+  return ((s0 % m) + m) % m;
+}
+
+/**
+ * A working RSA-3072 key pair whose public exponent has exactly `bits` bits: node:crypto
+ * makes the primes, the test picks a random odd e coprime to λ(n) and derives d, so the
+ * key signs and verifies like any other (only more slowly).
+ */
+function rsa3072WithExponentBits(bits: number): { publicKey: KeyObject; privateKey: KeyObject } {
+  const jwk = generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey.export({
+    format: 'jwk',
+  });
+  const p = toBigInt(jwk.p!);
+  const q = toBigInt(jwk.q!);
+  const lambda = ((p - 1n) * (q - 1n)) / gcd(p - 1n, q - 1n);
+  let e: bigint;
+  do {
+    const random = toBigInt(randomBytes(Math.ceil(bits / 8)).toString('base64url'));
+    e = (random & ((1n << BigInt(bits - 1)) - 1n)) | (1n << BigInt(bits - 1)) | 1n;
+  } while (gcd(e, lambda) !== 1n);
+  const d = modInverse(e, lambda);
+  const privateKey = createPrivateKey({
+    format: 'jwk',
+    key: {
+      ...jwk,
+      e: toB64url(e),
+      d: toB64url(d),
+      dp: toB64url(d % (p - 1n)),
+      dq: toB64url(d % (q - 1n)),
+    },
+  });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
 // buildCsr refuses keys we do not accept, so odd keys get a hand-made CSR (same layout).
-function buildCsrUnchecked(keyPair: ReturnType<typeof generateKeyPairSync>): string {
+function buildCsrUnchecked(keyPair: { publicKey: KeyObject; privateKey: KeyObject }): string {
   const spki = keyPair.publicKey.export({ type: 'spki', format: 'der' });
   const reference = partsOf(buildCsr(generateKeyPair('rsa-2048')));
   const info = encode(

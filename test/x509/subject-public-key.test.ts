@@ -1,4 +1,5 @@
 // Public keys: canonical forms, the fast path for common EC keys, and refusals.
+import { createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../src/x509/index.js';
 import {
@@ -49,5 +50,32 @@ describe('readSubjectPublicKey', () => {
       spki.subarray(2 + 0x15 + 2, spki.length - 1),
     ]);
     expect(readSubjectPublicKey(short)).toMatchObject({ refused: 'malformed' });
+  });
+});
+
+describe('readSubjectPublicKey: RSA public exponent', () => {
+  const { n } = generateKeyPair('rsa-2048').publicKey.export({ format: 'jwk' });
+  const withExponent = (e: bigint) => {
+    const hex = e.toString(16);
+    const jwkE = Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex').toString('base64url');
+    return createPublicKey({ format: 'jwk', key: { kty: 'RSA', n: n!, e: jwkE } }).export({
+      type: 'spki',
+      format: 'der',
+    });
+  };
+
+  it.each([65537n, 2n ** 31n - 1n])('accepts %s', (e) => {
+    expect(isRefusal(readSubjectPublicKey(withExponent(e)))).toBe(false);
+  });
+
+  it.each([
+    ['3', 3n],
+    ['65535', 65535n],
+    ['65538 (even)', 65538n],
+    ['2^31+1', 2n ** 31n + 1n],
+    ['2^32+1', 2n ** 32n + 1n],
+    ['2^255+1', 2n ** 255n + 1n],
+  ])('refuses %s as unsupported', (_, e) => {
+    expect(readSubjectPublicKey(withExponent(e))).toMatchObject({ refused: 'unsupported' });
   });
 });
