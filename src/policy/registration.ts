@@ -8,6 +8,7 @@ import {
   serviceAccountNameReason,
 } from './kubernetes-names.js';
 import { childPath, type ProblemList } from './policy-problem.js';
+import { reportShadowed } from './registration-shadow.js';
 import {
   DEFAULT_SPIFFE_ID_TEMPLATE,
   compileSpiffeIdTemplate,
@@ -178,47 +179,6 @@ function readTtl(
     return undefined;
   }
   return seconds;
-}
-
-/**
- * First match wins, so a registration that selects no pod an earlier one does not already
- * select can never be used. That is always a mistake in the document, and silently ignoring
- * it would give the operator a different identity than the one they wrote.
- */
-function reportShadowed(
-  registrations: readonly CompiledRegistration[],
-  path: string,
-  problems: ProblemList,
-): void {
-  for (let later = 0; later < registrations.length; later++) {
-    const l = registrations[later] as CompiledRegistration;
-    const earlier = registrations.slice(0, later).find((e) => selectsEverythingOf(e, l));
-    if (earlier !== undefined) {
-      problems.add(
-        childPath(path, l.index),
-        `can never match: workloads[${earlier.index}] comes first and selects every pod this one selects`,
-      );
-    }
-  }
-}
-
-/** True when every pod `later` matches is also matched by `earlier`. */
-function selectsEverythingOf(earlier: CompiledRegistration, later: CompiledRegistration): boolean {
-  if (earlier.namespace !== later.namespace) return false;
-  if (earlier.serviceAccount !== undefined && earlier.serviceAccount !== later.serviceAccount) {
-    return false;
-  }
-  for (const [key, value] of Object.entries(earlier.labels)) {
-    if (ownLabel(later.labels, key) !== value) return false;
-  }
-  // A pod matching `later` carries a non-empty value for each label `later` requires or reads.
-  for (const key of earlier.template.labelKeys) {
-    const required = ownLabel(later.labels, key);
-    const present =
-      (required !== undefined && required !== '') || later.template.labelKeys.includes(key);
-    if (!present) return false;
-  }
-  return true;
 }
 
 /** The value of label `key` if `labels` has it as an own property (never an inherited one). */

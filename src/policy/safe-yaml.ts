@@ -38,14 +38,6 @@ export const DEFAULT_YAML_LIMITS: YamlLimits = Object.freeze({
  */
 const MAX_ALIAS_EXPANDED_VALUES = 10_000;
 
-/**
- * Most YAML lexemes (about four per value). Composing costs tens of microseconds per node, so
- * a 1 MiB document of tiny values would hold a replica's event loop for seconds on every load
- * and NOTIFY; 100,000 lexemes (~25,000 values, far beyond any real policy) bound it well
- * under a second.
- */
-const MAX_LEXEMES = 100_000;
-
 /** A document read into plain data, with a way back from a property path to the source text. */
 export interface YamlDocument {
   /** Plain data: strings, numbers, booleans, null, arrays and null-prototype objects. */
@@ -139,16 +131,7 @@ function lexAndParse(text: string, lineCounter: LineCounter, maxDepth: number): 
   const tokens: CST.Token[] = [];
   // The stack holds the document, each open collection and at most one scalar being read.
   const maxStack = maxDepth + 2;
-  let lexemes = 0;
   for (const lexeme of new Lexer().lex(text)) {
-    if (++lexemes > MAX_LEXEMES) {
-      throw new PolicyInvalidError([
-        {
-          path: '',
-          message: `document has more than ${MAX_LEXEMES} YAML tokens (~${MAX_LEXEMES / 4} values)`,
-        },
-      ]);
-    }
     for (const token of parser.next(lexeme)) tokens.push(token);
     if (parser.stack.length > maxStack) {
       throw new PolicyInvalidError([

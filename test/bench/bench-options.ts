@@ -8,6 +8,7 @@ export const ROWS = {
   engine: 'certificate engine, CSR in -> checked SVID out, in-process',
   hsm: 'P-256 signing through SoftHSM2 (PKCS#11), 1 in flight and 4 sessions',
   audit: 'audit appends, 256 concurrent, durable embedded PostgreSQL',
+  policy: 'policy compile of 50k registrations + 50k grants, and a 1 MiB YAML load',
   sink: 'audit sink: committed rows delivered to rsyslogd over TLS (needs rsyslogd)',
   'k8s-floor': 'one HTTPS GET round trip through undici to a process answering a Pod',
   noop: 'HTTPS route doing nothing (fastify alone), its own process',

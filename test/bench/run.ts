@@ -11,6 +11,7 @@ import { runHallmarkSteps } from './hallmark-steps.js';
 import { measureHttpsFloor } from './https-floor.js';
 import { measureTokenSign } from './hsm-bench.js';
 import { measureSyslogSink } from './sink-bench.js';
+import { measureMebibytePolicy, measurePolicyCompile } from './policy-bench.js';
 import { LoadGenerator } from './load-generator.js';
 import { describeMachine, formatLoad } from './machine.js';
 import type { BenchContext } from './route-load.js';
@@ -136,6 +137,27 @@ try {
       unit: 'rows/s',
       target: '>= 5,000/s',
       ratio: audit.perSecond / raw.opsPerSec,
+    });
+  }
+
+  if (want('policy')) {
+    // What every replica does on each policy load and NOTIFY; YAML reading is shown beside it.
+    const size = options.quick ? 5_000 : 50_000;
+    const policy = measurePolicyCompile(size, size, options.quick ? 1 : 3);
+    report.add({
+      key: 'policy',
+      name: `policy compile ${size / 1000}k regs + ${size / 1000}k grants`,
+      value: policy.compileMs,
+      unit: 'ms',
+      target: `< 1,000 ms; YAML read of its ${(policy.bytes / 1048576).toFixed(1)} MiB: ${policy.readMs.toFixed(0)} ms`,
+    });
+    const mebibyte = measureMebibytePolicy();
+    report.add({
+      key: 'policy',
+      name: `policy load 1 MiB YAML (${mebibyte.registrations} regs)`,
+      value: mebibyte.ms,
+      unit: 'ms',
+      target: 'a few seconds (read + compile)',
     });
   }
 
