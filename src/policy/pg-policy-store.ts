@@ -59,14 +59,18 @@ export class PgPolicyStore implements PolicyStore {
     return this.#version;
   }
 
-  /** Loads the newest version if it differs from the one in force. */
+  /**
+   * Loads the newest version if it is newer than the one in force. Refreshes overlap (NOTIFY,
+   * the poll, a load on this replica) and may finish in any order, so the version is compared
+   * again once the row is in hand: an older row arriving late never replaces a newer policy.
+   */
   async refresh(): Promise<void> {
     const latest = await this.db.query<{ version: number; document: string }>(
       'SELECT version, document FROM policies WHERE version > $1 ORDER BY version DESC LIMIT 1',
       [this.#version],
     );
     const row = latest.rows[0];
-    if (row === undefined) return;
+    if (row === undefined || row.version <= this.#version) return;
     // Stored documents were valid when loaded and the options are fixed per server, so this
     // compile only fails if the trust domain changed; then the old policy stays in force.
     this.#policy = compilePolicy(row.document, this.options);
