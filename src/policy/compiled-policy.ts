@@ -6,6 +6,7 @@ import { EMPTY_GRANTS, indexGrants, type CompiledGrants } from './compiled-grant
 import { checkKnownKeys, describeType, isMapping, optional } from './document-shape.js';
 import { readGrantList } from './grant-list.js';
 import { readGroups } from './group-table.js';
+import { checkConfinement, type ConfinementReport } from './identity-confinement.js';
 import { PolicyInvalidError } from './policy-invalid-error.js';
 import { ProblemList } from './policy-problem.js';
 import { readRegistrations, type CompiledRegistration } from './registration.js';
@@ -26,6 +27,13 @@ export interface CompilePolicyOptions {
   readonly maxDepth?: number;
   /** Most alias resolutions; default 100 (0 forbids aliases). */
   readonly maxAliasCount?: number;
+  /**
+   * For documents stored before identity confinement existed (a replica's refresh): a
+   * registration rendering outside its namespace without `allowForeignPath` no longer fails
+   * the document; it is listed in `unconfined` and refuses every pod at issuance. Loads of new
+   * documents leave this off, so such a registration is a problem.
+   */
+  readonly tolerateUnconfined?: boolean;
 }
 
 /** A validated, frozen policy, ready for the pure evaluation functions. */
@@ -44,6 +52,13 @@ export interface CompiledPolicy {
   readonly groups: ReadonlyMap<string, readonly string[]>;
   /** The document's grants, indexed. */
   readonly grants: CompiledGrants;
+  /** Registrations whose `allowForeignPath` lets them render IDs outside `/ns/<namespace>/`. */
+  readonly foreignPaths: readonly CompiledRegistration[];
+  /**
+   * Registrations rendering outside their namespace without `allowForeignPath`, kept only
+   * under `tolerateUnconfined`: every pod they select is refused an SVID.
+   */
+  readonly unconfined: readonly CompiledRegistration[];
 }
 
 /**
@@ -89,6 +104,12 @@ export function compileDocument(
     { trustDomain, maxTtlSeconds },
     problems,
   );
+  const confinement = checkConfinement(
+    registrations,
+    'workloads',
+    problems,
+    options.tolerateUnconfined === true,
+  );
   const groups = readGroups(optional(root, 'groups'), 'groups', trustDomain, problems);
   const grants = readGrantList(optional(root, 'grants'), 'grants', groups, trustDomain, problems);
   if (!problems.isEmpty) throw new PolicyInvalidError(problems.toArray());
@@ -99,6 +120,7 @@ export function compileDocument(
     registrations,
     groups.written,
     indexGrants(grants),
+    confinement,
   );
 }
 
@@ -110,7 +132,10 @@ export function emptyPolicy(
   options: Pick<CompilePolicyOptions, 'trustDomain' | 'maxTtlSeconds'>,
 ): CompiledPolicy {
   const { trustDomain, maxTtlSeconds } = checkOptions(options);
-  return freezePolicy('', trustDomain, maxTtlSeconds, [], new Map(), EMPTY_GRANTS);
+  return freezePolicy('', trustDomain, maxTtlSeconds, [], new Map(), EMPTY_GRANTS, {
+    foreign: [],
+    unconfined: [],
+  });
 }
 
 function checkOptions(options: Pick<CompilePolicyOptions, 'trustDomain' | 'maxTtlSeconds'>): {
@@ -133,6 +158,7 @@ function freezePolicy(
   registrations: readonly CompiledRegistration[],
   groups: ReadonlyMap<string, readonly string[]>,
   grants: CompiledGrants,
+  confinement: ConfinementReport,
 ): CompiledPolicy {
   const byNamespace = new Map<string, CompiledRegistration[]>();
   for (const registration of registrations) {
@@ -150,5 +176,7 @@ function freezePolicy(
     registrationsByNamespace: byNamespace,
     groups,
     grants,
+    foreignPaths: Object.freeze([...confinement.foreign]),
+    unconfined: Object.freeze([...confinement.unconfined]),
   });
 }

@@ -4,6 +4,7 @@ export type { CompiledPolicy, CompilePolicyOptions } from './compiled-policy.js'
 export { findRegistration, isStillRegistered } from './registration-match.js';
 export type { RegistrationMatch, WorkloadSelectorInput } from './registration-match.js';
 export type { CompiledRegistration } from './registration.js';
+export { foreignPathSummary } from './identity-confinement.js';
 export { DEFAULT_SPIFFE_ID_TEMPLATE } from './spiffe-id-template.js';
 export { canAccess } from './access.js';
 export { compileGrants, EMPTY_GRANTS } from './compiled-grants.js';

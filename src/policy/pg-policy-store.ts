@@ -72,8 +72,10 @@ export class PgPolicyStore implements PolicyStore {
     const row = latest.rows[0];
     if (row === undefined || row.version <= this.#version) return;
     // Stored documents were valid when loaded and the options are fixed per server, so this
-    // compile only fails if the trust domain changed; then the old policy stays in force.
-    this.#policy = compilePolicy(row.document, this.options);
+    // compile only fails if the trust domain changed; then the old policy stays in force. A
+    // document stored before identity confinement still loads: its registrations rendering
+    // outside their namespace refuse their pods instead of stopping the server.
+    this.#policy = compilePolicy(row.document, { ...this.options, tolerateUnconfined: true });
     this.#version = row.version;
   }
 

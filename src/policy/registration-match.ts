@@ -1,6 +1,7 @@
 // Registration matching: which registration selects an attested workload, and with which ID.
 import type { SpiffeId } from '../spiffe/index.js';
 import type { CompiledPolicy } from './compiled-policy.js';
+import { isWithinBounds } from './identity-confinement.js';
 import { ownLabel, type CompiledRegistration } from './registration.js';
 import { renderSpiffeId } from './spiffe-id-template.js';
 
@@ -25,7 +26,9 @@ export interface RegistrationMatch {
  * Finds the registration for a workload. Registrations are tried in document order and the
  * first that matches wins: same namespace; same service account if the registration names
  * one; every selector label present on the pod with exactly that value; and every label the
- * SPIFFE ID template reads present with a non-empty value.
+ * SPIFFE ID template reads present with a non-empty value. The rendered ID must lie within
+ * the registration's bounds (`/ns/<namespace>/`, or outside `/ns/` and `/hallmark/` with
+ * `allowForeignPath`); a first match rendering anything else refuses the workload.
  *
  * @returns the match, or `null` (the caller refuses with `ERR_POLICY_NO_REGISTRATION`).
  */
@@ -41,6 +44,9 @@ export function findRegistration(
     if (!selects(registration, workload)) continue;
     const spiffeId = renderSpiffeId(registration.template, workload);
     if (spiffeId === undefined) continue;
+    // The first match decides: one rendering outside its bounds is refused, not passed on to
+    // a later registration.
+    if (!isWithinBounds(registration, spiffeId)) return null;
     return Object.freeze({
       spiffeId,
       ttlSeconds: registration.ttlSeconds,

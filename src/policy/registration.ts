@@ -13,6 +13,7 @@ import {
   DEFAULT_SPIFFE_ID_TEMPLATE,
   compileSpiffeIdTemplate,
   type SpiffeIdTemplate,
+  type TemplateCompilation,
 } from './spiffe-id-template.js';
 
 /** The keys a registration may have. */
@@ -21,6 +22,7 @@ export const REGISTRATION_KEYS = [
   'serviceAccount',
   'labels',
   'spiffeId',
+  'allowForeignPath',
   'ttl',
 ] as const;
 
@@ -34,6 +36,11 @@ export interface CompiledRegistration {
   /** Every one must be present on the pod with exactly this value. */
   readonly labels: Readonly<Record<string, string>>;
   readonly template: SpiffeIdTemplate;
+  /**
+   * The template may render IDs outside `/ns/<namespace>/` (never in another namespace's tree
+   * or the server's); see `checkConfinement`.
+   */
+  readonly allowForeignPath: boolean;
   /** `undefined`: the server's default SVID TTL. */
   readonly ttlSeconds: number | undefined;
 }
@@ -57,8 +64,25 @@ export function readRegistrations(
     return [];
   }
   const out: CompiledRegistration[] = [];
+  // Large documents repeat a few templates many times: compile each distinct one once.
+  const templates = new Map<string, TemplateCompilation>();
+  const compileTemplate = (source: string): TemplateCompilation => {
+    let compiled = templates.get(source);
+    if (compiled === undefined) {
+      compiled = compileSpiffeIdTemplate(source, context.trustDomain);
+      templates.set(source, compiled);
+    }
+    return compiled;
+  };
   raw.forEach((item: unknown, i) => {
-    const registration = readRegistration(item, i, childPath(path, i), context, problems);
+    const registration = readRegistration(
+      item,
+      i,
+      childPath(path, i),
+      compileTemplate,
+      context,
+      problems,
+    );
     if (registration !== undefined) out.push(registration);
   });
   reportShadowed(out, path, problems);
@@ -69,6 +93,7 @@ function readRegistration(
   raw: unknown,
   index: number,
   path: string,
+  compileTemplate: (source: string) => TemplateCompilation,
   context: RegistrationContext,
   problems: ProblemList,
 ): CompiledRegistration | undefined {
@@ -102,9 +127,17 @@ function readRegistration(
   if (typeof templateSource !== 'string') {
     problems.add(templatePath, `must be a string, not ${describeType(templateSource)}`);
   } else {
-    const compiled = compileSpiffeIdTemplate(templateSource, context.trustDomain);
+    const compiled = compileTemplate(templateSource);
     if (compiled.ok) template = compiled.template;
     else for (const reason of compiled.reasons) problems.add(templatePath, reason);
+  }
+
+  const allowForeignPath = optional(raw, 'allowForeignPath') ?? false;
+  if (typeof allowForeignPath !== 'boolean') {
+    problems.add(
+      childPath(path, 'allowForeignPath'),
+      `must be true or false, not ${describeType(allowForeignPath)}`,
+    );
   }
 
   const ttlSeconds = readTtl(optional(raw, 'ttl'), childPath(path, 'ttl'), context, problems);
@@ -116,6 +149,7 @@ function readRegistration(
     serviceAccount: serviceAccount as string | undefined,
     labels,
     template,
+    allowForeignPath: allowForeignPath === true,
     ttlSeconds,
   });
 }

@@ -177,6 +177,16 @@ export async function startServer(
       clock,
     );
     cleanups.push(() => policy.close());
+    const unconfined = policy.current().unconfined;
+    if (unconfined.length > 0) {
+      log.warn(
+        {
+          policyVersion: policy.version(),
+          registrations: unconfined.map((r) => `workloads[${r.index}]`),
+        },
+        'the stored policy has registrations rendering SPIFFE IDs outside their namespace: their pods are refused SVIDs until the policy is reloaded with paths under /ns/<namespace>/ or allowForeignPath: true',
+      );
+    }
     const kubernetes = options.kubernetes ?? kubernetesFor(config, log);
     const attestor = new PodAttestor(kubernetes, {
       audience: config.kubernetesAudience,

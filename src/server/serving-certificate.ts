@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import type { CertificateAuthority } from '../ca/index.js';
 import type { Clock } from '../clock/index.js';
 import type { ServingTlsSource, TlsMaterial } from '../http/index.js';
-import { spiffeIdFromPath } from '../spiffe/index.js';
+import { SERVER_SPIFFE_PATH, spiffeIdFromPath } from '../spiffe/index.js';
 import { generateKeyPair, issueServerSvid } from '../x509/index.js';
 
 /** Lifetime of the serving certificate; short, because it is renewed in memory for free. */
@@ -72,7 +72,7 @@ export class ServingCertificate implements ServingTlsSource {
     const { authority } = this.ca.signingAuthority();
     const keyPair = generateKeyPair('ec-p256');
     const svid = issueServerSvid({
-      spiffeId: spiffeIdFromPath(this.trustDomain, '/hallmark/server'),
+      spiffeId: spiffeIdFromPath(this.trustDomain, SERVER_SPIFFE_PATH),
       publicKey: keyPair.publicKey,
       dnsNames: this.names.filter((name) => isIP(name) === 0),
       ipAddresses: this.names.filter((name) => isIP(name) !== 0),

@@ -1,5 +1,11 @@
 // Public surface of SPIFFE identifiers: parsing and building SPIFFE IDs and trust domains.
-export { parseSpiffeId, spiffeIdFromPath, workloadSpiffeId, isMemberOf } from './spiffe-id.js';
+export {
+  parseSpiffeId,
+  spiffeIdFromPath,
+  workloadSpiffeId,
+  isMemberOf,
+  SERVER_SPIFFE_PATH,
+} from './spiffe-id.js';
 export type { SpiffeId } from './spiffe-id.js';
 export { parseTrustDomain } from './trust-domain.js';
 export { validatePath, validatePathSegment } from './spiffe-path.js';

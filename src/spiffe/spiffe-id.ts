@@ -14,6 +14,13 @@ export interface SpiffeId {
   toString(): string;
 }
 
+/**
+ * The path of the Hallmark server's own SPIFFE ID (`spiffe://<td>/hallmark/server`, the URI
+ * SAN of its serving certificate). The policy keeps the whole `/hallmark` tree out of reach of
+ * registrations, so no workload can be issued the server's identity.
+ */
+export const SERVER_SPIFFE_PATH = '/hallmark/server';
+
 // Instances are only made from validated parts, so holding one proves validity.
 class ValidSpiffeId implements SpiffeId {
   readonly trustDomain: string;

@@ -15,6 +15,7 @@ workloads:
     serviceAccount: web
     labels: { app: web }
     spiffeId: "spiffe://hallmark.local/shop/{label:app}"
+    allowForeignPath: true
     ttl: 10m
 `;
 

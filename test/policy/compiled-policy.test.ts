@@ -319,7 +319,7 @@ describe('validation table: each kind of problem, at its path', () => {
       `    labels: {"app.kubernetes.io/name": ${'v'.repeat(63)}, empty: ""}`,
       '    ttl: 24h',
       '  - {namespace: b, serviceAccount: my.sa-1, ttl: 1d}',
-      '  - {namespace: c, ttl: 30s, spiffeId: "spiffe://hallmark.local/c/{label:tier}"}',
+      '  - {namespace: c, ttl: 30s, spiffeId: "spiffe://hallmark.local/c/{label:tier}", allowForeignPath: true}',
       'groups: {g.1_x-y: [], "9lives": ["spiffe://hallmark.local/*", "key:osb-binding.1"]}',
       'grants:',
       `  - {to: [g.1_x-y, 9lives], read: ["*", a/*, ${'p'.repeat(512)}], write: null}`,

@@ -25,6 +25,7 @@ workloads:
     serviceAccount: batch
   - namespace: shop                          # 4
     spiffeId: /shop/{serviceAccount}
+    allowForeignPath: true
 `);
 
 const pod = (
@@ -122,14 +123,14 @@ describe('findRegistration', () => {
   it('takes the first match in document order, not the most specific', () => {
     const policy = compile(`
 workloads:
-  - {namespace: a, labels: {x: '1'}, spiffeId: /first}
-  - {namespace: a, serviceAccount: s, labels: {y: '2'}, spiffeId: /second}
+  - {namespace: a, labels: {x: '1'}, spiffeId: /ns/a/first}
+  - {namespace: a, serviceAccount: s, labels: {y: '2'}, spiffeId: /ns/a/second}
 `);
     expect(findRegistration(policy, pod('a', 's', { x: '1', y: '2' }))?.spiffeId.toString()).toBe(
-      'spiffe://hallmark.local/first',
+      'spiffe://hallmark.local/ns/a/first',
     );
     expect(findRegistration(policy, pod('a', 's', { y: '2' }))?.spiffeId.toString()).toBe(
-      'spiffe://hallmark.local/second',
+      'spiffe://hallmark.local/ns/a/second',
     );
   });
 
@@ -179,7 +180,7 @@ describe('isStillRegistered', () => {
   it('is false once the registration is removed or re-templated', () => {
     const removed = compile('workloads:\n  - {namespace: shop}\n');
     const retemplated = compile(
-      'workloads:\n  - {namespace: payments, spiffeId: "/p/{serviceAccount}"}\n',
+      'workloads:\n  - {namespace: payments, spiffeId: "/ns/payments/p/{serviceAccount}"}\n',
     );
     const id = 'spiffe://hallmark.local/ns/payments/sa/api';
     const plain = pod('payments', 'api');

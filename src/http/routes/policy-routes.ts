@@ -2,7 +2,7 @@
 import type { AuditLog } from '../../audit/index.js';
 import type { RequestAuthenticator } from '../../authn/index.js';
 import { HallmarkError } from '../../errors/index.js';
-import type { PgPolicyStore } from '../../policy/index.js';
+import { foreignPathSummary, type PgPolicyStore } from '../../policy/index.js';
 import type { HallmarkApp, RouteInstaller } from '../app.js';
 import { auditRequest, describeRequest } from '../request-audit.js';
 
@@ -58,8 +58,18 @@ export function policyRoutes(deps: PolicyRouteDeps): RouteInstaller {
               message: 'send the policy as application/yaml',
             });
           const version = await deps.store.load(request.body, identity.id);
-          await auditRequest(deps.audit, request, 'success', '', { target: `policy@${version}` });
-          return { version, sha256: deps.store.current().sha256 };
+          const loaded = deps.store.current();
+          // Identities a registration may render outside its namespace are named in the row.
+          await auditRequest(
+            deps.audit,
+            request,
+            'success',
+            foreignPathSummary(loaded.foreignPaths),
+            {
+              target: `policy@${version}`,
+            },
+          );
+          return { version, sha256: loaded.sha256 };
         },
       );
       scope.get(
