@@ -30,7 +30,10 @@ export function reportShadowed(
   const filed = new Map<string, CompiledRegistration>();
   const byNamespace = new Map<string, CompiledRegistration[]>();
   for (const later of registrations) {
-    const earlier = earliestShadow(later, filed, byNamespace);
+    // Only an earlier registration of the same namespace can catch it.
+    const earlier = byNamespace.has(later.namespace)
+      ? earliestShadow(later, filed, byNamespace)
+      : undefined;
     if (earlier !== undefined) {
       problems.add(
         childPath(path, later.index),
@@ -86,13 +89,18 @@ function demandKey(registration: CompiledRegistration): string {
   return keyOf(registration.namespace, registration.serviceAccount ?? null, pairs, reads);
 }
 
+/** Names, label keys and values never contain control characters, so these separate fields. */
 function keyOf(
   namespace: string,
   serviceAccount: string | null,
   pairs: readonly (readonly [string, string])[],
   reads: readonly string[],
 ): string {
-  return JSON.stringify([namespace, serviceAccount, pairs, reads]);
+  let key = `${namespace}\u0001${serviceAccount ?? '\u0002'}`;
+  for (const [name, value] of pairs) key += `\u0001${name}\u0003${value}`;
+  key += '\u0004';
+  for (const name of reads) key += `\u0001${name}`;
+  return key;
 }
 
 /** Every subset of `items`, each keeping the order of `items` (so sorted input gives sorted subsets). */

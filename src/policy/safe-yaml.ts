@@ -13,7 +13,8 @@ import {
 } from 'yaml';
 import type { Alias, CST } from 'yaml';
 import { PolicyInvalidError } from './policy-invalid-error.js';
-import { ProblemList, childPath, type SourcePosition } from './policy-problem.js';
+import { ProblemList, type SourcePosition } from './policy-problem.js';
+import { offsetOf, pathString, type PathRef } from './yaml-path-locator.js';
 
 /** Limits applied while reading a document; see {@link DEFAULT_YAML_LIMITS}. */
 export interface YamlLimits {
@@ -76,9 +77,10 @@ export function readYamlDocument(
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-  const offsets = new Map<string, number>();
+  // Problems found before the document is composed are located by offset, not by path.
+  const composed: { doc?: Document.Parsed } = {};
   const locate = (path: string): SourcePosition | undefined => {
-    const offset = offsets.get(path);
+    const offset = composed.doc === undefined ? undefined : offsetOf(composed.doc, path);
     return offset === undefined ? undefined : position(offset);
   };
   const problems = new ProblemList(locate);
@@ -105,6 +107,7 @@ export function readYamlDocument(
     problems.add('', 'document is empty (write {} for an empty policy)');
     throw new PolicyInvalidError(problems.toArray());
   }
+  composed.doc = doc;
   for (const e of doc.errors) problems.add('', e.message, position(e.pos[0]));
   if (!problems.isEmpty) throw new PolicyInvalidError(problems.toArray());
   for (const w of doc.warnings) {
@@ -112,10 +115,10 @@ export function readYamlDocument(
     if (w.code !== 'TAG_RESOLVE_FAILED') problems.add('', w.message, position(w.pos[0]));
   }
 
-  const converter = new Converter(doc, limits, offsets, problems, position);
+  const converter = new Converter(doc, limits, problems, position);
   let value: unknown;
   try {
-    value = converter.convert(doc.contents, '', 1, false);
+    value = converter.convert(doc.contents, null, 1, false);
   } catch (err) {
     if (!(err instanceof StopReading)) throw err;
   }
@@ -151,12 +154,11 @@ class Converter {
   constructor(
     private readonly doc: Document.Parsed,
     private readonly limits: YamlLimits,
-    private readonly offsets: Map<string, number>,
     private readonly problems: ProblemList,
     private readonly position: (offset: number) => SourcePosition,
   ) {}
 
-  convert(node: unknown, path: string, depth: number, inAlias: boolean): unknown {
+  convert(node: unknown, path: PathRef, depth: number, inAlias: boolean): unknown {
     if (inAlias && ++this.aliasValues > MAX_ALIAS_EXPANDED_VALUES) {
       this.stop(path, `aliases expand to more than ${MAX_ALIAS_EXPANDED_VALUES} values`);
     }
@@ -165,10 +167,9 @@ class Converter {
     if (!isScalar(node) && !isMap(node) && !isSeq(node)) {
       this.stop(path, 'unsupported YAML node');
     }
-    this.record(path, node.range?.[0]);
     if (node.tag !== undefined) {
       const tag = node.tag.replace(/^tag:yaml\.org,2002:/, '!!');
-      this.problems.add(path, `tags are not allowed (found ${tag})`);
+      this.problems.add(pathString(path), `tags are not allowed (found ${tag})`);
       return null;
     }
     if (isScalar(node)) return this.convertScalar(node.value, path);
@@ -177,7 +178,7 @@ class Converter {
     }
     if (isSeq(node)) {
       return node.items.map((item, i) =>
-        this.convert(item, childPath(path, i), depth + 1, inAlias),
+        this.convert(item, { parent: path, step: i }, depth + 1, inAlias),
       );
     }
     // A null prototype, so a `__proto__` key is just an (unknown) key, never a prototype.
@@ -185,34 +186,33 @@ class Converter {
     for (const pair of node.items) {
       const key: unknown = pair.key;
       if (!isScalar(key) || typeof key.value !== 'string' || key.tag !== undefined) {
-        this.problems.add(path, 'mapping keys must be plain strings', this.at(key));
+        this.problems.add(pathString(path), 'mapping keys must be plain strings', this.at(key));
         continue;
       }
       const name = key.value;
-      const child = childPath(path, name);
+      const child: PathRef = { parent: path, step: name };
       if (Object.hasOwn(out, name)) {
-        this.problems.add(child, `duplicate key "${name}"`, this.at(key));
+        this.problems.add(pathString(child), `duplicate key "${name}"`, this.at(key));
         continue;
       }
-      this.record(child, key.range?.[0]);
       out[name] = this.convert(pair.value, child, depth + 1, inAlias);
     }
     return out;
   }
 
-  private convertAlias(node: Alias, path: string, depth: number): unknown {
+  private convertAlias(node: Alias, path: PathRef, depth: number): unknown {
     if (++this.aliasCount > this.limits.maxAliasCount) {
       this.stop(path, `more than ${this.limits.maxAliasCount} alias resolutions`);
     }
     const target = node.resolve(this.doc);
     if (target === undefined) {
-      this.problems.add(path, `alias *${node.source} has no anchor before it`);
+      this.problems.add(pathString(path), `alias *${node.source} has no anchor before it`);
       return null;
     }
     return this.convert(target, path, depth, true);
   }
 
-  private convertScalar(value: unknown, path: string): unknown {
+  private convertScalar(value: unknown, path: PathRef): unknown {
     if (
       value === null ||
       typeof value === 'string' ||
@@ -221,7 +221,7 @@ class Converter {
     ) {
       return value;
     }
-    this.problems.add(path, 'unsupported scalar value');
+    this.problems.add(pathString(path), 'unsupported scalar value');
     return null;
   }
 
@@ -232,12 +232,8 @@ class Converter {
     return offset === undefined ? undefined : this.position(offset);
   }
 
-  private record(path: string, offset: number | undefined): void {
-    if (offset !== undefined && !this.offsets.has(path)) this.offsets.set(path, offset);
-  }
-
-  private stop(path: string, message: string): never {
-    this.problems.add(path, message);
+  private stop(path: PathRef, message: string): never {
+    this.problems.add(pathString(path), message);
     throw new StopReading(message);
   }
 }

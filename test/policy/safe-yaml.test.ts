@@ -191,5 +191,17 @@ describe('YAML features a policy never needs', () => {
       column: 14,
     });
     expect(doc.locate('workloads[1]')).toBeUndefined();
+    expect(doc.locate('')).toEqual({ line: 1, column: 1 });
+  });
+
+  it('locates keys that need quoting, and values reached through an alias at their anchor', () => {
+    const doc = readYamlDocument(
+      'base: &b {x: [one, two]}\ncopy: *b\n"say \\"hi\\"\\\\": {"a.b": 1}\n',
+    );
+    expect(Object.keys(doc.value as object)).toEqual(['base', 'copy', 'say "hi"\\']);
+    expect(doc.locate('["say \\"hi\\"\\\\"]["a.b"]')).toEqual({ line: 3, column: 18 });
+    expect(doc.locate('copy.x[1]')).toEqual({ line: 1, column: 20 });
+    expect(doc.locate('copy.y')).toBeUndefined();
+    expect(doc.locate('base..x')).toBeUndefined();
   });
 });
