@@ -74,10 +74,20 @@ export function compileGrants(
   return indexGrants(entries);
 }
 
+/** Rules under construction; sets are made on first use (most identities have one path). */
 interface MutableRules {
-  read: { all: boolean; exact: Set<string>; below: Set<string> };
-  write: { all: boolean; exact: Set<string>; below: Set<string> };
+  read: MutablePathRules;
+  write: MutablePathRules;
 }
+
+interface MutablePathRules {
+  all: boolean;
+  exact: Set<string> | undefined;
+  below: Set<string> | undefined;
+}
+
+/** Shared by every rule list with no entries of a kind; never mutated (typed read-only). */
+const NO_PATHS: ReadonlySet<string> = new Set();
 
 /** Builds the index from validated entries; several grants to one subject are merged. */
 export function indexGrants(entries: readonly GrantEntry[]): CompiledGrants {
@@ -131,19 +141,24 @@ function pathAllowed(rules: PathRules, path: string): boolean {
   return false;
 }
 
-function emptyRules(): { all: boolean; exact: Set<string>; below: Set<string> } {
-  return { all: false, exact: new Set(), below: new Set() };
+function emptyRules(): MutablePathRules {
+  return { all: false, exact: undefined, below: undefined };
 }
 
-function addPatterns(
-  rules: { all: boolean; exact: Set<string>; below: Set<string> },
-  patterns: readonly PathPattern[],
-): void {
+function addPatterns(rules: MutablePathRules, patterns: readonly PathPattern[]): void {
   for (const pattern of patterns) {
     if (pattern.kind === 'all') rules.all = true;
-    else if (pattern.kind === 'exact') rules.exact.add(pattern.path);
-    else rules.below.add(pattern.prefix);
+    else if (pattern.kind === 'exact') (rules.exact ??= new Set()).add(pattern.path);
+    else (rules.below ??= new Set()).add(pattern.prefix);
   }
+}
+
+function freezePathRules(rules: MutablePathRules): PathRules {
+  return Object.freeze({
+    all: rules.all,
+    exact: rules.exact ?? NO_PATHS,
+    below: rules.below ?? NO_PATHS,
+  });
 }
 
 function freezeRules(map: Map<string, MutableRules>): ReadonlyMap<string, ActionRules> {
@@ -151,10 +166,7 @@ function freezeRules(map: Map<string, MutableRules>): ReadonlyMap<string, Action
   for (const [key, rules] of map) {
     out.set(
       key,
-      Object.freeze({
-        read: Object.freeze({ ...rules.read }),
-        write: Object.freeze({ ...rules.write }),
-      }),
+      Object.freeze({ read: freezePathRules(rules.read), write: freezePathRules(rules.write) }),
     );
   }
   return out;

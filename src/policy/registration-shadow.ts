@@ -28,86 +28,94 @@ export function reportShadowed(
 ): void {
   // demand key -> the earliest registration filed under it
   const filed = new Map<string, CompiledRegistration>();
-  const byNamespace = new Map<string, CompiledRegistration[]>();
+  // namespace + service account (or none) -> registrations filed there, in document order
+  const byAccount = new Map<string, CompiledRegistration[]>();
   for (const later of registrations) {
-    // Only an earlier registration of the same namespace can catch it.
-    const earlier = byNamespace.has(later.namespace)
-      ? earliestShadow(later, filed, byNamespace)
-      : undefined;
+    const pairs = sortedPairs(later.labels);
+    // Only an earlier registration of the same namespace, naming no service account or this
+    // one's, can catch it: skip the lookups when there is none.
+    const anyAccount = byAccount.get(accountKey(later.namespace, null));
+    const sameAccount =
+      later.serviceAccount === undefined
+        ? undefined
+        : byAccount.get(accountKey(later.namespace, later.serviceAccount));
+    const earlier =
+      anyAccount === undefined && sameAccount === undefined
+        ? undefined
+        : earliestShadow(later, pairs, filed, [anyAccount, sameAccount]);
     if (earlier !== undefined) {
       problems.add(
         childPath(path, later.index),
         `can never match: workloads[${earlier.index}] comes first and selects every pod this one selects`,
       );
     }
-    const key = demandKey(later);
+    const own = accountKey(later.namespace, later.serviceAccount ?? null);
+    const key = own + demandSuffix(pairs, [...new Set(later.template.labelKeys)].sort());
     if (!filed.has(key)) filed.set(key, later);
-    const list = byNamespace.get(later.namespace) ?? [];
-    list.push(later);
-    byNamespace.set(later.namespace, list);
+    const list = byAccount.get(own);
+    if (list === undefined) byAccount.set(own, [later]);
+    else list.push(later);
   }
 }
 
 function earliestShadow(
   later: CompiledRegistration,
+  pairs: readonly (readonly [string, string])[],
   filed: ReadonlyMap<string, CompiledRegistration>,
-  byNamespace: ReadonlyMap<string, readonly CompiledRegistration[]>,
+  candidates: readonly (readonly CompiledRegistration[] | undefined)[],
 ): CompiledRegistration | undefined {
-  const pairs = Object.keys(later.labels)
-    .sort()
-    .map((key) => [key, later.labels[key] as string] as const);
-  const guaranteed = [
-    ...new Set([
-      ...pairs.filter(([, value]) => value !== '').map(([key]) => key),
-      ...later.template.labelKeys,
-    ]),
-  ].sort();
-  if (pairs.length + guaranteed.length > MAX_INDEXED_FEATURES) {
-    return (byNamespace.get(later.namespace) ?? []).find((e) => selectsEverythingOf(e, later));
-  }
-  const accounts = later.serviceAccount === undefined ? [null] : [null, later.serviceAccount];
+  const guaranteed = new Set(later.template.labelKeys);
+  for (const [key, value] of pairs) if (value !== '') guaranteed.add(key);
+  const keys = [...guaranteed].sort();
   let earliest: CompiledRegistration | undefined;
-  for (const account of accounts) {
-    for (const pairSubset of subsets(pairs)) {
-      for (const keySubset of subsets(guaranteed)) {
-        const found = filed.get(keyOf(later.namespace, account, pairSubset, keySubset));
-        if (found !== undefined && (earliest === undefined || found.index < earliest.index)) {
-          earliest = found;
-        }
-      }
+  const consider = (found: CompiledRegistration | undefined): void => {
+    if (found !== undefined && (earliest === undefined || found.index < earliest.index)) {
+      earliest = found;
+    }
+  };
+  if (pairs.length + keys.length > MAX_INDEXED_FEATURES) {
+    for (const list of candidates) consider(list?.find((e) => selectsEverythingOf(e, later)));
+    return earliest;
+  }
+  const accounts: string[] = [];
+  if (candidates[0] !== undefined) accounts.push(accountKey(later.namespace, null));
+  if (candidates[1] !== undefined) {
+    accounts.push(accountKey(later.namespace, later.serviceAccount as string));
+  }
+  for (let pairMask = 0; pairMask < 1 << pairs.length; pairMask++) {
+    const pairSubset = pairs.filter((_, i) => (pairMask >> i) & 1);
+    for (let keyMask = 0; keyMask < 1 << keys.length; keyMask++) {
+      const suffix = demandSuffix(
+        pairSubset,
+        keys.filter((_, i) => (keyMask >> i) & 1),
+      );
+      for (const account of accounts) consider(filed.get(account + suffix));
     }
   }
   return earliest;
 }
 
-/** The exact key a registration is filed under: what a later one must satisfy to be caught. */
-function demandKey(registration: CompiledRegistration): string {
-  const pairs = Object.keys(registration.labels)
-    .sort()
-    .map((key) => [key, registration.labels[key] as string] as const);
-  const reads = [...new Set(registration.template.labelKeys)].sort();
-  return keyOf(registration.namespace, registration.serviceAccount ?? null, pairs, reads);
+function sortedPairs(labels: Readonly<Record<string, string>>): (readonly [string, string])[] {
+  const names = Object.keys(labels);
+  if (names.length > 1) names.sort();
+  return names.map((name) => [name, labels[name] as string] as const);
 }
 
-/** Names, label keys and values never contain control characters, so these separate fields. */
-function keyOf(
-  namespace: string,
-  serviceAccount: string | null,
+// Names, label keys and values never contain control characters, so these separate fields.
+function accountKey(namespace: string, serviceAccount: string | null): string {
+  return `${namespace}\u0001${serviceAccount ?? '\u0002'}`;
+}
+
+/** The rest of a demand key: the selector labels, then the label keys the template reads. */
+function demandSuffix(
   pairs: readonly (readonly [string, string])[],
   reads: readonly string[],
 ): string {
-  let key = `${namespace}\u0001${serviceAccount ?? '\u0002'}`;
+  let key = '';
   for (const [name, value] of pairs) key += `\u0001${name}\u0003${value}`;
   key += '\u0004';
   for (const name of reads) key += `\u0001${name}`;
   return key;
-}
-
-/** Every subset of `items`, each keeping the order of `items` (so sorted input gives sorted subsets). */
-function subsets<T>(items: readonly T[]): T[][] {
-  let out: T[][] = [[]];
-  for (const item of items) out = out.concat(out.map((subset) => [...subset, item]));
-  return out;
 }
 
 /**
