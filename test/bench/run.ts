@@ -149,7 +149,7 @@ try {
       name: `policy compile ${size / 1000}k regs + ${size / 1000}k grants`,
       value: policy.compileMs,
       unit: 'ms',
-      target: `< 1,000 ms; YAML read of its ${(policy.bytes / 1048576).toFixed(1)} MiB: ${policy.readMs.toFixed(0)} ms`,
+      target: `< 1,000 ms (CPU ${policy.compileCpuMs.toFixed(0)} ms); YAML read of its ${(policy.bytes / 1048576).toFixed(1)} MiB: ${policy.readMs.toFixed(0)} ms`,
     });
     const mebibyte = measureMebibytePolicy();
     report.add({
