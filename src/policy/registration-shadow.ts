@@ -26,43 +26,51 @@ export function reportShadowed(
   path: string,
   problems: ProblemList,
 ): void {
-  // demand key -> the earliest registration filed under it
-  const filed = new Map<string, CompiledRegistration>();
-  // namespace + service account (or none) -> registrations filed there, in document order
-  const byAccount = new Map<string, CompiledRegistration[]>();
+  // namespace -> service account ('' for none) -> what is filed there
+  const namespaces = new Map<string, Map<string, Bucket>>();
   for (const later of registrations) {
     const pairs = sortedPairs(later.labels);
+    let accounts = namespaces.get(later.namespace);
+    if (accounts === undefined) namespaces.set(later.namespace, (accounts = new Map()));
     // Only an earlier registration of the same namespace, naming no service account or this
     // one's, can catch it: skip the lookups when there is none.
-    const anyAccount = byAccount.get(accountKey(later.namespace, null));
-    const sameAccount =
-      later.serviceAccount === undefined
-        ? undefined
-        : byAccount.get(accountKey(later.namespace, later.serviceAccount));
-    const earlier =
-      anyAccount === undefined && sameAccount === undefined
-        ? undefined
-        : earliestShadow(later, pairs, filed, [anyAccount, sameAccount]);
+    const candidates = [accounts.get(NO_ACCOUNT)];
+    if (later.serviceAccount !== undefined) candidates.push(accounts.get(later.serviceAccount));
+    const buckets = candidates.filter((b): b is Bucket => b !== undefined);
+    const earlier = buckets.length === 0 ? undefined : earliestShadow(later, pairs, buckets);
     if (earlier !== undefined) {
       problems.add(
         childPath(path, later.index),
         `can never match: workloads[${earlier.index}] comes first and selects every pod this one selects`,
       );
     }
-    const own = accountKey(later.namespace, later.serviceAccount ?? null);
-    const key = own + demandSuffix(pairs, [...new Set(later.template.labelKeys)].sort());
-    if (!filed.has(key)) filed.set(key, later);
-    const list = byAccount.get(own);
-    if (list === undefined) byAccount.set(own, [later]);
-    else list.push(later);
+    const own = later.serviceAccount ?? NO_ACCOUNT;
+    let bucket = accounts.get(own);
+    if (bucket === undefined) accounts.set(own, (bucket = { list: [], filed: new Map() }));
+    const reads =
+      later.template.labelKeys.length > 1
+        ? [...new Set(later.template.labelKeys)].sort()
+        : later.template.labelKeys;
+    const key = demandKey(pairs, reads);
+    if (!bucket.filed.has(key)) bucket.filed.set(key, later);
+    bucket.list.push(later);
   }
+}
+
+/** Service account names are never empty, so `''` stands for "no service account". */
+const NO_ACCOUNT = '';
+
+/** The registrations of one namespace and service account (or none), in document order. */
+interface Bucket {
+  readonly list: CompiledRegistration[];
+  /** Demand key -> the earliest registration filed under it. */
+  readonly filed: Map<string, CompiledRegistration>;
 }
 
 function earliestShadow(
   later: CompiledRegistration,
   pairs: readonly (readonly [string, string])[],
-  filed: ReadonlyMap<string, CompiledRegistration>,
-  candidates: readonly (readonly CompiledRegistration[] | undefined)[],
+  buckets: readonly Bucket[],
 ): CompiledRegistration | undefined {
   const guaranteed = new Set(later.template.labelKeys);
   for (const [key, value] of pairs) if (value !== '') guaranteed.add(key);
@@ -74,22 +82,17 @@ function earliestShadow(
     }
   };
   if (pairs.length + keys.length > MAX_INDEXED_FEATURES) {
-    for (const list of candidates) consider(list?.find((e) => selectsEverythingOf(e, later)));
+    for (const bucket of buckets) consider(bucket.list.find((e) => selectsEverythingOf(e, later)));
     return earliest;
-  }
-  const accounts: string[] = [];
-  if (candidates[0] !== undefined) accounts.push(accountKey(later.namespace, null));
-  if (candidates[1] !== undefined) {
-    accounts.push(accountKey(later.namespace, later.serviceAccount as string));
   }
   for (let pairMask = 0; pairMask < 1 << pairs.length; pairMask++) {
     const pairSubset = pairs.filter((_, i) => (pairMask >> i) & 1);
     for (let keyMask = 0; keyMask < 1 << keys.length; keyMask++) {
-      const suffix = demandSuffix(
+      const key = demandKey(
         pairSubset,
         keys.filter((_, i) => (keyMask >> i) & 1),
       );
-      for (const account of accounts) consider(filed.get(account + suffix));
+      for (const bucket of buckets) consider(bucket.filed.get(key));
     }
   }
   return earliest;
@@ -101,13 +104,12 @@ function sortedPairs(labels: Readonly<Record<string, string>>): (readonly [strin
   return names.map((name) => [name, labels[name] as string] as const);
 }
 
-// Names, label keys and values never contain control characters, so these separate fields.
-function accountKey(namespace: string, serviceAccount: string | null): string {
-  return `${namespace}\u0001${serviceAccount ?? '\u0002'}`;
-}
-
-/** The rest of a demand key: the selector labels, then the label keys the template reads. */
-function demandSuffix(
+/**
+ * What a registration demands beyond its namespace and service account: its selector labels,
+ * then the label keys its template reads. Label keys and values never contain control
+ * characters, so these separate the fields.
+ */
+function demandKey(
   pairs: readonly (readonly [string, string])[],
   reads: readonly string[],
 ): string {
