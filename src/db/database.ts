@@ -31,6 +31,19 @@ export function preparedStatement(
   return (values) => ({ name, text, values });
 }
 
+/** How {@link Database.transaction} begins. */
+export interface TransactionOptions {
+  /** `repeatable read` gives every statement the snapshot of the first (consistent reads). */
+  readonly isolation?: 'read committed' | 'repeatable read';
+  readonly readOnly?: boolean;
+}
+
+function beginStatement(options: TransactionOptions): string {
+  const isolation =
+    options.isolation === undefined ? '' : ` ISOLATION LEVEL ${options.isolation.toUpperCase()}`;
+  return `BEGIN${isolation}${options.readOnly === true ? ' READ ONLY' : ''}`;
+}
+
 /** Called with a payload on NOTIFY, or with `undefined` after a reconnect (state may be stale). */
 export type NotifyHandler = (payload: string | undefined) => void;
 
@@ -77,6 +90,8 @@ export class Database implements Queryable {
   readonly #url: string;
   readonly #log: DbLogger | undefined;
   readonly #subscriptions = new Map<string, Set<NotifyHandler>>();
+  /** After-commit hooks of the transactions open now, by their client. */
+  readonly #commitHooks = new WeakMap<Queryable, (() => void)[]>();
   #listener: pg.Client | undefined;
   #listenerReconnect: NodeJS.Timeout | undefined;
   #listening = false;
@@ -108,8 +123,14 @@ export class Database implements Queryable {
     }
   }
 
-  /** Runs `fn` in a transaction; rolls back on any error and rethrows it. */
-  async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in a transaction; rolls back on any error and rethrows it. Hooks registered with
+   * {@link afterCommit} run once COMMIT has succeeded, never after a rollback.
+   */
+  async transaction<T>(
+    fn: (client: pg.PoolClient) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -126,19 +147,42 @@ export class Database implements Queryable {
     };
     client.on('error', onLost);
     let broken = false;
+    const hooks: (() => void)[] = [];
+    this.#commitHooks.set(client, hooks);
     try {
-      await client.query('BEGIN');
+      await client.query(beginStatement(options));
       const result = await fn(client);
       await client.query('COMMIT');
+      this.#commitHooks.delete(client);
+      // Committed: a failing hook must not turn this into a reported failure.
+      for (const hook of hooks) {
+        try {
+          hook();
+        } catch (hookErr) {
+          this.#log?.warn({ err: (hookErr as Error).message }, 'after-commit hook failed');
+        }
+      }
       return result;
     } catch (err) {
       broken = lost || isUnavailableError(err);
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       throw wrap(err);
     } finally {
+      this.#commitHooks.delete(client);
       client.off('error', onLost);
       client.release(broken || lost ? true : undefined);
     }
+  }
+
+  /**
+   * Runs `hook` once the transaction `tx` (a client {@link transaction} handed out) has
+   * committed; dropped if it rolls back. Any other executor has no transaction of this
+   * database open, so what it ran is already committed and `hook` runs at once.
+   */
+  afterCommit(tx: Queryable, hook: () => void): void {
+    const hooks = this.#commitHooks.get(tx);
+    if (hooks === undefined) hook();
+    else hooks.push(hook);
   }
 
   /**
