@@ -1,14 +1,40 @@
-// The audit log port: every decision is appended here before its response is sent.
+// The audit log port: every decision is recorded before its response is sent.
+import type pg from 'pg';
+import type { Queryable } from '../db/index.js';
 import type { AuditEvent, AuditRecord } from './audit-record.js';
 
 /**
- * Append-only audit log. `append` resolves only after the row is durably committed; it
- * rejects with `ERR_AUDIT_UNAVAILABLE` otherwise, and callers then fail the request (fail
- * closed: no audit row, no certificate, no secret).
+ * Append-only, hash-chained audit log. Two ways in:
+ *
+ * - a decision that changes nothing (a refusal, a read, a login) is {@link append}ed: it
+ *   resolves only after its row is committed to the chain;
+ * - a state change {@link stage}s its row inside its own transaction, so the row commits
+ *   exactly when the change does (no change without a row, no row for a change that did not
+ *   happen); the row joins the chain moments later.
+ *
+ * Every method rejects with `ERR_AUDIT_UNAVAILABLE` when the row could not be written, and
+ * callers then fail the request (fail closed: no audit row, no certificate, no secret).
  */
 export interface AuditLog {
   append(event: AuditEvent): Promise<AuditRecord>;
+  /**
+   * Stages `event` in the transaction `tx` (a client `Database.transaction` handed out). The
+   * transaction fails with it: the caller lets the error roll the change back.
+   */
+  stage(tx: Queryable, event: AuditEvent): Promise<void>;
+  /**
+   * Runs `change`, a single INSERT, UPDATE or DELETE with RETURNING, and stages `event` in the
+   * same statement if the change returned a row: one round trip, atomic even outside a
+   * transaction. Resolves with the change's result.
+   */
+  stageWith<R extends pg.QueryResultRow>(
+    db: Queryable,
+    change: pg.QueryConfig,
+    event: AuditEvent,
+  ): Promise<pg.QueryResult<R>>;
+  /** Resolves once every row staged and committed before the call is in the chain. */
+  settle(): Promise<void>;
 }
 
-/** Receives each committed record (the server writes it as one JSON line on stdout). */
+/** Receives each record as it joins the chain (the server writes it as one JSON line on stdout). */
 export type AuditSink = (record: AuditRecord) => void;

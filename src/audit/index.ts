@@ -13,5 +13,6 @@ export type { AuditLog, AuditSink } from './audit-log.js';
 export { ChainVerifier, verifyChain } from './chain-verifier.js';
 export type { ChainVerdict } from './chain-verifier.js';
 export { MemoryAuditLog } from './memory-audit-log.js';
-export { PgAuditLog } from './pg-audit-log.js';
+export { DEFAULT_STAGED_POLL_MS, PgAuditLog } from './pg-audit-log.js';
 export { readAuditPage, verifyAuditChain } from './audit-reader.js';
+export type { AuditVerification } from './audit-reader.js';

@@ -1,10 +1,16 @@
 // An in-memory audit log for unit tests of code that audits.
+import type pg from 'pg';
 import type { Clock } from '../clock/index.js';
+import type { Queryable } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
 import type { AuditLog } from './audit-log.js';
 import { GENESIS_HASH, nextRecord, type AuditEvent, type AuditRecord } from './audit-record.js';
 
-/** Keeps the chain in an array; `failing = true` makes appends fail like a dead database. */
+/**
+ * Keeps the chain in an array; `failing = true` makes every write fail like a dead database.
+ * There is no transaction here: a staged row joins the chain at once, rolled back or not, so
+ * use it only where no transaction can roll back.
+ */
 export class MemoryAuditLog implements AuditLog {
   readonly records: AuditRecord[] = [];
   failing = false;
@@ -19,4 +25,22 @@ export class MemoryAuditLog implements AuditLog {
     this.records.push(record);
     return record;
   }
+
+  async stage(_tx: Queryable, event: AuditEvent): Promise<void> {
+    await this.append(event);
+  }
+
+  async stageWith<R extends pg.QueryResultRow>(
+    db: Queryable,
+    change: pg.QueryConfig,
+    event: AuditEvent,
+  ): Promise<pg.QueryResult<R>> {
+    if (this.failing)
+      throw new HallmarkError('ERR_AUDIT_UNAVAILABLE', { detail: 'memory audit log set to fail' });
+    const result = await db.query<R>(change);
+    if (result.rows.length > 0) await this.append(event);
+    return result;
+  }
+
+  async settle(): Promise<void> {}
 }

@@ -1,9 +1,19 @@
-// The PostgreSQL audit log: group-committed appends that extend one chain across replicas.
+// The PostgreSQL audit log: changes stage rows in their transaction; one extender links them in.
+import type pg from 'pg';
 import type { Clock } from '../clock/index.js';
-import { preparedStatement, type Database, type Queryable } from '../db/index.js';
+import type { Database, Queryable } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
 import type { AuditLog, AuditSink } from './audit-log.js';
-import { GENESIS_HASH, nextRecord, type AuditEvent, type AuditRecord } from './audit-record.js';
+import { nextRecord, type AuditEvent, type AuditRecord } from './audit-record.js';
+import {
+  lockHead,
+  readStaged,
+  stagedWithStatement,
+  stageStatement,
+  storeIfHeadUnchanged,
+  type ChainHead,
+  type StagedRow,
+} from './chain-store.js';
 
 interface Pending {
   event: AuditEvent;
@@ -12,23 +22,37 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+interface Waiter {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 /** Upper bound on rows per transaction, so one slow batch cannot grow without limit. */
 const MAX_BATCH = 1_000;
 
+/** How often a replica looks for rows other replicas staged but did not chain (e.g. crashed). */
+export const DEFAULT_STAGED_POLL_MS = 1_000;
+
 /**
- * Group commit: appends that arrive while a write is in flight wait and are written together by
- * the next one. The chain is extended under the lock of its one head row: a batch is linked to
- * the head this process last wrote and stored by a single statement that moves the head only if
- * it is still there, so a lone server commits each batch in one round trip. When another server
- * moved the head in between, nothing is written and the batch is linked again inside a
- * transaction that holds the head row's lock, so any number of server processes produce one
- * unbroken chain. Every promise resolves only after its row's COMMIT.
+ * The chain extender: one drain loop per process writes, each time it is woken, a batch made
+ * of the oldest staged rows (if asked to look: after a local transaction that staged a row
+ * committed, on the poll, on {@link settle}) followed by the queued {@link append}s. The batch
+ * is linked to the head this process last wrote and stored by one statement that also deletes
+ * the staged rows and moves the head only if it is still there, so a lone server chains each
+ * batch in one round trip (two when staged rows are read). When another server moved the head
+ * in between, nothing is written and the batch is linked again inside a transaction that holds
+ * the head row's lock, so any number of server processes produce one unbroken chain and chain
+ * each other's staged rows. Every {@link append} resolves only after its row's COMMIT.
  */
 export class PgAuditLog implements AuditLog {
   readonly #queue: Pending[] = [];
-  #flushing = false;
+  readonly #stagedWaiters: Waiter[] = [];
+  #lookForStaged = false;
+  #draining = false;
+  readonly #idle: (() => void)[] = [];
   /** The head as this process last committed it; unknown until the first write. */
   #head: ChainHead | undefined;
+  #poll: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Database,
@@ -38,19 +62,81 @@ export class PgAuditLog implements AuditLog {
 
   append(event: AuditEvent): Promise<AuditRecord> {
     return new Promise<AuditRecord>((resolve, reject) => {
-      this.#queue.push({ event, time: new Date(this.clock.now()).toISOString(), resolve, reject });
-      if (!this.#flushing) void this.#drain();
+      this.#queue.push({ event, time: this.#now(), resolve, reject });
+      this.#kick();
     });
   }
 
-  async #drain(): Promise<void> {
-    this.#flushing = true;
+  async stage(tx: Queryable, event: AuditEvent): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
+      await tx.query(stageStatement(event, this.#now()));
+    } catch (cause) {
+      throw stageFailed(cause);
+    }
+    this.db.afterCommit(tx, () => this.#wakeForStaged());
+  }
+
+  async stageWith<R extends pg.QueryResultRow>(
+    db: Queryable,
+    change: pg.QueryConfig,
+    event: AuditEvent,
+  ): Promise<pg.QueryResult<R>> {
+    let result: pg.QueryResult<R>;
+    try {
+      result = await db.query<R>(stagedWithStatement(change, event, this.#now()));
+    } catch (cause) {
+      throw stageFailed(cause);
+    }
+    this.db.afterCommit(db, () => this.#wakeForStaged());
+    return result;
+  }
+
+  settle(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#stagedWaiters.push({ resolve, reject });
+      this.#wakeForStaged();
+    });
+  }
+
+  /** Starts looking for other replicas' staged rows every `pollMs`. */
+  start(pollMs = DEFAULT_STAGED_POLL_MS): void {
+    if (this.#poll !== undefined) return;
+    this.#poll = setInterval(() => this.#wakeForStaged(), pollMs);
+    this.#poll.unref();
+  }
+
+  /** Stops the poll and waits for the batch in flight (call before closing the database). */
+  async stop(): Promise<void> {
+    if (this.#poll !== undefined) clearInterval(this.#poll);
+    this.#poll = undefined;
+    if (this.#draining) await new Promise<void>((resolve) => this.#idle.push(resolve));
+  }
+
+  #now(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  #wakeForStaged(): void {
+    this.#lookForStaged = true;
+    this.#kick();
+  }
+
+  #kick(): void {
+    if (!this.#draining) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0 || this.#lookForStaged) {
+        // Whoever asked to look is answered by a read that starts after they asked.
+        const look = this.#lookForStaged;
+        this.#lookForStaged = false;
+        const waiters = look ? this.#stagedWaiters.splice(0) : [];
         const batch = this.#queue.splice(0, MAX_BATCH);
-        let records: AuditRecord[];
+        let written: Written;
         try {
-          records = await this.#write(batch);
+          written = await this.#write(batch, look);
         } catch (cause) {
           this.#head = undefined;
           const err = new HallmarkError('ERR_AUDIT_UNAVAILABLE', {
@@ -58,44 +144,72 @@ export class PgAuditLog implements AuditLog {
             detail: (cause as Error).message,
           });
           for (const pending of batch) pending.reject(err);
+          for (const waiter of waiters) waiter.reject(err);
           continue;
         }
-        batch.forEach((pending, i) => pending.resolve(records[i] as AuditRecord));
+        const { records, staged } = written;
+        batch.forEach((pending, i) => pending.resolve(records[staged + i] as AuditRecord));
         for (const record of records) this.sink(record);
+        if (staged === MAX_BATCH) {
+          // More may be staged: those waiting are answered once the rest is chained too.
+          this.#lookForStaged = true;
+          this.#stagedWaiters.unshift(...waiters);
+        } else {
+          for (const waiter of waiters) waiter.resolve();
+        }
       }
     } finally {
-      this.#flushing = false;
+      this.#draining = false;
+      for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
 
-  async #write(batch: Pending[]): Promise<AuditRecord[]> {
+  async #write(batch: Pending[], look: boolean): Promise<Written> {
     if (this.#head !== undefined) {
-      const records = linkBatch(this.#head, batch);
-      if (await storeIfHeadUnchanged(this.db, this.#head, records)) {
+      const staged = look ? await readStaged(this.db, MAX_BATCH) : [];
+      if (staged.length + batch.length === 0) return { records: [], staged: 0 };
+      const records = linkBatch(this.#head, staged, batch);
+      if (await storeIfHeadUnchanged(this.db, this.#head, records, idsOf(staged))) {
         this.#head = headOf(records);
-        return records;
+        return { records, staged: staged.length };
       }
     }
-    const records = await this.db.transaction(async (client) => {
+    const written = await this.db.transaction(async (client) => {
       const head = await lockHead(client);
-      const linked = linkBatch(head, batch);
-      if (!(await storeIfHeadUnchanged(client, head, linked)))
+      // Under the head's lock no other extender can chain these rows before we do.
+      const staged = look ? await readStaged(client, MAX_BATCH) : [];
+      const records = linkBatch(head, staged, batch);
+      if (records.length === 0) return { head, records, staged: 0 };
+      if (!(await storeIfHeadUnchanged(client, head, records, idsOf(staged))))
         throw new HallmarkError('ERR_INTERNAL', { detail: 'audit head moved while locked' });
-      return linked;
+      return { head: headOf(records), records, staged: staged.length };
     });
-    this.#head = headOf(records);
-    return records;
+    this.#head = written.head;
+    return written;
   }
 }
 
-interface ChainHead {
-  seq: number;
-  hash: string;
+interface Written {
+  records: AuditRecord[];
+  /** How many of `records` (the first ones) came from staged rows. */
+  staged: number;
 }
 
-function linkBatch(head: ChainHead, batch: Pending[]): AuditRecord[] {
+/** Staged rows first (oldest id first), then the queued appends; seq is assigned here. */
+function linkBatch(
+  head: ChainHead,
+  staged: readonly StagedRow[],
+  batch: readonly Pending[],
+): AuditRecord[] {
   let prev = head;
-  return batch.map((pending) => (prev = nextRecord(prev, pending.event, pending.time)));
+  const records: AuditRecord[] = [];
+  for (const row of staged) records.push((prev = nextRecord(prev, row.event, row.time)));
+  for (const pending of batch) records.push((prev = nextRecord(prev, pending.event, pending.time)));
+  return records;
+}
+
+function idsOf(staged: readonly StagedRow[]): string[] {
+  return staged.map((row) => row.id);
 }
 
 function headOf(records: AuditRecord[]): ChainHead {
@@ -103,63 +217,8 @@ function headOf(records: AuditRecord[]): ChainHead {
   return { seq: last.seq, hash: last.hash };
 }
 
-/**
- * Takes the head row's lock until COMMIT and reads it. An empty chain gets its genesis head
- * row here first; it is committed only together with the batch that moves it.
- */
-async function lockHead(client: Queryable): Promise<ChainHead> {
-  await client.query(
-    'INSERT INTO audit_head (id, seq, hash) VALUES (true, 0, $1) ON CONFLICT (id) DO NOTHING',
-    [GENESIS_HASH],
-  );
-  const head = await client.query<{ seq: string; hash: string }>(
-    'SELECT seq, hash FROM audit_head FOR UPDATE',
-  );
-  const row = head.rows[0] as { seq: string; hash: string };
-  return { seq: Number(row.seq), hash: row.hash };
-}
-
-const STORE_IF_HEAD_UNCHANGED = preparedStatement(
-  'audit-store-if-head-unchanged',
-  `WITH moved AS (
-     UPDATE audit_head SET seq = $11, hash = $12 WHERE seq = $13 AND hash = $14 RETURNING 1
-   )
-   INSERT INTO audit_log (seq, time, actor, action, target, outcome, reason, request_id, prev_hash, hash)
-   SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
-                        $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-    WHERE EXISTS (SELECT 1 FROM moved)`,
-);
-
-/**
- * One statement: moves the head from `head` to the batch's last row and inserts the rows, or
- * does neither when the head is no longer `head` (the UPDATE waits for a concurrent writer's
- * row lock and then re-checks its condition against the committed row). True when written.
- */
-async function storeIfHeadUnchanged(
-  db: Queryable,
-  head: ChainHead,
-  records: AuditRecord[],
-): Promise<boolean> {
-  const column = <K extends keyof AuditRecord>(key: K): AuditRecord[K][] =>
-    records.map((r) => r[key]);
-  const last = headOf(records);
-  const result = await db.query(
-    STORE_IF_HEAD_UNCHANGED([
-      column('seq'),
-      column('time'),
-      column('actor'),
-      column('action'),
-      column('target'),
-      column('outcome'),
-      column('reason'),
-      column('requestId'),
-      column('prevHash'),
-      column('hash'),
-      last.seq,
-      last.hash,
-      head.seq,
-      head.hash,
-    ]),
-  );
-  return result.rowCount === records.length;
+/** A failed stage fails the change with it (its transaction is aborted and rolls back). */
+function stageFailed(cause: unknown): HallmarkError {
+  if (cause instanceof HallmarkError && cause.code === 'ERR_AUDIT_UNAVAILABLE') return cause;
+  return new HallmarkError('ERR_AUDIT_UNAVAILABLE', { cause, detail: (cause as Error)?.message });
 }

@@ -6,6 +6,7 @@ import { authentication } from './004-authn.js';
 import { secrets } from './005-secrets.js';
 import { broker } from './006-broker.js';
 import { jwtSvid } from './007-jwt-svid.js';
+import { auditPending } from './008-audit-pending.js';
 import { auditSinks } from './012-audit-sinks.js';
 
 /** One schema change. Versions are dense and never reused. */
@@ -24,5 +25,6 @@ export const MIGRATIONS: readonly Migration[] = [
   secrets,
   broker,
   jwtSvid,
+  auditPending,
   auditSinks,
 ];
