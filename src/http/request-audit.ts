@@ -38,6 +38,17 @@ export function defaultContext(request: FastifyRequest): RequestAuditContext {
   return { action: httpAuditAction(request.method), actor: 'anonymous', target: route };
 }
 
+/** The request's decision as an audit event. */
+export function requestEvent(
+  request: FastifyRequest,
+  outcome: AuditEvent['outcome'],
+  reason = '',
+  override: Partial<RequestAuditContext> = {},
+): AuditEvent {
+  const context = { ...(request.auditContext ?? defaultContext(request)), ...override };
+  return { ...context, outcome, reason, requestId: request.id };
+}
+
 /** Appends the request's decision to the audit log exactly once. */
 export async function auditRequest(
   audit: AuditLog,
@@ -46,7 +57,24 @@ export async function auditRequest(
   reason = '',
   override: Partial<RequestAuditContext> = {},
 ): Promise<void> {
-  const context = { ...(request.auditContext ?? defaultContext(request)), ...override };
+  const event = requestEvent(request, outcome, reason, override);
   request.audited = true;
-  await audit.append({ ...context, outcome, reason, requestId: request.id });
+  await audit.append(event);
+}
+
+/**
+ * The success event of a state change the request makes, for the change to stage in its own
+ * transaction. Call {@link changeCommitted} once it has committed: until then the request is
+ * not audited, so a rolled-back change is audited as the failure it is.
+ */
+export function changeEvent(
+  request: FastifyRequest,
+  override: Partial<RequestAuditContext> = {},
+): AuditEvent {
+  return requestEvent(request, 'success', '', override);
+}
+
+/** Records that the request's change, with its staged audit row, has committed. */
+export function changeCommitted(request: FastifyRequest): void {
+  request.audited = true;
 }

@@ -1,5 +1,7 @@
 // Public surface of secrets: values, sealing, the store port and its PostgreSQL and memory adapters.
 export type {
+  AuditedWrite,
+  DeletePrefixOptions,
   PutOptions,
   SecretCounts,
   SecretStore,

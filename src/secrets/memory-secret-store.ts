@@ -22,7 +22,7 @@ interface StoredVersion {
 /**
  * Keeps sealed versions in a map (values are sealed exactly as in PostgreSQL, so a test that
  * uses it exercises the real envelope). Writes are serialised by a promise chain, which gives
- * the same distinct, consecutive versions and rollback-on-`beforeCommit`-failure.
+ * the same distinct, consecutive versions, and no version when its audit row fails.
  */
 export class MemorySecretStore implements SecretStore {
   readonly #versions = new Map<string, StoredVersion[]>();
@@ -70,7 +70,9 @@ export class MemorySecretStore implements SecretStore {
         const versions = this.#versions.get(path) ?? [];
         const version = versions.length + 1;
         const envelope = sealSecretVersion(this.#master, path, version, plaintext);
-        await options.beforeCommit?.(version);
+        // No transaction here: the row is appended first, so a failed append leaves no version.
+        if (options.audit !== undefined)
+          await options.audit.log.append(options.audit.event(version));
         versions.push({ envelope, createdAt: new Date(this.#clock.now()), createdBy: actor });
         this.#versions.set(path, versions);
         return { path, version };

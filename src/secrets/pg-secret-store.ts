@@ -1,7 +1,7 @@
 // The PostgreSQL secret store: one row per sealed version, one head row per path.
 import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
-import { preparedStatement, type Database, type Queryable } from '../db/index.js';
+import { preparedStatement, WriteGate, type Database, type Queryable } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
 import {
   LatestVersionCache,
@@ -12,6 +12,7 @@ import { checkSecretPath, secretNotFound } from './secret-path-error.js';
 import { validateSecretPrefix } from './secret-prefix.js';
 import { openSecretCiphertext, sealSecretVersion, unwrapSecretDataKey } from './secret-sealing.js';
 import type {
+  DeletePrefixOptions,
   PutOptions,
   SecretCounts,
   SecretStore,
@@ -41,6 +42,8 @@ export interface PgSecretStoreOptions {
    * defaults to {@link DEFAULT_SECRET_CACHE}. `maxBytes: 0` reads PostgreSQL every time.
    */
   cache?: LatestVersionCacheLimits;
+  /** Admits writes; share one with every other writer of the process. Default: its own. */
+  gate?: WriteGate;
 }
 
 /** 32 MiB of sealed versions, none older than 30 s. */
@@ -87,6 +90,23 @@ const READ_LATEST_MANY = preparedStatement(
     WHERE h.path = ANY($1::text[])`,
 );
 
+// A write's two statements. The change notice is sent with the first: PostgreSQL delivers it
+// to every replica at COMMIT, and never for a rolled-back write.
+const BUMP_HEAD = preparedStatement(
+  'secret-bump-head',
+  `WITH head AS (
+     INSERT INTO secret_heads (path, latest) VALUES ($1, 1)
+     ON CONFLICT (path) DO UPDATE SET latest = secret_heads.latest + 1
+     RETURNING latest
+   )
+   SELECT latest, pg_notify($2, $3) FROM head`,
+);
+const INSERT_VERSION = preparedStatement(
+  'secret-insert-version',
+  `INSERT INTO secret_versions (path, version, wrapped_key, ciphertext, created_at, created_by)
+   VALUES ($1, $2, $3, $4, $5, $6) RETURNING version`,
+);
+
 /** Escapes LIKE metacharacters: `_` is legal in paths and would otherwise match any character. */
 function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -107,6 +127,7 @@ export class PgSecretStore implements SecretStore {
   readonly #clock: Clock;
   readonly #maxValueBytes: number;
   readonly #cache: LatestVersionCache;
+  readonly #gate: WriteGate;
   #listening = false;
 
   constructor(options: PgSecretStoreOptions) {
@@ -115,6 +136,7 @@ export class PgSecretStore implements SecretStore {
     this.#clock = options.clock;
     this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_SECRET_BYTES;
     this.#cache = new LatestVersionCache(options.cache ?? DEFAULT_SECRET_CACHE);
+    this.#gate = options.gate ?? new WriteGate();
   }
 
   /**
@@ -181,6 +203,11 @@ export class PgSecretStore implements SecretStore {
     return opened;
   }
 
+  /**
+   * Writes through the write gate (writers of one path queue in memory, few writes hold a
+   * connection at once), in the store's own transaction; with `options.tx`, in the caller's,
+   * who is then responsible for bounding concurrency.
+   */
   async put(
     path: string,
     value: string,
@@ -190,54 +217,63 @@ export class PgSecretStore implements SecretStore {
     checkSecretPath(path);
     const plaintext = encodeSecretValue(value, this.#maxValueBytes);
     try {
-      return await this.#db.transaction(async (client) => {
-        // The upsert takes the head row's lock until COMMIT, so a concurrent writer of the
-        // same path waits here and then reads the incremented number: no gaps, no duplicates.
-        const head = await client.query<{ latest: number }>(
-          `INSERT INTO secret_heads (path, latest) VALUES ($1, 1)
-           ON CONFLICT (path) DO UPDATE SET latest = secret_heads.latest + 1
-           RETURNING latest`,
-          [path],
-        );
-        const version = (head.rows[0] as { latest: number }).latest;
-        const envelope = sealSecretVersion(this.#master, path, version, plaintext);
-        await client.query(
-          `INSERT INTO secret_versions (path, version, wrapped_key, ciphertext, created_at, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6)`,
-          [
-            path,
-            version,
-            envelope.wrappedKey,
-            envelope.ciphertext,
-            new Date(this.#clock.now()),
-            actor,
-          ],
-        );
-        await options.beforeCommit?.(version);
-        // Delivered to every replica at COMMIT, never for a rolled-back write.
-        await client.query('SELECT pg_notify($1, $2)', [SECRETS_CHANNEL, JSON.stringify({ path })]);
-        return { path, version };
-      });
+      const { tx } = options;
+      if (tx !== undefined) {
+        const written = await this.#write(tx, path, plaintext, actor, options);
+        this.#db.afterCommit(tx, () => this.#cache.invalidate(path));
+        return written;
+      }
+      return await this.#gate
+        .run(`secret:${path}`, () =>
+          this.#db.transaction((client) => this.#write(client, path, plaintext, actor, options)),
+        )
+        .finally(() => this.#cache.invalidate(path));
     } finally {
-      this.#cache.invalidate(path);
       plaintext.fill(0);
     }
   }
 
-  async deletePrefix(prefix: string): Promise<SecretCounts> {
+  async #write(
+    tx: Queryable,
+    path: string,
+    plaintext: Buffer,
+    actor: string,
+    options: PutOptions,
+  ): Promise<SecretVersionRef> {
+    // The upsert takes the head row's lock until COMMIT, so a concurrent writer of the same
+    // path (on another replica) waits here and then reads the incremented number. A rolled-back
+    // write rolls its increment back too: a version number exists only once committed.
+    const head = await tx.query<{ latest: number }>(
+      BUMP_HEAD([path, SECRETS_CHANNEL, JSON.stringify({ path })]),
+    );
+    const version = (head.rows[0] as { latest: number }).latest;
+    const envelope = sealSecretVersion(this.#master, path, version, plaintext);
+    const insert = INSERT_VERSION([
+      path,
+      version,
+      envelope.wrappedKey,
+      envelope.ciphertext,
+      new Date(this.#clock.now()),
+      actor,
+    ]);
+    // The version and its audit row in one statement: both commit, or neither.
+    if (options.audit === undefined) await tx.query(insert);
+    else await options.audit.log.stageWith(tx, insert, options.audit.event(version));
+    return { path, version };
+  }
+
+  async deletePrefix(prefix: string, options: DeletePrefixOptions = {}): Promise<SecretCounts> {
     const pattern = likePrefix(validateSecretPrefix(prefix));
-    return this.#db
-      .transaction(async (client) => {
-        const versions = await client.query('DELETE FROM secret_versions WHERE path LIKE $1', [
-          pattern,
-        ]);
-        const heads = await client.query('DELETE FROM secret_heads WHERE path LIKE $1', [pattern]);
-        await client.query('SELECT pg_notify($1, $2)', [
-          SECRETS_CHANNEL,
-          JSON.stringify({ prefix }),
-        ]);
-        return { paths: heads.rowCount ?? 0, versions: versions.rowCount ?? 0 };
-      })
+    const { tx } = options;
+    if (tx !== undefined) {
+      const counts = await deleteUnder(tx, pattern, prefix);
+      this.#db.afterCommit(tx, () => this.#cache.invalidatePrefix(prefix));
+      return counts;
+    }
+    return this.#gate
+      .run(`secret-prefix:${prefix}`, () =>
+        this.#db.transaction((client) => deleteUnder(client, pattern, prefix)),
+      )
       .finally(() => this.#cache.invalidatePrefix(prefix));
   }
 
@@ -274,6 +310,14 @@ function openCached(sealed: CachedVersion): SecretVersion {
     createdAt: sealed.createdAt,
     createdBy: sealed.createdBy,
   };
+}
+
+/** Deletes every version and head under `pattern`, announcing `prefix` at COMMIT. */
+async function deleteUnder(tx: Queryable, pattern: string, prefix: string): Promise<SecretCounts> {
+  const versions = await tx.query('DELETE FROM secret_versions WHERE path LIKE $1', [pattern]);
+  const heads = await tx.query('DELETE FROM secret_heads WHERE path LIKE $1', [pattern]);
+  await tx.query('SELECT pg_notify($1, $2)', [SECRETS_CHANNEL, JSON.stringify({ prefix })]);
+  return { paths: heads.rowCount ?? 0, versions: versions.rowCount ?? 0 };
 }
 
 async function countRows(db: Queryable, pattern: string): Promise<SecretCounts> {

@@ -1,4 +1,6 @@
 // The secret store port: versioned, sealed secret values behind one small interface.
+import type { AuditEvent, AuditLog } from '../audit/index.js';
+import type { Queryable } from '../db/index.js';
 
 /** One stored version of a secret, opened. */
 export interface SecretVersion {
@@ -16,14 +18,31 @@ export interface SecretVersionRef {
   readonly version: number;
 }
 
+/** A write's audit row: the log it is staged in, and the event for the version written. */
+export interface AuditedWrite {
+  readonly log: AuditLog;
+  readonly event: (version: number) => AuditEvent;
+}
+
 /** Options for {@link SecretStore.put}. */
 export interface PutOptions {
   /**
-   * Runs inside the write, after the new version is allocated and before it is committed
-   * (the route appends the audit row here): if it rejects, nothing is written, so there is no
-   * write without its audit row.
+   * An open transaction (a client `Database.transaction` handed out) to write in, instead of
+   * the store's own: the version then commits or rolls back with the caller's other changes.
+   * The in-memory store has no transactions and ignores it.
    */
-  beforeCommit?: (version: number) => Promise<void>;
+  tx?: Queryable;
+  /**
+   * Stages the write's audit row in the write's transaction: the version and its row commit
+   * together or not at all, and a failed stage (`ERR_AUDIT_UNAVAILABLE`) leaves no version.
+   */
+  audit?: AuditedWrite;
+}
+
+/** Options for {@link SecretStore.deletePrefix}. */
+export interface DeletePrefixOptions {
+  /** An open transaction to delete in, as {@link PutOptions.tx}. */
+  tx?: Queryable;
 }
 
 /** How much a store holds (tests and operators). */
@@ -46,14 +65,15 @@ export interface SecretStore {
   getMany(paths: readonly string[]): Promise<Map<string, SecretVersion>>;
   /**
    * Writes a new version (the previous ones are kept). Concurrent writers of one path get
-   * distinct, consecutive versions. `ERR_SECRET_TOO_LARGE` / `ERR_SECRET_BAD_VALUE` for bad values.
+   * distinct, consecutive versions; a version number is visible only once its write (and its
+   * audit row) committed. `ERR_SECRET_TOO_LARGE` / `ERR_SECRET_BAD_VALUE` for bad values.
    */
   put(path: string, value: string, actor: string, options?: PutOptions): Promise<SecretVersionRef>;
   /**
    * Removes every version of every path under `prefix` (which must end in `/`), data keys and
    * ciphertexts alike: the crypto-shredding of a whole scope (OSB deprovision).
    */
-  deletePrefix(prefix: string): Promise<SecretCounts>;
+  deletePrefix(prefix: string, options?: DeletePrefixOptions): Promise<SecretCounts>;
   /** Paths and versions stored, optionally only under `prefix` (ending in `/`). */
   count(prefix?: string): Promise<SecretCounts>;
 }

@@ -3,7 +3,8 @@
 // which reads the cache answered.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
+import { MemoryAuditLog } from '../../src/audit/index.js';
+import { ManualClock, systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database } from '../../src/db/index.js';
 import { PgSecretStore } from '../../src/secrets/index.js';
@@ -114,15 +115,20 @@ describe('PgSecretStore cache', () => {
     expect(await queriesDuring(b.db, () => b.store.get('scope-xy/a'))).toBe(0);
   });
 
-  it('a write rolled back by its audit hook changes nothing anywhere', async () => {
+  it('a write rolled back by its failed audit row changes nothing anywhere', async () => {
     const a = await replica();
     const b = await replica();
     await a.store.put('rollback/a', 'kept', ACTOR);
     await b.store.get('rollback/a');
+    const down = new MemoryAuditLog(systemClock);
+    down.failing = true;
     const failed = a.store.put('rollback/a', 'lost', ACTOR, {
-      beforeCommit: () => Promise.reject(new Error('audit unavailable')),
+      audit: {
+        log: down,
+        event: () => ({ actor: ACTOR, action: 'secret.write', target: 'x', outcome: 'success' }),
+      },
     });
-    await expect(failed).rejects.toThrow('audit unavailable');
+    await expect(failed).rejects.toMatchObject({ code: 'ERR_AUDIT_UNAVAILABLE' });
     expect((await a.store.get('rollback/a')).value).toBe('kept');
     expect((await b.store.get('rollback/a')).value).toBe('kept');
   });

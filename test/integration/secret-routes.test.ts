@@ -10,7 +10,8 @@ import {
 } from '../../src/audit/index.js';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
-import type { Database } from '../../src/db/index.js';
+import type { Database, Queryable } from '../../src/db/index.js';
+import type { QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { HallmarkError } from '../../src/errors/index.js';
 import type { HallmarkApp } from '../../src/http/index.js';
 import { PgSecretStore } from '../../src/secrets/index.js';
@@ -19,15 +20,28 @@ import { rawHttpsRequest, requestTargetFor } from '../secrets/helpers/raw-https.
 import { API, buildSecretApp } from '../secrets/helpers/secret-test-app.js';
 import { makeTestTls, type TestTls } from '../secrets/helpers/test-tls.js';
 
-/** Delegates to the real log; `failing` makes appends fail as if the database had gone. */
+/** Delegates to the real log; `failing` makes every write fail as if the database had gone. */
 class SwitchableAudit implements AuditLog {
   failing = false;
   constructor(private readonly inner: AuditLog) {}
   append(event: AuditEvent): Promise<AuditRecord> {
-    if (this.failing) {
-      return Promise.reject(new HallmarkError('ERR_AUDIT_UNAVAILABLE', { detail: 'switched off' }));
-    }
-    return this.inner.append(event);
+    return this.failing ? this.#down() : this.inner.append(event);
+  }
+  stage(tx: Queryable, event: AuditEvent): Promise<void> {
+    return this.failing ? this.#down() : this.inner.stage(tx, event);
+  }
+  stageWith<R extends QueryResultRow>(
+    db: Queryable,
+    change: QueryConfig,
+    event: AuditEvent,
+  ): Promise<QueryResult<R>> {
+    return this.failing ? this.#down() : this.inner.stageWith<R>(db, change, event);
+  }
+  settle(): Promise<void> {
+    return this.inner.settle();
+  }
+  #down(): Promise<never> {
+    return Promise.reject(new HallmarkError('ERR_AUDIT_UNAVAILABLE', { detail: 'switched off' }));
   }
 }
 
@@ -101,8 +115,13 @@ describe('secret routes', () => {
   let audit: SwitchableAudit;
   let store: PgSecretStore;
 
-  const auditRows = async (): Promise<Record<string, string>[]> =>
-    (await db.query('SELECT * FROM audit_log ORDER BY seq')).rows as Record<string, string>[];
+  const auditRows = async (): Promise<Record<string, string>[]> => {
+    await audit.settle();
+    return (await db.query('SELECT * FROM audit_log ORDER BY seq')).rows as Record<
+      string,
+      string
+    >[];
+  };
   const batch = (paths: unknown, token = 'api-token') =>
     app.inject({
       method: 'POST',

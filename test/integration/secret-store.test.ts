@@ -1,7 +1,8 @@
 // PgSecretStore against a real migrated database: sealing at rest, swaps, versions, concurrency.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
+import { MemoryAuditLog } from '../../src/audit/index.js';
+import { ManualClock, systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { Database } from '../../src/db/index.js';
 import { PgSecretStore } from '../../src/secrets/index.js';
@@ -129,15 +130,22 @@ describe('PgSecretStore', () => {
     }
   });
 
-  it('rolls the write back when beforeCommit fails (no write without its audit row)', async () => {
+  it('rolls the write back when its audit row fails (no write without its audit row)', async () => {
     await store.put('audited/x', 'kept', ACTOR);
+    const down = new MemoryAuditLog(systemClock);
+    down.failing = true;
+    const versions: number[] = [];
     const failing = store.put('audited/x', 'dropped', ACTOR, {
-      beforeCommit: async (version) => {
-        expect(version).toBe(2);
-        throw Object.assign(new Error('audit down'), { code: 'ERR_AUDIT_UNAVAILABLE' });
+      audit: {
+        log: down,
+        event: (version) => {
+          versions.push(version);
+          return { actor: ACTOR, action: 'secret.write', target: 'x', outcome: 'success' };
+        },
       },
     });
     expect(await codeOf(failing)).toBe('ERR_AUDIT_UNAVAILABLE');
+    expect(versions).toEqual([2]);
     expect(await store.get('audited/x')).toMatchObject({ version: 1, value: 'kept' });
     expect((await store.put('audited/x', 'next', ACTOR)).version).toBe(2);
   });

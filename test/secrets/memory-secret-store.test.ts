@@ -1,7 +1,8 @@
 // MemorySecretStore: the same contract as the PostgreSQL store, for callers' unit tests.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
+import { MemoryAuditLog } from '../../src/audit/index.js';
+import { ManualClock, systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { MemorySecretStore, SecretPathError } from '../../src/secrets/index.js';
 
@@ -36,7 +37,7 @@ describe('MemorySecretStore', () => {
     expect(await codeOf(store.get('a/b', 0))).toBe('ERR_SECRET_NOT_FOUND');
   });
 
-  it('gives concurrent writers consecutive versions and rolls back a failed beforeCommit', async () => {
+  it('gives concurrent writers consecutive versions and writes nothing when its audit row fails', async () => {
     const store = make();
     const refs = await Promise.all(
       Array.from({ length: 10 }, (_, i) => store.put('c/x', `v${i}`, 'w')),
@@ -44,12 +45,15 @@ describe('MemorySecretStore', () => {
     expect(refs.map((r) => r.version).sort((a, b) => a - b)).toEqual([
       1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
     ]);
+    const down = new MemoryAuditLog(systemClock);
+    down.failing = true;
     const failed = store.put('c/x', 'dropped', 'w', {
-      beforeCommit: async () => {
-        throw new Error('audit down');
+      audit: {
+        log: down,
+        event: () => ({ actor: 'w', action: 'secret.write', target: 'c/x', outcome: 'success' }),
       },
     });
-    await expect(failed).rejects.toThrow('audit down');
+    await expect(failed).rejects.toMatchObject({ code: 'ERR_AUDIT_UNAVAILABLE' });
     expect((await store.get('c/x')).version).toBe(10);
     expect((await store.put('c/x', 'next', 'w')).version).toBe(11);
   });

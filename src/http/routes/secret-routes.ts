@@ -12,7 +12,7 @@ import {
 } from '../../secrets/index.js';
 import { isValidSecretPath } from '../../policy/index.js';
 import type { HallmarkApp, RouteInstaller } from '../app.js';
-import { describeRequest } from '../request-audit.js';
+import { changeCommitted, changeEvent, describeRequest } from '../request-audit.js';
 import { auditRefusals, auditSuccess, type SecretOperation } from './secret-route-audit.js';
 import { rawSecretPath } from './secret-request-path.js';
 import {
@@ -64,7 +64,8 @@ function pathLabel(path: string): string {
  * every path (it is the operator's break-glass and what `hallmark secret set/get` uses); every
  * other caller needs a grant for the exact action. Reads are audited as `secret.read` with
  * `path@vN` (never the value), writes as `secret.write`, refusals as `secret.denied`; each row
- * is committed before the response is sent, and a failed audit write fails the request (503).
+ * is committed before the response is sent (a write's row in the write's own transaction), and
+ * a failed audit write fails the request (503) with nothing changed.
  */
 export function secretRoutes(deps: SecretRouteDeps): RouteInstaller {
   const allowed = (caller: CallerIdentity, action: SecretOperation, path: string): boolean =>
@@ -188,10 +189,15 @@ export function secretRoutes(deps: SecretRouteDeps): RouteInstaller {
               throw new SecretPathError('ERR_POLICY_DENIED', path);
             // Checked here too so an oversized value is refused before any database work.
             encodeSecretValue(request.body.value, deps.maxValueBytes).fill(0);
+            // The audit row commits with the version: no write without its row, and no row
+            // (nor version number) for a write that did not commit.
             const written = await deps.store.put(path, request.body.value, caller.id, {
-              // The audit row is committed inside the write: no write without its row.
-              beforeCommit: (version) => auditSuccess(deps.audit, request, `${path}@v${version}`),
+              audit: {
+                log: deps.audit,
+                event: (version) => changeEvent(request, { target: `${path}@v${version}` }),
+              },
             });
+            changeCommitted(request);
             return { path: written.path, version: written.version };
           },
         );
