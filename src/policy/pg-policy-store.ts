@@ -1,4 +1,5 @@
 // The PostgreSQL policy store: versioned documents, every replica following the newest via NOTIFY.
+import type { AuditLog } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import { ADVISORY_LOCKS, type Database } from '../db/index.js';
 import {
@@ -7,6 +8,7 @@ import {
   type CompiledPolicy,
   type CompilePolicyOptions,
 } from './compiled-policy.js';
+import { foreignPathSummary } from './identity-confinement.js';
 import type { PolicyStore } from './policy-store.js';
 
 /** NOTIFY channel carrying the new version number. */
@@ -30,6 +32,7 @@ export class PgPolicyStore implements PolicyStore {
     private readonly db: Database,
     private readonly options: CompilePolicyOptions,
     private readonly clock: Clock,
+    private readonly audit: AuditLog,
   ) {
     this.#policy = emptyPolicy(options);
   }
@@ -39,8 +42,9 @@ export class PgPolicyStore implements PolicyStore {
     db: Database,
     options: CompilePolicyOptions,
     clock: Clock,
+    audit: AuditLog,
   ): Promise<PgPolicyStore> {
-    const store = new PgPolicyStore(db, options, clock);
+    const store = new PgPolicyStore(db, options, clock, audit);
     await store.refresh();
     store.#unsubscribe = await db.subscribe(
       POLICY_CHANNEL,
@@ -83,8 +87,13 @@ export class PgPolicyStore implements PolicyStore {
     return this.load(yamlText, 'system');
   }
 
-  /** Validates and stores a new version; returns it. Throws ERR_POLICY_INVALID without writing. */
-  async load(yamlText: string, actor: string): Promise<number> {
+  /**
+   * Validates and stores a new version; returns it. Its `policy.load` audit row is staged in
+   * the same transaction, so no replica can switch to a version that has no row.
+   * @throws PolicyInvalidError ERR_POLICY_INVALID without writing
+   * @throws HallmarkError ERR_AUDIT_UNAVAILABLE without writing
+   */
+  async load(yamlText: string, actor: string, requestId?: string): Promise<number> {
     const compiled = compilePolicy(yamlText, this.options);
     const version = await this.db.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.policyLoad]);
@@ -96,6 +105,15 @@ export class PgPolicyStore implements PolicyStore {
         'INSERT INTO policies (version, document, sha256, loaded_at, loaded_by) VALUES ($1, $2, $3, $4, $5)',
         [next, yamlText, compiled.sha256, new Date(this.clock.now()), actor],
       );
+      await this.audit.stage(client, {
+        actor,
+        action: 'policy.load',
+        target: `policy@${next}`,
+        outcome: 'success',
+        // Identities a registration may render outside its namespace are named in the row.
+        reason: foreignPathSummary(compiled.foreignPaths),
+        requestId,
+      });
       await client.query('SELECT pg_notify($1, $2)', [POLICY_CHANNEL, String(next)]);
       return next;
     });

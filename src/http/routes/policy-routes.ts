@@ -2,9 +2,9 @@
 import type { AuditLog } from '../../audit/index.js';
 import type { RequestAuthenticator } from '../../authn/index.js';
 import { HallmarkError } from '../../errors/index.js';
-import { foreignPathSummary, type PgPolicyStore } from '../../policy/index.js';
+import type { PgPolicyStore } from '../../policy/index.js';
 import type { HallmarkApp, RouteInstaller } from '../app.js';
-import { auditRequest, describeRequest } from '../request-audit.js';
+import { auditRequest, changeCommitted, describeRequest } from '../request-audit.js';
 
 /** Policy documents are YAML (JSON is YAML too); sent as the raw body. */
 const POLICY_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'];
@@ -36,7 +36,7 @@ export interface PolicyRouteDeps {
   maxBytes: number;
 }
 
-/** Admin-only policy routes; every load (and every refused load) is audited. */
+/** Admin-only policy routes; every load and read (and every refusal) is audited. */
 export function policyRoutes(deps: PolicyRouteDeps): RouteInstaller {
   return (app: HallmarkApp) => {
     app.register(async (scope) => {
@@ -57,19 +57,11 @@ export function policyRoutes(deps: PolicyRouteDeps): RouteInstaller {
             throw new HallmarkError('ERR_REQUEST_INVALID', {
               message: 'send the policy as application/yaml',
             });
-          const version = await deps.store.load(request.body, identity.id);
-          const loaded = deps.store.current();
-          // Identities a registration may render outside its namespace are named in the row.
-          await auditRequest(
-            deps.audit,
-            request,
-            'success',
-            foreignPathSummary(loaded.foreignPaths),
-            {
-              target: `policy@${version}`,
-            },
-          );
-          return { version, sha256: loaded.sha256 };
+          // The store stages the `policy.load` row in the load's own transaction; identities a
+          // registration may render outside its namespace are named in it.
+          const version = await deps.store.load(request.body, identity.id, request.id);
+          changeCommitted(request);
+          return { version, sha256: deps.store.current().sha256 };
         },
       );
       scope.get(
@@ -81,7 +73,9 @@ export function policyRoutes(deps: PolicyRouteDeps): RouteInstaller {
           describeRequest(request, { actor: identity.id });
           if (!identity.admin) throw new HallmarkError('ERR_AUTHN_NOT_ADMIN');
           const policy = deps.store.current();
-          return { version: deps.store.version(), sha256: policy.sha256, document: policy.source };
+          const version = deps.store.version();
+          await auditRequest(deps.audit, request, 'success', '', { target: `policy@${version}` });
+          return { version, sha256: policy.sha256, document: policy.source };
         },
       );
     });
