@@ -209,10 +209,9 @@ export class CertificateAuthority {
       if (changes.length > 0 || stored.rows[0]?.published !== published) {
         await client.query(`NOTIFY ${CA_CHANNEL}`);
       }
-      // Audited before COMMIT: if the audit write fails the rotation rolls back, so no CA
-      // change is ever without its row (a commit failing after it leaves a row too many).
+      // Staged in the rotation's transaction: a CA change commits with its rows or not at all.
       for (const action of changes) {
-        await this.deps.audit.append({
+        await this.deps.audit.stage(client, {
           actor: options.actor,
           action,
           target: `spiffe://${this.settings.trustDomain}`,
