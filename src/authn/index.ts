@@ -28,7 +28,12 @@ export {
   cachedIssuedCertificates,
   normalizeSerial,
   pgIssuedCertificates,
+  recordIssuanceStatement,
 } from './issued-certificates.js';
-export type { IssuedCertificateLookup, IssuedCertificateRecord } from './issued-certificates.js';
+export type {
+  IssuedCertificateLookup,
+  IssuedCertificateRecord,
+  NewIssuanceRecord,
+} from './issued-certificates.js';
 export { verifiedClientSvid } from './client-certificate.js';
 export type { ClientSvidContext } from './client-certificate.js';

@@ -1,4 +1,5 @@
 // The issuance record of an SVID (table issued_certificates): which attested workload it was for.
+import type pg from 'pg';
 import { preparedStatement, type Queryable } from '../db/index.js';
 
 /** What the server recorded when it issued an X509-SVID. */
@@ -13,6 +14,14 @@ export interface IssuedCertificateRecord {
   readonly serviceAccount: string | null;
   readonly podName: string | null;
   readonly podUid: string | null;
+}
+
+/** What the SVID route records for a certificate it is about to hand out. */
+export interface NewIssuanceRecord extends IssuedCertificateRecord {
+  /** The database id of the CA that signed it. */
+  readonly caId: number;
+  readonly notAfter: Date;
+  readonly issuedAt: Date;
 }
 
 /** Finds issuance records by serial. */
@@ -45,6 +54,35 @@ const FIND_BY_SERIAL = preparedStatement(
   `SELECT serial, spiffe_id, public_key_fingerprint, namespace, service_account, pod_name, pod_uid
      FROM issued_certificates WHERE serial = $1`,
 );
+
+const RECORD_ISSUED = preparedStatement(
+  'issued-certificate-insert',
+  `INSERT INTO issued_certificates
+     (serial, spiffe_id, ca_id, not_after, public_key_fingerprint, issued_at, namespace,
+      service_account, pod_name, pod_uid)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+   RETURNING serial`,
+);
+
+/**
+ * The insert of an issuance record, as one statement returning the serial: the SVID route runs
+ * it together with staging its audit row (`AuditLog.stageWith`), so the record and the row
+ * commit in one round trip, or neither does.
+ */
+export function recordIssuanceStatement(record: NewIssuanceRecord): pg.QueryConfig {
+  return RECORD_ISSUED([
+    record.serial,
+    record.spiffeId,
+    record.caId,
+    record.notAfter,
+    record.publicKeyFingerprint,
+    record.issuedAt,
+    record.namespace,
+    record.serviceAccount,
+    record.podName,
+    record.podUid,
+  ]);
+}
 
 /** The PostgreSQL lookup: one primary-key read per login. */
 export function pgIssuedCertificates(db: Queryable): IssuedCertificateLookup {

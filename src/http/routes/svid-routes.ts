@@ -3,13 +3,14 @@ import type { PodAttestor } from '../../attest/index.js';
 import type { AuditLog } from '../../audit/index.js';
 import type { CertificateAuthority } from '../../ca/index.js';
 import type { Clock } from '../../clock/index.js';
-import { preparedStatement, type Queryable } from '../../db/index.js';
+import { recordIssuanceStatement } from '../../authn/index.js';
+import type { Queryable } from '../../db/index.js';
 import { HallmarkError } from '../../errors/index.js';
 import { findRegistration, type PolicyStore } from '../../policy/index.js';
 import { issueX509Svid } from '../../x509/index.js';
 import type { HallmarkApp, RouteInstaller } from '../app.js';
 import type { RateLimiter } from '../rate-limiter.js';
-import { auditRequest, describeRequest } from '../request-audit.js';
+import { changeCommitted, changeEvent, describeRequest } from '../request-audit.js';
 
 const bodySchema = {
   type: 'object',
@@ -29,15 +30,6 @@ const responseSchema = {
   required: ['spiffe_id', 'svid', 'expires_at', 'bundle'],
   additionalProperties: false,
 } as const;
-
-/** The issuance record login re-checks (`src/authn/issued-certificates.ts`). */
-const RECORD_ISSUED = preparedStatement(
-  'issued-certificate-insert',
-  `INSERT INTO issued_certificates
-     (serial, spiffe_id, ca_id, not_after, public_key_fingerprint, issued_at, namespace,
-      service_account, pod_name, pod_uid)
-   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-);
 
 /** Dependencies of the SVID route. */
 export interface SvidRouteDeps {
@@ -60,7 +52,7 @@ function bearer(header: string | undefined): string | undefined {
 /**
  * The identity comes only from Kubernetes (TokenReview + Pod) and the policy; the CSR
  * contributes its public key and nothing else. The certificate leaves the process only after
- * its audit row is committed and it is recorded for login's re-checks.
+ * its issuance record (for login's re-checks) and its audit row have committed together.
  */
 export function svidRoutes(deps: SvidRouteDeps): RouteInstaller {
   return (app: HallmarkApp) => {
@@ -94,24 +86,29 @@ export function svidRoutes(deps: SvidRouteDeps): RouteInstaller {
           authority,
           clock: deps.clock,
         });
-        await auditRequest(deps.audit, request, 'success', '', {
-          action: 'svid.x509.issued',
-          target: `${spiffeId} serial=${svid.serialHex} pod=${workload.podUid}`,
+        // The issuance record (which login re-checks) and the `svid.x509.issued` row in one
+        // statement: both commit before the certificate leaves the process, or neither does.
+        const record = recordIssuanceStatement({
+          serial: svid.serialHex,
+          spiffeId,
+          caId,
+          notAfter: svid.notAfter,
+          publicKeyFingerprint: svid.publicKeyFingerprint,
+          issuedAt: new Date(deps.clock.now()),
+          namespace: workload.namespace,
+          serviceAccount: workload.serviceAccount,
+          podName: workload.podName,
+          podUid: workload.podUid,
         });
-        await deps.db.query(
-          RECORD_ISSUED([
-            svid.serialHex,
-            spiffeId,
-            caId,
-            svid.notAfter,
-            svid.publicKeyFingerprint,
-            new Date(deps.clock.now()),
-            workload.namespace,
-            workload.serviceAccount,
-            workload.podName,
-            workload.podUid,
-          ]),
+        await deps.audit.stageWith(
+          deps.db,
+          record,
+          changeEvent(request, {
+            action: 'svid.x509.issued',
+            target: `${spiffeId} serial=${svid.serialHex} pod=${workload.podUid}`,
+          }),
         );
+        changeCommitted(request);
         return {
           spiffe_id: spiffeId,
           svid: svid.chainPem.join(''),
