@@ -6,7 +6,7 @@ import type { BrokerCall } from './broker-call.js';
 import type { BrokerContext } from './broker-context.js';
 import { announceGrantChange } from './broker-grants.js';
 import { checkBrokerId, newApiKeyId, scopePrefix } from './broker-ids.js';
-import { lockBinding, lockInstance } from './broker-lock.js';
+import { instanceGateKey, lockBinding, lockInstance } from './broker-lock.js';
 import { contextNamespace, readBindingParameters } from './binding-parameters.js';
 import {
   deleteBinding,
@@ -91,7 +91,7 @@ export async function bind(
         ? { namespace: subject.namespace, serviceAccount: subject.serviceAccount }
         : null,
   };
-  return ctx.gate.run(() =>
+  return ctx.gate.run(instanceGateKey(instanceId), () =>
     ctx.db.transaction(async (tx) => {
       await lockInstance(tx, instanceId, 'shared');
       await lockBinding(tx, bindingId);
@@ -106,7 +106,7 @@ export async function bind(
         ) {
           throw new HallmarkError('ERR_BROKER_BINDING_CONFLICT');
         }
-        await call.succeeded(ctx.audit, `identity=${existing.identity} unchanged`);
+        await call.changed(ctx.audit, tx, `identity=${existing.identity} unchanged`);
         return {
           status: 200,
           credentials: credentialsOf(ctx, existing),
@@ -134,8 +134,9 @@ export async function bind(
       await insertBinding(tx, record, call.actor, new Date(ctx.clock.now()));
       await announceGrantChange(tx);
       const namespace = contextNamespace(input.context);
-      await call.succeeded(
+      await call.changed(
         ctx.audit,
+        tx,
         namespace === undefined
           ? `identity=${identity}`
           : `identity=${identity} namespace=${namespace}`,
@@ -162,7 +163,7 @@ export async function unbind(
   const instanceId = checkBrokerId(input.instanceId, 'instance_id');
   const bindingId = checkBrokerId(input.bindingId, 'binding_id');
   checkCatalogIds(input.serviceId, input.planId);
-  const applyRevocation = await ctx.gate.run(() =>
+  const applyRevocation = await ctx.gate.run(instanceGateKey(instanceId), () =>
     ctx.db.transaction(async (tx) => {
       await lockInstance(tx, instanceId, 'shared');
       await lockBinding(tx, bindingId);
@@ -181,7 +182,7 @@ export async function unbind(
           : await ctx.apiKeys.revoke(existing.apiKeyId, call.actor, tx);
       await deleteBinding(tx, bindingId);
       await announceGrantChange(tx);
-      await call.succeeded(ctx.audit, `identity=${existing.identity}`);
+      await call.changed(ctx.audit, tx, `identity=${existing.identity}`);
       return then;
     }),
   );

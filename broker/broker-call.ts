@@ -1,6 +1,7 @@
 // One OSB call as the audit log sees it: action, actor, target, and whether it was recorded.
 import type { FastifyRequest } from 'fastify';
-import type { AuditLog, NamedAuditAction } from '../src/audit/index.js';
+import type { AuditEvent, AuditLog, NamedAuditAction } from '../src/audit/index.js';
+import type { Queryable } from '../src/db/index.js';
 import type { ApiVersion } from './api-version.js';
 import type { OriginatingIdentity } from './originating-identity.js';
 
@@ -8,9 +9,9 @@ import type { OriginatingIdentity } from './originating-identity.js';
 export type BrokerAction = Extract<NamedAuditAction, `osb.${string}`>;
 
 /**
- * The audit state of one request. Each call is audited exactly once with its outcome; if a
- * call fails after its success row was written (an irreversible step failed before COMMIT),
- * a second, `error` row follows, so the chain never claims less than happened.
+ * The audit state of one request. Each call is audited once with its outcome. A change stages
+ * its success row in its own transaction ({@link changed}), so the row exists exactly when the
+ * change committed; if the transaction rolls back, the failure row is the call's only row.
  */
 export class BrokerCall {
   actor = 'anonymous';
@@ -18,7 +19,7 @@ export class BrokerCall {
   identity: OriginatingIdentity | undefined;
   /** The platform's `X-Broker-API-Version`, set before any route runs: it shapes the answer. */
   apiVersion: ApiVersion | undefined;
-  #recorded: 'none' | 'success' | 'failure' = 'none';
+  #failed = false;
 
   constructor(
     readonly action: BrokerAction,
@@ -28,23 +29,20 @@ export class BrokerCall {
     this.target = target;
   }
 
-  /** Appends the success row (before COMMIT: no change is committed without its row). */
+  /** Appends the success row of a call that changes nothing (a read, the catalog). */
   async succeeded(audit: AuditLog, targetDetail?: string): Promise<void> {
-    await audit.append({
-      actor: this.actor,
-      action: this.action,
-      target: targetDetail === undefined ? this.target : `${this.target} ${targetDetail}`,
-      outcome: 'success',
-      reason: '',
-      requestId: this.requestId,
-    });
-    this.#recorded = 'success';
+    await audit.append(this.#success(targetDetail));
+  }
+
+  /** Stages the success row in the call's transaction `tx`: it commits with the change. */
+  async changed(audit: AuditLog, tx: Queryable, targetDetail?: string): Promise<void> {
+    await audit.stage(tx, this.#success(targetDetail));
   }
 
   /** Appends the refusal (4xx, `denied`) or failure (5xx, `error`) row, once. */
   async failed(audit: AuditLog, status: number, code: string): Promise<void> {
-    if (this.#recorded === 'failure') return;
-    this.#recorded = 'failure';
+    if (this.#failed) return;
+    this.#failed = true;
     await audit.append({
       actor: this.actor,
       action: this.action,
@@ -53,6 +51,17 @@ export class BrokerCall {
       reason: code,
       requestId: this.requestId,
     });
+  }
+
+  #success(targetDetail: string | undefined): AuditEvent {
+    return {
+      actor: this.actor,
+      action: this.action,
+      target: targetDetail === undefined ? this.target : `${this.target} ${targetDetail}`,
+      outcome: 'success',
+      reason: '',
+      requestId: this.requestId,
+    };
   }
 }
 

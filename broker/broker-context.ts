@@ -1,10 +1,9 @@
 // What the broker's operations run with: the dependencies, resolved once when the plugin is built.
 import type { AuditLog } from '../src/audit/index.js';
 import type { Clock } from '../src/clock/index.js';
-import type { Database } from '../src/db/index.js';
+import type { Database, WriteGate } from '../src/db/index.js';
 import type { BrokerGrants } from './broker-grants.js';
 import type { BrokerApiKeys, BrokerSecrets } from './broker-ports.js';
-import type { MutationGate } from './mutation-gate.js';
 
 /** A logger for failures that do not change the response (pino-compatible). */
 export interface BrokerLog {
@@ -27,5 +26,6 @@ export interface BrokerContext {
   readonly bundlePem: () => string;
   /** The secret store's value limit in UTF-8 bytes, enforced before the first write. */
   readonly maxSecretBytes: number;
-  readonly gate: MutationGate;
+  /** Admits changes: one at a time per instance, few at once (shared with secret writes). */
+  readonly gate: WriteGate;
 }

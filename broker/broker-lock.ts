@@ -1,4 +1,4 @@
-// Concurrency: OSB operations on one instance or binding never wait on each other, they refuse.
+// Concurrency: OSB operations on one instance queue on a replica; across replicas they refuse.
 import type { Queryable } from '../src/db/index.js';
 import { HallmarkError } from '../src/errors/index.js';
 
@@ -31,6 +31,15 @@ export async function lockInstance(
 /** Takes the exclusive lock of one binding id for this transaction, or refuses (422). */
 export async function lockBinding(tx: Queryable, bindingId: string): Promise<void> {
   await tryLock(tx, 'pg_try_advisory_xact_lock', BROKER_LOCK_CLASSES.binding, bindingId);
+}
+
+/**
+ * The write-gate key of an instance: on one replica, changes of an instance and of its
+ * bindings queue in memory in arrival order instead of refusing each other; across replicas
+ * the advisory locks above still refuse (422).
+ */
+export function instanceGateKey(instanceId: string): string {
+  return `osb-instance:${instanceId}`;
 }
 
 async function tryLock(tx: Queryable, fn: string, lockClass: number, id: string): Promise<void> {

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AuditLog } from '../src/audit/index.js';
 import type { Clock } from '../src/clock/index.js';
-import type { Database } from '../src/db/index.js';
+import { WriteGate, type Database } from '../src/db/index.js';
 import type { HallmarkApp, RouteInstaller } from '../src/http/index.js';
 import { LATEST_API_VERSION } from './api-version.js';
 import { basicAuthChecker, type BrokerCredentials } from './basic-auth.js';
@@ -14,7 +14,6 @@ import type { BrokerApiKeys, BrokerSecrets } from './broker-ports.js';
 import { registerBindingRoutes } from './binding-routes.js';
 import { catalogJsonFor } from './catalog-versions.js';
 import { registerInstanceRoutes } from './instance-routes.js';
-import { MutationGate } from './mutation-gate.js';
 import { catalogResponses } from './route-schemas.js';
 
 /** What the broker needs from the composition root. */
@@ -35,8 +34,11 @@ export interface BrokerDeps {
   readonly bundlePem: () => string;
   /** The secret store's value limit in UTF-8 bytes; defaults to 65,536 (the store's default). */
   readonly maxSecretBytes?: number;
-  /** Most broker changes in flight at once (each may hold two pooled connections); default 4. */
-  readonly maxConcurrentChanges?: number;
+  /**
+   * Admits broker changes (each a transaction on one pooled connection). Pass the gate secret
+   * writes use, so both together stay well below the pool size; default: the broker's own.
+   */
+  readonly gate?: WriteGate;
 }
 
 /** Default of {@link BrokerDeps.maxSecretBytes}. */
@@ -60,7 +62,7 @@ export function brokerPlugin(deps: BrokerDeps): FastifyPluginAsync {
     serverUrl: deps.serverUrl,
     bundlePem: deps.bundlePem,
     maxSecretBytes: deps.maxSecretBytes ?? DEFAULT_BROKER_SECRET_BYTES,
-    gate: new MutationGate(deps.maxConcurrentChanges ?? 4),
+    gate: deps.gate ?? new WriteGate(),
   };
   return async (scope: FastifyInstance) => {
     installJsonParsing(scope);

@@ -9,14 +9,19 @@ export interface ScopeCounts {
 
 /**
  * The part of the secret store the broker uses; `src/secrets`' `PgSecretStore` satisfies it
- * as it is. Each call is its own transaction there, which is why the broker validates every
- * value before the first write and shreds a half-written scope if a provision fails.
+ * (with `{ tx }` options). Writes and deletions run in the broker's open transaction, so a
+ * scope changes exactly when its instance does, together with the call's audit row.
  */
 export interface BrokerSecrets {
-  put(path: string, value: string, actor: string): Promise<{ readonly version: number }>;
+  put(
+    path: string,
+    value: string,
+    actor: string,
+    options: { tx: Queryable },
+  ): Promise<{ readonly version: number }>;
   getMany(paths: readonly string[]): Promise<ReadonlyMap<string, { readonly value: string }>>;
   /** Crypto-shreds every version (data keys and ciphertexts) under `prefix`. */
-  deletePrefix(prefix: string): Promise<ScopeCounts>;
+  deletePrefix(prefix: string, options: { tx: Queryable }): Promise<ScopeCounts>;
   count(prefix?: string): Promise<ScopeCounts>;
 }
 

@@ -1,10 +1,10 @@
 // Provision, update, deprovision and fetch of service instances: secret scopes osb/<instance_id>/.
 import { HallmarkError } from '../src/errors/index.js';
 import type { BrokerCall } from './broker-call.js';
-import type { BrokerContext, BrokerLog } from './broker-context.js';
+import type { BrokerContext } from './broker-context.js';
 import { announceGrantChange } from './broker-grants.js';
-import { checkBrokerId, scopePrefix, scopeSecretPath } from './broker-ids.js';
-import { lockInstance } from './broker-lock.js';
+import { checkBrokerId, scopePrefix } from './broker-ids.js';
+import { instanceGateKey, lockInstance } from './broker-lock.js';
 import { bindingsOf, deleteBindingsOf } from './binding-store.js';
 import {
   deleteInstance,
@@ -20,7 +20,7 @@ import {
   checkMaintenanceInfo,
   checkSameIds,
 } from './request-checks.js';
-import { scopeHolds, writeOrRestore } from './scope-secrets.js';
+import { scopeHolds, writeScope } from './scope-secrets.js';
 import { readSecretsParameter } from './secrets-parameter.js';
 
 /** A provision request (`PUT /v2/service_instances/:instance_id`). */
@@ -57,7 +57,6 @@ export async function provision(
   ctx: BrokerContext,
   call: BrokerCall,
   input: ProvisionInput,
-  log: BrokerLog,
 ): Promise<201 | 200> {
   const instanceId = checkBrokerId(input.instanceId, 'instance_id');
   checkCatalogIds(input.serviceId, input.planId);
@@ -79,49 +78,34 @@ export async function provision(
     space_guid: input.spaceGuid ?? null,
     context: input.context ?? null,
   };
-  return ctx.gate.run(async () => {
-    let scopeWritten = false;
-    try {
-      return await ctx.db.transaction(async (tx) => {
-        await lockInstance(tx, instanceId, 'exclusive');
-        const existing = await findInstance(tx, instanceId);
-        if (existing !== undefined) {
-          const identical =
-            existing.serviceId === input.serviceId &&
-            existing.planId === input.planId &&
-            (await sameInstanceAttributes(tx, instanceId, attributes)) &&
-            (await scopeHolds(ctx.secrets, instanceId, secrets));
-          if (!identical) throw new HallmarkError('ERR_BROKER_INSTANCE_CONFLICT');
-          await call.succeeded(ctx.audit, 'unchanged');
-          return 200 as const;
-        }
-        const now = new Date(ctx.clock.now());
-        await insertInstance(
-          tx,
-          { instanceId, serviceId: input.serviceId, planId: input.planId, attributes },
-          call.actor,
-          now,
-        );
-        await call.succeeded(ctx.audit, `secrets=${secrets.size}`);
-        scopeWritten = true;
-        for (const [name, value] of secrets) {
-          await ctx.secrets.put(scopeSecretPath(instanceId, name), value, call.actor);
-        }
-        return 201 as const;
-      });
-    } catch (err) {
-      // The secret store commits each write on its own: a provision that fails after its
-      // first write shreds the scope again, so a refused provision leaves nothing behind.
-      if (scopeWritten) {
-        await ctx.secrets
-          .deletePrefix(scopePrefix(instanceId))
-          .catch((shredErr: Error) =>
-            log.error({ err: shredErr.message, instanceId }, 'failed provision not undone'),
-          );
+  return ctx.gate.run(instanceGateKey(instanceId), () =>
+    ctx.db.transaction(async (tx) => {
+      await lockInstance(tx, instanceId, 'exclusive');
+      const existing = await findInstance(tx, instanceId);
+      if (existing !== undefined) {
+        const identical =
+          existing.serviceId === input.serviceId &&
+          existing.planId === input.planId &&
+          (await sameInstanceAttributes(tx, instanceId, attributes)) &&
+          (await scopeHolds(ctx.secrets, instanceId, secrets));
+        if (!identical) throw new HallmarkError('ERR_BROKER_INSTANCE_CONFLICT');
+        await call.changed(ctx.audit, tx, 'unchanged');
+        return 200 as const;
       }
-      throw err;
-    }
-  });
+      const now = new Date(ctx.clock.now());
+      await insertInstance(
+        tx,
+        { instanceId, serviceId: input.serviceId, planId: input.planId, attributes },
+        call.actor,
+        now,
+      );
+      // The instance, its secrets and the audit row commit together: a provision that fails
+      // half-way leaves nothing behind.
+      await writeScope(ctx.secrets, instanceId, secrets, call.actor, tx);
+      await call.changed(ctx.audit, tx, `secrets=${secrets.size}`);
+      return 201 as const;
+    }),
+  );
 }
 
 /**
@@ -134,34 +118,32 @@ export async function update(
   ctx: BrokerContext,
   call: BrokerCall,
   input: UpdateInput,
-  log: BrokerLog,
 ): Promise<void> {
   const instanceId = checkBrokerId(input.instanceId, 'instance_id');
   checkCatalogIds(input.serviceId, input.planId);
   checkContextPlatform(call, input.context);
   const secrets = readSecretsParameter(input.parameters, ctx.maxSecretBytes);
   checkMaintenanceInfo(input.maintenanceInfo);
-  await ctx.gate.run(() =>
+  await ctx.gate.run(instanceGateKey(instanceId), () =>
     ctx.db.transaction(async (tx) => {
       await lockInstance(tx, instanceId, 'exclusive');
       const existing = await findInstance(tx, instanceId);
       if (existing === undefined) throw new HallmarkError('ERR_BROKER_INSTANCE_NOT_FOUND');
       checkSameIds(existing, input.serviceId, input.planId);
       if (secrets.size === 0) {
-        await call.succeeded(ctx.audit, 'unchanged');
+        await call.changed(ctx.audit, tx, 'unchanged');
         return;
       }
       await touchInstance(tx, instanceId, new Date(ctx.clock.now()));
-      await call.succeeded(ctx.audit, `secrets=${secrets.size}`);
-      await writeOrRestore(ctx.secrets, instanceId, secrets, call.actor, log);
+      await writeScope(ctx.secrets, instanceId, secrets, call.actor, tx);
+      await call.changed(ctx.audit, tx, `secrets=${secrets.size}`);
     }),
   );
 }
 
 /**
  * Deprovisions: revokes every binding's key, removes the grants, deletes the instance and
- * crypto-shreds its scope (data keys and ciphertexts), all before one COMMIT; the shred,
- * which cannot be undone, runs last, after the audit row.
+ * crypto-shreds its scope (data keys and ciphertexts), all with the audit row in one COMMIT.
  * @see OSB 2.17 "Deprovisioning": 200 `{}`; 410 if the instance does not exist; 400.
  * @returns whether grants changed (the caller reloads them after COMMIT)
  */
@@ -172,7 +154,7 @@ export async function deprovision(
 ): Promise<{ grantsChanged: boolean }> {
   const instanceId = checkBrokerId(input.instanceId, 'instance_id');
   checkCatalogIds(input.serviceId, input.planId);
-  const { grantsChanged, afterCommit } = await ctx.gate.run(() =>
+  const { grantsChanged, afterCommit } = await ctx.gate.run(instanceGateKey(instanceId), () =>
     ctx.db.transaction(async (tx) => {
       await lockInstance(tx, instanceId, 'exclusive');
       const existing = await findInstance(tx, instanceId);
@@ -188,8 +170,8 @@ export async function deprovision(
       await deleteBindingsOf(tx, instanceId);
       if (bindings.length > 0) await announceGrantChange(tx);
       await deleteInstance(tx, instanceId);
-      await call.succeeded(ctx.audit, `bindings=${bindings.length}`);
-      await ctx.secrets.deletePrefix(scopePrefix(instanceId));
+      await ctx.secrets.deletePrefix(scopePrefix(instanceId), { tx });
+      await call.changed(ctx.audit, tx, `bindings=${bindings.length}`);
       return { grantsChanged: bindings.length > 0, afterCommit };
     }),
   );

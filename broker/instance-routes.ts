@@ -73,21 +73,16 @@ export function registerInstanceRoutes(scope: FastifyInstance, ctx: BrokerContex
     async (request, reply) => {
       const body = request.body;
       const call = requireCall(request);
-      const status = await provision(
-        ctx,
-        call,
-        {
-          instanceId: request.params.instance_id,
-          serviceId: body.service_id,
-          planId: body.plan_id,
-          organizationGuid: body.organization_guid,
-          spaceGuid: body.space_guid,
-          context: body.context,
-          parameters: body.parameters,
-          maintenanceInfo: requestMaintenanceInfo(call.apiVersion, body.maintenance_info),
-        },
-        request.log,
-      );
+      const status = await provision(ctx, call, {
+        instanceId: request.params.instance_id,
+        serviceId: body.service_id,
+        planId: body.plan_id,
+        organizationGuid: body.organization_guid,
+        spaceGuid: body.space_guid,
+        context: body.context,
+        parameters: body.parameters,
+        maintenanceInfo: requestMaintenanceInfo(call.apiVersion, body.maintenance_info),
+      });
       return reply.code(status).send({});
     },
   );
@@ -102,19 +97,14 @@ export function registerInstanceRoutes(scope: FastifyInstance, ctx: BrokerContex
     async (request, reply) => {
       const body = request.body;
       const call = requireCall(request);
-      await update(
-        ctx,
-        call,
-        {
-          instanceId: request.params.instance_id,
-          serviceId: body.service_id,
-          planId: body.plan_id,
-          context: body.context,
-          parameters: body.parameters,
-          maintenanceInfo: requestMaintenanceInfo(call.apiVersion, body.maintenance_info),
-        },
-        request.log,
-      );
+      await update(ctx, call, {
+        instanceId: request.params.instance_id,
+        serviceId: body.service_id,
+        planId: body.plan_id,
+        context: body.context,
+        parameters: body.parameters,
+        maintenanceInfo: requestMaintenanceInfo(call.apiVersion, body.maintenance_info),
+      });
       return reply.code(200).send({});
     },
   );

@@ -1,6 +1,6 @@
-// The secrets of an instance scope as provision and update see them: comparing and rewriting.
+// The secrets of an instance scope as provision and update see them: comparing and writing.
 import { isHallmarkError } from '../src/errors/index.js';
-import type { BrokerLog } from './broker-context.js';
+import type { Queryable } from '../src/db/index.js';
 import { scopePrefix, scopeSecretPath } from './broker-ids.js';
 import type { BrokerSecrets } from './broker-ports.js';
 
@@ -22,43 +22,18 @@ export async function scopeHolds(
 }
 
 /**
- * Writes each secret as a new version. If a write fails, the secrets already written get
- * their previous value back as one more version, so the values in force are the old ones.
- * A secret the update introduced cannot be removed through the store's port; it is logged.
+ * Writes each secret as a new version in the call's transaction `tx`: if any write fails the
+ * transaction rolls back, and the values in force stay the old ones, all of them.
  */
-export async function writeOrRestore(
+export async function writeScope(
   store: BrokerSecrets,
   instanceId: string,
   secrets: ReadonlyMap<string, string>,
   actor: string,
-  log: BrokerLog,
+  tx: Queryable,
 ): Promise<void> {
-  const paths = [...secrets.keys()].map((name) => scopeSecretPath(instanceId, name));
-  const previous = new Map<string, string>();
-  for (const path of paths) {
-    const found = await store.getMany([path]).catch(absentAsUndefined);
-    const value = found?.get(path)?.value;
-    if (value !== undefined) previous.set(path, value);
-  }
-  const written: string[] = [];
-  try {
-    for (const [name, value] of secrets) {
-      const path = scopeSecretPath(instanceId, name);
-      await store.put(path, value, actor);
-      written.push(path);
-    }
-  } catch (err) {
-    for (const path of written) {
-      const old = previous.get(path);
-      const restored =
-        old === undefined
-          ? Promise.reject(new Error('no previous version'))
-          : store.put(path, old, actor);
-      await restored.catch((restoreErr: Error) =>
-        log.error({ err: restoreErr.message, path }, 'failed update not undone for this secret'),
-      );
-    }
-    throw err;
+  for (const [name, value] of secrets) {
+    await store.put(scopeSecretPath(instanceId, name), value, actor, { tx });
   }
 }
 

@@ -86,7 +86,7 @@ describe('a failed audit write refuses the change (fail closed)', () => {
 });
 
 describe('a failing dependency half-way', () => {
-  it('provision: a secret write fails after others succeeded → 503, the scope is shredded again', async () => {
+  it('provision: a secret write fails after others succeeded → 503, nothing written, one error row', async () => {
     const id = randomUUID();
     h.faults.failPut = 3;
     await expectUnchanged(503, () =>
@@ -100,10 +100,8 @@ describe('a failing dependency half-way', () => {
     );
     expect(await h.secrets.count(`osb/${id}/`)).toEqual({ paths: 0, versions: 0 });
     const rows = (await h.auditRows()).filter((row) => row.target.startsWith(`osb/${id}`));
-    expect(rows.map((row) => [row.outcome, row.reason])).toEqual([
-      ['success', ''],
-      ['error', 'ERR_DB_UNAVAILABLE'],
-    ]);
+    // The success row was staged in the transaction that rolled back: the error is the only row.
+    expect(rows.map((row) => [row.outcome, row.reason])).toEqual([['error', 'ERR_DB_UNAVAILABLE']]);
   });
 
   it('bind: creating the API key fails → 503, no binding, no key, no grant', async () => {
@@ -139,15 +137,16 @@ describe('a failing dependency half-way', () => {
     expect((await h.call('GET', `/v1/secrets/osb/${id}/a`, { token })).status).toBe(401);
   });
 
-  it('update: a secret write fails → 503 and the values in force are the old ones', async () => {
+  it('update: a secret write fails → 503, no version written, the old values in force', async () => {
     const { id } = await instanceWithBinding();
     const paths = [`osb/${id}/a`, `osb/${id}/b`];
     h.faults.failPut = 2;
-    const reply = await h.call('PATCH', instancePath(id), {
-      headers: headers(),
-      body: { service_id: SERVICE_ID, parameters: { secrets: { a: 'ALPHA', b: 'BETA' } } },
-    });
-    expect(reply.status).toBe(503);
+    await expectUnchanged(503, () =>
+      h.call('PATCH', instancePath(id), {
+        headers: headers(),
+        body: { service_id: SERVICE_ID, parameters: { secrets: { a: 'ALPHA', b: 'BETA' } } },
+      }),
+    );
     const values = await h.secrets.getMany(paths);
     expect([...values.values()].map((v) => v.value)).toEqual(['alpha', 'beta']);
   });

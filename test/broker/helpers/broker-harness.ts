@@ -138,24 +138,27 @@ export async function startBrokerHarness(): Promise<BrokerHarness> {
     apiKeyCreate: false,
   };
   const down = (): HallmarkError => new HallmarkError('ERR_DB_UNAVAILABLE', { detail: 'injected' });
+  const auditDown = (): Promise<never> =>
+    Promise.reject(new HallmarkError('ERR_AUDIT_UNAVAILABLE', { detail: 'injected' }));
   const brokerAudit: AuditLog = {
-    append: (event) =>
-      faults.audit
-        ? Promise.reject(new HallmarkError('ERR_AUDIT_UNAVAILABLE'))
-        : audit.append(event),
+    append: (event) => (faults.audit ? auditDown() : audit.append(event)),
+    stage: (tx, event) => (faults.audit ? auditDown() : audit.stage(tx, event)),
+    stageWith: (target, change, event) =>
+      faults.audit ? auditDown() : audit.stageWith(target, change, event),
+    settle: () => audit.settle(),
   };
   const brokerSecrets: BrokerSecrets = {
-    put: async (path, value, actor) => {
+    put: async (path, value, actor, options) => {
       if (faults.failPut !== undefined && --faults.failPut === 0) {
         faults.failPut = undefined;
         throw down();
       }
-      return secrets.put(path, value, actor);
+      return secrets.put(path, value, actor, options);
     },
     getMany: (paths) => secrets.getMany(paths),
-    deletePrefix: async (prefix) => {
+    deletePrefix: async (prefix, options) => {
       if (faults.deletePrefix) throw down();
-      return secrets.deletePrefix(prefix);
+      return secrets.deletePrefix(prefix, options);
     },
     count: (prefix) => secrets.count(prefix),
   };
@@ -263,6 +266,7 @@ export async function startBrokerHarness(): Promise<BrokerHarness> {
       };
     },
     async auditRows() {
+      await audit.settle();
       const result = await db.query<AuditRow>(
         'SELECT actor, action, target, outcome, reason, request_id FROM audit_log ORDER BY seq',
       );
@@ -273,6 +277,7 @@ export async function startBrokerHarness(): Promise<BrokerHarness> {
       await app.close();
       grants.close();
       authn.stop();
+      await audit.stop();
       await db.close();
     },
   };
