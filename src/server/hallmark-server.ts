@@ -17,6 +17,7 @@ import { loadMasterKey } from '../crypto/index.js';
 import {
   Database,
   MIGRATIONS,
+  WriteGate,
   isFullyMigrated,
   migrate,
   type EmbeddedCluster,
@@ -136,6 +137,11 @@ export async function startServer(
     const audit = new PgAuditLog(db, clock, (record: AuditRecord) =>
       auditLog.info({ audit: record }, 'audit'),
     );
+    // Chains rows other replicas staged and did not chain (one that crashed, say).
+    audit.start();
+    cleanups.push(() => audit.stop());
+    // One bound on change transactions for secret writes and broker changes alike.
+    const writes = new WriteGate();
 
     const upstream = config.upstreamCa ? await loadUpstreamAuthority(config.upstreamCa) : undefined;
     const ca = await CertificateAuthority.start(
@@ -175,6 +181,7 @@ export async function startServer(
       db,
       { trustDomain: config.trustDomain, maxTtlSeconds: config.maxSvidTtlSeconds },
       clock,
+      audit,
     );
     cleanups.push(() => policy.close());
     const unconfined = policy.current().unconfined;
@@ -221,6 +228,7 @@ export async function startServer(
       clock,
       maxValueBytes: config.secretMaxBytes,
       cache: { ...DEFAULT_SECRET_CACHE, maxBytes: config.secretCacheBytes },
+      gate: writes,
     });
     await secrets.listen();
 
@@ -283,7 +291,7 @@ export async function startServer(
           maxBytes: 1_048_576,
         }),
         caRoutes({ ca, authenticate: authn.authenticate }),
-        auditRoutes({ db, authenticate: authn.authenticate }),
+        auditRoutes({ db, audit, authenticate: authn.authenticate }),
         jwtSvidRoutes({
           clientSvid: (socket) => authn.clientSvid(socket),
           checkCaller: (svid) => authn.checkWorkload(svid),
@@ -308,6 +316,7 @@ export async function startServer(
                 serverUrl: () => url,
                 bundlePem: () => ca.bundle().certificatesPem.join(''),
                 maxSecretBytes: config.secretMaxBytes,
+                gate: writes,
                 apiKeys: {
                   create: (id, tx) => createApiKey(tx, { id, role: 'app' }, clock),
                   revoke: async (id, actor, tx) => {

@@ -1,5 +1,5 @@
 // GET /v1/audit: the admin reads audit events after a cursor (seq), oldest first.
-import { readAuditPage } from '../../audit/index.js';
+import { readAuditPage, type AuditLog } from '../../audit/index.js';
 import type { RequestAuthenticator } from '../../authn/index.js';
 import type { Queryable } from '../../db/index.js';
 import { HallmarkError } from '../../errors/index.js';
@@ -53,10 +53,12 @@ const pageSchema = {
 
 /**
  * Admin only. Reading the log is not itself audited (it would grow the log on every poll of
- * a log shipper); refusals are, like every refusal.
+ * a log shipper); refusals are, like every refusal. A page shows every row committed before
+ * the request: rows changes staged are chained first, so a caller reads its own writes.
  */
 export function auditRoutes(deps: {
   db: Queryable;
+  audit: AuditLog;
   authenticate: RequestAuthenticator;
 }): RouteInstaller {
   return (app: HallmarkApp) => {
@@ -70,6 +72,7 @@ export function auditRoutes(deps: {
         if (!identity.admin) throw new HallmarkError('ERR_AUTHN_NOT_ADMIN');
         const after = Number(request.query.after ?? 0);
         const limit = Math.min(1000, Math.max(1, Number(request.query.limit ?? 500)));
+        await deps.audit.settle();
         const page = await readAuditPage(deps.db, after, limit);
         request.audited = true;
         return {
