@@ -42,9 +42,12 @@ async function openDatabase(
 
 async function verify(db: Database, io: CliIo): Promise<number> {
   const verdict = await verifyAuditChain(db);
+  // Staged rows committed with their change and wait for a server to chain them: they are
+  // reported, never counted as a break.
+  const staged = verdict.staged === 0 ? '' : `; ${verdict.staged} staged rows not yet chained`;
   if (verdict.ok) {
     io.out(
-      `audit chain intact: ${verdict.rows} rows, head seq ${verdict.head.seq} hash ${verdict.head.hash}`,
+      `audit chain intact: ${verdict.rows} rows, head seq ${verdict.head.seq} hash ${verdict.head.hash}${staged}`,
     );
     return EXIT.ok;
   }
@@ -62,7 +65,9 @@ hallmark audit hunt RULE.yml [--since DURATION] [--placeholder NAME=V1,V2 ...] [
 
 Reads the audit table directly: from DATABASE_URL, or from the embedded PostgreSQL in the data
 directory (started for the check if the server is not running).
-verify: exits 0 if the chain is intact, 1 naming the first broken seq otherwise.
+verify: reads one consistent snapshot; exits 0 if the chain is intact, 1 naming the first broken
+seq otherwise. Rows that committed with their change but are not chained yet (a server chains
+them within a second) are counted apart, not as a break.
 hunt: evaluates a Sigma rule (or an event_count correlation) over the chain in its OCSF form and
 prints each matching event as a JSON line; exits 0 when something matched, 1 when nothing did,
 2 when the rule cannot be used.`,
