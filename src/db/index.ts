@@ -1,7 +1,7 @@
 // Public surface of the database layer.
 export { Database, isUnavailableError, preparedStatement } from './database.js';
 export type { DbLogger, Queryable, NotifyHandler, TransactionOptions } from './database.js';
-export { DEFAULT_WRITE_CONCURRENCY, WriteGate } from './write-gate.js';
+export { DEFAULT_WRITE_CONCURRENCY, MAX_SLOT_STREAK, WriteGate } from './write-gate.js';
 export { startEmbeddedPostgres, freeLoopbackPort } from './embedded-postgres.js';
 export type { EmbeddedCluster, EmbeddedOptions } from './embedded-postgres.js';
 export {

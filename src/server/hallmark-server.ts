@@ -1,7 +1,7 @@
 // The composition root: wires configuration, database, keys, CA and routes into one server.
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { PgAuditLog, type AuditRecord } from '../audit/index.js';
+import { PgAuditLog, type AuditLog, type AuditRecord } from '../audit/index.js';
 import {
   Authentication,
   bootstrapAdminKey,
@@ -60,6 +60,8 @@ export interface RunningServer {
   readonly bundleFile: string;
   readonly app: HallmarkApp;
   readonly db: Database;
+  /** `settle()` waits until every row staged so far is in the chain (tests, readers). */
+  readonly audit: AuditLog;
   readonly ca: CertificateAuthority;
   readonly policy: PgPolicyStore;
   readonly authn: Authentication;
@@ -344,6 +346,7 @@ export async function startServer(
       bundleFile,
       app,
       db,
+      audit,
       ca,
       policy,
       authn,

@@ -1,6 +1,6 @@
 // The bound on change transactions: few run at once, writers of one key run one at a time in order.
 import { describe, expect, it } from 'vitest';
-import { WriteGate } from '../../src/db/index.js';
+import { MAX_SLOT_STREAK, WriteGate } from '../../src/db/index.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve = (): void => undefined;
@@ -69,6 +69,26 @@ describe('WriteGate', () => {
     releases.get('b1')!.resolve();
     expect(await Promise.all([a2, a3, b1])).toEqual(['a2', 'a3', 'b1']);
     expect(started).toEqual(['a1', 'b1', 'a2', 'a3']);
+    expect(gate.active).toBe(0);
+  });
+
+  it('hands a slot to the next writer of the same key, up to a streak, then queues the key again', async () => {
+    const gate = new WriteGate(1);
+    const order: string[] = [];
+    const hot = Array.from({ length: MAX_SLOT_STREAK + 4 }, (_, i) =>
+      gate.run('hot', async () => {
+        order.push(`hot${i}`);
+        await settle();
+      }),
+    );
+    // Arrives while the first hot writer runs; waits for the one slot like any other key.
+    const other = gate.run('other', async () => {
+      order.push('other');
+    });
+    await Promise.all([...hot, other]);
+    const streak = Array.from({ length: MAX_SLOT_STREAK }, (_, i) => `hot${i}`);
+    const rest = Array.from({ length: 4 }, (_, i) => `hot${MAX_SLOT_STREAK + i}`);
+    expect(order).toEqual([...streak, 'other', ...rest]);
     expect(gate.active).toBe(0);
   });
 

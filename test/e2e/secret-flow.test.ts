@@ -107,6 +107,7 @@ describe('pod → SVID → mTLS login → access token → secrets', () => {
     expect(single.body).toEqual({ path: 'payments/db-password', version: 1, value: 'hunter2-db' });
 
     // The audit log has the reads, never the values.
+    await stack.server.audit.settle();
     const rows = await stack.server.db.query<{ row: string }>(
       'SELECT row_to_json(a)::text AS row FROM audit_log a',
     );

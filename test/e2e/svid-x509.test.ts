@@ -70,6 +70,7 @@ describe('POST /v1/svid/x509 end to end', () => {
         `SELECT count(*) AS n FROM issued_certificates WHERE serial = '${leaf.serialNumber.toLowerCase()}'`,
       ),
     ).toBe(1);
+    await stack.server.audit.settle();
     expect(
       await count(
         "SELECT count(*) AS n FROM audit_log WHERE action = 'svid.x509.issued' AND actor = 'spiffe://hallmark.local/ns/payments/sa/api'",

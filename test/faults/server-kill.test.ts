@@ -3,10 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAuditChain } from '../../src/audit/index.js';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database } from '../../src/db/index.js';
 import { PgSecretStore } from '../../src/secrets/index.js';
+import { auditSettled } from '../helpers/audit-settled.js';
 import { runCli, tempDataDir } from '../helpers/cli-process.js';
 import { createEmptyDatabase } from '../helpers/database.js';
 import { startTestKubernetesApi, type TestKubernetesApi } from '../k8s-api/index.js';
@@ -183,6 +185,14 @@ describe('server killed with SIGKILL under load and restarted', () => {
     expect(next.body).toEqual({ path: PATHS[0], version: (heads[0] ?? 0) + 1 });
     expect((await requestSvid(second.client, projected, key)).status).toBe(200);
     expect(second.cli.stdout()).toMatch(/admin API key:\s+created on first start/);
+    // Rows the killed server staged but never chained are chained by the one running now.
+    const after = new Database(env.DATABASE_URL as string, { max: 2 });
+    try {
+      await auditSettled(after);
+      expect(await verifyAuditChain(after)).toMatchObject({ ok: true, staged: 0 });
+    } finally {
+      await after.close();
+    }
     expect(await second.stop()).toBe(0);
 
     console.info(

@@ -41,6 +41,7 @@ describe('log hygiene: no credential reaches any log', () => {
     (stopped ??= (async () => {
       await sidecar?.stop();
       // The audit log is a log too: its rows, as stored, join the captured text.
+      await stack?.server.audit.settle();
       const rows = await stack?.server.db.query<{ row: string }>(
         'SELECT row_to_json(a)::text AS row FROM audit_log a ORDER BY seq',
       );

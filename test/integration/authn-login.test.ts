@@ -18,6 +18,7 @@ import {
   type TestSvid,
 } from '../fixtures/authn/test-pki.js';
 import { createMigratedDatabase } from '../helpers/database.js';
+import { auditSettled } from '../helpers/audit-settled.js';
 
 const TD = 'hallmark.local';
 const ISSUER = 'https://127.0.0.1:8443';
@@ -474,6 +475,7 @@ describe('POST /v1/authn/apikey', () => {
     await apikey({ id: 'app-4', api_key: `${key}0` });
     const token = good.body.token as string;
     expect((await whoami(`${token}x`)).status).toBe(401);
+    await auditSettled(db);
     const dump = await db.query<{ rows: string }>(
       "SELECT string_agg(row_to_json(audit_log)::text, '\n') AS rows FROM audit_log",
     );

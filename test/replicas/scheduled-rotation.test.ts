@@ -76,8 +76,8 @@ describe('scheduled CA rotation with two replicas', () => {
       45_000,
       200,
     );
-    // A step's audit row is appended just after its transaction commits: wait for a moment
-    // when rows and audit agree. A step done twice would never agree (or fail the unique index).
+    // A step's audit row commits with it and joins the chain moments later: wait for a moment
+    // when rows and chained audit rows agree. A step done twice would never agree (or fail the unique index).
     await until(
       'CA rows and their audit rows to agree',
       async () => {

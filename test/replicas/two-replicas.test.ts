@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLAN_ID, SERVICE_ID } from '../../broker/index.js';
 import { verifyAuditChain } from '../../src/audit/index.js';
 import { HallmarkClient, transportCode } from '../faults/support/hallmark-client.js';
+import { auditSettled } from '../helpers/audit-settled.js';
 import { unrecordedSerials } from '../faults/support/ledger-checks.js';
 import { startLoad, until } from '../faults/support/load-loop.js';
 import {
@@ -248,6 +249,7 @@ describe('two server processes on one PostgreSQL', () => {
   });
 
   it('performs a CA rotation requested through one replica once, and the other serves the new bundle', async () => {
+    await auditSettled(pair.db);
     const marker = await pair.db.query<{ seq: string }>(
       'SELECT coalesce(max(seq), 0) AS seq FROM audit_log',
     );
@@ -291,6 +293,7 @@ describe('two server processes on one PostgreSQL', () => {
       await atB.close();
     }
     // The rotation was done once, by the admin, through A: one prepared/activated pair.
+    await auditSettled(pair.db);
     const rows = await pair.db.query<{ actor: string; action: string }>(
       "SELECT actor, action FROM audit_log WHERE seq > $1 AND action LIKE 'ca.%' ORDER BY seq",
       [marker.rows[0]?.seq],

@@ -83,6 +83,7 @@ export async function snapshotState(
 
 /** The highest audit seq so far (0 on an empty log). */
 export async function auditHead(stack: HallmarkStack): Promise<number> {
+  await stack.server.audit.settle();
   const { rows } = await stack.server.db.query<{ seq: string | null }>(
     'SELECT max(seq)::text AS seq FROM audit_log',
   );
@@ -91,6 +92,7 @@ export async function auditHead(stack: HallmarkStack): Promise<number> {
 
 /** Audit rows appended after `seq`, oldest first. */
 export async function auditRowsAfter(stack: HallmarkStack, seq: number): Promise<AuditRow[]> {
+  await stack.server.audit.settle();
   const { rows } = await stack.server.db.query<AuditRow & { seq: string }>(
     `SELECT seq::text AS seq, actor, action, target, outcome, reason, request_id
        FROM audit_log WHERE seq > $1 ORDER BY seq`,

@@ -3,15 +3,17 @@ import type { Queryable } from '../../../src/db/index.js';
 import type { PgSecretStore } from '../../../src/secrets/index.js';
 
 /**
- * Serials in `issued_certificates` with no `svid.x509.issued` audit row naming them
- * (the row's target reads `<spiffe id> serial=<hex> pod=<uid>`). Must be empty: the route
- * commits the audit row before it records the certificate.
+ * Serials in `issued_certificates` with no `svid.x509.issued` audit row naming them, chained
+ * or still staged (the row's target reads `<spiffe id> serial=<hex> pod=<uid>`). Must be empty:
+ * the route commits the record and its audit row in one statement.
  */
 export async function certificatesWithoutAudit(db: Queryable): Promise<string[]> {
   const result = await db.query<{ serial: string }>(
     `SELECT c.serial FROM issued_certificates c
       WHERE c.serial NOT IN (
-        SELECT substring(a.target FROM 'serial=([0-9a-f]+)') FROM audit_log a
+        SELECT substring(a.target FROM 'serial=([0-9a-f]+)')
+          FROM (SELECT action, outcome, target FROM audit_log
+                UNION ALL SELECT action, outcome, target FROM audit_pending) a
          WHERE a.action = 'svid.x509.issued' AND a.outcome = 'success'
            AND a.target LIKE '%serial=%')`,
   );
