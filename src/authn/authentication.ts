@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import type { AuditLog } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
-import type { Database } from '../db/index.js';
+import type { Database, Queryable } from '../db/index.js';
 import type { VerifiedX509Svid } from '../x509/index.js';
 import { AccessTokenIssuer, type IssuedAccessToken } from './access-token-issuer.js';
 import { AccessTokenVerifier } from './access-token-verifier.js';
@@ -182,19 +182,35 @@ export class Authentication {
     return { holder, token };
   }
 
-  /** Creates an API-key identity (`key:<id>`); returns the key, stored only as a hash. */
-  createApiKey(input: { id: string; role: ApiKeyRole }): Promise<string> {
-    return createApiKey(this.deps.db, input, this.deps.clock);
+  /**
+   * Creates an API-key identity (`key:<id>`); returns the key, stored only as a hash. Its
+   * `authn.api_key.created` audit row commits with it.
+   */
+  createApiKey(input: { id: string; role: ApiKeyRole }, actor = 'system'): Promise<string> {
+    return this.deps.db.transaction(async (tx) => {
+      const key = await createApiKey(tx, input, this.deps.clock);
+      await this.#stage(tx, actor, 'authn.api_key.created', `key:${input.id} role=${input.role}`);
+      return key;
+    });
   }
 
   /**
    * Revokes an API key and every token issued to it, here at once and on every replica by NOTIFY.
+   * Its `authn.api_key.revoked` audit row commits with it.
    * @returns false when no such key exists.
    */
   async revokeApiKey(id: string, actor: string): Promise<boolean> {
-    const revocation = await revokeApiKey(this.deps.db, id, actor, this.deps.clock.now());
+    const revocation = await this.deps.db.transaction(async (tx) => {
+      const revoked = await revokeApiKey(tx, id, actor, this.deps.clock.now());
+      if (revoked !== undefined) await this.#stage(tx, actor, 'authn.api_key.revoked', `key:${id}`);
+      return revoked;
+    });
     if (revocation !== undefined) this.revocations.apply(revocation);
     return revocation !== undefined;
+  }
+
+  #stage(tx: Queryable, actor: string, action: string, target: string): Promise<void> {
+    return this.deps.audit.stage(tx, { actor, action, target, outcome: 'success' });
   }
 
   /** Revokes every token issued so far to `identity` (a SPIFFE ID or `key:<id>`), on every replica. */

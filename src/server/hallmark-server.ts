@@ -134,7 +134,6 @@ export async function startServer(
     await migrate(db, MIGRATIONS);
 
     const master = await loadMasterKey(config.masterKey);
-    const admin = await bootstrapAdminKey(db, config.dataDir, clock);
     const auditLog = log.child({ component: 'audit' });
     const audit = new PgAuditLog(db, clock, (record: AuditRecord) =>
       auditLog.info({ audit: record }, 'audit'),
@@ -142,6 +141,7 @@ export async function startServer(
     // Chains rows other replicas staged and did not chain (one that crashed, say).
     audit.start();
     cleanups.push(() => audit.stop());
+    const admin = await bootstrapAdminKey(db, config.dataDir, clock, audit);
     // One bound on change transactions for secret writes and broker changes alike.
     const writes = new WriteGate();
 

@@ -207,6 +207,27 @@ describe('revocation across replicas', () => {
       code: 'ERR_AUTHN_API_KEY_INVALID',
     });
     expect(await a.revokeApiKey('no-such-key', 'key:admin')).toBe(false);
+    const keyRows = audit.records.filter((r) => r.action.startsWith('authn.api_key.'));
+    expect(keyRows.map((r) => [r.actor, r.action, r.target])).toEqual([
+      ['system', 'authn.api_key.created', 'key:app-1 role=app'],
+      ['key:admin', 'authn.api_key.revoked', 'key:app-1'],
+    ]);
+  });
+
+  it('creates no API key when its audit row cannot be written', async () => {
+    const a = await replica();
+    audit.failing = true;
+    await expect(a.createApiKey({ id: 'app-unaudited', role: 'app' })).rejects.toMatchObject({
+      code: 'ERR_AUDIT_UNAVAILABLE',
+    });
+    audit.failing = false;
+    await expect(a.loginApiKey('app-unaudited', 'any')).rejects.toMatchObject({
+      code: 'ERR_AUTHN_API_KEY_INVALID',
+    });
+    // The id was never taken: creating it now succeeds.
+    await expect(a.createApiKey({ id: 'app-unaudited', role: 'app' })).resolves.toBeTypeOf(
+      'string',
+    );
   });
 
   it("a revocation inside a caller's transaction reaches every replica at commit", async () => {
