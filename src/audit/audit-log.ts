@@ -18,22 +18,28 @@ import type { AuditEvent, AuditRecord } from './audit-record.js';
 export interface AuditLog {
   append(event: AuditEvent): Promise<AuditRecord>;
   /**
-   * Stages `event` in the transaction `tx` (a client `Database.transaction` handed out). The
-   * transaction fails with it: the caller lets the error roll the change back.
+   * Stages the row (or rows, in one statement) in the transaction `tx` (a client
+   * `Database.transaction` handed out). The transaction fails with it: the caller lets the
+   * error roll the change back.
    */
-  stage(tx: Queryable, event: AuditEvent): Promise<void>;
+  stage(tx: Queryable, events: AuditEvent | readonly AuditEvent[]): Promise<void>;
   /**
-   * Runs `change`, a single INSERT, UPDATE or DELETE with RETURNING, and stages `event` in the
-   * same statement if the change returned a row: one round trip, atomic even outside a
-   * transaction. Resolves with the change's result.
+   * Runs `change`, a single INSERT, UPDATE or DELETE with RETURNING, and stages the row (or
+   * rows) in the same statement if the change returned a row: one round trip, atomic even
+   * outside a transaction. Resolves with the change's result.
    */
   stageWith<R extends pg.QueryResultRow>(
     db: Queryable,
     change: pg.QueryConfig,
-    event: AuditEvent,
+    events: AuditEvent | readonly AuditEvent[],
   ): Promise<pg.QueryResult<R>>;
   /** Resolves once every row staged and committed before the call is in the chain. */
   settle(): Promise<void>;
+}
+
+/** One event or several, as the staging methods take them. */
+export function eventList(events: AuditEvent | readonly AuditEvent[]): readonly AuditEvent[] {
+  return 'actor' in events ? [events] : events;
 }
 
 /** Receives each record as it joins the chain (the server writes it as one JSON line on stdout). */

@@ -18,57 +18,58 @@ export interface StagedRow {
 
 const STAGE_COLUMNS = 'time, actor, action, target, outcome, reason, request_id';
 
-/** The staged row's values, in {@link STAGE_COLUMNS} order. */
-function stageValues(event: AuditEvent, time: string): unknown[] {
+/** The staged rows' columns as arrays, in {@link STAGE_COLUMNS} order. */
+function stageValues(events: readonly AuditEvent[], time: string): unknown[] {
   return [
-    time,
-    event.actor,
-    event.action,
-    event.target,
-    event.outcome,
-    event.reason ?? '',
-    event.requestId ?? '',
+    events.map(() => time),
+    events.map((e) => e.actor),
+    events.map((e) => e.action),
+    events.map((e) => e.target),
+    events.map((e) => e.outcome),
+    events.map((e) => e.reason ?? ''),
+    events.map((e) => e.requestId ?? ''),
   ];
 }
 
-/** `$first::timestamptz, $first+1::text, …`: typed placeholders for {@link stageValues}. */
-function stagePlaceholders(first: number): string {
-  return ['timestamptz', 'text', 'text', 'text', 'text', 'text', 'text']
-    .map((type, i) => `$${first + i}::${type}`)
-    .join(', ');
+/** `unnest($first::timestamptz[], $first+1::text[], …)`: one row per event. */
+function stageRows(first: number): string {
+  const arrays = ['timestamptz', 'text', 'text', 'text', 'text', 'text', 'text'].map(
+    (type, i) => `$${first + i}::${type}[]`,
+  );
+  return `unnest(${arrays.join(', ')})`;
 }
 
 const STAGE = preparedStatement(
   'audit-stage',
-  `INSERT INTO audit_pending (${STAGE_COLUMNS}) VALUES (${stagePlaceholders(1)})`,
+  `INSERT INTO audit_pending (${STAGE_COLUMNS}) SELECT * FROM ${stageRows(1)}`,
 );
 
-/** The statement that stages `event` on its own. */
-export function stageStatement(event: AuditEvent, time: string): pg.QueryConfig {
-  return STAGE(stageValues(event, time));
+/** The statement that stages `events` on their own, in one round trip. */
+export function stageStatement(events: readonly AuditEvent[], time: string): pg.QueryConfig {
+  return STAGE(stageValues(events, time));
 }
 
 /**
  * One statement that runs `change` (a single INSERT, UPDATE or DELETE with RETURNING) and
- * stages `event` if the change returned a row; it answers with the change's rows. Both commit,
- * or neither does, even outside a transaction.
+ * stages `events` if the change returned a row; it answers with the change's rows. Both
+ * commit, or neither does, even outside a transaction.
  */
 export function stagedWithStatement(
   change: pg.QueryConfig,
-  event: AuditEvent,
+  events: readonly AuditEvent[],
   time: string,
 ): pg.QueryConfig {
   const values = change.values ?? [];
   const text = `WITH change AS (${change.text}),
     staged AS (
       INSERT INTO audit_pending (${STAGE_COLUMNS})
-      SELECT ${stagePlaceholders(values.length + 1)} WHERE EXISTS (SELECT 1 FROM change)
+      SELECT * FROM ${stageRows(values.length + 1)} WHERE EXISTS (SELECT 1 FROM change)
     )
     SELECT * FROM change`;
   return {
     ...(change.name === undefined ? {} : { name: `${change.name}+audit-stage` }),
     text,
-    values: [...values, ...stageValues(event, time)],
+    values: [...values, ...stageValues(events, time)],
   };
 }
 

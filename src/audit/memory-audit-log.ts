@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Clock } from '../clock/index.js';
 import type { Queryable } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
-import type { AuditLog } from './audit-log.js';
+import { eventList, type AuditLog } from './audit-log.js';
 import { GENESIS_HASH, nextRecord, type AuditEvent, type AuditRecord } from './audit-record.js';
 
 /**
@@ -26,19 +26,19 @@ export class MemoryAuditLog implements AuditLog {
     return record;
   }
 
-  async stage(_tx: Queryable, event: AuditEvent): Promise<void> {
-    await this.append(event);
+  async stage(_tx: Queryable, events: AuditEvent | readonly AuditEvent[]): Promise<void> {
+    for (const event of eventList(events)) await this.append(event);
   }
 
   async stageWith<R extends pg.QueryResultRow>(
     db: Queryable,
     change: pg.QueryConfig,
-    event: AuditEvent,
+    events: AuditEvent | readonly AuditEvent[],
   ): Promise<pg.QueryResult<R>> {
     if (this.failing)
       throw new HallmarkError('ERR_AUDIT_UNAVAILABLE', { detail: 'memory audit log set to fail' });
     const result = await db.query<R>(change);
-    if (result.rows.length > 0) await this.append(event);
+    if (result.rows.length > 0) await this.stage(db, events);
     return result;
   }
 

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Clock } from '../clock/index.js';
 import type { Database, Queryable } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
-import type { AuditLog, AuditSink } from './audit-log.js';
+import { eventList, type AuditLog, type AuditSink } from './audit-log.js';
 import { nextRecord, type AuditEvent, type AuditRecord } from './audit-record.js';
 import {
   lockHead,
@@ -67,9 +67,9 @@ export class PgAuditLog implements AuditLog {
     });
   }
 
-  async stage(tx: Queryable, event: AuditEvent): Promise<void> {
+  async stage(tx: Queryable, events: AuditEvent | readonly AuditEvent[]): Promise<void> {
     try {
-      await tx.query(stageStatement(event, this.#now()));
+      await tx.query(stageStatement(eventList(events), this.#now()));
     } catch (cause) {
       throw stageFailed(cause);
     }
@@ -79,11 +79,11 @@ export class PgAuditLog implements AuditLog {
   async stageWith<R extends pg.QueryResultRow>(
     db: Queryable,
     change: pg.QueryConfig,
-    event: AuditEvent,
+    events: AuditEvent | readonly AuditEvent[],
   ): Promise<pg.QueryResult<R>> {
     let result: pg.QueryResult<R>;
     try {
-      result = await db.query<R>(stagedWithStatement(change, event, this.#now()));
+      result = await db.query<R>(stagedWithStatement(change, eventList(events), this.#now()));
     } catch (cause) {
       throw stageFailed(cause);
     }

@@ -210,14 +210,17 @@ export class CertificateAuthority {
         await client.query(`NOTIFY ${CA_CHANNEL}`);
       }
       // Staged in the rotation's transaction: a CA change commits with its rows or not at all.
-      for (const action of changes) {
-        await this.deps.audit.stage(client, {
-          actor: options.actor,
-          action,
-          target: `spiffe://${this.settings.trustDomain}`,
-          outcome: 'success',
-          requestId: options.requestId,
-        });
+      if (changes.length > 0) {
+        await this.deps.audit.stage(
+          client,
+          changes.map((action) => ({
+            actor: options.actor,
+            action,
+            target: `spiffe://${this.settings.trustDomain}`,
+            outcome: 'success' as const,
+            requestId: options.requestId,
+          })),
+        );
       }
     });
     for (const action of changes) this.deps.log.info({ action }, 'certificate authority rotated');

@@ -149,14 +149,17 @@ export class RotatingKeyring<M extends { readonly kid: string }, S extends Store
       if (published) await this.deps.onPublishedSetChange?.(client);
       if (changes.length > 0) await client.query(`NOTIFY ${this.kind.channel}`);
       // Staged in the rotation's transaction: a key change commits with its rows or not at all.
-      for (const change of changes) {
-        await this.deps.audit.stage(client, {
-          actor: options.actor,
-          action: change.action,
-          target: change.kid,
-          outcome: 'success',
-          requestId: options.requestId,
-        });
+      if (changes.length > 0) {
+        await this.deps.audit.stage(
+          client,
+          changes.map((change) => ({
+            actor: options.actor,
+            action: change.action,
+            target: change.kid,
+            outcome: 'success' as const,
+            requestId: options.requestId,
+          })),
+        );
       }
     });
     for (const change of changes) this.deps.log.info(change, this.kind.logs.rotated);

@@ -10,7 +10,7 @@ import {
 } from './latest-version-cache.js';
 import { checkSecretPath, secretNotFound } from './secret-path-error.js';
 import { validateSecretPrefix } from './secret-prefix.js';
-import { openSecretCiphertext, sealSecretVersion, unwrapSecretDataKey } from './secret-sealing.js';
+import { openSecretCiphertext, unwrapSecretDataKey } from './secret-sealing.js';
 import type {
   DeletePrefixOptions,
   PutOptions,
@@ -20,6 +20,7 @@ import type {
   SecretVersionRef,
 } from './secret-store.js';
 import { DEFAULT_MAX_SECRET_BYTES, encodeSecretValue } from './secret-value.js';
+import { VersionWriter } from './version-writer.js';
 
 interface VersionRow {
   path: string;
@@ -90,23 +91,6 @@ const READ_LATEST_MANY = preparedStatement(
     WHERE h.path = ANY($1::text[])`,
 );
 
-// A write's two statements. The change notice is sent with the first: PostgreSQL delivers it
-// to every replica at COMMIT, and never for a rolled-back write.
-const BUMP_HEAD = preparedStatement(
-  'secret-bump-head',
-  `WITH head AS (
-     INSERT INTO secret_heads (path, latest) VALUES ($1, 1)
-     ON CONFLICT (path) DO UPDATE SET latest = secret_heads.latest + 1
-     RETURNING latest
-   )
-   SELECT latest, pg_notify($2, $3) FROM head`,
-);
-const INSERT_VERSION = preparedStatement(
-  'secret-insert-version',
-  `INSERT INTO secret_versions (path, version, wrapped_key, ciphertext, created_at, created_by)
-   VALUES ($1, $2, $3, $4, $5, $6) RETURNING version`,
-);
-
 /** Escapes LIKE metacharacters: `_` is legal in paths and would otherwise match any character. */
 function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -128,6 +112,7 @@ export class PgSecretStore implements SecretStore {
   readonly #maxValueBytes: number;
   readonly #cache: LatestVersionCache;
   readonly #gate: WriteGate;
+  readonly #writer: VersionWriter;
   #listening = false;
 
   constructor(options: PgSecretStoreOptions) {
@@ -137,6 +122,13 @@ export class PgSecretStore implements SecretStore {
     this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_SECRET_BYTES;
     this.#cache = new LatestVersionCache(options.cache ?? DEFAULT_SECRET_CACHE);
     this.#gate = options.gate ?? new WriteGate();
+    this.#writer = new VersionWriter({
+      db: this.#db,
+      gate: this.#gate,
+      master: this.#master,
+      clock: this.#clock,
+      channel: SECRETS_CHANNEL,
+    });
   }
 
   /**
@@ -204,9 +196,9 @@ export class PgSecretStore implements SecretStore {
   }
 
   /**
-   * Writes through the write gate (writers of one path queue in memory, few writes hold a
-   * connection at once), in the store's own transaction; with `options.tx`, in the caller's,
-   * who is then responsible for bounding concurrency.
+   * Writes through the write gate (writers of one path are batched into one transaction, few
+   * transactions hold a connection at once; see {@link VersionWriter}); with `options.tx`, in
+   * the caller's transaction, whose caller bounds concurrency.
    */
   async put(
     path: string,
@@ -216,50 +208,18 @@ export class PgSecretStore implements SecretStore {
   ): Promise<SecretVersionRef> {
     checkSecretPath(path);
     const plaintext = encodeSecretValue(value, this.#maxValueBytes);
+    const write = { plaintext, actor, audit: options.audit };
     try {
       const { tx } = options;
-      if (tx !== undefined) {
-        const written = await this.#write(tx, path, plaintext, actor, options);
-        this.#db.afterCommit(tx, () => this.#cache.invalidate(path));
-        return written;
+      if (tx === undefined) {
+        return await this.#writer.write(path, write).finally(() => this.#cache.invalidate(path));
       }
-      return await this.#gate
-        .run(`secret:${path}`, () =>
-          this.#db.transaction((client) => this.#write(client, path, plaintext, actor, options)),
-        )
-        .finally(() => this.#cache.invalidate(path));
+      const written = await this.#writer.writeIn(tx, path, write);
+      this.#db.afterCommit(tx, () => this.#cache.invalidate(path));
+      return written;
     } finally {
       plaintext.fill(0);
     }
-  }
-
-  async #write(
-    tx: Queryable,
-    path: string,
-    plaintext: Buffer,
-    actor: string,
-    options: PutOptions,
-  ): Promise<SecretVersionRef> {
-    // The upsert takes the head row's lock until COMMIT, so a concurrent writer of the same
-    // path (on another replica) waits here and then reads the incremented number. A rolled-back
-    // write rolls its increment back too: a version number exists only once committed.
-    const head = await tx.query<{ latest: number }>(
-      BUMP_HEAD([path, SECRETS_CHANNEL, JSON.stringify({ path })]),
-    );
-    const version = (head.rows[0] as { latest: number }).latest;
-    const envelope = sealSecretVersion(this.#master, path, version, plaintext);
-    const insert = INSERT_VERSION([
-      path,
-      version,
-      envelope.wrappedKey,
-      envelope.ciphertext,
-      new Date(this.#clock.now()),
-      actor,
-    ]);
-    // The version and its audit row in one statement: both commit, or neither.
-    if (options.audit === undefined) await tx.query(insert);
-    else await options.audit.log.stageWith(tx, insert, options.audit.event(version));
-    return { path, version };
   }
 
   async deletePrefix(prefix: string, options: DeletePrefixOptions = {}): Promise<SecretCounts> {

@@ -27,15 +27,15 @@ class SwitchableAudit implements AuditLog {
   append(event: AuditEvent): Promise<AuditRecord> {
     return this.failing ? this.#down() : this.inner.append(event);
   }
-  stage(tx: Queryable, event: AuditEvent): Promise<void> {
-    return this.failing ? this.#down() : this.inner.stage(tx, event);
+  stage(tx: Queryable, events: AuditEvent | readonly AuditEvent[]): Promise<void> {
+    return this.failing ? this.#down() : this.inner.stage(tx, events);
   }
   stageWith<R extends QueryResultRow>(
     db: Queryable,
     change: QueryConfig,
-    event: AuditEvent,
+    events: AuditEvent | readonly AuditEvent[],
   ): Promise<QueryResult<R>> {
-    return this.failing ? this.#down() : this.inner.stageWith<R>(db, change, event);
+    return this.failing ? this.#down() : this.inner.stageWith<R>(db, change, events);
   }
   settle(): Promise<void> {
     return this.inner.settle();
