@@ -1,7 +1,7 @@
 // PgSecretStore against a real migrated database: sealing at rest, swaps, versions, concurrency.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
+import { MemoryAuditLog, PgAuditLog } from '../../src/audit/index.js';
 import { ManualClock, systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { Database } from '../../src/db/index.js';
@@ -128,6 +128,45 @@ describe('PgSecretStore', () => {
     for (const [i, ref] of refs.entries()) {
       expect((await store.get('race/path', ref.version)).value).toBe(`value-${i}`);
     }
+  });
+
+  it('commits concurrent writers of one path with one audit row each, naming its version', async () => {
+    const audit = new PgAuditLog(db, systemClock);
+    const event = (version: number) => ({
+      actor: ACTOR,
+      action: 'secret.write',
+      target: `grouped/x@v${version}`,
+      outcome: 'success' as const,
+    });
+    const refs = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        store.put('grouped/x', `value-${i}`, ACTOR, { audit: { log: audit, event } }),
+      ),
+    );
+    expect(refs.map((r) => r.version)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    for (const [i, ref] of refs.entries())
+      expect((await store.get('grouped/x', ref.version)).value).toBe(`value-${i}`);
+    await audit.settle();
+    const rows = await db.query<{ target: string }>(
+      "SELECT target FROM audit_log WHERE target LIKE 'grouped/x@%' ORDER BY seq",
+    );
+    expect(rows.rows.map((r) => r.target)).toEqual(refs.map((r) => `grouped/x@v${r.version}`));
+    await audit.stop();
+  });
+
+  it('fails every writer of a batch whose audit rows fail, and consumes no version', async () => {
+    await store.put('grouped/y', 'kept', ACTOR);
+    const down = new MemoryAuditLog(systemClock);
+    down.failing = true;
+    const event = () => ({ actor: ACTOR, action: 'x', target: 'y', outcome: 'success' as const });
+    const failed = await Promise.allSettled(
+      Array.from({ length: 5 }, () =>
+        store.put('grouped/y', 'dropped', ACTOR, { audit: { log: down, event } }),
+      ),
+    );
+    expect(failed.map((f) => f.status)).toEqual(Array(5).fill('rejected'));
+    expect(await store.get('grouped/y')).toMatchObject({ version: 1, value: 'kept' });
+    expect((await store.put('grouped/y', 'next', ACTOR)).version).toBe(2);
   });
 
   it('rolls the write back when its audit row fails (no write without its audit row)', async () => {
