@@ -203,6 +203,21 @@ describe('a change commits with its audit row, or not at all', () => {
     });
   });
 
+  it('GET /v1/audit shows the row of a change answered just before', async () => {
+    for (let i = 0; i < 5; i++) {
+      const [head] = await rows('SELECT coalesce(max(seq), 0)::int AS seq FROM audit_log');
+      const put = await stack.call('PUT', '/v1/secrets/atomic/seen', {
+        body: { value: `v${i}` },
+        headers: admin,
+      });
+      const page = await stack.call('GET', `/v1/audit?after=${head?.seq as number}`, {
+        headers: admin,
+      });
+      const targets = (page.body.events as { target: string }[]).map((e) => e.target);
+      expect(targets).toContain(`atomic/seen@v${put.body.version as number}`);
+    }
+  });
+
   it('audits a successful GET /v1/policy', async () => {
     const read = await stack.call('GET', '/v1/policy', { headers: admin });
     expect(read.status).toBe(200);
