@@ -196,9 +196,9 @@ export class PgSecretStore implements SecretStore {
   }
 
   /**
-   * Writes through the write gate (writers of one path are batched into one transaction, few
-   * transactions hold a connection at once; see {@link VersionWriter}); with `options.tx`, in
-   * the caller's transaction, whose caller bounds concurrency.
+   * Writes through the write gate, concurrent writes committed together by one transaction
+   * (see {@link VersionWriter}); with `options.tx`, in the caller's transaction, whose caller
+   * bounds concurrency.
    */
   async put(
     path: string,
@@ -208,13 +208,13 @@ export class PgSecretStore implements SecretStore {
   ): Promise<SecretVersionRef> {
     checkSecretPath(path);
     const plaintext = encodeSecretValue(value, this.#maxValueBytes);
-    const write = { plaintext, actor, audit: options.audit };
+    const write = { path, plaintext, actor, audit: options.audit };
     try {
       const { tx } = options;
       if (tx === undefined) {
-        return await this.#writer.write(path, write).finally(() => this.#cache.invalidate(path));
+        return await this.#writer.write(write).finally(() => this.#cache.invalidate(path));
       }
-      const written = await this.#writer.writeIn(tx, path, write);
+      const written = await this.#writer.writeIn(tx, write);
       this.#db.afterCommit(tx, () => this.#cache.invalidate(path));
       return written;
     } finally {
