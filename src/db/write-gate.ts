@@ -26,8 +26,8 @@ interface KeyQueue {
 }
 
 /**
- * Admits change transactions. Writers of the same key (a secret path, a broker instance) run
- * one after another in arrival order, waiting here in memory rather than on a PostgreSQL row
+ * Admits change transactions. Writers of the same key (a broker instance; the secret store's
+ * batches, which group writes of any paths) run one after another in arrival order, waiting here in memory rather than on a PostgreSQL row
  * lock while holding a pooled connection; at most `limit` writers of any keys run at once, and
  * keys get slots in arrival order. A writer waiting for its key takes no slot; when it is its
  * turn it takes over the slot of the writer before it (up to {@link MAX_SLOT_STREAK} times).
