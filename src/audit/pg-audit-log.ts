@@ -105,7 +105,11 @@ export class PgAuditLog implements AuditLog {
     this.#poll.unref();
   }
 
-  /** Stops the poll and waits for the batch in flight (call before closing the database). */
+  /**
+   * Stops the poll and waits for the batch in flight (call before closing the database). Rows
+   * this process staged are already being chained: each commit woke the extender, whose loop
+   * runs until no one asked it to look again.
+   */
   async stop(): Promise<void> {
     if (this.#poll !== undefined) clearInterval(this.#poll);
     this.#poll = undefined;

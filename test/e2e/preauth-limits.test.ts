@@ -94,6 +94,8 @@ const junkSvidRequest = (csr: string) => () => ({
 });
 
 async function auditCount(db: pg.ClientBase | HallmarkStack, sql: string): Promise<number> {
+  // A running server first chains the rows changes staged (the SVID issued).
+  if ('server' in db) await db.server.audit.settle();
   const result =
     'server' in db
       ? await db.server.db.query<{ n: string }>(sql)

@@ -64,7 +64,7 @@ export async function listenersSince(url: string, since: Date): Promise<number> 
   }
 }
 
-/** Of `requestIds`, those with no audit row carrying them. */
+/** Of `requestIds`, those with no audit row carrying them (chained, or staged with a change). */
 export async function unauditedRequests(
   url: string,
   requestIds: readonly string[],
@@ -73,7 +73,8 @@ export async function unauditedRequests(
   await client.connect();
   try {
     const result = await client.query<{ request_id: string }>(
-      'SELECT DISTINCT request_id FROM audit_log WHERE request_id = ANY($1::text[])',
+      `SELECT request_id FROM audit_log WHERE request_id = ANY($1::text[])
+       UNION SELECT request_id FROM audit_pending WHERE request_id = ANY($1::text[])`,
       [requestIds],
     );
     const audited = new Set(result.rows.map((row) => row.request_id));
