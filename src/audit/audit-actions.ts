@@ -12,6 +12,9 @@ export const NAMED_AUDIT_ACTIONS = [
   // access tokens (src/http/routes/authn-routes.ts)
   'authn.login',
   'authn.apikey',
+  // API-key identities created and revoked (src/authn/authentication.ts, admin-bootstrap.ts)
+  'authn.api_key.created',
+  'authn.api_key.revoked',
   // SVIDs (svid-routes.ts, jwt-svid-routes.ts)
   'svid.x509.issued',
   'svid.x509.denied',

@@ -16,6 +16,12 @@ export interface AuditEvent {
   requestId?: string;
 }
 
+/**
+ * An event as stored before it is chained (`audit_pending`): a replica of another version may
+ * have staged an action this one does not know, and it is chained as it is.
+ */
+export type StoredEvent = Omit<AuditEvent, 'action'> & { action: string };
+
 /** One committed row of the chain. */
 export interface AuditRecord {
   seq: number;
@@ -66,7 +72,7 @@ export function chainHash(
 /** Builds the next record of the chain from an event. */
 export function nextRecord(
   prev: { seq: number; hash: string },
-  event: AuditEvent,
+  event: StoredEvent,
   time: string,
 ): AuditRecord {
   const body = {

@@ -1,7 +1,12 @@
 // The audit tables in SQL: staging a change's row, reading staged rows, and moving the chain's head.
 import type pg from 'pg';
 import { preparedStatement, type Queryable } from '../db/index.js';
-import { GENESIS_HASH, type AuditEvent, type AuditRecord } from './audit-record.js';
+import {
+  GENESIS_HASH,
+  type AuditEvent,
+  type AuditRecord,
+  type StoredEvent,
+} from './audit-record.js';
 
 /** The newest row of the chain: seq 0 and the genesis hash while it is empty. */
 export interface ChainHead {
@@ -13,7 +18,7 @@ export interface ChainHead {
 export interface StagedRow {
   readonly id: string;
   readonly time: string;
-  readonly event: Required<AuditEvent>;
+  readonly event: Required<StoredEvent>;
 }
 
 const STAGE_COLUMNS = 'time, actor, action, target, outcome, reason, request_id';

@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import type { AuditLog } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
-import type { Database, Queryable } from '../db/index.js';
+import type { Database } from '../db/index.js';
 import type { VerifiedX509Svid } from '../x509/index.js';
 import { AccessTokenIssuer, type IssuedAccessToken } from './access-token-issuer.js';
 import { AccessTokenVerifier } from './access-token-verifier.js';
@@ -189,7 +189,12 @@ export class Authentication {
   createApiKey(input: { id: string; role: ApiKeyRole }, actor = 'system'): Promise<string> {
     return this.deps.db.transaction(async (tx) => {
       const key = await createApiKey(tx, input, this.deps.clock);
-      await this.#stage(tx, actor, 'authn.api_key.created', `key:${input.id} role=${input.role}`);
+      await this.deps.audit.stage(tx, {
+        actor,
+        action: 'authn.api_key.created',
+        target: `key:${input.id} role=${input.role}`,
+        outcome: 'success',
+      });
       return key;
     });
   }
@@ -202,15 +207,18 @@ export class Authentication {
   async revokeApiKey(id: string, actor: string): Promise<boolean> {
     const revocation = await this.deps.db.transaction(async (tx) => {
       const revoked = await revokeApiKey(tx, id, actor, this.deps.clock.now());
-      if (revoked !== undefined) await this.#stage(tx, actor, 'authn.api_key.revoked', `key:${id}`);
+      if (revoked !== undefined) {
+        await this.deps.audit.stage(tx, {
+          actor,
+          action: 'authn.api_key.revoked',
+          target: `key:${id}`,
+          outcome: 'success',
+        });
+      }
       return revoked;
     });
     if (revocation !== undefined) this.revocations.apply(revocation);
     return revocation !== undefined;
-  }
-
-  #stage(tx: Queryable, actor: string, action: string, target: string): Promise<void> {
-    return this.deps.audit.stage(tx, { actor, action, target, outcome: 'success' });
   }
 
   /** Revokes every token issued so far to `identity` (a SPIFFE ID or `key:<id>`), on every replica. */

@@ -27,6 +27,8 @@ const UPDATE = 3;
 const DELETE = 4;
 const DISABLE = 9;
 const ACTIVATE = 10;
+const ACCOUNT_CREATE = 1;
+const ACCOUNT_DISABLE = 5;
 const ATTACH_POLICY = 7;
 const DETACH_POLICY = 8;
 const GENERAL_ERROR = 1;
@@ -36,8 +38,9 @@ const GENERAL_ERROR = 1;
  * the workload asking for a ticket to a service (Service Ticket Request). Certificate issuance,
  * secret reads and writes and read-only API calls are API Activity. Changes to what Hallmark
  * manages — the policy, CAs, signing keys, broker instances — are Entity Management with the
- * managed thing in `entity.type`. A broker binding grants an identity access to an instance's
- * secrets, so it is Account Change / Attach Policy (unbind: Detach Policy). The sinks' own
+ * managed thing in `entity.type`. An API-key identity created or revoked is Account Change /
+ * Create or Disable. A broker binding grants an identity access to an instance's secrets, so it
+ * is Account Change / Attach Policy (unbind: Detach Policy). The sinks' own
  * alarms are Application Error.
  */
 export const ACTION_MAPPING: Readonly<Record<NamedAuditAction, ActionMapping>> = {
@@ -45,6 +48,8 @@ export const ACTION_MAPPING: Readonly<Record<NamedAuditAction, ActionMapping>> =
   'http.preauth.throttled': api(99),
   'authn.login': auth(LOGON),
   'authn.apikey': auth(LOGON),
+  'authn.api_key.created': { class: 'account_change', activityId: ACCOUNT_CREATE },
+  'authn.api_key.revoked': { class: 'account_change', activityId: ACCOUNT_DISABLE },
   'svid.jwt.issued': auth(SERVICE_TICKET_REQUEST),
   'svid.jwt.denied': auth(SERVICE_TICKET_REQUEST),
   'svid.x509.issued': api(CREATE),

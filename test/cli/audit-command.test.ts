@@ -65,7 +65,9 @@ describe('hallmark audit verify on a live database', () => {
       while (!stop) {
         await Promise.all([
           ...Array.from({ length: 10 }, (_, i) => writer.append(event(`r${rounds}-${i}`))),
-          db.transaction((tx) => writer.stage(tx, { ...event(`w${rounds}`), action: 'x.write' })),
+          db.transaction((tx) =>
+            writer.stage(tx, { ...event(`w${rounds}`), action: 'secret.write' }),
+          ),
         ]);
         rounds += 1;
         // Paced, so the chain stays small enough to verify 20 times within the test's budget.

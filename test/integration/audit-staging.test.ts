@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   PgAuditLog,
   verifyAuditChain,
+  type AuditAction,
   type AuditEvent,
   type AuditRecord,
 } from '../../src/audit/index.js';
@@ -10,7 +11,7 @@ import { systemClock } from '../../src/clock/index.js';
 import { Database } from '../../src/db/index.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 
-const event = (target: string, action = 'secret.write'): AuditEvent => ({
+const event = (target: string, action: AuditAction = 'secret.write'): AuditEvent => ({
   actor: 'key:admin',
   action,
   target,

@@ -134,7 +134,7 @@ describe('PgSecretStore', () => {
     const audit = new PgAuditLog(db, systemClock);
     const event = (version: number) => ({
       actor: ACTOR,
-      action: 'secret.write',
+      action: 'secret.write' as const,
       target: `grouped/x@v${version}`,
       outcome: 'success' as const,
     });
@@ -158,7 +158,12 @@ describe('PgSecretStore', () => {
     await store.put('grouped/y', 'kept', ACTOR);
     const down = new MemoryAuditLog(systemClock);
     down.failing = true;
-    const event = () => ({ actor: ACTOR, action: 'x', target: 'y', outcome: 'success' as const });
+    const event = () => ({
+      actor: ACTOR,
+      action: 'secret.write' as const,
+      target: 'grouped/y',
+      outcome: 'success' as const,
+    });
     const failed = await Promise.allSettled(
       Array.from({ length: 5 }, () =>
         store.put('grouped/y', 'dropped', ACTOR, { audit: { log: down, event } }),
