@@ -66,12 +66,14 @@ describe('identity confinement through the API', () => {
       headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/yaml' },
     });
 
-  const policyLoads = async () =>
-    (
+  const policyLoads = async () => {
+    await stack.server.audit.settle();
+    return (
       await stack.server.db.query<{ outcome: string; target: string; reason: string }>(
         "SELECT outcome, target, reason FROM audit_log WHERE action = 'policy.load' ORDER BY seq",
       )
     ).rows;
+  };
 
   it('refuses a label-derived namespace with ERR_POLICY_INVALID naming the line, and changes nothing', async () => {
     expect((await putPolicy(SAFE)).status).toBe(200);

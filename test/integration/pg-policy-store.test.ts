@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryAuditLog } from '../../src/audit/index.js';
 import { ManualClock } from '../../src/clock/index.js';
 import { Database } from '../../src/db/index.js';
 import { PgPolicyStore } from '../../src/policy/index.js';
@@ -64,8 +65,9 @@ describe('PgPolicyStore refresh', () => {
 
   it('keeps the newer policy when an older refresh finishes last (NOTIFY + poll overlap)', async () => {
     const clock = new ManualClock();
-    const writer = await PgPolicyStore.open(writerDb, OPTIONS, clock);
-    const replica = await PgPolicyStore.open(replicaDb, OPTIONS, clock);
+    const audit = new MemoryAuditLog(clock);
+    const writer = await PgPolicyStore.open(writerDb, OPTIONS, clock, audit);
+    const replica = await PgPolicyStore.open(replicaDb, OPTIONS, clock, audit);
     // No NOTIFY or poll of its own: the test drives both refreshes.
     replica.close();
     writer.close();
