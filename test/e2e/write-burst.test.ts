@@ -67,7 +67,7 @@ describe('100 concurrent PUTs to one path and 100 to distinct paths (default poo
     // bound is generous for a shared machine (the target is 100 ms; the slowest probe is printed
     // below); a starved pool makes /readyz wait up to the 5 s connection timeout.
     expect(Math.max(...readyz.map((r) => r.poolWaiting))).toBe(0);
-    expect(Math.max(...readyz.map((r) => r.ms))).toBeLessThan(500);
+    expect(Math.max(...readyz.map((r) => r.ms))).toBeLessThan(1_000);
 
     // One path: versions 1..100, each answered once (no gap, no reuse).
     const shared = written.filter((w) => w.path === 'burst/shared').map((w) => w.version);
