@@ -14,6 +14,7 @@ import { startLoad, until } from './support/load-loop.js';
 import { killPostmaster, listenersSince, unauditedRequests } from './support/postmaster.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
 import { apiKeyToken } from './support/workload.js';
+import { LIFTED_PREAUTH_LIMITS } from '../helpers/hallmark-stack.js';
 
 /** The issue's bound: ready again this soon after the database is back. */
 const READY_AGAIN_MS = 15_000;
@@ -58,6 +59,7 @@ describe('external PostgreSQL killed with SIGKILL, restarted later by its operat
       DATABASE_URL: url,
       HALLMARK_MASTER_KEY: masterKey.toString('base64'),
       HALLMARK_RATE_LIMIT: '1000000',
+      ...LIFTED_PREAUTH_LIMITS,
     });
     const adminKey = (await readFile(path.join(dataDir, 'admin.key'), 'utf8')).trim();
     const admin = await apiKeyToken(server.client, 'admin', adminKey);

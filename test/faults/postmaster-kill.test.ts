@@ -32,6 +32,7 @@ import {
   type ServerProcess,
 } from './support/server-process.js';
 import { apiKeyToken, workloadKey } from './support/workload.js';
+import { LIFTED_PREAUTH_LIMITS } from '../helpers/hallmark-stack.js';
 
 const POLICY = `
 workloads:
@@ -92,6 +93,7 @@ describe('embedded PostgreSQL postmaster killed under `hallmark server`', () => 
       HALLMARK_MASTER_KEY: masterKey.toString('base64'),
       HALLMARK_KUBECONFIG: await writeKubeconfig(k8s, dataDir),
       HALLMARK_RATE_LIMIT: '1000000',
+      ...LIFTED_PREAUTH_LIMITS,
     });
     servers.push(server);
     const adminKey = (await readFile(path.join(dataDir, 'admin.key'), 'utf8')).trim();
