@@ -41,10 +41,12 @@ export const NAMED_AUDIT_ACTIONS = [
   'token_key.prepared',
   'token_key.activated',
   'token_key.dropped',
+  'token_key.distrusted',
   'jwt_authority.created',
   'jwt_authority.prepared',
   'jwt_authority.activated',
   'jwt_authority.dropped',
+  'jwt_authority.distrusted',
   // the Open Service Broker (broker/), one per endpoint
   'osb.catalog',
   'osb.provision',

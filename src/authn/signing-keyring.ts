@@ -7,6 +7,8 @@ import {
   RotatingKeyring,
   rotationTickMs,
   verificationSlots,
+  type DistrustOptions,
+  type DistrustResult,
   type KeyringKind,
   type KeySchedule,
   type RotateOptions,
@@ -31,6 +33,7 @@ const SIGNING_KEY_KIND: KeyringKind<SigningKeyMaterial, StoredSigningKey> = {
     prepared: 'token_key.prepared',
     activated: 'token_key.activated',
     dropped: 'token_key.dropped',
+    distrusted: 'token_key.distrusted',
   },
   logs: {
     reloadFailed: 'signing key reload failed',
@@ -105,10 +108,12 @@ export class SigningKeyring {
   /** The key to sign with. @throws HallmarkError ERR_INTERNAL when none is loaded. */
   signingKey(): ActiveSigningKey {
     const active = this.#ring.signingKey();
-    if (active === undefined) {
+    // jose signs with a KeyObject: token keys are sealed keys, held in this process.
+    const privateKey = active?.signer.privateKey;
+    if (active === undefined || privateKey === undefined) {
       throw new HallmarkError('ERR_INTERNAL', { detail: 'no active token signing key loaded' });
     }
-    return { kid: active.kid, privateKey: active.privateKey };
+    return { kid: active.kid, privateKey };
   }
 
   /**
@@ -159,6 +164,14 @@ export class SigningKeyring {
    */
   rotate(options: RotateOptions): Promise<boolean> {
     return this.#ring.rotate(options);
+  }
+
+  /**
+   * Distrusts the key `kid`: tokens it signed stop verifying on every replica; the signing key
+   * only with `rotate`. @see RotatingKeyring.distrust
+   */
+  distrust(options: DistrustOptions): Promise<DistrustResult> {
+    return this.#ring.distrust(options);
   }
 
   /** Stops the ticker and the NOTIFY subscription. */

@@ -42,6 +42,13 @@ export const ERROR_CODES = {
   // certificate authority
   ERR_CA_UNAVAILABLE: 'certificate authority unavailable',
   ERR_CA_UPSTREAM_INVALID: 'upstream CA certificate or key is invalid',
+  ERR_CA_UNKNOWN_AUTHORITY: 'no certificate authority with this id',
+  ERR_CA_LAST_AUTHORITY:
+    'the signing CA can only be distrusted together with activating a new one (rotate)',
+
+  // rotating keyrings (access-token signing keys, JWT authorities)
+  ERR_KEYRING_UNKNOWN_KEY: 'no key with this id',
+  ERR_KEYRING_LAST_KEY: 'the signing key can only be distrusted together with activating a new one',
 
   // pod attestation (callers see only the code; detail goes to logs and audit)
   ERR_ATTEST_TOKEN_MISSING: 'bearer token required',
@@ -64,6 +71,7 @@ export const ERROR_CODES = {
   // authentication and access tokens
   ERR_AUTHN_CLIENT_CERT_REQUIRED: 'client certificate required',
   ERR_AUTHN_CLIENT_CERT_INVALID: 'client certificate not accepted',
+  ERR_AUTHN_SVID_DISTRUSTED: 'SVID signed by a distrusted certificate authority; obtain a new one',
   ERR_AUTHN_TOKEN_MISSING: 'access token required',
   ERR_AUTHN_TOKEN_INVALID: 'access token not accepted',
   ERR_AUTHN_TOKEN_REVOKED: 'access token revoked',

@@ -6,6 +6,8 @@ import { HallmarkError } from '../errors/index.js';
 import {
   RotatingKeyring,
   rotationTickMs,
+  type DistrustOptions,
+  type DistrustResult,
   type KeyringKind,
   type KeySchedule,
   type RotatingKeyringDeps,
@@ -37,6 +39,7 @@ function jwtAuthorityKind(
       prepared: 'jwt_authority.prepared',
       activated: 'jwt_authority.activated',
       dropped: 'jwt_authority.dropped',
+      distrusted: 'jwt_authority.distrusted',
     },
     logs: {
       reloadFailed: 'JWT authority reload failed',
@@ -103,12 +106,14 @@ export class JwtAuthorityKeyring {
   /** The authority to sign with. @throws HallmarkError ERR_JWTSVID_AUTHORITY_UNAVAILABLE */
   signingAuthority(): ActiveJwtAuthority {
     const active = this.#ring.signingKey();
-    if (active === undefined) {
+    // jose signs with a KeyObject: JWT authorities are sealed keys, held in this process.
+    const privateKey = active?.signer.privateKey;
+    if (active === undefined || privateKey === undefined) {
       throw new HallmarkError('ERR_JWTSVID_AUTHORITY_UNAVAILABLE', {
         detail: 'no active JWT authority loaded',
       });
     }
-    return { kid: active.kid, alg: active.alg, privateKey: active.privateKey };
+    return { kid: active.kid, alg: active.alg, privateKey };
   }
 
   /**
@@ -148,6 +153,14 @@ export class JwtAuthorityKeyring {
    */
   rotate(options: { wait: boolean; actor: string; requestId?: string }): Promise<boolean> {
     return this.#ring.rotate(options);
+  }
+
+  /**
+   * Distrusts the authority `kid` (it leaves the bundle at once, with a new `spiffe_sequence`);
+   * the signing one only with `rotate`. @see RotatingKeyring.distrust
+   */
+  distrust(options: DistrustOptions): Promise<DistrustResult> {
+    return this.#ring.distrust(options);
   }
 
   /** Stops the ticker and the NOTIFY subscription (the database stays open). */

@@ -1,4 +1,4 @@
-// Public surface of rotating keyrings: the shared schedule, sealed key rows and the rotator.
+// Public surface of rotating keyrings: the shared schedule, sealed key rows, signers and the rotator.
 export {
   expiredSlots,
   nextRotationStep,
@@ -7,9 +7,28 @@ export {
   verificationSlots,
 } from './key-schedule.js';
 export type { KeySchedule, KeySlot, KeyStatus, RotationStep } from './key-schedule.js';
+export { planDistrust } from './distrust-plan.js';
+export type { DistrustPlan } from './distrust-plan.js';
 export { openPrivateKey, sealPrivateKey } from './sealed-private-key.js';
-export { slotOf } from './key-table.js';
+export { localSigner, signerOf } from './key-signer.js';
+export type { KeySigner, SignatureEncoding } from './key-signer.js';
+export { slotOf, tableStore } from './key-table.js';
 export type { KeyRow, KeyTable, NewKeyRow, StoredKey } from './key-table.js';
-export type { KeyringActions, KeyringKind, KeyringLogMessages } from './keyring-kind.js';
+export type { KeyStore } from './key-store.js';
+export type { KeyChange } from './key-steps.js';
+export type {
+  KeyringActions,
+  KeyringErrors,
+  KeyringKind,
+  KeyringLogMessages,
+} from './keyring-kind.js';
 export { RotatingKeyring } from './rotating-keyring.js';
-export type { RotateOptions, RotatingKeyringDeps, SigningKeyOf } from './rotating-keyring.js';
+export type {
+  ChangeRequest,
+  DistrustOptions,
+  DistrustResult,
+  RotateOptions,
+  RotatingKeyringDeps,
+  RotationPolicy,
+  SigningKeyOf,
+} from './rotating-keyring.js';

@@ -1,7 +1,11 @@
 // When rotating signing keys are prepared, activated, retired and dropped: pure thresholds.
 
-/** Lifecycle of a key; it only ever moves forward (SPIRE's prepared → active → old). */
-export type KeyStatus = 'prepared' | 'active' | 'retired';
+/**
+ * Lifecycle of a key; it only ever moves forward (SPIRE's prepared → active → old). Any key may
+ * end `distrusted` (an operator's decision after a compromise): it signs and verifies nothing
+ * and is published nowhere from then on.
+ */
+export type KeyStatus = 'prepared' | 'active' | 'retired' | 'distrusted';
 
 /** A key as the rotation rules see it (times in epoch milliseconds). */
 export interface KeySlot {
@@ -10,7 +14,7 @@ export interface KeySlot {
   readonly createdAt: number;
   /** When it became active; `undefined` while prepared. */
   readonly activatedAt: number | undefined;
-  /** When a newer key replaced it; `undefined` unless retired. */
+  /** When a newer key replaced it or it was distrusted; `undefined` before either. */
   readonly retiredAt: number | undefined;
 }
 
@@ -44,7 +48,10 @@ export function retentionMs(schedule: KeySchedule): number {
   return schedule.tokenTtlMs + schedule.clockToleranceMs + schedule.propagationMs;
 }
 
-/** Retired keys whose every token has expired, so they can be deleted. */
+/**
+ * Retired keys whose every token has expired, so they can be deleted; distrusted keys likewise
+ * (they verify nothing, their row only says so until no token they signed can be presented).
+ */
 export function expiredSlots<T extends KeySlot>(
   slots: readonly T[],
   now: number,
@@ -52,7 +59,9 @@ export function expiredSlots<T extends KeySlot>(
 ): T[] {
   const keep = retentionMs(schedule);
   return slots.filter(
-    (slot) => slot.status === 'retired' && now >= (slot.retiredAt ?? slot.createdAt) + keep,
+    (slot) =>
+      (slot.status === 'retired' || slot.status === 'distrusted') &&
+      now >= (slot.retiredAt ?? slot.createdAt) + keep,
   );
 }
 
@@ -83,14 +92,14 @@ export function nextRotationStep(
   return due && published ? { kind: 'activate', kid: prepared.kid } : { kind: 'none' };
 }
 
-/** Keys every replica must accept signatures from now: all but the dropped ones. */
+/** Keys every replica must accept signatures from now: all but the dropped and distrusted. */
 export function verificationSlots<T extends KeySlot>(
   slots: readonly T[],
   now: number,
   schedule: KeySchedule,
 ): T[] {
   const expired = new Set(expiredSlots(slots, now, schedule));
-  return slots.filter((slot) => !expired.has(slot));
+  return slots.filter((slot) => slot.status !== 'distrusted' && !expired.has(slot));
 }
 
 /** How often each replica reloads keys and runs the rotation check. */

@@ -2,12 +2,16 @@
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { MasterKey } from '../crypto/index.js';
-import type { Queryable } from '../db/index.js';
 import type { KeySlot, KeyStatus } from './key-schedule.js';
+import type { KeySigner } from './key-signer.js';
+import type { KeyStore } from './key-store.js';
 
-/** A key loaded from its table. Retired keys have no private key any more. */
+/** A key loaded from its table. Retired and distrusted keys have no private key any more. */
 export interface StoredKey extends KeySlot {
+  /** Unsealed from the row while the key may sign; `undefined` for a device-held key. */
   readonly privateKey: KeyObject | undefined;
+  /** A device-held key's signer (set by such a kind's `fromRow`); sealed keys leave it out. */
+  readonly signer?: KeySigner;
 }
 
 /** A row as PostgreSQL returns it: the columns every key table has, and the kind's own. */
@@ -64,72 +68,67 @@ export function slotOf(row: KeyRow): KeySlot {
   };
 }
 
-/** Every stored key, oldest first. */
-export async function loadKeys<M extends { readonly kid: string }, S extends StoredKey>(
-  db: Queryable,
-  master: MasterKey,
-  table: KeyTable<M, S>,
-): Promise<S[]> {
-  const columns = [...COLUMNS, ...table.extraColumns].join(', ');
-  const result = await db.query<KeyRow>(
-    `SELECT ${columns} FROM ${table.name} ORDER BY created_at, kid`,
-  );
-  return result.rows.map((row) => table.fromRow(master, row));
-}
-
-/** Stores a new key as `prepared` or, at bootstrap, directly `active`. */
-export async function insertKey<M extends { readonly kid: string }, S extends StoredKey>(
-  db: Queryable,
-  master: MasterKey,
-  table: KeyTable<M, S>,
-  material: M,
-  status: 'prepared' | 'active',
-  now: number,
-): Promise<void> {
-  const row = table.toRow(master, material);
-  const columns = [...COLUMNS.slice(0, 6), ...table.extraColumns];
-  const placeholders = columns.map((_, i) => `$${i + 1}`).join(', ');
-  await db.query(`INSERT INTO ${table.name} (${columns.join(', ')}) VALUES (${placeholders})`, [
-    material.kid,
-    status,
-    JSON.stringify(row.publicJwk),
-    row.sealedPrivateKey,
-    new Date(now),
-    status === 'active' ? new Date(now) : null,
-    ...row.extra,
-  ]);
-}
-
 /**
- * Retires the active key (wiping its private key: it only verifies from now on) and activates
- * the prepared key `kid`, in that order so the one-active index always holds.
+ * The {@link KeyStore} of a kind that uses the standard key table: kid, status, public JWK, the
+ * sealed private key and the three times, plus the kind's own columns.
  */
-export async function activateKey(
-  db: Queryable,
-  tableName: string,
-  kid: string,
-  now: number,
-): Promise<void> {
-  const at = new Date(now);
-  await db.query(
-    `UPDATE ${tableName} SET status = 'retired', retired_at = $1, sealed_private_key = NULL
-     WHERE status = 'active'`,
-    [at],
-  );
-  await db.query(
-    `UPDATE ${tableName} SET status = 'active', activated_at = $2
-     WHERE kid = $1 AND status = 'prepared'`,
-    [kid, at],
-  );
-}
-
-/** Deletes retired keys whose tokens have all expired. */
-export async function dropKeys(
-  db: Queryable,
-  tableName: string,
-  kids: readonly string[],
-): Promise<void> {
-  await db.query(`DELETE FROM ${tableName} WHERE status = 'retired' AND kid = ANY($1)`, [
-    [...kids],
-  ]);
+export function tableStore<M extends { readonly kid: string }, S extends StoredKey>(
+  master: MasterKey,
+  table: KeyTable<M, S>,
+): KeyStore<M, S> {
+  const name = table.name;
+  return {
+    async load(db) {
+      const columns = [...COLUMNS, ...table.extraColumns].join(', ');
+      const result = await db.query<KeyRow>(
+        `SELECT ${columns} FROM ${name} ORDER BY created_at, kid`,
+      );
+      return result.rows.map((row) => table.fromRow(master, row));
+    },
+    async insert(db, material, status, now) {
+      const row = table.toRow(master, material);
+      const columns = [...COLUMNS.slice(0, 6), ...table.extraColumns];
+      const placeholders = columns.map((_, i) => `$${i + 1}`).join(', ');
+      await db.query(`INSERT INTO ${name} (${columns.join(', ')}) VALUES (${placeholders})`, [
+        material.kid,
+        status,
+        JSON.stringify(row.publicJwk),
+        row.sealedPrivateKey,
+        new Date(now),
+        status === 'active' ? new Date(now) : null,
+        ...row.extra,
+      ]);
+      return material.kid;
+    },
+    async activate(db, kid, now) {
+      // Retire first (wiping the private key: it only verifies from now on), so the
+      // one-active index always holds.
+      const at = new Date(now);
+      await db.query(
+        `UPDATE ${name} SET status = 'retired', retired_at = $1, sealed_private_key = NULL
+         WHERE status = 'active'`,
+        [at],
+      );
+      await db.query(
+        `UPDATE ${name} SET status = 'active', activated_at = $2
+         WHERE kid = $1 AND status = 'prepared'`,
+        [kid, at],
+      );
+    },
+    async drop(db, kids) {
+      await db.query(
+        `DELETE FROM ${name} WHERE status IN ('retired', 'distrusted') AND kid = ANY($1)`,
+        [[...kids]],
+      );
+    },
+    async distrust(db, kid, now) {
+      // retired_at starts the retention after which the row is dropped like a retired one.
+      await db.query(
+        `UPDATE ${name} SET status = 'distrusted', sealed_private_key = NULL,
+                retired_at = coalesce(retired_at, $2)
+         WHERE kid = $1 AND status <> 'distrusted'`,
+        [kid, new Date(now)],
+      );
+    },
+  };
 }

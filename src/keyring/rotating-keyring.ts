@@ -1,11 +1,20 @@
 // The rotating keyring: the key that signs now and every key still published, shared by replicas.
-import type { KeyObject } from 'node:crypto';
-import type { AuditLog, NamedAuditAction } from '../audit/index.js';
+import type { AuditLog } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
 import type { Database, Queryable } from '../db/index.js';
-import { nextRotationStep, type KeySchedule, type RotationStep } from './key-schedule.js';
-import { activateKey, dropKeys, insertKey, loadKeys, type StoredKey } from './key-table.js';
+import { HallmarkError } from '../errors/index.js';
+import { planDistrust } from './distrust-plan.js';
+import {
+  nextRotationStep,
+  type KeySchedule,
+  type KeySlot,
+  type RotationStep,
+} from './key-schedule.js';
+import { signerOf, type KeySigner } from './key-signer.js';
+import { applyStep, forceSuccessor, type KeyChange, type StepContext } from './key-steps.js';
+import type { KeyStore } from './key-store.js';
+import { tableStore, type StoredKey } from './key-table.js';
 import type { KeyringKind } from './keyring-kind.js';
 
 /** What a keyring needs from the composition root. */
@@ -16,52 +25,93 @@ export interface RotatingKeyringDeps {
   readonly audit: AuditLog;
   readonly log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
   /**
-   * Runs inside the rotation transaction, on exactly one replica, whenever the set of stored
-   * kids changes (a key created or dropped; activation only moves the signing role).
+   * Runs inside the rotation transaction, on exactly one replica, whenever the set of published
+   * kids changes (a key created, dropped or distrusted; activation only moves the signing role).
    */
   readonly onPublishedSetChange?: (client: Queryable) => Promise<void>;
 }
 
-/** The stored key that signs now: one whose private key is still there. */
-export type SigningKeyOf<S extends StoredKey> = S & { readonly privateKey: KeyObject };
+/** When to rotate, for a kind whose rule is not the period schedule (the CA's lifetimes). */
+export interface RotationPolicy<S extends KeySlot> {
+  nextStep(stored: readonly S[], now: number): RotationStep;
+}
 
-/** Options of {@link RotatingKeyring.rotate}. */
-export interface RotateOptions {
-  /** `false` skips the round when another replica holds the lock. */
-  readonly wait: boolean;
-  /** Prepares (if needed) and activates a successor at once (operator request, tests). */
-  readonly force?: boolean;
+/** The stored key that signs now, with its signer. */
+export type SigningKeyOf<S extends StoredKey> = S & { readonly signer: KeySigner };
+
+/** Who asks for a change, for the audit row. */
+export interface ChangeRequest {
   readonly actor: string;
   readonly requestId?: string;
 }
 
-type Change = { action: NamedAuditAction; kid: string };
+/** Options of {@link RotatingKeyring.rotate}. */
+export interface RotateOptions extends ChangeRequest {
+  /** `false` skips the round when another replica holds the lock. */
+  readonly wait: boolean;
+  /** Prepares (if needed) and activates a successor at once (operator request, tests). */
+  readonly force?: boolean;
+}
+
+/** Options of {@link RotatingKeyring.distrust}. */
+export interface DistrustOptions extends ChangeRequest {
+  readonly kid: string;
+  /** Also prepare (if needed) and activate a successor, in the same transaction. */
+  readonly rotate?: boolean;
+}
+
+/** What {@link RotatingKeyring.distrust} did. */
+export interface DistrustResult {
+  /** False when the key was distrusted already: nothing changed, nothing was audited. */
+  readonly changed: boolean;
+  /** Every change of the step (the distrust, and a successor's preparation and activation). */
+  readonly changes: readonly KeyChange[];
+}
+
+/** Adds a change to the round's list and returns true when the published set changed. */
+type RoundWork = (client: Queryable, now: number, changes: KeyChange[]) => Promise<boolean>;
 
 /**
  * Holds one kind's keys in memory, loaded from PostgreSQL. Rotation is saved state (prepared →
- * active → retired) driven by the pure {@link nextRotationStep}. Exactly one replica rotates at
- * a time (`pg_try_advisory_xact_lock`); every replica reloads on NOTIFY, after a listener
- * reconnect and on every tick, so a key activated on one replica is known to all.
+ * active → retired, or distrusted) driven by a pure rule: the period schedule
+ * ({@link nextRotationStep}) or the kind's own policy. Exactly one replica changes the keys at
+ * a time (the kind's advisory lock); every replica reloads on NOTIFY, after a listener
+ * reconnect and on every tick, so a key activated or distrusted on one replica is known to all.
  */
-export class RotatingKeyring<M extends { readonly kid: string }, S extends StoredKey> {
+export class RotatingKeyring<M, S extends StoredKey> {
   #keys: readonly S[] = [];
   #active: SigningKeyOf<S> | undefined;
+  #derived: string | undefined;
   #reloads: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   readonly #listeners = new Set<() => void>();
+  readonly #store: KeyStore<M, S>;
+  readonly #policy: RotationPolicy<S>;
+  readonly #steps: StepContext<M, S>;
 
   /**
+   * @param rule the period schedule, or a kind's own rotation policy.
    * @param onLoad runs inside every reload with all stored keys, before the keyring shows them;
-   *   a kind that derives state from its keys (imported verification keys) builds it here, and
-   *   its failure fails the reload.
+   *   a kind that derives state from its keys (imported verification keys, a prepared CA)
+   *   builds it here, and its failure fails the reload. A string it returns stands for state
+   *   read beside the keys (the bundle sequence): when it changes, listeners hear of it.
    */
   constructor(
     private readonly deps: RotatingKeyringDeps,
     private readonly kind: KeyringKind<M, S>,
-    readonly schedule: KeySchedule,
-    private readonly onLoad?: (stored: readonly S[]) => Promise<void>,
-  ) {}
+    rule: KeySchedule | RotationPolicy<S>,
+    private readonly onLoad?: (stored: readonly S[]) => Promise<string | void>,
+  ) {
+    // The union in KeyringKind guarantees a kid on table materials; TypeScript cannot see it here.
+    this.#store =
+      kind.store ?? (tableStore(deps.master, kind.table as never) as unknown as KeyStore<M, S>);
+    this.#policy =
+      'nextStep' in rule
+        ? rule
+        : { nextStep: (stored, now) => nextRotationStep(stored, now, rule) };
+    this.#steps = { store: this.#store, kind };
+  }
 
   /**
    * Subscribes to the kind's channel, applies the due step (creating the first key on a fresh
@@ -92,7 +142,7 @@ export class RotatingKeyring<M extends { readonly kid: string }, S extends Store
     return this.#active;
   }
 
-  /** Every stored key as last loaded, oldest first (retired ones until their row is deleted). */
+  /** Every stored key as last loaded, oldest first (retired and distrusted ones until dropped). */
   keys(): readonly S[] {
     return this.#keys;
   }
@@ -111,15 +161,19 @@ export class RotatingKeyring<M extends { readonly kid: string }, S extends Store
   }
 
   async #load(): Promise<void> {
-    const stored = await loadKeys(this.deps.db, this.deps.master, this.kind.table);
-    await this.onLoad?.(stored);
-    const before = fingerprint(this.#keys);
+    const stored = await this.#store.load(this.deps.db);
+    const derived = (await this.onLoad?.(stored)) ?? undefined;
+    const before = this.#fingerprint();
     this.#keys = stored;
+    this.#derived = derived;
     const active = stored.find((key) => key.status === 'active');
-    if (active !== undefined && canSign(active) && this.#active?.kid !== active.kid) {
-      this.#active = active;
+    const signer = active === undefined ? undefined : signerOf(active);
+    if (active !== undefined && signer !== undefined) {
+      if (this.#active?.kid !== active.kid) this.#active = { ...active, signer };
+    } else if (stored.some((key) => key.kid === this.#active?.kid && key.status === 'distrusted')) {
+      this.#active = undefined;
     }
-    if (fingerprint(stored) !== before) for (const listener of this.#listeners) listener();
+    if (this.#fingerprint() !== before) for (const listener of this.#listeners) listener();
   }
 
   /**
@@ -127,90 +181,111 @@ export class RotatingKeyring<M extends { readonly kid: string }, S extends Store
    * true when this replica changed the key set.
    */
   async rotate(options: RotateOptions): Promise<boolean> {
-    const changes: Change[] = [];
-    await this.deps.db.transaction(async (client) => {
-      if (options.wait) {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [this.kind.lock]);
-      } else {
-        const lock = await client.query<{ ok: boolean }>(
-          'SELECT pg_try_advisory_xact_lock($1) AS ok',
-          [this.kind.lock],
-        );
-        if (!lock.rows[0]?.ok) return;
-      }
-      const now = this.deps.clock.now();
-      let published = false;
-      if (options.force) published = await this.#forceRotation(client, now, changes);
-      for (let guard = 0; guard < 4; guard++) {
-        const step = nextRotationStep(await this.#stored(client), now, this.schedule);
-        if (step.kind === 'none') break;
-        if (await this.#apply(client, step, now, changes)) published = true;
-      }
-      if (published) await this.deps.onPublishedSetChange?.(client);
-      if (changes.length > 0) await client.query(`NOTIFY ${this.kind.channel}`);
-      // Staged in the rotation's transaction: a key change commits with its rows or not at all.
-      if (changes.length > 0) {
-        await this.deps.audit.stage(
-          client,
-          changes.map((change) => ({
-            actor: options.actor,
-            action: change.action,
-            target: change.kid,
-            outcome: 'success' as const,
-            requestId: options.requestId,
-          })),
-        );
-      }
-    });
-    for (const change of changes) this.deps.log.info(change, this.kind.logs.rotated);
-    if (changes.length > 0) await this.reload();
+    const changes = await this.#round(options, options.wait, (client, now, list) =>
+      options.force ? forceSuccessor(this.#steps, client, now, list) : Promise.resolve(false),
+    );
     return changes.length > 0;
   }
 
-  #stored(client: Queryable): Promise<S[]> {
-    return loadKeys(client, this.deps.master, this.kind.table);
-  }
-
-  /** Returns true when the stored set of kids changed. */
-  async #forceRotation(client: Queryable, now: number, changes: Change[]): Promise<boolean> {
-    let published = false;
-    let prepared = (await this.#stored(client)).find((key) => key.status === 'prepared');
-    if (prepared === undefined) {
-      published = await this.#apply(client, { kind: 'prepare' }, now, changes);
-      prepared = (await this.#stored(client)).find((key) => key.status === 'prepared');
-    }
-    if (prepared !== undefined) {
-      await this.#apply(client, { kind: 'activate', kid: prepared.kid }, now, changes);
-    }
-    return published;
-  }
-
-  /** Returns true when the stored set of kids changed (anything but an activation). */
-  async #apply(
-    client: Queryable,
-    step: Exclude<RotationStep, { kind: 'none' }>,
-    now: number,
-    changes: Change[],
-  ): Promise<boolean> {
-    const { table, actions } = this.kind;
-    if (step.kind === 'bootstrap' || step.kind === 'prepare') {
-      const material = await this.kind.generate();
-      const status = step.kind === 'bootstrap' ? 'active' : 'prepared';
-      await insertKey(client, this.deps.master, table, material, status, now);
-      changes.push({
-        action: status === 'active' ? actions.bootstrapped : actions.prepared,
-        kid: material.kid,
+  /**
+   * Distrusts `kid` on every replica: it stops signing and verifying and leaves whatever the
+   * kind publishes, in one transaction with its audit row. The key that signs now goes only
+   * with `rotate`, which activates a successor in the same transaction; distrusting a key
+   * twice changes nothing.
+   * @throws HallmarkError the kind's `unknownKey` code (no such key) or `lastKey` code (the
+   *   signing key without `rotate`); nothing changes then.
+   */
+  async distrust(options: DistrustOptions): Promise<DistrustResult> {
+    const action = this.kind.actions.distrusted;
+    if (action === undefined) {
+      throw new HallmarkError('ERR_INTERNAL', {
+        detail: `${this.kind.channel} keys cannot be distrusted`,
       });
+    }
+    const changes = await this.#round(options, true, async (client, now, list) => {
+      const plan = planDistrust(await this.#store.load(client), options.kid, !!options.rotate);
+      const errors = this.kind.errors ?? {
+        unknownKey: 'ERR_KEYRING_UNKNOWN_KEY',
+        lastKey: 'ERR_KEYRING_LAST_KEY',
+      };
+      if (plan.kind === 'unknown') {
+        throw new HallmarkError(errors.unknownKey, { detail: `no key ${options.kid}` });
+      }
+      if (plan.kind === 'last') {
+        throw new HallmarkError(errors.lastKey, {
+          detail: `${options.kid} signs now; distrust it together with activating a successor`,
+        });
+      }
+      if (plan.kind === 'already') return false;
+      await this.#store.distrust(client, options.kid, now);
+      list.push({ action, kid: options.kid });
+      if (plan.activateSuccessor) await forceSuccessor(this.#steps, client, now, list);
+      return true;
+    });
+    return { changed: changes.length > 0, changes };
+  }
+
+  /**
+   * One transaction under the kind's lock: `work`, then whatever the rule says is due, the
+   * published-set hooks, NOTIFY and the audit rows. Returns the changes (none when the lock
+   * was busy and `wait` is false).
+   */
+  async #round(request: ChangeRequest, wait: boolean, work: RoundWork): Promise<KeyChange[]> {
+    const changes: KeyChange[] = [];
+    let notified = false;
+    await this.deps.db.transaction(async (client) => {
+      if (!(await this.#lock(client, wait))) return;
+      const now = this.deps.clock.now();
+      let published = await work(client, now, changes);
+      for (let guard = 0; guard < 4; guard++) {
+        const step = this.#policy.nextStep(await this.#store.load(client), now);
+        if (step.kind === 'none') break;
+        if (await applyStep(this.#steps, client, step, now, changes)) published = true;
+      }
+      if (published) await this.deps.onPublishedSetChange?.(client);
+      const reconciled =
+        this.kind.reconcile !== undefined &&
+        (await this.kind.reconcile(client, await this.#store.load(client), now));
+      notified = changes.length > 0 || reconciled;
+      if (notified) await client.query(`NOTIFY ${this.kind.channel}`);
+      await this.#audit(client, changes, request);
+    });
+    for (const change of changes) this.deps.log.info(change, this.kind.logs.rotated);
+    if (notified) await this.reload();
+    return changes;
+  }
+
+  async #lock(client: Queryable, wait: boolean): Promise<boolean> {
+    if (wait) {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [this.kind.lock]);
       return true;
     }
-    if (step.kind === 'activate') {
-      await activateKey(client, table.name, step.kid, now);
-      changes.push({ action: actions.activated, kid: step.kid });
-      return false;
-    }
-    await dropKeys(client, table.name, step.kids);
-    for (const kid of step.kids) changes.push({ action: actions.dropped, kid });
-    return true;
+    const lock = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
+      this.kind.lock,
+    ]);
+    return lock.rows[0]?.ok === true;
+  }
+
+  /**
+   * The keyring's one audit point: the rows are staged in the change's own transaction, so a
+   * key changes with its rows or not at all.
+   */
+  async #audit(
+    client: Queryable,
+    changes: readonly KeyChange[],
+    request: ChangeRequest,
+  ): Promise<void> {
+    if (changes.length === 0) return;
+    await this.deps.audit.stage(
+      client,
+      changes.map((change) => ({
+        actor: request.actor,
+        action: change.action,
+        target: this.kind.auditTarget?.(change.kid) ?? change.kid,
+        outcome: 'success' as const,
+        requestId: request.requestId,
+      })),
+    );
   }
 
   async #tick(): Promise<void> {
@@ -222,6 +297,10 @@ export class RotatingKeyring<M extends { readonly kid: string }, S extends Store
     }
   }
 
+  #fingerprint(): string {
+    return `${this.#derived ?? ''}|${this.#keys.map((key) => `${key.kid}:${key.status}`).join(',')}`;
+  }
+
   /** Stops the ticker and the NOTIFY subscription (the database stays open). */
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
@@ -229,12 +308,4 @@ export class RotatingKeyring<M extends { readonly kid: string }, S extends Store
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
   }
-}
-
-function canSign<S extends StoredKey>(key: S): key is SigningKeyOf<S> {
-  return key.privateKey !== undefined;
-}
-
-function fingerprint(keys: readonly StoredKey[]): string {
-  return keys.map((key) => `${key.kid}:${key.status}`).join(',');
 }

@@ -48,9 +48,17 @@ export function userOf(actor: string): OcsfUser {
 /** An unmapped action (a row written by another version) is still delivered, as Other. */
 const UNKNOWN_ACTION: ActionMapping = { class: 'api_activity', activityId: 99 };
 
+const HIGH: ReadonlySet<string> = new Set([
+  'audit.sink.gap',
+  // a key distrusted after a compromise
+  'ca.distrust',
+  'token_key.distrusted',
+  'jwt_authority.distrusted',
+]);
+
 /** OCSF severity_id: refusals are Low, failures Medium; the alarms that matter to a SOC more. */
 export function severityOf(record: AuditRecord): number {
-  if (record.action === 'audit.sink.gap' || record.action === 'ca.distrust') return SEVERITY.high;
+  if (HIGH.has(record.action)) return SEVERITY.high;
   if (record.action === 'audit.sink.lag') return SEVERITY.medium;
   if (record.outcome === 'success') return SEVERITY.informational;
   return record.outcome === 'denied' ? SEVERITY.low : SEVERITY.medium;

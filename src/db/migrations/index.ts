@@ -7,6 +7,7 @@ import { secrets } from './005-secrets.js';
 import { broker } from './006-broker.js';
 import { jwtSvid } from './007-jwt-svid.js';
 import { auditPending } from './008-audit-pending.js';
+import { distrust } from './009-distrust.js';
 import { auditSinks } from './012-audit-sinks.js';
 
 /** One schema change. Versions are dense and never reused. */
@@ -26,5 +27,6 @@ export const MIGRATIONS: readonly Migration[] = [
   broker,
   jwtSvid,
   auditPending,
+  distrust,
   auditSinks,
 ];

@@ -1,0 +1,69 @@
+// The writes of one rotation step, and the forced successor: what a keyring round applies.
+import type { NamedAuditAction } from '../audit/index.js';
+import type { Queryable } from '../db/index.js';
+import type { RotationStep } from './key-schedule.js';
+import type { StoredKey } from './key-table.js';
+import type { KeyStore } from './key-store.js';
+import type { KeyringKind } from './keyring-kind.js';
+
+/** One key changed by a round, as audited. */
+export interface KeyChange {
+  readonly action: NamedAuditAction;
+  readonly kid: string;
+}
+
+/** Where the steps write and how they name what they did. */
+export interface StepContext<M, S extends StoredKey> {
+  readonly store: KeyStore<M, S>;
+  readonly kind: KeyringKind<M, S>;
+}
+
+/** Applies `step`; returns true when the stored set of kids changed (anything but activation). */
+export async function applyStep<M, S extends StoredKey>(
+  { store, kind }: StepContext<M, S>,
+  client: Queryable,
+  step: Exclude<RotationStep, { kind: 'none' }>,
+  now: number,
+  changes: KeyChange[],
+): Promise<boolean> {
+  const { actions } = kind;
+  if (step.kind === 'bootstrap' || step.kind === 'prepare') {
+    const material = await kind.generate();
+    const status = step.kind === 'bootstrap' ? 'active' : 'prepared';
+    const kid = await store.insert(client, material, status, now);
+    changes.push({ action: status === 'active' ? actions.bootstrapped : actions.prepared, kid });
+    return true;
+  }
+  if (step.kind === 'activate') {
+    await store.activate(client, step.kid, now);
+    changes.push({ action: actions.activated, kid: step.kid });
+    return false;
+  }
+  await store.drop(client, step.kids);
+  for (const kid of step.kids) changes.push({ action: actions.dropped, kid });
+  return true;
+}
+
+/**
+ * Prepares a successor unless one is prepared already, and activates it (operator request,
+ * distrust of the signing key). Returns true when the stored set of kids changed.
+ */
+export async function forceSuccessor<M, S extends StoredKey>(
+  context: StepContext<M, S>,
+  client: Queryable,
+  now: number,
+  changes: KeyChange[],
+): Promise<boolean> {
+  const preparedKid = async (): Promise<string | undefined> =>
+    (await context.store.load(client)).find((key) => key.status === 'prepared')?.kid;
+  let published = false;
+  let prepared = await preparedKid();
+  if (prepared === undefined) {
+    published = await applyStep(context, client, { kind: 'prepare' }, now, changes);
+    prepared = await preparedKid();
+  }
+  if (prepared !== undefined) {
+    await applyStep(context, client, { kind: 'activate', kid: prepared }, now, changes);
+  }
+  return published;
+}
