@@ -1,39 +1,27 @@
-// The CA service: keeps the active signing CA and the published bundle, rotating on schedule.
-import type { AuditLog, NamedAuditAction } from '../audit/index.js';
+// The CA service: the rotating keyring of X.509 CAs, with the signing CA and the published bundle.
+import type { X509Certificate } from 'node:crypto';
+import type { AuditLog } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
-import { ADVISORY_LOCKS, type Database, type Queryable } from '../db/index.js';
+import type { Database } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
+import { RotatingKeyring, signerOf, type ChangeRequest } from '../keyring/index.js';
 import { prepareAuthority, type PreparedAuthority } from '../x509/index.js';
-import { createCaMaterial, type CaKeyType, type UpstreamAuthority } from './ca-material.js';
-import {
-  activateCa,
-  bumpBundleSequence,
-  insertCa,
-  loadCas,
-  readBundleSequence,
-  type LoadedCa,
-} from './ca-store.js';
-import { nextRotationStep, publishedSlots, rotationTickMs } from './rotation-schedule.js';
+import type { CaMaterial } from './ca-material.js';
+import { CA_ROTATION_POLICY, caKeyringKind, caSlotOf, type CaSettings } from './ca-keyring-kind.js';
+import { readBundleSequence, type StoredCa } from './ca-store.js';
+import { publishedSlots, rotationTickMs, type CaSlot } from './rotation-schedule.js';
 
-/** NOTIFY channel on which replicas learn that the CA set changed. */
-export const CA_CHANNEL = 'hallmark_ca';
+export { CA_CHANNEL } from './ca-keyring-kind.js';
+export type { CaSettings } from './ca-keyring-kind.js';
 
-/** The trust bundle as published: every unexpired CA (or the upstream roots). */
+/** The trust bundle as published: every unexpired, trusted CA (or the upstream roots). */
 export interface TrustBundle {
   /** PEM certificates of the trust anchors. */
   readonly certificatesPem: readonly string[];
   readonly sequence: number;
   /** Seconds clients should wait before fetching the bundle again. */
   readonly refreshHintSeconds: number;
-}
-
-/** Settings of the CA. */
-export interface CaSettings {
-  trustDomain: string;
-  keyType: CaKeyType;
-  ttlSeconds: number;
-  upstream: UpstreamAuthority | undefined;
 }
 
 /** Dependencies of the CA. */
@@ -45,48 +33,69 @@ export interface CaDeps {
   log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
 }
 
+/** A CA as operators see it (no key material). */
+export interface CaInfo {
+  readonly id: number;
+  readonly status: CaSlot['status'];
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly certificatePem: string;
+  /** When an operator distrusted it. */
+  readonly distrustedAt: number | undefined;
+}
+
+/** A distrusted CA, as login checks the SVIDs it is shown against it. */
+export interface DistrustedCa {
+  readonly id: number;
+  readonly certificate: X509Certificate;
+}
+
+/** What {@link CertificateAuthority.distrust} did. */
+export interface CaDistrustResult {
+  /** False when the CA was distrusted already (nothing changed). */
+  readonly changed: boolean;
+  readonly activeCa: number;
+  readonly sequence: number;
+}
+
 /**
- * Owns CA state in memory, loaded from PostgreSQL. Exactly one replica changes it at a
+ * The X.509 CAs on the shared {@link RotatingKeyring}: exactly one replica changes them at a
  * time (advisory lock); the others reload on NOTIFY and on every tick, so all replicas sign
- * with the same active CA and publish the same bundle.
+ * with the same active CA and publish the same bundle. Distrust is the keyring's too.
  */
 export class CertificateAuthority {
-  #cas: LoadedCa[] = [];
+  readonly #ring: RotatingKeyring<CaMaterial, StoredCa>;
   /** The active CA, parsed once: issuance is the hot path and must not re-parse it. */
   #active: { id: number; authority: PreparedAuthority } | undefined;
+  #stored: readonly StoredCa[] = [];
+  #distrusted: readonly DistrustedCa[] = [];
   #sequence = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #unsubscribe: (() => void) | undefined;
-  readonly #listeners = new Set<() => void>();
 
   private constructor(
     private readonly deps: CaDeps,
     private readonly settings: CaSettings,
-  ) {}
+  ) {
+    this.#ring = new RotatingKeyring(
+      deps,
+      caKeyringKind(deps.master, settings, deps.clock),
+      CA_ROTATION_POLICY,
+      (stored) => this.#index(stored),
+    );
+  }
 
-  /** Loads (bootstrapping on first start) the CA and starts the rotation ticker. */
+  /**
+   * Loads (bootstrapping on first start) the CA and starts the rotation ticker. The first step
+   * waits for the lock, so a replica starting beside another never signs with nothing: it
+   * blocks until the other has bootstrapped, then loads that CA.
+   */
   static async start(
     deps: CaDeps,
     settings: CaSettings,
     options: { tick?: boolean } = {},
   ): Promise<CertificateAuthority> {
     const ca = new CertificateAuthority(deps, settings);
-    ca.#unsubscribe = await deps.db.subscribe(
-      CA_CHANNEL,
-      () => void ca.reload().catch(() => undefined),
-    );
-    // The first step waits for the lock, so a replica starting beside another never signs
-    // with nothing: it blocks until the other has bootstrapped, then loads that CA.
-    await ca.rotate({ wait: true, actor: 'system' });
-    await ca.reload();
-    if (options.tick !== false) {
-      ca.#timer = setInterval(() => {
-        void ca
-          .rotate({ wait: false, actor: 'system' })
-          .catch((err: Error) => deps.log.warn({ err: err.message }, 'CA rotation check failed'));
-      }, rotationTickMs(settings.ttlSeconds));
-      ca.#timer.unref();
-    }
+    const tickMs = options.tick === false ? undefined : rotationTickMs(settings.ttlSeconds);
+    await ca.#ring.start({ tickMs });
     return ca;
   }
 
@@ -102,7 +111,7 @@ export class CertificateAuthority {
     const now = this.deps.clock.now();
     const anchors = this.settings.upstream
       ? [this.settings.upstream.rootPem]
-      : publishedSlots(this.#cas, now).map((ca) => ca.certificatePem);
+      : publishedSlots(this.#cas(), now).map((ca) => ca.certificatePem);
     return {
       certificatesPem: anchors,
       sequence: this.#sequence,
@@ -110,140 +119,92 @@ export class CertificateAuthority {
     };
   }
 
-  /** Every loaded CA (for tests and operators). */
-  authorities(): readonly Pick<
-    LoadedCa,
-    'id' | 'status' | 'notBefore' | 'notAfter' | 'certificatePem'
-  >[] {
-    return this.#cas;
+  /** Every loaded CA, oldest first (for operators and tests). */
+  authorities(): readonly CaInfo[] {
+    return this.#cas();
   }
 
-  /** Called after any change of the active CA or the bundle. */
+  /** The CAs an operator distrusted: SVIDs they signed are refused everywhere. */
+  distrusted(): readonly DistrustedCa[] {
+    return this.#distrusted;
+  }
+
+  /** Called after any change of the CAs or of the bundle's sequence. */
   onChange(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#ring.onChange(listener);
   }
 
   /** Re-reads CA state from PostgreSQL. */
-  async reload(): Promise<void> {
-    const [cas, sequence] = await Promise.all([
-      loadCas(this.deps.db, this.deps.master),
-      readBundleSequence(this.deps.db),
-    ]);
-    const before = this.#fingerprint();
-    this.#cas = cas;
-    this.#sequence = sequence;
-    const active = cas.find((ca) => ca.status === 'active');
-    if (active && active.id !== this.#active?.id) {
-      this.#active = {
-        id: active.id,
-        authority: prepareAuthority({
-          certificatePem: active.certificatePem,
-          privateKey: active.privateKey,
-          chainPem: active.chainPem,
-        }),
-      };
-    }
-    if (this.#fingerprint() !== before) for (const listener of this.#listeners) listener();
+  reload(): Promise<void> {
+    return this.#ring.reload();
   }
 
   /**
    * Applies whatever rotation step is due (or, with `force`, prepares and activates a new CA
    * at once). Returns true when this replica changed the CA set.
    */
-  async rotate(options: {
-    wait: boolean;
-    force?: boolean;
-    actor: string;
-    requestId?: string;
-  }): Promise<boolean> {
-    const changes: NamedAuditAction[] = [];
-    await this.deps.db.transaction(async (client) => {
-      if (options.wait) {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.caRotation]);
-      } else {
-        const lock = await client.query<{ ok: boolean }>(
-          'SELECT pg_try_advisory_xact_lock($1) AS ok',
-          [ADVISORY_LOCKS.caRotation],
-        );
-        if (!lock.rows[0]?.ok) return;
-      }
-      const now = this.deps.clock.now();
-      let cas = await loadCas(client, this.deps.master);
-      if (options.force) {
-        if (!cas.some((ca) => ca.status === 'prepared'))
-          await this.#create(client, 'prepared', now);
-        cas = await loadCas(client, this.deps.master);
-        const prepared = cas.find((ca) => ca.status === 'prepared') as LoadedCa;
-        await activateCa(client, prepared.id, now);
-        changes.push('ca.prepared', 'ca.activated');
-      } else {
-        for (let guard = 0; guard < 3; guard++) {
-          const step = nextRotationStep(cas, now);
-          if (step.kind === 'none') break;
-          if (step.kind === 'bootstrap') await this.#create(client, 'active', now);
-          if (step.kind === 'prepare') await this.#create(client, 'prepared', now);
-          if (step.kind === 'activate') await activateCa(client, step.id, now);
-          changes.push(
-            step.kind === 'bootstrap'
-              ? 'ca.created'
-              : step.kind === 'prepare'
-                ? 'ca.prepared'
-                : 'ca.activated',
-          );
-          cas = await loadCas(client, this.deps.master);
-        }
-      }
-      // spiffe_sequence moves exactly when the set of published anchors changes, which
-      // includes an old CA dropping out at expiry, not only rotation steps.
-      const published = publishedSlots(cas, now)
-        .map((ca) => ca.id)
-        .join(',');
-      const stored = await client.query<{ published: string }>(
-        'SELECT published FROM bundle_state',
-      );
-      if (stored.rows[0]?.published !== published) {
-        await client.query('UPDATE bundle_state SET published = $1', [published]);
-        await bumpBundleSequence(client);
-      }
-      if (changes.length > 0 || stored.rows[0]?.published !== published) {
-        await client.query(`NOTIFY ${CA_CHANNEL}`);
-      }
-      // Staged in the rotation's transaction: a CA change commits with its rows or not at all.
-      if (changes.length > 0) {
-        await this.deps.audit.stage(
-          client,
-          changes.map((action) => ({
-            actor: options.actor,
-            action,
-            target: `spiffe://${this.settings.trustDomain}`,
-            outcome: 'success' as const,
-            requestId: options.requestId,
-          })),
-        );
-      }
-    });
-    for (const action of changes) this.deps.log.info({ action }, 'certificate authority rotated');
-    if (changes.length > 0) await this.reload();
-    return changes.length > 0;
+  rotate(options: { wait: boolean; force?: boolean } & ChangeRequest): Promise<boolean> {
+    return this.#ring.rotate(options);
   }
 
-  async #create(client: Queryable, status: 'active' | 'prepared', now: number): Promise<void> {
-    const material = createCaMaterial(this.settings, this.deps.clock);
-    await insertCa(client, this.deps.master, {
-      status,
-      keyType: this.settings.keyType,
-      now,
-      ...material,
-    });
+  /**
+   * Distrusts CA `id` on every replica, in one transaction with its `ca.distrusted` row: it
+   * leaves the bundle at once (new spiffe_sequence), its key is wiped, and SVIDs it signed are
+   * refused by login and JWT-SVID issuance. The signing CA only with `rotate`, which prepares
+   * (if needed) and activates a new CA in the same transaction.
+   * @throws HallmarkError ERR_CA_UNKNOWN_AUTHORITY, ERR_CA_LAST_AUTHORITY (nothing changes)
+   */
+  async distrust(
+    options: { id: number; rotate?: boolean } & ChangeRequest,
+  ): Promise<CaDistrustResult> {
+    const { changed } = await this.#ring.distrust({ ...options, kid: String(options.id) });
+    return {
+      changed,
+      activeCa: this.signingAuthority().id,
+      sequence: this.#sequence,
+    };
   }
 
-  #fingerprint(): string {
-    return `${this.#sequence}|${this.#cas.map((ca) => `${ca.id}:${ca.status}`).join(',')}`;
+  /**
+   * Builds what the CA serves from the stored CAs; runs inside every reload and swaps all of
+   * it at once, so the bundle never pairs one load's CAs with another's sequence.
+   */
+  async #index(stored: readonly StoredCa[]): Promise<string> {
+    const sequence = await readBundleSequence(this.deps.db);
+    let active = this.#active;
+    const signing = stored.find((ca) => ca.status === 'active');
+    // The X.509 engine signs with a KeyObject: CA keys are sealed keys, held in this process.
+    const privateKey = signing === undefined ? undefined : signerOf(signing)?.privateKey;
+    if (signing !== undefined && privateKey !== undefined && signing.id !== active?.id) {
+      active = {
+        id: signing.id,
+        authority: prepareAuthority({
+          certificatePem: signing.certificatePem,
+          privateKey,
+          chainPem: signing.chainPem,
+        }),
+      };
+    } else if (stored.some((ca) => ca.id === active?.id && ca.status === 'distrusted')) {
+      active = undefined;
+    }
+    this.#active = active;
+    this.#stored = stored;
+    this.#distrusted = stored
+      .filter((ca) => ca.status === 'distrusted')
+      .map((ca) => ({ id: ca.id, certificate: ca.certificate }));
+    this.#sequence = sequence;
+    return String(sequence);
+  }
+
+  #cas(): CaInfo[] {
+    return this.#stored.map((ca) => ({
+      ...caSlotOf(ca),
+      certificatePem: ca.certificatePem,
+      distrustedAt: ca.status === 'distrusted' ? ca.retiredAt : undefined,
+    }));
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#unsubscribe?.();
+    this.#ring.stop();
   }
 }

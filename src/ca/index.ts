@@ -1,6 +1,13 @@
 // Public surface of the certificate authority.
 export { CertificateAuthority, CA_CHANNEL } from './certificate-authority.js';
-export type { TrustBundle, CaSettings, CaDeps } from './certificate-authority.js';
+export type {
+  CaDeps,
+  CaDistrustResult,
+  CaInfo,
+  CaSettings,
+  DistrustedCa,
+  TrustBundle,
+} from './certificate-authority.js';
 export { createCaMaterial, loadUpstreamAuthority } from './ca-material.js';
 export type { CaKeyType, CaMaterial, UpstreamAuthority } from './ca-material.js';
 export { nextRotationStep, publishedSlots, rotationTickMs } from './rotation-schedule.js';

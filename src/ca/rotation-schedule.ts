@@ -1,9 +1,9 @@
 // When to prepare, activate and retire CAs: pure threshold functions over saved state.
 
-/** A CA as the rotation rules see it. */
+/** A CA as the rotation rules see it; `distrusted` is an operator's decision, never undone. */
 export interface CaSlot {
   id: number;
-  status: 'prepared' | 'active' | 'old';
+  status: 'prepared' | 'active' | 'old' | 'distrusted';
   notBefore: number;
   notAfter: number;
 }
@@ -31,9 +31,9 @@ export function nextRotationStep(slots: readonly CaSlot[], now: number): Rotatio
     : { kind: 'none' };
 }
 
-/** CAs whose certificates belong in the trust bundle: every one not yet expired. */
+/** CAs whose certificates belong in the trust bundle: every one not yet expired nor distrusted. */
 export function publishedSlots<T extends CaSlot>(slots: readonly T[], now: number): T[] {
-  return slots.filter((slot) => slot.notAfter > now);
+  return slots.filter((slot) => slot.status !== 'distrusted' && slot.notAfter > now);
 }
 
 /** How often the rotator should look: often enough to hit each threshold within ~1 % of a lifetime. */

@@ -1,6 +1,7 @@
 // The writes of one rotation step, and the forced successor: what a keyring round applies.
 import type { NamedAuditAction } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
+import { HallmarkError } from '../errors/index.js';
 import type { RotationStep } from './key-schedule.js';
 import type { StoredKey } from './key-table.js';
 import type { KeyStore } from './key-store.js';
@@ -39,8 +40,12 @@ export async function applyStep<M, S extends StoredKey>(
     changes.push({ action: actions.activated, kid: step.kid });
     return false;
   }
+  const dropped = actions.dropped;
+  if (dropped === undefined) {
+    throw new HallmarkError('ERR_INTERNAL', { detail: `${kind.channel} keys are never dropped` });
+  }
   await store.drop(client, step.kids);
-  for (const kid of step.kids) changes.push({ action: actions.dropped, kid });
+  for (const kid of step.kids) changes.push({ action: dropped, kid });
   return true;
 }
 

@@ -11,7 +11,8 @@ export interface KeyringActions {
   readonly bootstrapped: NamedAuditAction;
   readonly prepared: NamedAuditAction;
   readonly activated: NamedAuditAction;
-  readonly dropped: NamedAuditAction;
+  /** Absent for a kind whose keys are never dropped (the CA: issuance records reference them). */
+  readonly dropped?: NamedAuditAction;
   /** An operator distrusted a key; a kind without it cannot be distrusted. */
   readonly distrusted?: NamedAuditAction;
 }
