@@ -16,6 +16,7 @@ import {
 } from './api-key-store.js';
 import type { RequestAuthenticator } from './caller-identity.js';
 import { verifiedClientSvid } from './client-certificate.js';
+import type { DistrustedIssuers } from './distrusted-issuers.js';
 import {
   cachedIssuedCertificates,
   pgIssuedCertificates,
@@ -48,6 +49,8 @@ export interface AuthenticationDeps {
   readonly registrationCheck: RegistrationCheck;
   /** PEM trust anchors of the current SPIFFE bundle. */
   readonly bundle: () => readonly string[];
+  /** The CAs an operator distrusted (the CA's `distrusted()`); none when absent. */
+  readonly distrusted?: DistrustedIssuers;
 }
 
 /** Settings, from the server configuration. */
@@ -132,7 +135,8 @@ export class Authentication {
   /**
    * First half of mTLS login: the client certificate, checked as an X509-SVID of this trust
    * domain that chains to the current bundle.
-   * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_REQUIRED, ERR_AUTHN_CLIENT_CERT_INVALID
+   * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_REQUIRED, ERR_AUTHN_SVID_DISTRUSTED,
+   *   ERR_AUTHN_CLIENT_CERT_INVALID
    */
   clientSvid(socket: TLSSocket): VerifiedX509Svid {
     return verifiedClientSvid(socket, {
@@ -140,6 +144,7 @@ export class Authentication {
       trustDomain: this.settings.trustDomain,
       clock: this.deps.clock,
       cache: this.#svidCache,
+      distrusted: this.deps.distrusted,
     });
   }
 
@@ -166,6 +171,7 @@ export class Authentication {
       certificates: this.#issued,
       pods: this.podPresence,
       registrationCheck: this.deps.registrationCheck,
+      distrusted: this.deps.distrusted,
     };
   }
 

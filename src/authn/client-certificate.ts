@@ -5,6 +5,11 @@ import type { Clock } from '../clock/index.js';
 import { HallmarkError, isHallmarkError } from '../errors/index.js';
 import { isMemberOf } from '../spiffe/index.js';
 import { validateX509Svid, type VerifiedX509Svid } from '../x509/index.js';
+import {
+  distrustedIssuerOf,
+  distrustedSvidError,
+  type DistrustedIssuers,
+} from './distrusted-issuers.js';
 import { SvidValidationCache } from './svid-validation-cache.js';
 
 /** What the check needs: the current bundle, the trust domain and the clock. */
@@ -15,6 +20,8 @@ export interface ClientSvidContext {
   readonly clock: Clock;
   /** Remembers successful validations (optional; the service keeps one). */
   readonly cache?: SvidValidationCache;
+  /** CAs an operator distrusted: their SVIDs are refused before any cache is consulted. */
+  readonly distrusted?: DistrustedIssuers;
 }
 
 /** Leaf plus at most this many certificates above it are looked at. */
@@ -39,16 +46,32 @@ function presentedChain(leaf: X509Certificate): string[] {
   return chain;
 }
 
+/** The leaf and every certificate linked above it on the socket, the root included. */
+function peerCertificates(leaf: X509Certificate): X509Certificate[] {
+  const certificates = [leaf];
+  let current = leaf;
+  while (certificates.length < MAX_CHAIN) {
+    const issuer = current.issuerCertificate;
+    if (issuer === undefined || issuer.raw.equals(current.raw)) break;
+    certificates.push(issuer);
+    current = issuer;
+  }
+  return certificates;
+}
+
 /**
  * Checks the client certificate of `socket`:
  * - one was presented (else `ERR_AUTHN_CLIENT_CERT_REQUIRED`);
+ * - it was not signed by a distrusted CA (else `ERR_AUTHN_SVID_DISTRUSTED`, so the holder knows
+ *   to obtain a new SVID rather than retry);
  * - TLS verified it against the current bundle (the listener's client CA list is swapped on
  *   every bundle change), which refuses self-signed certificates, CAs removed from the
  *   bundle and expired certificates;
  * - it is an X509-SVID (one URI SAN holding a SPIFFE ID, cA false, keyUsage per the spec)
  *   with a valid path to the current bundle at the injected clock's time;
  * - its SPIFFE ID is in this trust domain.
- * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_REQUIRED, ERR_AUTHN_CLIENT_CERT_INVALID (reason in `detail`).
+ * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_REQUIRED, ERR_AUTHN_SVID_DISTRUSTED,
+ *   ERR_AUTHN_CLIENT_CERT_INVALID (reason in `detail`).
  * @see SPIFFE X509-SVID §5 (validation)
  */
 export function verifiedClientSvid(
@@ -60,6 +83,11 @@ export function verifiedClientSvid(
     throw new HallmarkError('ERR_AUTHN_CLIENT_CERT_REQUIRED', {
       detail: 'no client certificate presented',
     });
+  }
+  const distrusted = context.distrusted?.() ?? [];
+  if (distrusted.length > 0) {
+    const issuer = distrustedIssuerOf(peerCertificates(leaf), distrusted);
+    if (issuer !== undefined) throw distrustedSvidError(issuer.id, leaf.serialNumber.toLowerCase());
   }
   if (!socket.authorized) {
     throw new HallmarkError('ERR_AUTHN_CLIENT_CERT_INVALID', {

@@ -37,3 +37,5 @@ export type {
 } from './issued-certificates.js';
 export { verifiedClientSvid } from './client-certificate.js';
 export type { ClientSvidContext } from './client-certificate.js';
+export { distrustedIssuerOf } from './distrusted-issuers.js';
+export type { DistrustedIssuer, DistrustedIssuers } from './distrusted-issuers.js';

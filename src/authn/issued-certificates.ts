@@ -7,6 +7,8 @@ export interface IssuedCertificateRecord {
   /** Lowercase hex of the serial's magnitude, as `src/x509`'s `serialHex`. */
   readonly serial: string;
   readonly spiffeId: string;
+  /** The CA that signed it (`ca_authorities.id`), so a distrusted CA's SVIDs are refused. */
+  readonly caId: number;
   /** SHA-256 (hex) of the certified SubjectPublicKeyInfo DER. */
   readonly publicKeyFingerprint: string;
   /** The attested workload; `null` for certificates not issued to a workload. */
@@ -42,6 +44,7 @@ export function normalizeSerial(hex: string): string {
 interface Row {
   serial: string;
   spiffe_id: string;
+  ca_id: string;
   public_key_fingerprint: string;
   namespace: string | null;
   service_account: string | null;
@@ -51,7 +54,8 @@ interface Row {
 
 const FIND_BY_SERIAL = preparedStatement(
   'issued-certificate-by-serial',
-  `SELECT serial, spiffe_id, public_key_fingerprint, namespace, service_account, pod_name, pod_uid
+  `SELECT serial, spiffe_id, ca_id, public_key_fingerprint, namespace, service_account, pod_name,
+          pod_uid
      FROM issued_certificates WHERE serial = $1`,
 );
 
@@ -94,6 +98,7 @@ export function pgIssuedCertificates(db: Queryable): IssuedCertificateLookup {
       return {
         serial: row.serial,
         spiffeId: row.spiffe_id,
+        caId: Number(row.ca_id),
         publicKeyFingerprint: row.public_key_fingerprint,
         namespace: row.namespace,
         serviceAccount: row.service_account,
@@ -106,7 +111,7 @@ export function pgIssuedCertificates(db: Queryable): IssuedCertificateLookup {
 
 /**
  * Remembers found records: an issuance record never changes once written (rows are only ever
- * inserted), and a sidecar logs in with the same SVID every few minutes until it renews it, so
+ * inserted; whether its CA is still trusted is checked on every use, not cached), and a sidecar logs in with the same SVID every few minutes until it renews it, so
  * a repeat login needs no database read. Misses are not remembered: a record written by
  * another replica a moment ago must be found on the next try. At most `maxEntries` records
  * are kept; the oldest goes first.

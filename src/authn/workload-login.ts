@@ -2,6 +2,7 @@
 import { HallmarkError } from '../errors/index.js';
 import type { VerifiedX509Svid } from '../x509/index.js';
 import type { AccessTokenIssuer, IssuedAccessToken } from './access-token-issuer.js';
+import { distrustedSvidError, type DistrustedIssuers } from './distrusted-issuers.js';
 import type { IssuedCertificateLookup } from './issued-certificates.js';
 import type { PodPresenceCache, PodRef } from './pod-presence.js';
 
@@ -24,6 +25,8 @@ export interface WorkloadLoginDeps {
   readonly pods: Pick<PodPresenceCache, 'check'>;
   readonly registrationCheck: RegistrationCheck;
   readonly tokens: Pick<AccessTokenIssuer, 'issue'>;
+  /** CAs an operator distrusted (default none): their SVIDs are refused by issuance record. */
+  readonly distrusted?: DistrustedIssuers;
 }
 
 /**
@@ -32,8 +35,8 @@ export interface WorkloadLoginDeps {
  * known from attestation, never from the certificate; that pod must still be the same live
  * instance (one cached `GET pod`), and the policy must still register the workload to that
  * SPIFFE ID. The token expires with the SVID at the latest.
- * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_INVALID, ERR_AUTHN_POD_GONE,
- *   ERR_AUTHN_WORKLOAD_NOT_REGISTERED (reasons in `detail`).
+ * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_INVALID, ERR_AUTHN_SVID_DISTRUSTED,
+ *   ERR_AUTHN_POD_GONE, ERR_AUTHN_WORKLOAD_NOT_REGISTERED (reasons in `detail`).
  */
 export async function loginWorkload(
   deps: WorkloadLoginDeps,
@@ -49,8 +52,8 @@ export async function loginWorkload(
 }
 
 /**
- * Login's checks without the token: the SVID was issued here to an attested workload, its pod
- * is still the same live instance, and the policy still registers it. Used by login and by
+ * Login's checks without the token: the SVID was issued here to an attested workload by a CA
+ * still trusted, its pod is still the same live instance, and the policy still registers it. Used by login and by
  * every other route that trusts a client SVID (JWT-SVID issuance).
  * @returns the pod the SVID was issued to, when known.
  */
@@ -69,6 +72,11 @@ export async function checkWorkload(
     throw new HallmarkError('ERR_AUTHN_CLIENT_CERT_INVALID', {
       detail: `serial ${svid.serialHex} was issued for another SPIFFE ID or key`,
     });
+  }
+  // By record, not by chain: it holds even where the chain ends at an upstream root that is
+  // still trusted, and whatever a cache in front of the record remembers.
+  if (deps.distrusted?.().some((issuer) => issuer.id === record.caId)) {
+    throw distrustedSvidError(record.caId, svid.serialHex);
   }
   if (record.namespace === null || record.serviceAccount === null) {
     throw new HallmarkError('ERR_AUTHN_WORKLOAD_NOT_REGISTERED', {

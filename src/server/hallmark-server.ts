@@ -212,6 +212,7 @@ export async function startServer(
         registrationCheck: (workload, spiffeId) =>
           isStillRegistered(policy.current(), workload, spiffeId),
         bundle: () => ca.bundle().certificatesPem,
+        distrusted: () => ca.distrusted(),
       },
       {
         issuer: publicUrlOf(config),
@@ -292,7 +293,7 @@ export async function startServer(
           authenticate: authn.authenticate,
           maxBytes: 1_048_576,
         }),
-        caRoutes({ ca, authenticate: authn.authenticate }),
+        caRoutes({ ca, audit, authenticate: authn.authenticate }),
         auditRoutes({ db, audit, authenticate: authn.authenticate }),
         jwtSvidRoutes({
           clientSvid: (socket) => authn.clientSvid(socket),

@@ -10,6 +10,7 @@ function record(serial: string): IssuedCertificateRecord {
   return {
     serial,
     spiffeId: `spiffe://hallmark.local/ns/app/sa/${serial}`,
+    caId: 1,
     publicKeyFingerprint: 'ab'.repeat(32),
     namespace: 'app',
     serviceAccount: serial,

@@ -29,6 +29,7 @@ const svid: VerifiedX509Svid = {
 const record: IssuedCertificateRecord = {
   serial: '0a1b2c',
   spiffeId: ID,
+  caId: 1,
   publicKeyFingerprint: 'f'.repeat(64),
   namespace: 'payments',
   serviceAccount: 'api',
