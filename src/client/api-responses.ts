@@ -77,6 +77,27 @@ export interface AuditPage {
   readonly next: number;
 }
 
+/** `POST /v1/ca/distrust`. */
+export interface CaDistrusted {
+  readonly distrustedCa: number;
+  /** False when that CA was distrusted already. */
+  readonly changed: boolean;
+  readonly activeCa: number;
+  readonly sequence: number;
+}
+
+/** One CA as `GET /v1/ca/authorities` lists it. */
+export interface CaAuthorityView {
+  readonly id: number;
+  /** `prepared`, `active`, `old` or `distrusted`. */
+  readonly status: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly distrustedAt: Date | undefined;
+  /** The CA certificate (PEM). */
+  readonly certificate: string;
+}
+
 /** A JSON object with typed field accessors that fail as `ERR_CLIENT_BAD_RESPONSE`. */
 export class ResponseObject {
   constructor(
@@ -112,10 +133,21 @@ export class ResponseObject {
     return value;
   }
 
+  boolean(key: string): boolean {
+    const value = this.fields[key];
+    if (typeof value !== 'boolean') throw bad(`${this.what}: "${key}" is not a boolean`);
+    return value;
+  }
+
   date(key: string): Date {
     const date = new Date(this.string(key));
     if (Number.isNaN(date.getTime())) throw bad(`${this.what}: "${key}" is not a date`);
     return date;
+  }
+
+  /** A date, or `undefined` for `null`. */
+  nullableDate(key: string): Date | undefined {
+    return this.fields[key] === null ? undefined : this.date(key);
   }
 
   /** An array of JSON objects. */

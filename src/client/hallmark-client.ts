@@ -4,6 +4,8 @@ import {
   type AccessToken,
   type AuditEventView,
   type AuditPage,
+  type CaAuthorityView,
+  type CaDistrusted,
   type JwtSvidResponse,
   type PolicyDocument,
   type PolicyVersion,
@@ -182,6 +184,39 @@ export class HallmarkClient {
       active_ca: body.integer('active_ca'),
       spiffe_sequence: body.integer('spiffe_sequence'),
     };
+  }
+
+  /**
+   * `POST /v1/ca/distrust` (admin): removes CA `id` from the bundle at once and refuses the
+   * SVIDs it signed; the signing CA only with `rotate` (a new CA is activated in the same step).
+   */
+  async distrustCa(id: number, options: { rotate?: boolean } = {}): Promise<CaDistrusted> {
+    const body = await this.#json('POST', '/v1/ca/distrust', 'ca distrust', {
+      json: { ca_id: id, ...(options.rotate ? { rotate: true } : {}) },
+      auth: true,
+    });
+    return {
+      distrustedCa: body.integer('distrusted_ca'),
+      changed: body.boolean('changed'),
+      activeCa: body.integer('active_ca'),
+      sequence: body.integer('spiffe_sequence'),
+    };
+  }
+
+  /** `GET /v1/ca/authorities` (admin): every CA, oldest first, with its status. */
+  async caAuthorities(): Promise<CaAuthorityView[]> {
+    const body = await this.#json('GET', '/v1/ca/authorities', 'ca list', { auth: true });
+    return body.objects('authorities').map((fields) => {
+      const ca = new ResponseObject(fields, 'ca authority');
+      return {
+        id: ca.integer('id'),
+        status: ca.string('status'),
+        notBefore: ca.date('not_before'),
+        notAfter: ca.date('not_after'),
+        distrustedAt: ca.nullableDate('distrusted_at'),
+        certificate: ca.string('certificate'),
+      };
+    });
   }
 
   /**

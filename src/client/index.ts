@@ -8,6 +8,8 @@ export type {
   AccessToken,
   AuditEventView,
   AuditPage,
+  CaAuthorityView,
+  CaDistrusted,
   JwtSvidResponse,
   PolicyDocument,
   PolicyVersion,

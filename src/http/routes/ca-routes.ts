@@ -1,9 +1,9 @@
-// POST /v1/ca/rotate: the operator prepares and activates a new CA at once (`hallmark ca rotate --now`).
-import type { RequestAuthenticator } from '../../authn/index.js';
+// The operator's CA routes: rotate now, list the CAs, distrust a compromised one (all admin).
+import type { AuditLog } from '../../audit/index.js';
+import { requireAdmin, type RequestAuthenticator } from '../../authn/index.js';
 import type { CertificateAuthority } from '../../ca/index.js';
-import { HallmarkError } from '../../errors/index.js';
 import type { HallmarkApp, RouteInstaller } from '../app.js';
-import { describeRequest } from '../request-audit.js';
+import { auditRequest, describeRequest } from '../request-audit.js';
 
 const rotatedSchema = {
   type: 'object',
@@ -12,20 +12,71 @@ const rotatedSchema = {
   additionalProperties: false,
 } as const;
 
+const distrustBodySchema = {
+  type: 'object',
+  properties: {
+    ca_id: { type: 'integer', minimum: 1 },
+    rotate: { type: 'boolean' },
+  },
+  required: ['ca_id'],
+  additionalProperties: false,
+} as const;
+
+const distrustedSchema = {
+  type: 'object',
+  properties: {
+    distrusted_ca: { type: 'integer' },
+    changed: { type: 'boolean' },
+    active_ca: { type: 'integer' },
+    spiffe_sequence: { type: 'integer' },
+  },
+  required: ['distrusted_ca', 'changed', 'active_ca', 'spiffe_sequence'],
+  additionalProperties: false,
+} as const;
+
+const authoritiesSchema = {
+  type: 'object',
+  properties: {
+    authorities: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          status: { type: 'string' },
+          not_before: { type: 'string' },
+          not_after: { type: 'string' },
+          distrusted_at: { type: ['string', 'null'] },
+          certificate: { type: 'string' },
+        },
+        required: ['id', 'status', 'not_before', 'not_after', 'distrusted_at', 'certificate'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['authorities'],
+  additionalProperties: false,
+} as const;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
 /**
- * Admin only. The rotation itself writes the `ca.prepared` / `ca.activated` audit rows with
- * the admin as actor; the old CA stays in the bundle until it expires, so nothing breaks.
+ * Admin only. Rotation and distrust write their own audit rows (`ca.prepared`, `ca.activated`,
+ * `ca.distrusted`) with the admin as actor, in the transaction of the change; refusals are
+ * audited by the error handler with their code.
  */
 export function caRoutes(deps: {
   ca: CertificateAuthority;
+  audit: AuditLog;
   authenticate: RequestAuthenticator;
 }): RouteInstaller {
   return (app: HallmarkApp) => {
+    // The old CA stays in the bundle until it expires, so nothing breaks.
     app.post('/v1/ca/rotate', { schema: { response: { 200: rotatedSchema } } }, async (request) => {
       describeRequest(request, { action: 'ca.rotate', target: 'ca' });
       const identity = await deps.authenticate(request);
       describeRequest(request, { actor: identity.id });
-      if (!identity.admin) throw new HallmarkError('ERR_AUTHN_NOT_ADMIN');
+      requireAdmin(identity);
       await deps.ca.rotate({ wait: true, force: true, actor: identity.id, requestId: request.id });
       request.audited = true;
       return {
@@ -33,5 +84,55 @@ export function caRoutes(deps: {
         spiffe_sequence: deps.ca.bundle().sequence,
       };
     });
+
+    app.get(
+      '/v1/ca/authorities',
+      { schema: { response: { 200: authoritiesSchema } } },
+      async (request) => {
+        describeRequest(request, { action: 'ca.list', target: 'ca' });
+        const identity = await deps.authenticate(request);
+        describeRequest(request, { actor: identity.id });
+        requireAdmin(identity);
+        const authorities = deps.ca.authorities().map((ca) => ({
+          id: ca.id,
+          status: ca.status,
+          not_before: iso(ca.notBefore),
+          not_after: iso(ca.notAfter),
+          distrusted_at: ca.distrustedAt === undefined ? null : iso(ca.distrustedAt),
+          certificate: ca.certificatePem,
+        }));
+        await auditRequest(deps.audit, request, 'success');
+        return { authorities };
+      },
+    );
+
+    // A compromised CA leaves the bundle at once; `rotate` replaces the signing CA in the same
+    // transaction, which distrusting the signing CA requires.
+    app.post<{ Body: { ca_id: number; rotate?: boolean } }>(
+      '/v1/ca/distrust',
+      { schema: { body: distrustBodySchema, response: { 200: distrustedSchema } } },
+      async (request) => {
+        const { ca_id: id, rotate = false } = request.body;
+        describeRequest(request, { action: 'ca.distrust', target: `ca:${id}` });
+        const identity = await deps.authenticate(request);
+        describeRequest(request, { actor: identity.id });
+        requireAdmin(identity);
+        const result = await deps.ca.distrust({
+          id,
+          rotate,
+          actor: identity.id,
+          requestId: request.id,
+        });
+        if (result.changed) request.audited = true;
+        // A repeat changes nothing: its row records the request, not a second distrust.
+        else await auditRequest(deps.audit, request, 'success', '', { target: `ca:${id} already` });
+        return {
+          distrusted_ca: id,
+          changed: result.changed,
+          active_ca: result.activeCa,
+          spiffe_sequence: result.sequence,
+        };
+      },
+    );
   };
 }
