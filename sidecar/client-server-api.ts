@@ -3,12 +3,14 @@
 // sidecar codes, server refusals keep the server's code and status.
 import { HallmarkClient, isHallmarkClientError } from '../src/client/index.js';
 import { HallmarkError, isErrorCode } from '../src/errors/index.js';
+import { encodePem } from '../src/x509/index.js';
 import { ServerRefusal } from './server-api.js';
 import type {
   ClientCertificate,
   HallmarkServerApi,
   IssuedAccessToken,
   IssuedSvid,
+  X509TrustBundle,
 } from './server-api.js';
 import type { ServerTrust } from './server-trust.js';
 
@@ -84,6 +86,18 @@ export class ClientServerApi implements HallmarkServerApi {
   async login(client: ClientCertificate, signal?: AbortSignal): Promise<IssuedAccessToken> {
     const issued = await this.call('POST /v1/authn/login', client, signal, (c) => c.login());
     return { token: issued.token, expiresAt: issued.expiresAt.getTime() };
+  }
+
+  async trustBundle(signal?: AbortSignal): Promise<X509TrustBundle> {
+    const bundle = await this.call('GET /v1/bundle', undefined, signal, (c) => c.bundle());
+    const anchorsPem: string[] = [];
+    for (const key of bundle.keys) {
+      // @see SPIFFE Trust Domain and Bundle §4.2.1: an x509-svid key holds exactly one x5c.
+      const x5c = key['x5c'];
+      if (key['use'] !== 'x509-svid' || !Array.isArray(x5c) || typeof x5c[0] !== 'string') continue;
+      anchorsPem.push(encodePem(Buffer.from(x5c[0], 'base64'), 'CERTIFICATE'));
+    }
+    return { anchorsPem, sequence: bundle.sequence, refreshHintMs: bundle.refreshHint * 1000 };
   }
 
   private async call<T>(

@@ -16,7 +16,8 @@ export interface IdentitySnapshot {
   /** The latest SVID obtained, valid or not: its trust domain and bundle outlive it. */
   readonly latest: WorkloadSvid | undefined;
   /**
-   * Why there is no `svid`: `ERR_WORKLOADAPI_SVID_UNAVAILABLE` (expired while renewal fails),
+   * Why there is no `svid`: `ERR_WORKLOADAPI_SVID_UNAVAILABLE` (expired while renewal fails,
+   * or withdrawn because its CA was distrusted),
    * `ERR_WORKLOADAPI_NOT_ENTITLED` (the server refused definitively) or
    * `ERR_WORKLOADAPI_STOPPING`. Undefined while the first SVID is still awaited.
    */
@@ -37,6 +38,8 @@ const MAX_TIMER_MS = 3_600_000;
 export class IdentityFeed {
   private newest: WorkloadSvid | undefined;
   private refusal: HallmarkError | undefined;
+  /** The newest SVID when it was withdrawn (its CA distrusted), and why. */
+  private withdrawn: { svid: WorkloadSvid; error: HallmarkError } | undefined;
   private closed = false;
   private timer: unknown;
   private readonly timers: Timers;
@@ -51,6 +54,9 @@ export class IdentityFeed {
     const latest = this.newest;
     if (this.closed) {
       return { svid: undefined, latest, error: new HallmarkError('ERR_WORKLOADAPI_STOPPING') };
+    }
+    if (latest !== undefined && latest === this.withdrawn?.svid) {
+      return { svid: undefined, latest, error: this.withdrawn.error };
     }
     if (latest !== undefined && this.deps.clock.now() < latest.expiresAt) {
       return { svid: latest, latest, error: undefined };
@@ -87,6 +93,24 @@ export class IdentityFeed {
     this.newest = workloadSvidOf(obtained);
     this.refusal = undefined;
     this.armExpiry();
+    this.notify();
+  }
+
+  /**
+   * The SVID `chainPem` was signed by a distrusted CA: if it is the newest, it is served no
+   * more (streams end with Unavailable, so clients drop it and retry) until a new one is
+   * published. Its bundle is still served.
+   */
+  withdraw(chainPem: string, reason: HallmarkError): void {
+    const svid = this.newest;
+    if (this.closed || svid === undefined || svid.chainPem !== chainPem) return;
+    if (this.withdrawn?.svid === svid) return;
+    const error = new HallmarkError('ERR_WORKLOADAPI_SVID_UNAVAILABLE', {
+      message: 'the X509-SVID was signed by a distrusted CA; a new one is being obtained',
+      detail: reason.detail,
+      cause: reason,
+    });
+    this.withdrawn = { svid, error };
     this.notify();
   }
 

@@ -16,6 +16,7 @@ export {
   withFailure,
   withSuccess,
   withSvid,
+  withSvidDistrusted,
   withToken,
   withTokenRemoved,
 } from './refresh-schedule.js';
@@ -50,7 +51,16 @@ export type {
   HallmarkServerApi,
   IssuedAccessToken,
   IssuedSvid,
+  X509TrustBundle,
 } from './server-api.js';
+export {
+  MAX_POLL_MS,
+  MIN_POLL_MS,
+  chainReachesBundle,
+  nextPollDelay,
+  watchForDistrust,
+} from './distrust-watch.js';
+export type { DistrustWatch, DistrustWatchDeps } from './distrust-watch.js';
 export { ClientServerApi } from './client-server-api.js';
 export type { ClientServerApiOptions } from './client-server-api.js';
 export { ServerTrustFiles } from './server-trust.js';

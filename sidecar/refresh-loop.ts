@@ -17,6 +17,7 @@ import {
   withFailure,
   withSuccess,
   withSvid,
+  withSvidDistrusted,
   withToken,
   withTokenRemoved,
 } from './refresh-schedule.js';
@@ -78,6 +79,7 @@ export class RefreshLoop {
   private readonly timers: Timers;
   private readonly phaseListeners = new Set<(change: PhaseChange) => void>();
   private readonly attemptListeners = new Set<(attempt: RefreshAttempt) => void>();
+  private readonly distrustListeners = new Set<(chainPem: string, reason: HallmarkError) => void>();
 
   constructor(private readonly deps: RefreshLoopDeps) {
     this.timers = deps.timers ?? realTimers;
@@ -103,6 +105,28 @@ export class RefreshLoop {
   onAttempt(listener: (attempt: RefreshAttempt) => void): () => void {
     this.attemptListeners.add(listener);
     return () => this.attemptListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with the chain of an SVID found distrusted, before it is renewed (the
+   * Workload API stops serving it). Returns the unsubscribe function.
+   */
+  onSvidDistrusted(listener: (chainPem: string, reason: HallmarkError) => void): () => void {
+    this.distrustListeners.add(listener);
+    return () => this.distrustListeners.delete(listener);
+  }
+
+  /**
+   * The SVID `chainPem` was signed by a CA that is no longer trusted: if it is still the
+   * current one, listeners hear of it and it is renewed at once. A stale report (the SVID was
+   * renewed meanwhile) changes nothing.
+   */
+  svidDistrusted(chainPem: string, reason: HallmarkError): void {
+    if (this.stopped || this.svidFiles?.chainPem !== chainPem) return;
+    for (const listener of this.distrustListeners) listener(chainPem, reason);
+    this.current = withSvidDistrusted(this.current, this.deps.clock.now());
+    // Inside a step this returns that step, which re-arms for the renewal when it ends.
+    void this.tick();
   }
 
   /** Reports `starting` and runs the first step at once. */
@@ -171,6 +195,10 @@ export class RefreshLoop {
         failure === undefined
           ? withSuccess(this.current)
           : withFailure(this.current, now, failure.code, this.deps.random, this.deps.backoff);
+      // Login refused the SVID for its CA: renewing it, not backing off, is what helps.
+      if (failure?.code === 'ERR_AUTHN_SVID_DISTRUSTED' && this.svidFiles !== undefined) {
+        this.svidDistrusted(this.svidFiles.chainPem, failure);
+      }
     }
     this.notePhase();
   }

@@ -155,6 +155,22 @@ export function withSuccess(state: RefreshState): RefreshState {
 }
 
 /**
+ * The state once the SVID's CA was found distrusted (it left the trust bundle, or the server
+ * refused the SVID with `ERR_AUTHN_SVID_DISTRUSTED`): the SVID is renewed now, even in the
+ * middle of a backoff, because no amount of waiting makes it good again. A renewal that then
+ * fails backs off as usual.
+ */
+export function withSvidDistrusted(state: RefreshState, now: number): RefreshState {
+  if (state.svid === undefined) return state;
+  const { svid, retry } = state;
+  return {
+    ...state,
+    svid: { ...svid, renewAt: Math.min(svid.renewAt, now) },
+    retry: retry === undefined ? undefined : { ...retry, retryAt: Math.min(retry.retryAt, now) },
+  };
+}
+
+/**
  * The state after a failed cycle: one more consecutive failure, the next attempt after a
  * capped, jittered exponential backoff. Retries continue past expiry (at the cap) so the
  * sidecar recovers by itself when an outage outlasts the credentials.

@@ -21,6 +21,15 @@ export interface IssuedAccessToken {
   readonly expiresAt: number;
 }
 
+/** `GET /v1/bundle`'s X.509 part, decoded. */
+export interface X509TrustBundle {
+  /** PEM certificates of the `x509-svid` keys: the trust anchors of the trust domain. */
+  readonly anchorsPem: readonly string[];
+  readonly sequence: number;
+  /** `spiffe_refresh_hint` in ms. */
+  readonly refreshHintMs: number;
+}
+
 /** The SVID presented as the TLS client certificate for login. */
 export interface ClientCertificate {
   readonly chainPem: string;
@@ -33,6 +42,11 @@ export interface HallmarkServerApi {
   issueSvid(projectedToken: string, csrPem: string, signal?: AbortSignal): Promise<IssuedSvid>;
   /** Trades the SVID (mTLS) for an access token. */
   login(client: ClientCertificate, signal?: AbortSignal): Promise<IssuedAccessToken>;
+  /**
+   * The trust domain's current X.509 trust anchors, watched for a distrusted CA; a transport
+   * without it is not watched (the SVID is then renewed on a login refusal only).
+   */
+  trustBundle?(signal?: AbortSignal): Promise<X509TrustBundle>;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { BackoffPolicy, RandomSource } from './backoff.js';
 import { CredentialDirectory } from './credential-files.js';
 import type { CredentialStore } from './credential-files.js';
 import { ServerCredentialSource } from './credential-source.js';
+import { watchForDistrust } from './distrust-watch.js';
 import { startHealthServer } from './health-server.js';
 import type { HealthReport, HealthServer } from './health-server.js';
 import { ClientServerApi } from './client-server-api.js';
@@ -116,7 +117,13 @@ async function assemble(
   config: SidecarConfig,
   deps: SidecarDeps,
   publisher?: SvidPublisher,
-): Promise<{ clock: Clock; log: SidecarLogger; loop: RefreshLoop; store: CredentialStore }> {
+): Promise<{
+  clock: Clock;
+  log: SidecarLogger;
+  loop: RefreshLoop;
+  store: CredentialStore;
+  api: HallmarkServerApi;
+}> {
   const clock = deps.clock ?? systemClock;
   const log = deps.log ?? defaultLogger();
   const store = await prepareStore(config, deps);
@@ -136,7 +143,7 @@ async function assemble(
     timers: deps.timers,
     backoff: deps.backoff,
   });
-  return { clock, log, loop, store };
+  return { clock, log, loop, store, api };
 }
 
 /**
@@ -150,11 +157,31 @@ export async function startSidecar(
   deps: SidecarDeps = {},
 ): Promise<SidecarHandle> {
   const identity = new IdentityFeed({ clock: deps.clock ?? systemClock, timers: deps.timers });
-  const { clock, log, loop, store } = await assemble(config, deps, new SvidPublisher(identity));
+  const { clock, log, loop, store, api } = await assemble(
+    config,
+    deps,
+    new SvidPublisher(identity),
+  );
   loop.onAttempt((attempt) => {
     if (attempt.credential === 'svid' && attempt.error !== undefined) {
       identity.noteFailure(attempt.error);
     }
+  });
+  // An SVID whose CA was distrusted is served no more, and renewed at once.
+  loop.onSvidDistrusted((chainPem, reason) => identity.withdraw(chainPem, reason));
+  const distrustWatch = watchForDistrust({
+    api,
+    jwtApi:
+      deps.jwtApi ??
+      new ClientJwtServerApi({
+        serverUrl: config.serverUrl,
+        trust: new ServerTrustFiles(config.serverBundlePath, store),
+      }),
+    currentChain: () => identity.snapshot().latest?.chainPem,
+    distrusted: (chainPem, reason) => loop.svidDistrusted(chainPem, reason),
+    clock,
+    timers: deps.timers,
+    random: deps.random,
   });
   const metrics = new SidecarMetrics(() => ({ state: loop.state, now: clock.now() }));
   loop.onAttempt((attempt) => metrics.observe(attempt));
@@ -201,18 +228,14 @@ export async function startSidecar(
         : await startWorkloadApi({
             socketPath: config.workloadApiSocket,
             identity,
-            jwtApi:
-              deps.jwtApi ??
-              new ClientJwtServerApi({
-                serverUrl: config.serverUrl,
-                trust: new ServerTrustFiles(config.serverBundlePath, store),
-              }),
+            jwtApi: distrustWatch.jwtApi,
             clock,
             log,
             timers: deps.timers,
             random: deps.random,
           });
   } catch (err) {
+    distrustWatch.stop();
     identity.close();
     await loop.stop();
     await health?.close();
@@ -237,6 +260,7 @@ export async function startSidecar(
       stopping ??= (async () => {
         // Workload API clients hear Unavailable first and reconnect elsewhere or wait.
         await workloadApi?.stop();
+        distrustWatch.stop();
         identity.close();
         await loop.stop();
         await health?.close();
