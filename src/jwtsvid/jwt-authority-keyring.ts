@@ -119,10 +119,13 @@ export class JwtAuthorityKeyring {
   /**
    * The `jwt-svid` entries of the SPIFFE bundle: every stored authority — prepared (so relying
    * parties have it before its first JWT-SVID), active, and retired until dropped (so they keep
-   * it until its last JWT-SVID has expired). @see SPIFFE JWT-SVID §6.1
+   * it until its last JWT-SVID has expired) — but never a distrusted one. @see SPIFFE JWT-SVID §6.1
    */
   bundleJwks(): BundleJwk[] {
-    return this.#ring.keys().map((authority) => ({ ...authority.bundleJwk }));
+    return this.#ring
+      .keys()
+      .filter((authority) => authority.status !== 'distrusted')
+      .map((authority) => ({ ...authority.bundleJwk }));
   }
 
   /** Every loaded authority, oldest first (for operators and tests). */
