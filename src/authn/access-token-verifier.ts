@@ -75,8 +75,12 @@ export class AccessTokenVerifier {
    *   pod re-check cannot reach Kubernetes (fail closed).
    */
   async verify(token: string): Promise<CallerIdentity> {
+    const cached = this.#verified.get(token, this.clock.now());
+    // A hit skips the signature, not the key: a key distrusted since fails its tokens at once.
     const claims =
-      this.#verified.get(token, this.clock.now()) ?? (await this.#verifySignedClaims(token));
+      cached !== undefined && (await this.keys.verificationKey(cached.kid)) !== undefined
+        ? cached.claims
+        : await this.#verifySignedClaims(token);
     const { identity } = claims;
     if (this.revocations.isRevoked(identity.id, claims.issuedAtMs)) {
       throw new HallmarkError('ERR_AUTHN_TOKEN_REVOKED', {
@@ -134,7 +138,7 @@ export class AccessTokenVerifier {
 
     const claims = readClaims(payload);
     if (!claims.ok) throw invalid(claims.reason);
-    this.#verified.set(token, claims, payload.nbf as number);
+    this.#verified.set(token, claims, payload.nbf as number, header.kid);
     return claims;
   }
 }

@@ -5,6 +5,14 @@ interface Entry {
   readonly claims: VerifiedClaims;
   /** `nbf`, seconds. */
   readonly notBefore: number;
+  /** The key that signed it: a hit still needs that key to be trusted (not distrusted). */
+  readonly kid: string;
+}
+
+/** A remembered token: its claims and the kid of the key that signed it. */
+export interface VerifiedToken {
+  readonly claims: VerifiedClaims;
+  readonly kid: string;
 }
 
 /**
@@ -12,7 +20,8 @@ interface Entry {
  * verification is the dominant cost of a request; so a token string that fully verified is
  * remembered until it expires. Only the signature and the static claim checks are skipped on
  * a hit: expiry and not-before are re-checked against the clock exactly as jose does, and the
- * caller still runs the revocation and pod checks on every request.
+ * caller still asks whether the signing key is trusted (not distrusted since) and runs the
+ * revocation and pod checks on every request.
  */
 export class VerifiedTokenCache {
   readonly #entries = new Map<string, Entry>();
@@ -22,8 +31,8 @@ export class VerifiedTokenCache {
     private readonly maxEntries = 10_000,
   ) {}
 
-  /** The claims of a token that verified before and is still within its validity at `now`. */
-  get(token: string, now: number): VerifiedClaims | undefined {
+  /** A token that verified before and is still within its validity at `now`. */
+  get(token: string, now: number): VerifiedToken | undefined {
     const entry = this.#entries.get(token);
     if (entry === undefined) return undefined;
     // The same comparisons as jose's JWT claim checks, in whole seconds (RFC 7519 §4.1.4, §4.1.5).
@@ -33,16 +42,16 @@ export class VerifiedTokenCache {
       return undefined;
     }
     if (entry.notBefore > nowSeconds + this.toleranceSeconds) return undefined;
-    return entry.claims;
+    return entry;
   }
 
   /** Remembers a token that just passed full verification. */
-  set(token: string, claims: VerifiedClaims, notBefore: number): void {
+  set(token: string, claims: VerifiedClaims, notBefore: number, kid: string): void {
     if (this.#entries.size >= this.maxEntries) {
       // Maps iterate in insertion order: drop the oldest.
       const oldest = this.#entries.keys().next();
       if (!oldest.done) this.#entries.delete(oldest.value);
     }
-    this.#entries.set(token, { claims, notBefore });
+    this.#entries.set(token, { claims, notBefore, kid });
   }
 }
