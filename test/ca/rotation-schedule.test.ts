@@ -42,3 +42,14 @@ describe('CA rotation schedule', () => {
     expect(publishedSlots(slots, 10).map((s) => s.id)).toEqual([2, 3]);
   });
 });
+
+describe('a distrusted CA', () => {
+  it('leaves the published set at once, long before it expires, and never signs again', () => {
+    const slots: CaSlot[] = [
+      { id: 1, status: 'distrusted', notBefore: 0, notAfter: 100 * HOUR },
+      { id: 2, status: 'active', notBefore: 5, notAfter: 60 * HOUR },
+    ];
+    expect(publishedSlots(slots, 10).map((s) => s.id)).toEqual([2]);
+    expect(nextRotationStep([slots[0] as CaSlot], 10)).toEqual({ kind: 'bootstrap' });
+  });
+});
