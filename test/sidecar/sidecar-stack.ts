@@ -59,9 +59,15 @@ export interface SidecarStack {
   close(): Promise<void>;
 }
 
-/** Starts the server (with `env` server settings, e.g. short TTLs) and registers the pod. */
-export async function startSidecarStack(env: Record<string, string> = {}): Promise<SidecarStack> {
-  const stack = await startStack({ env, policy: POLICY });
+/**
+ * Starts the server (with `env` server settings, e.g. short TTLs; `caTicker: false` stops
+ * scheduled CA rotation) and registers the pod.
+ */
+export async function startSidecarStack(
+  env: Record<string, string> = {},
+  options: { caTicker?: boolean } = {},
+): Promise<SidecarStack> {
+  const stack = await startStack({ env, policy: POLICY, caTicker: options.caTicker });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-sidecar-e2e-'));
   stack.k8s.addPod({
     namespace: WORKLOAD.namespace,
