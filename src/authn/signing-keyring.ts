@@ -109,7 +109,7 @@ export class SigningKeyring {
   signingKey(): ActiveSigningKey {
     const active = this.#ring.signingKey();
     // jose signs with a KeyObject: token keys are sealed keys, held in this process.
-    const privateKey = active?.signer.privateKey;
+    const privateKey = active?.privateKey;
     if (active === undefined || privateKey === undefined) {
       throw new HallmarkError('ERR_INTERNAL', { detail: 'no active token signing key loaded' });
     }

@@ -5,7 +5,7 @@ import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
 import type { Database } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
-import { RotatingKeyring, signerOf, type ChangeRequest } from '../keyring/index.js';
+import { RotatingKeyring, type ChangeRequest } from '../keyring/index.js';
 import { prepareAuthority, type PreparedAuthority } from '../x509/index.js';
 import type { CaMaterial } from './ca-material.js';
 import { CA_ROTATION_POLICY, caKeyringKind, caSlotOf, type CaSettings } from './ca-keyring-kind.js';
@@ -174,7 +174,7 @@ export class CertificateAuthority {
     let active = this.#active;
     const signing = stored.find((ca) => ca.status === 'active');
     // The X.509 engine signs with a KeyObject: CA keys are sealed keys, held in this process.
-    const privateKey = signing === undefined ? undefined : signerOf(signing)?.privateKey;
+    const privateKey = signing?.privateKey;
     if (signing !== undefined && privateKey !== undefined && signing.id !== active?.id) {
       active = {
         id: signing.id,

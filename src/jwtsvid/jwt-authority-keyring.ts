@@ -107,7 +107,7 @@ export class JwtAuthorityKeyring {
   signingAuthority(): ActiveJwtAuthority {
     const active = this.#ring.signingKey();
     // jose signs with a KeyObject: JWT authorities are sealed keys, held in this process.
-    const privateKey = active?.signer.privateKey;
+    const privateKey = active?.privateKey;
     if (active === undefined || privateKey === undefined) {
       throw new HallmarkError('ERR_JWTSVID_AUTHORITY_UNAVAILABLE', {
         detail: 'no active JWT authority loaded',

@@ -11,7 +11,7 @@ export { planDistrust } from './distrust-plan.js';
 export type { DistrustPlan } from './distrust-plan.js';
 export { openPrivateKey, sealPrivateKey } from './sealed-private-key.js';
 export { localSigner, signerOf } from './key-signer.js';
-export type { KeySigner, SignatureEncoding } from './key-signer.js';
+export type { KeySigner, SignOptions } from './key-signer.js';
 export { slotOf, tableStore } from './key-table.js';
 export type { KeyRow, KeyTable, NewKeyRow, StoredKey } from './key-table.js';
 export type { KeyStore } from './key-store.js';

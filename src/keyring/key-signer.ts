@@ -1,30 +1,33 @@
-// What signs for one key: the keyring hands out signers, not raw private keys, where it can.
-import { createPublicKey, sign, type KeyObject } from 'node:crypto';
+// What signs for one key: the keyring hands out signers, so a key held by a device can plug in.
+import { constants, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import type { StoredKey } from './key-table.js';
 
-/** The encodings of an ECDSA signature: DER for X.509 and CMS, IEEE P1363 (r‖s) for JOSE. */
-export type SignatureEncoding = 'der' | 'ieee-p1363';
+/** How to sign, with node:crypto's names and defaults (the same options a PKCS#11 signer takes). */
+export interface SignOptions {
+  /** Default: SHA-384 for P-384 keys, SHA-256 otherwise. */
+  readonly hash?: 'sha256' | 'sha384' | 'sha512';
+  /** ECDSA only: `der` (X.509, the default) or `ieee-p1363` (r‖s, as JWS). */
+  readonly format?: 'der' | 'ieee-p1363';
+  /** RSA only: PKCS#1 v1.5 (default) or PSS with a salt as long as the digest. */
+  readonly padding?: 'pkcs1' | 'pss';
+}
 
 /**
- * Signs with one key, wherever the key lives. Sealed keys sign in this process; a key held by a
- * device (PKCS#11) would implement `sign` through the device and leave `privateKey` undefined.
+ * Signs with one key, wherever the key lives: a sealed key opened in this process
+ * ({@link localSigner}), or a key in a PKCS#11 token (src/hsm's `TokenSigner` has this shape).
  */
 export interface KeySigner {
   /** The public half, as certificates and JWKs carry it. */
   readonly publicKey: KeyObject;
-  /**
-   * Signs `data`, hashing it with `hash` (`sha256`, …; `null` for Ed25519). ECDSA signatures
-   * come in `encoding` (default DER); RSA uses PKCS#1 v1.5.
-   */
-  sign(hash: string | null, data: Buffer, encoding?: SignatureEncoding): Buffer;
-  /**
-   * The private key when it lives in this process, for libraries that take nothing else (jose,
-   * the X.509 engine); `undefined` for a device key, which only signs through `sign`.
-   */
-  readonly privateKey: KeyObject | undefined;
+  /** Like node:crypto's `sign(hash, data, key)`, asynchronous. */
+  sign(data: Buffer, options?: SignOptions): Promise<Buffer>;
 }
 
 const signers = new WeakMap<KeyObject, KeySigner>();
+
+function defaultHash(key: KeyObject): 'sha256' | 'sha384' {
+  return key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'sha384' : 'sha256';
+}
 
 /** The signer of a private key held in this process (one per key object, reused). */
 export function localSigner(privateKey: KeyObject): KeySigner {
@@ -32,9 +35,18 @@ export function localSigner(privateKey: KeyObject): KeySigner {
   if (signer === undefined) {
     signer = {
       publicKey: createPublicKey(privateKey),
-      privateKey,
-      sign: (hash, data, encoding = 'der') =>
-        sign(hash, data, { key: privateKey, dsaEncoding: encoding }),
+      sign: async (data, options = {}) =>
+        sign(options.hash ?? defaultHash(privateKey), data, {
+          key: privateKey,
+          dsaEncoding: options.format ?? 'der',
+          // A salt as long as the digest, as RFC 8017 §9.1 recommends and JWS PS* require.
+          ...(options.padding === 'pss'
+            ? {
+                padding: constants.RSA_PKCS1_PSS_PADDING,
+                saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+              }
+            : {}),
+        }),
     };
     signers.set(privateKey, signer);
   }
