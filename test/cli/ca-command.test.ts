@@ -6,6 +6,12 @@ import type { CliIo } from '../../src/cli/command.js';
 import { main } from '../../src/cli/main.js';
 import { startStack, type HallmarkStack } from '../helpers/hallmark-stack.js';
 
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100 && !(await condition()); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('hallmark ca distrust', () => {
   let stack: HallmarkStack;
   let env: Record<string, string>;
@@ -67,7 +73,14 @@ describe('hallmark ca distrust', () => {
     const replacement = stack.server.ca.signingAuthority().id;
     expect(replacement).not.toBe(active);
     expect(done.out).toMatch(new RegExp(`^CA distrusted: ${active}; active CA ${replacement}, `));
+    // The server rewrites its bundle file just after the change; an operator's next command
+    // trusts the new serving certificate through it.
+    const newCa = stack.server.ca.authorities().find((ca) => ca.id === replacement)!;
+    await until(async () =>
+      (await readFile(env.HALLMARK_SERVER_BUNDLE!, 'utf8')).includes(newCa.certificatePem),
+    );
     const after = await run(['list']);
+    expect(after.err).toBe('');
     expect(after.out).toMatch(new RegExp(`^${active}\\tdistrusted\\t.* distrusted 20`, 'm'));
     expect(after.out).toMatch(new RegExp(`^${replacement}\\tactive\\t`, 'm'));
   });
