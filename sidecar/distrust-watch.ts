@@ -1,5 +1,5 @@
 // Noticing that the SVID's CA was distrusted: the trust bundle, polled at its refresh hint, no
-// longer leads to it, or the server refuses it with ERR_AUTHN_SVID_DISTRUSTED.
+// longer leads to it, or the server refuses it with ERR_AUTHN_CA_DISTRUSTED.
 import { X509Certificate } from 'node:crypto';
 import type { Clock } from '../src/clock/index.js';
 import { HallmarkError } from '../src/errors/index.js';
@@ -11,7 +11,7 @@ import type { Timers } from './refresh-loop.js';
 import type { ClientCertificate, HallmarkServerApi, X509TrustBundle } from './server-api.js';
 
 /** The server's code for an SVID whose CA was distrusted. */
-export const SVID_DISTRUSTED = 'ERR_AUTHN_SVID_DISTRUSTED';
+export const CA_DISTRUSTED = 'ERR_AUTHN_CA_DISTRUSTED';
 
 /**
  * Bounds on the poll interval: the server clamps its refresh hint to 5–300 s already (a CA
@@ -89,7 +89,7 @@ export function watchForDistrust(deps: DistrustWatchDeps): DistrustWatch {
     if (chainPem === undefined || chainReachesBundle(chainPem, bundle.anchorsPem)) return;
     deps.distrusted(
       chainPem,
-      new HallmarkError(SVID_DISTRUSTED, {
+      new HallmarkError(CA_DISTRUSTED, {
         detail: `its CA is not in the trust bundle (spiffe_sequence ${bundle.sequence})`,
       }),
     );
@@ -119,7 +119,7 @@ export function watchForDistrust(deps: DistrustWatchDeps): DistrustWatch {
       try {
         return await deps.jwtApi.issueJwtSvid(client, audience);
       } catch (err) {
-        if (err instanceof HallmarkError && err.code === SVID_DISTRUSTED) {
+        if (err instanceof HallmarkError && err.code === CA_DISTRUSTED) {
           deps.distrusted(client.chainPem, err);
         }
         throw err;

@@ -196,7 +196,7 @@ export class RefreshLoop {
           ? withSuccess(this.current)
           : withFailure(this.current, now, failure.code, this.deps.random, this.deps.backoff);
       // Login refused the SVID for its CA: renewing it, not backing off, is what helps.
-      if (failure?.code === 'ERR_AUTHN_SVID_DISTRUSTED' && this.svidFiles !== undefined) {
+      if (failure?.code === 'ERR_AUTHN_CA_DISTRUSTED' && this.svidFiles !== undefined) {
         this.svidDistrusted(this.svidFiles.chainPem, failure);
       }
     }

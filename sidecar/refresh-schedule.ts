@@ -156,7 +156,7 @@ export function withSuccess(state: RefreshState): RefreshState {
 
 /**
  * The state once the SVID's CA was found distrusted (it left the trust bundle, or the server
- * refused the SVID with `ERR_AUTHN_SVID_DISTRUSTED`): the SVID is renewed now, even in the
+ * refused the SVID with `ERR_AUTHN_CA_DISTRUSTED`): the SVID is renewed now, even in the
  * middle of a backoff, because no amount of waiting makes it good again. A renewal that then
  * fails backs off as usual.
  */

@@ -37,6 +37,7 @@ export const NAMED_AUDIT_ACTIONS = [
   'ca.prepared',
   'ca.activated',
   'ca.distrust',
+  'ca.read',
   // rotating keyrings (src/authn/signing-keyring.ts, src/jwtsvid/jwt-authority-keyring.ts)
   'token_key.prepared',
   'token_key.activated',

@@ -135,7 +135,7 @@ export class Authentication {
   /**
    * First half of mTLS login: the client certificate, checked as an X509-SVID of this trust
    * domain that chains to the current bundle.
-   * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_REQUIRED, ERR_AUTHN_SVID_DISTRUSTED,
+   * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_REQUIRED, ERR_AUTHN_CA_DISTRUSTED,
    *   ERR_AUTHN_CLIENT_CERT_INVALID
    */
   clientSvid(socket: TLSSocket): VerifiedX509Svid {

@@ -62,7 +62,7 @@ function peerCertificates(leaf: X509Certificate): X509Certificate[] {
 /**
  * Checks the client certificate of `socket`:
  * - one was presented (else `ERR_AUTHN_CLIENT_CERT_REQUIRED`);
- * - it was not signed by a distrusted CA (else `ERR_AUTHN_SVID_DISTRUSTED`, so the holder knows
+ * - it was not signed by a distrusted CA (else `ERR_AUTHN_CA_DISTRUSTED`, so the holder knows
  *   to obtain a new SVID rather than retry);
  * - TLS verified it against the current bundle (the listener's client CA list is swapped on
  *   every bundle change), which refuses self-signed certificates, CAs removed from the
@@ -70,7 +70,7 @@ function peerCertificates(leaf: X509Certificate): X509Certificate[] {
  * - it is an X509-SVID (one URI SAN holding a SPIFFE ID, cA false, keyUsage per the spec)
  *   with a valid path to the current bundle at the injected clock's time;
  * - its SPIFFE ID is in this trust domain.
- * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_REQUIRED, ERR_AUTHN_SVID_DISTRUSTED,
+ * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_REQUIRED, ERR_AUTHN_CA_DISTRUSTED,
  *   ERR_AUTHN_CLIENT_CERT_INVALID (reason in `detail`).
  * @see SPIFFE X509-SVID §5 (validation)
  */

@@ -37,7 +37,7 @@ export function distrustedIssuerOf(
 
 /** The refusal of an SVID whose CA was distrusted: the holder must obtain a new SVID. */
 export function distrustedSvidError(caId: number, serialHex: string): HallmarkError {
-  return new HallmarkError('ERR_AUTHN_SVID_DISTRUSTED', {
+  return new HallmarkError('ERR_AUTHN_CA_DISTRUSTED', {
     detail: `SVID ${serialHex} was signed by distrusted CA ${caId}`,
   });
 }

@@ -35,7 +35,7 @@ export interface WorkloadLoginDeps {
  * known from attestation, never from the certificate; that pod must still be the same live
  * instance (one cached `GET pod`), and the policy must still register the workload to that
  * SPIFFE ID. The token expires with the SVID at the latest.
- * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_INVALID, ERR_AUTHN_SVID_DISTRUSTED,
+ * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_INVALID, ERR_AUTHN_CA_DISTRUSTED,
  *   ERR_AUTHN_POD_GONE, ERR_AUTHN_WORKLOAD_NOT_REGISTERED (reasons in `detail`).
  */
 export async function loginWorkload(

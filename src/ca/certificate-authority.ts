@@ -148,7 +148,7 @@ export class CertificateAuthority {
   }
 
   /**
-   * Distrusts CA `id` on every replica, in one transaction with its `ca.distrusted` row: it
+   * Distrusts CA `id` on every replica, in one transaction with its `ca.distrust` row: it
    * leaves the bundle at once (new spiffe_sequence), its key is wiped, and SVIDs it signed are
    * refused by login and JWT-SVID issuance. The signing CA only with `rotate`, which prepares
    * (if needed) and activates a new CA in the same transaction.

@@ -71,7 +71,7 @@ export const ERROR_CODES = {
   // authentication and access tokens
   ERR_AUTHN_CLIENT_CERT_REQUIRED: 'client certificate required',
   ERR_AUTHN_CLIENT_CERT_INVALID: 'client certificate not accepted',
-  ERR_AUTHN_SVID_DISTRUSTED: 'SVID signed by a distrusted certificate authority; obtain a new one',
+  ERR_AUTHN_CA_DISTRUSTED: 'SVID signed by a distrusted certificate authority; obtain a new one',
   ERR_AUTHN_TOKEN_MISSING: 'access token required',
   ERR_AUTHN_TOKEN_INVALID: 'access token not accepted',
   ERR_AUTHN_TOKEN_REVOKED: 'access token revoked',

@@ -68,6 +68,7 @@ export const ACTION_MAPPING: Readonly<Record<NamedAuditAction, ActionMapping>> =
   'ca.prepared': entity(CREATE, 'Certificate Authority'),
   'ca.activated': entity(ACTIVATE, 'Certificate Authority'),
   'ca.distrust': entity(DISABLE, 'Certificate Authority'),
+  'ca.read': entity(READ, 'Certificate Authority'),
   'token_key.prepared': entity(CREATE, 'Access Token Signing Key'),
   'token_key.activated': entity(ACTIVATE, 'Access Token Signing Key'),
   'token_key.dropped': entity(DELETE, 'Access Token Signing Key'),

@@ -131,7 +131,7 @@ describe('login by issuance record', () => {
     await loginWorkload(deps, svid);
     distrusted = [{ id: 7, certificate: new X509Certificate(pki.first.certificatePem) }];
     await expect(loginWorkload(deps, svid)).rejects.toMatchObject({
-      code: 'ERR_AUTHN_SVID_DISTRUSTED',
+      code: 'ERR_AUTHN_CA_DISTRUSTED',
     });
   });
 });
@@ -197,7 +197,7 @@ describe('verifiedClientSvid with a distrusted CA', () => {
     expect(verifiedClientSvid(socket, context).spiffeId.toString()).toBe(ID);
     distrusted = [{ id: 4, certificate: new X509Certificate(pki.first.certificatePem) }];
     expect(() => verifiedClientSvid(socket, context)).toThrow(
-      expect.objectContaining({ code: 'ERR_AUTHN_SVID_DISTRUSTED' }),
+      expect.objectContaining({ code: 'ERR_AUTHN_CA_DISTRUSTED' }),
     );
   });
 });

@@ -89,13 +89,25 @@ class Operator {
     };
   }
 
-  async audit(action: string): Promise<{ actor: string; outcome: string; reason: string }[]> {
+  async audit(
+    action: string,
+  ): Promise<{ actor: string; target: string; outcome: string; reason: string }[]> {
     const rows = await this.stack.server.db.query<{
       actor: string;
+      target: string;
       outcome: string;
       reason: string;
-    }>('SELECT actor, outcome, reason FROM audit_log WHERE action = $1 ORDER BY seq', [action]);
+    }>('SELECT actor, target, outcome, reason FROM audit_log WHERE action = $1 ORDER BY seq', [
+      action,
+    ]);
     return rows.rows;
+  }
+
+  /** The rows of distrusts that happened (the keyring's, in the change's transaction). */
+  async distrusts(): Promise<{ actor: string; target: string }[]> {
+    return (await this.audit('ca.distrust'))
+      .filter((row) => row.outcome === 'success' && !row.target.endsWith(' already'))
+      .map(({ actor, target }) => ({ actor, target }));
   }
 }
 
@@ -137,7 +149,7 @@ describe('hallmark ca distrust against the real server', () => {
     // A body that fails the schema is refused before the route runs, under the route's URL.
     const invalid = await op.audit('http.post');
     expect(invalid.map((row) => row.reason)).toContain('ERR_REQUEST_INVALID');
-    expect(await op.audit('ca.distrusted')).toEqual([]);
+    expect(await op.distrusts()).toEqual([]);
   });
 
   it('distrusts the signing CA with a new one activated: bundle, login and JWT-SVIDs refuse its SVIDs', async () => {
@@ -166,12 +178,12 @@ describe('hallmark ca distrust against the real server', () => {
     expect(after.anchors).not.toContain(base64Der(compromisedPem));
     expect(after.anchors).toHaveLength(1);
 
-    expect((await op.login(old)).body.error?.code).toBe('ERR_AUTHN_SVID_DISTRUSTED');
-    expect((await op.login(old, kept)).body.error?.code).toBe('ERR_AUTHN_SVID_DISTRUSTED');
+    expect((await op.login(old)).body.error?.code).toBe('ERR_AUTHN_CA_DISTRUSTED');
+    expect((await op.login(old, kept)).body.error?.code).toBe('ERR_AUTHN_CA_DISTRUSTED');
     const jwt = await op.jwtSvid(old);
     expect(jwt).toMatchObject({
       status: 401,
-      body: { error: { code: 'ERR_AUTHN_SVID_DISTRUSTED' } },
+      body: { error: { code: 'ERR_AUTHN_CA_DISTRUSTED' } },
     });
 
     const renewed = await op.svid();
@@ -182,11 +194,9 @@ describe('hallmark ca distrust against the real server', () => {
     expect((await op.login(renewed)).status).toBe(200);
     expect((await op.jwtSvid(renewed)).status).toBe(200);
 
-    expect(await op.audit('ca.distrusted')).toEqual([
-      { actor: 'key:admin', outcome: 'success', reason: '' },
-    ]);
+    expect(await op.distrusts()).toEqual([{ actor: 'key:admin', target: `ca:${compromised}` }]);
     const refusals = (await op.audit('authn.login')).filter((r) => r.outcome === 'denied');
-    expect(refusals.map((r) => r.reason)).toContain('ERR_AUTHN_SVID_DISTRUSTED');
+    expect(refusals.map((r) => r.reason)).toContain('ERR_AUTHN_CA_DISTRUSTED');
   });
 
   it('lists the CAs with the distrusted one, and a repeat changes nothing', async () => {
@@ -202,7 +212,12 @@ describe('hallmark ca distrust against the real server', () => {
       status: 200,
       body: { changed: false, spiffe_sequence: sequence },
     });
-    expect(await op.audit('ca.distrusted')).toHaveLength(1);
+    // The repeat is audited as a request that changed nothing, not as a second distrust.
+    expect(await op.distrusts()).toHaveLength(1);
+    expect((await op.audit('ca.distrust')).at(-1)).toMatchObject({
+      outcome: 'success',
+      target: `ca:${authorities[0]!.id} already`,
+    });
   });
 });
 
@@ -245,8 +260,8 @@ describe('distrust under an upstream CA', () => {
     expect(distrusted.status).toBe(200);
     // The bundle is the operator's root either way; the intermediate was never in it.
     expect((await op.bundle()).anchors).toEqual(before.anchors);
-    expect((await op.login(old)).body.error?.code).toBe('ERR_AUTHN_SVID_DISTRUSTED');
-    expect((await op.jwtSvid(old)).body.error?.code).toBe('ERR_AUTHN_SVID_DISTRUSTED');
+    expect((await op.login(old)).body.error?.code).toBe('ERR_AUTHN_CA_DISTRUSTED');
+    expect((await op.jwtSvid(old)).body.error?.code).toBe('ERR_AUTHN_CA_DISTRUSTED');
     expect((await op.login(await op.svid())).status).toBe(200);
   });
 });

@@ -1,7 +1,7 @@
 // Distrust as a keyring operation on PostgreSQL: a toy kind, access-token keys and JWT authorities.
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
+import { MemoryAuditLog, type NamedAuditAction } from '../../src/audit/index.js';
 import { Authentication } from '../../src/authn/index.js';
 import { ManualClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
@@ -29,6 +29,8 @@ const schedule: KeySchedule = {
   propagationMs: 30_000,
 };
 const silent = { info: () => undefined, warn: () => undefined };
+/** The toy kind's actions are the test's own, outside the registry the server writes. */
+const toyAction = (name: string): NamedAuditAction => name as NamedAuditAction;
 
 interface ToyMaterial {
   readonly kid: string;
@@ -55,10 +57,11 @@ const KIND: KeyringKind<ToyMaterial, StoredKey> = {
   channel: 'hallmark_toy_keys',
   lock: LOCK,
   actions: {
-    bootstrapped: 'toy.created',
-    prepared: 'toy.prepared',
-    activated: 'toy.activated',
-    dropped: 'toy.dropped',
+    bootstrapped: toyAction('toy.created'),
+    prepared: toyAction('toy.prepared'),
+    activated: toyAction('toy.activated'),
+    dropped: toyAction('toy.dropped'),
+    distrusted: toyAction('toy.distrusted'),
   },
   logs: { reloadFailed: 'reload failed', rotated: 'rotated', rotationCheckFailed: 'failed' },
   generate: async () => ({

@@ -88,7 +88,7 @@ describe('CA distrust with two server processes', () => {
       const refused = await b.call('POST', '/v1/authn/login', {
         agent: b.agent(svidCredential(svid, key)),
       });
-      expect(refused.body.error?.code).toBe('ERR_AUTHN_SVID_DISTRUSTED');
+      expect(refused.body.error?.code).toBe('ERR_AUTHN_CA_DISTRUSTED');
       // B signs with the CA A activated in the same step.
       const renewed = await requestSvid(b, projected, workloadKey());
       const active = await pair.db.query<{ cert_pem: string }>(

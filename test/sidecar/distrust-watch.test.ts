@@ -26,7 +26,7 @@ import { createTestPki, issueTestSvid } from './test-pki.js';
 const T0 = Date.UTC(2026, 0, 1);
 const ID = 'spiffe://hallmark.local/ns/payments/sa/api';
 const distrusted = (): HallmarkError =>
-  new ServerRefusal('ERR_AUTHN_SVID_DISTRUSTED', 401, 'POST /v1/authn/login: 401');
+  new ServerRefusal('ERR_AUTHN_CA_DISTRUSTED', 401, 'POST /v1/authn/login: 401');
 
 describe('chainReachesBundle', () => {
   const clock = new ManualClock(T0);
@@ -116,7 +116,7 @@ describe('watchForDistrust', () => {
     expect(reports).toEqual([]);
     expect(timers.earliest()!.due - clock.now()).toBe(20_000);
     await poll();
-    expect(reports).toEqual([[svid.chainPem, 'ERR_AUTHN_SVID_DISTRUSTED']]);
+    expect(reports).toEqual([[svid.chainPem, 'ERR_AUTHN_CA_DISTRUSTED']]);
     running.stop();
     expect(timers.pending.size).toBe(0);
   });
@@ -125,9 +125,9 @@ describe('watchForDistrust', () => {
     const { running, reports } = watch([], distrusted());
     const client = { chainPem: svid.chainPem, keyPem: 'k' };
     await expect(running.jwtApi.issueJwtSvid(client, ['db'])).rejects.toMatchObject({
-      code: 'ERR_AUTHN_SVID_DISTRUSTED',
+      code: 'ERR_AUTHN_CA_DISTRUSTED',
     });
-    expect(reports).toEqual([[svid.chainPem, 'ERR_AUTHN_SVID_DISTRUSTED']]);
+    expect(reports).toEqual([[svid.chainPem, 'ERR_AUTHN_CA_DISTRUSTED']]);
     running.stop();
   });
 });

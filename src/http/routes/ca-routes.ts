@@ -62,7 +62,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
  * Admin only. Rotation and distrust write their own audit rows (`ca.prepared`, `ca.activated`,
- * `ca.distrusted`) with the admin as actor, in the transaction of the change; refusals are
+ * `ca.distrust`) with the admin as actor, in the transaction of the change; refusals are
  * audited by the error handler with their code.
  */
 export function caRoutes(deps: {
@@ -89,7 +89,7 @@ export function caRoutes(deps: {
       '/v1/ca/authorities',
       { schema: { response: { 200: authoritiesSchema } } },
       async (request) => {
-        describeRequest(request, { action: 'ca.list', target: 'ca' });
+        describeRequest(request, { action: 'ca.read', target: 'ca' });
         const identity = await deps.authenticate(request);
         describeRequest(request, { actor: identity.id });
         requireAdmin(identity);
