@@ -11,9 +11,17 @@ export type ChainVerdict =
  * the stored head. The first broken row is reported and later rows are not trusted.
  */
 export class ChainVerifier {
-  #prev = { seq: 0, hash: GENESIS_HASH };
+  #prev: { seq: number; hash: string };
   #rows = 0;
   #failure: { seq: number; problem: string } | undefined;
+
+  /**
+   * @param start the row before the first one fed: genesis (seq 0) for a whole chain, or the
+   *   last row of an archived prefix (its seq and hash, which a signed checkpoint vouches for).
+   */
+  constructor(start: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH }) {
+    this.#prev = { ...start };
+  }
 
   /** Returns false once the chain is known to be broken. */
   add(row: AuditRecord): boolean {
@@ -56,8 +64,9 @@ export class ChainVerifier {
 export function verifyChain(
   rows: Iterable<AuditRecord>,
   head?: { seq: number; hash: string },
+  start?: { seq: number; hash: string },
 ): ChainVerdict {
-  const verifier = new ChainVerifier();
+  const verifier = new ChainVerifier(start);
   for (const row of rows) if (!verifier.add(row)) break;
   return verifier.finish(head);
 }

@@ -14,4 +14,9 @@ export const ADVISORY_LOCKS = {
   jwtKeyRotation: 0x484d_0007,
   /** Two-key space of the audit sinks' sender locks: `(auditSinks, sink number)`. */
   auditSinks: 0x484d_0008,
+  auditCheckpointKeyRotation: 0x484d_000b,
+  /** The one replica signing a checkpoint this round. */
+  auditCheckpoint: 0x484d_000c,
+  /** One archive at a time. */
+  auditArchive: 0x484d_000d,
 } as const;
