@@ -31,6 +31,9 @@ export const NAMED_AUDIT_ACTIONS = [
   'audit.read',
   'audit.sink.lag',
   'audit.sink.gap',
+  // retention (src/checkpoint/audit-archive.ts): a prefix archived and deleted, or refused
+  'audit.archived',
+  'audit.archive.denied',
   // the CA (ca-routes.ts, src/ca); `ca.distrust` is the operator removing a CA from trust
   'ca.rotate',
   'ca.created',
@@ -48,6 +51,9 @@ export const NAMED_AUDIT_ACTIONS = [
   'jwt_authority.activated',
   'jwt_authority.dropped',
   'jwt_authority.distrusted',
+  // the audit checkpoint keyring (src/checkpoint/checkpoint-keyring.ts); keys are never dropped
+  'audit_checkpoint_key.prepared',
+  'audit_checkpoint_key.activated',
   // the Open Service Broker (broker/), one per endpoint
   'osb.catalog',
   'osb.provision',

@@ -120,7 +120,11 @@ export class AuditCheckpointer {
       const lock = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
         ADVISORY_LOCKS.auditCheckpoint,
       ]);
-      if (lock.rows[0]?.ok !== true) return undefined;
+      if (lock.rows[0]?.ok !== true) {
+        // Another replica signs this round; the metrics still follow the stored checkpoints.
+        this.#seen(await latestCheckpoint(tx));
+        return undefined;
+      }
       const head = await readHead(tx);
       const last = await latestCheckpoint(tx);
       this.#seen(last);

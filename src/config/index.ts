@@ -11,4 +11,5 @@ export {
 } from './server-config.js';
 export type { ServerConfig, CaKeyType, MasterKeySource, Pkcs11Config } from './server-config.js';
 export type { AuditSinksConfig, SyslogSinkConfig, WebhookSinkConfig } from './audit-sink-config.js';
+export type { AuditCheckpointConfig } from './audit-checkpoint-config.js';
 export { HALLMARK_VERSION } from './version.js';

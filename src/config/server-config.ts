@@ -5,6 +5,11 @@ import {
   readAuditSinks,
   type AuditSinksConfig,
 } from './audit-sink-config.js';
+import {
+  AUDIT_CHECKPOINT_VARIABLES,
+  readAuditCheckpoints,
+  type AuditCheckpointConfig,
+} from './audit-checkpoint-config.js';
 import { ConfigError } from './config-error.js';
 import { EnvReader, type ConfigSource } from './env-reader.js';
 
@@ -72,6 +77,8 @@ export interface ServerConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Streaming the audit chain to the SOC: syslog and webhook receivers, payload format. */
   readonly auditSinks: AuditSinksConfig;
+  /** Signed checkpoints of the audit chain: cadence and key rotation. */
+  readonly auditCheckpoints: AuditCheckpointConfig;
 }
 
 /**
@@ -113,6 +120,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'HALLMARK_LOG_LEVEL',
   'HALLMARK_LOG_FORMAT',
   ...AUDIT_SINK_VARIABLES,
+  ...AUDIT_CHECKPOINT_VARIABLES,
   // client side: sidecar, exec, admin CLI
   'HALLMARK_SERVER_URL',
   'HALLMARK_SERVER_BUNDLE',
@@ -336,6 +344,7 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
       'silent',
     ] as const),
     auditSinks: readAuditSinks(reader),
+    auditCheckpoints: readAuditCheckpoints(reader),
   };
   return Object.freeze({
     ...config,
@@ -343,6 +352,7 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
     pkcs11: config.pkcs11 && Object.freeze(config.pkcs11),
     serverNames: Object.freeze([...serverNames]),
     auditSinks: Object.freeze(config.auditSinks),
+    auditCheckpoints: Object.freeze(config.auditCheckpoints),
   });
 }
 

@@ -14,6 +14,12 @@ export const ERROR_CODES = {
   ERR_AUDIT_CHAIN_BROKEN: 'audit chain broken',
   ERR_AUDIT_SINK_GAP: 'audit rows missing before they reached a sink',
   ERR_AUDIT_SINK_LAGGING: 'an audit sink is behind its bound',
+  ERR_AUDIT_CHECKPOINT_INVALID: 'audit checkpoint signature or statement is invalid',
+  ERR_AUDIT_CHECKPOINT_MISSING: 'a signed audit checkpoint is not in the database',
+  ERR_AUDIT_ARCHIVE_BEYOND_HEAD: 'archive boundary lies beyond the audit chain head',
+  ERR_AUDIT_ARCHIVE_NOTHING: 'no checkpointed audit rows before the archive boundary',
+  ERR_AUDIT_ARCHIVE_DIR: 'archive directory cannot be written',
+  ERR_AUDIT_ARCHIVE_INVALID: 'archived audit segment does not verify',
 
   // master-key cryptography
   ERR_CRYPTO_BAD_KEY: 'master key must be 32 bytes, base64-encoded',

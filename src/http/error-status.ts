@@ -14,6 +14,13 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   // Reasons of the sinks' alarm rows (never sent over HTTP; the status table is total).
   ERR_AUDIT_SINK_GAP: 500,
   ERR_AUDIT_SINK_LAGGING: 503,
+  // Answers of hallmark audit verify and archive (command line, never sent over HTTP).
+  ERR_AUDIT_CHECKPOINT_INVALID: 500,
+  ERR_AUDIT_CHECKPOINT_MISSING: 500,
+  ERR_AUDIT_ARCHIVE_BEYOND_HEAD: 400,
+  ERR_AUDIT_ARCHIVE_NOTHING: 409,
+  ERR_AUDIT_ARCHIVE_DIR: 400,
+  ERR_AUDIT_ARCHIVE_INVALID: 500,
   ERR_CRYPTO_BAD_KEY: 500,
   ERR_CRYPTO_OPEN_FAILED: 500,
   ERR_REQUEST_INVALID: 400,

@@ -63,6 +63,9 @@ export const ACTION_MAPPING: Readonly<Record<NamedAuditAction, ActionMapping>> =
   'audit.read': api(READ),
   'audit.sink.lag': { class: 'application_error', activityId: GENERAL_ERROR },
   'audit.sink.gap': { class: 'application_error', activityId: GENERAL_ERROR },
+  // Archiving deletes a prefix of the log Hallmark manages; a refused archive deletes nothing.
+  'audit.archived': entity(DELETE, 'Audit Log'),
+  'audit.archive.denied': entity(DELETE, 'Audit Log'),
   'ca.rotate': entity(UPDATE, 'Certificate Authority'),
   'ca.created': entity(CREATE, 'Certificate Authority'),
   'ca.prepared': entity(CREATE, 'Certificate Authority'),
@@ -78,6 +81,8 @@ export const ACTION_MAPPING: Readonly<Record<NamedAuditAction, ActionMapping>> =
   'jwt_authority.activated': entity(ACTIVATE, 'JWT Authority'),
   'jwt_authority.dropped': entity(DELETE, 'JWT Authority'),
   'jwt_authority.distrusted': entity(DISABLE, 'JWT Authority'),
+  'audit_checkpoint_key.prepared': entity(CREATE, 'Audit Checkpoint Key'),
+  'audit_checkpoint_key.activated': entity(ACTIVATE, 'Audit Checkpoint Key'),
   'osb.catalog': api(READ),
   'osb.provision': entity(CREATE, 'Service Instance'),
   'osb.update': entity(UPDATE, 'Service Instance'),

@@ -43,6 +43,8 @@ import { secretRoutes } from '../http/routes/secret-routes.js';
 import { policyRoutes } from '../http/routes/policy-routes.js';
 import { caRoutes } from '../http/routes/ca-routes.js';
 import { auditRoutes } from '../http/routes/audit-routes.js';
+import { auditCheckpointRoutes } from '../http/routes/audit-checkpoint-routes.js';
+import { startAuditCheckpoints, type AuditCheckpoints } from '../checkpoint/index.js';
 import { jwtSvidRoutes } from '../http/routes/jwt-svid-routes.js';
 import { JwtAuthorityKeyring, JwtSvidIssuer } from '../jwtsvid/index.js';
 import { BrokerGrants, brokerRoutes } from '../../broker/index.js';
@@ -66,6 +68,8 @@ export interface RunningServer {
   readonly policy: PgPolicyStore;
   readonly authn: Authentication;
   readonly secrets: PgSecretStore;
+  /** The checkpoint keyring (JWKS, detached signatures) and the checkpointer. */
+  readonly checkpoints: AuditCheckpoints;
   readonly embedded: boolean;
   /**
    * Resolves (never rejects) once the server can no longer serve and must exit non-zero: its
@@ -85,6 +89,8 @@ export interface StartOptions {
   kubernetes?: KubernetesApi;
   /** Disables the CA's rotation ticker (tests drive rotation by hand). */
   caTicker?: boolean;
+  /** Disables the checkpoint tickers (tests sign checkpoints by hand). */
+  checkpointTicker?: boolean;
 }
 
 function kubernetesFor(config: ServerConfig, log: Logger): KubernetesApi {
@@ -246,6 +252,20 @@ export async function startServer(
     });
     tally.start(config.preauth.auditIntervalSeconds * 1000);
     cleanups.push(() => tally.stop()); // the app's close flushes first; this if start-up fails
+    // Off every request's path: a tick signs the head on one replica at a time.
+    const checkpoints = await startAuditCheckpoints({
+      db,
+      master,
+      clock,
+      audit,
+      log: log.child({ component: 'audit-checkpoint' }),
+      metrics,
+      trustDomain: config.trustDomain,
+      intervalMs: config.auditCheckpoints.intervalSeconds * 1000,
+      keyRotationMs: config.auditCheckpoints.keyRotationSeconds * 1000,
+      tick: options.checkpointTicker,
+    });
+    cleanups.push(() => checkpoints.stop());
     // Started before the listener and never awaited by a request: a receiver that is down
     // shows in hallmark_audit_sink_* and the log, /readyz stays ready.
     const sinks = await startAuditSinks({
@@ -295,6 +315,12 @@ export async function startServer(
         }),
         caRoutes({ ca, audit, authenticate: authn.authenticate }),
         auditRoutes({ db, audit, authenticate: authn.authenticate }),
+        auditCheckpointRoutes({
+          db,
+          audit,
+          authenticate: authn.authenticate,
+          keyring: checkpoints.keyring,
+        }),
         jwtSvidRoutes({
           clientSvid: (socket) => authn.clientSvid(socket),
           checkCaller: (svid) => authn.checkWorkload(svid),
@@ -352,6 +378,7 @@ export async function startServer(
       policy,
       authn,
       secrets,
+      checkpoints,
       embedded: cluster !== undefined,
       lost,
       close,

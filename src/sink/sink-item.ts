@@ -1,11 +1,11 @@
-// What a sink carries: committed audit rows now, signed checkpoints later, each with its seq.
+// What a sink carries: committed audit rows and signed checkpoints of the chain, each with its seq.
 import type { AuditRecord } from '../audit/index.js';
 import { toOcsfEvent, type OcsfProduct } from '../ocsf/index.js';
 
 /**
  * One event for a sink. Every kind carries the `seq` of the chain it refers to, which is what
  * receivers de-duplicate on and detect gaps with. A checkpoint (a signed `{seq, hash}` of the
- * chain head) is sent after the row it closes; no feed produces checkpoints yet.
+ * chain head, src/checkpoint) is sent after the row it closes; `signature` is its compact JWS.
  */
 export type SinkItem =
   | { readonly kind: 'record'; readonly seq: number; readonly record: AuditRecord }
@@ -44,8 +44,9 @@ export function payloadOf(
   product: OcsfProduct,
 ): Record<string, unknown> {
   if (item.kind === 'checkpoint') {
-    const { kind: _kind, ...checkpoint } = item;
-    return { checkpoint };
+    // Not an audited action, so no OCSF class: the same shape in both formats (docs/audit.md).
+    const { seq, hash, time, keyId, signature } = item;
+    return { checkpoint: { seq, hash, time, kid: keyId, jws: signature } };
   }
   return format === 'ocsf' ? toOcsfEvent(item.record, product) : hallmarkEvent(item.record);
 }

@@ -2,7 +2,14 @@
 import type { AuditLog } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import type { Queryable } from '../db/index.js';
-import { advanceCursor, itemsAfter, lagOf, loadCursor } from './sink-cursor.js';
+import {
+  advanceCursor,
+  itemsAfter,
+  lagOf,
+  loadCursor,
+  positionAfter,
+  type SinkPosition,
+} from './sink-cursor.js';
 import type { SinkItem } from './sink-item.js';
 import type { SinkMetrics } from './sink-metrics.js';
 import type { SinkConnection, SinkTransport } from './sink-transport.js';
@@ -176,9 +183,9 @@ export class SinkSender {
     let sent = cursor;
     let confirmed = cursor;
     for (;;) {
-      await this.#checkGaps(sent, items);
+      await this.#checkGaps(sent.rows, items);
       await connection.send(items);
-      sent = (items.at(-1) as SinkItem).seq;
+      sent = positionAfter(sent, items);
       if (connection.acknowledges) {
         await this.#confirm(lock, confirmed, sent, now());
         confirmed = sent;
@@ -194,12 +201,17 @@ export class SinkSender {
     }
     await connection.finish();
     this.#connection = undefined;
-    if (sent > confirmed) await this.#confirm(lock, confirmed, sent, now());
+    if (sent !== confirmed) await this.#confirm(lock, confirmed, sent, now());
   }
 
-  async #confirm(lock: SenderLock, from: number, to: number, at: Date): Promise<void> {
+  async #confirm(
+    lock: SenderLock,
+    from: SinkPosition,
+    to: SinkPosition,
+    at: Date,
+  ): Promise<void> {
     await advanceCursor(lock, this.#name, to, at);
-    this.#deps.metrics.delivered.inc({ sink: this.#name }, to - from);
+    this.#deps.metrics.delivered.inc({ sink: this.#name }, to.rows - from.rows);
     this.#deps.metrics.lag.set({ sink: this.#name }, await lagOf(this.#deps.db, this.#name));
   }
 
@@ -207,6 +219,7 @@ export class SinkSender {
   async #checkGaps(after: number, items: readonly SinkItem[]): Promise<void> {
     let expected = after + 1;
     for (const item of items) {
+      if (item.kind !== 'record') continue;
       if (item.seq > expected && item.seq - 1 > this.#gapReportedTo) {
         await this.#alarm(
           'audit.sink.gap',
@@ -221,7 +234,7 @@ export class SinkSender {
 
   /** The oldest undelivered row waiting longer than the bound raises one alarm per episode. */
   async #checkLag(items: readonly SinkItem[]): Promise<void> {
-    const oldest = items[0];
+    const oldest = items.find((item) => item.kind === 'record');
     if (oldest === undefined || oldest.kind !== 'record' || this.#lagAlarmed) return;
     const waited = this.#deps.clock.now() - Date.parse(oldest.record.time);
     if (waited < this.#timing.lagAlarmMs) return;

@@ -56,6 +56,8 @@ export interface StackOptions {
   clock?: Clock;
   databaseUrl?: string;
   caTicker?: boolean;
+  /** `false`: no checkpoint tickers (the test signs checkpoints with `checkpointer.round()`). */
+  checkpointTicker?: boolean;
   /**
    * Keep the server's pre-authentication limits as configured. By default a stack lifts them
    * ({@link LIFTED_PREAUTH_LIMITS}): every test client shares 127.0.0.1 and many tests send
@@ -98,6 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<HallmarkSt
     kubernetes,
     clock: options.clock,
     caTicker: options.caTicker,
+    checkpointTicker: options.checkpointTicker,
   });
   if (options.policy !== undefined) await server.policy.load(options.policy, 'test');
   const agents: Agent[] = [];
