@@ -4,7 +4,11 @@ import type { Clock } from '../clock/index.js';
 import { ADVISORY_LOCKS, type Database } from '../db/index.js';
 import { checkpointDue, type CheckpointCadence } from './checkpoint-cadence.js';
 import type { CheckpointKeyring } from './checkpoint-keyring.js';
-import { signCheckpoint, CHECKPOINT_VERSION, type SignedCheckpoint } from './checkpoint-statement.js';
+import {
+  signCheckpoint,
+  CHECKPOINT_VERSION,
+  type SignedCheckpoint,
+} from './checkpoint-statement.js';
 import { insertCheckpoint, latestCheckpoint, readHead } from './checkpoint-store.js';
 
 /** The channel migration 12's trigger uses: a new checkpoint wakes the sinks like a new row. */

@@ -84,7 +84,8 @@ export class CheckpointKeyring {
   ): Promise<CheckpointKeyring> {
     const period = options.rotationPeriodMs ?? DEFAULT_CHECKPOINT_KEY_ROTATION_MS;
     const keyring = new CheckpointKeyring(deps, period);
-    const tickMs = options.tick === false ? undefined : rotationTickMs(checkpointKeySchedule(period));
+    const tickMs =
+      options.tick === false ? undefined : rotationTickMs(checkpointKeySchedule(period));
     await keyring.#ring.start({ tickMs });
     return keyring;
   }

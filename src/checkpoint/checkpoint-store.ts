@@ -23,13 +23,10 @@ function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
 
 /** Stores a checkpoint. */
 export async function insertCheckpoint(db: Queryable, checkpoint: SignedCheckpoint): Promise<void> {
-  await db.query('INSERT INTO audit_checkpoints (seq, hash, time, kid, jws) VALUES ($1, $2, $3, $4, $5)', [
-    checkpoint.seq,
-    checkpoint.hash,
-    new Date(checkpoint.time),
-    checkpoint.kid,
-    checkpoint.jws,
-  ]);
+  await db.query(
+    'INSERT INTO audit_checkpoints (seq, hash, time, kid, jws) VALUES ($1, $2, $3, $4, $5)',
+    [checkpoint.seq, checkpoint.hash, new Date(checkpoint.time), checkpoint.kid, checkpoint.jws],
+  );
 }
 
 /** Checkpoints with `after < seq <= upTo`, oldest first, at most `limit`. */

@@ -204,12 +204,7 @@ export class SinkSender {
     if (sent !== confirmed) await this.#confirm(lock, confirmed, sent, now());
   }
 
-  async #confirm(
-    lock: SenderLock,
-    from: SinkPosition,
-    to: SinkPosition,
-    at: Date,
-  ): Promise<void> {
+  async #confirm(lock: SenderLock, from: SinkPosition, to: SinkPosition, at: Date): Promise<void> {
     await advanceCursor(lock, this.#name, to, at);
     this.#deps.metrics.delivered.inc({ sink: this.#name }, to.rows - from.rows);
     this.#deps.metrics.lag.set({ sink: this.#name }, await lagOf(this.#deps.db, this.#name));
