@@ -48,26 +48,60 @@ export async function readAuditPage(
 export type AuditVerification = ChainVerdict & {
   /** Rows that committed with their change but are not linked yet: not a break. */
   readonly staged: number;
+  /** Where the retained chain starts after an archive (its anchor row); undefined: genesis. */
+  readonly base: { readonly seq: number; readonly hash: string } | undefined;
 };
 
+/** Checks run inside the verification's snapshot, beside the chain's own (signed checkpoints). */
+export interface ChainWalk {
+  /** Each page of verified rows, in order. */
+  page(tx: Queryable, rows: readonly AuditRecord[]): Promise<void>;
+  /** Once the walk is over, with the verdict on the chain. */
+  finish(tx: Queryable, verdict: AuditVerification): Promise<void>;
+}
+
+/** The archived prefix's anchor (migration 11's `audit_base`), if the table and a row exist. */
+async function readBase(tx: Queryable): Promise<AuditVerification['base']> {
+  const exists = await tx.query<{ ok: boolean }>(
+    "SELECT to_regclass('audit_base') IS NOT NULL AS ok",
+  );
+  if (exists.rows[0]?.ok !== true) return undefined;
+  const result = await tx.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_base');
+  const row = result.rows[0];
+  return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash };
+}
+
 /**
- * Walks the whole chain in pages (constant memory) and checks it against the stored head, all
- * inside one REPEATABLE READ snapshot: rows chained while it runs are neither half-seen nor
- * mistaken for a break. Works with the server down: it needs only the database.
+ * Walks the whole retained chain in pages (constant memory) from genesis, or from the last
+ * archived row, and checks it against the stored head, all inside one REPEATABLE READ
+ * snapshot: rows chained while it runs are neither half-seen nor mistaken for a break. Works
+ * with the server down: it needs only the database. `walk` adds checks in the same snapshot.
  */
-export async function verifyAuditChain(db: Database, pageSize = 5_000): Promise<AuditVerification> {
+export async function verifyAuditChain(
+  db: Database,
+  pageSize = 5_000,
+  walk?: ChainWalk,
+): Promise<AuditVerification> {
   return db.transaction(
     async (tx) => {
-      const verifier = new ChainVerifier();
+      const base = await readBase(tx);
+      const verifier = new ChainVerifier(base);
       let verdict: ChainVerdict | undefined;
-      let after = 0;
+      let after = base?.seq ?? 0;
       for (;;) {
         const page = await readAuditPage(tx, after, pageSize);
         if (page.length === 0) break;
         if (!page.every((row) => verifier.add(row))) {
           verdict = verifier.finish(undefined);
+          // The rows before the break are still checked against their checkpoints.
+          const broken = verdict.ok ? Number.POSITIVE_INFINITY : verdict.seq;
+          await walk?.page(
+            tx,
+            page.filter((row) => row.seq < broken),
+          );
           break;
         }
+        await walk?.page(tx, page);
         after = (page.at(-1) as AuditRecord).seq;
       }
       if (verdict === undefined) {
@@ -78,7 +112,9 @@ export async function verifyAuditChain(db: Database, pageSize = 5_000): Promise<
         verdict = verifier.finish(row ? { seq: Number(row.seq), hash: row.hash } : undefined);
       }
       const staged = await tx.query<{ n: string }>('SELECT count(*) AS n FROM audit_pending');
-      return { ...verdict, staged: Number(staged.rows[0]?.n ?? 0) };
+      const result = { ...verdict, staged: Number(staged.rows[0]?.n ?? 0), base };
+      await walk?.finish(tx, result);
+      return result;
     },
     { isolation: 'repeatable read', readOnly: true },
   );

@@ -15,4 +15,4 @@ export type { ChainVerdict } from './chain-verifier.js';
 export { MemoryAuditLog } from './memory-audit-log.js';
 export { DEFAULT_STAGED_POLL_MS, PgAuditLog } from './pg-audit-log.js';
 export { readAuditPage, verifyAuditChain } from './audit-reader.js';
-export type { AuditVerification } from './audit-reader.js';
+export type { AuditVerification, ChainWalk } from './audit-reader.js';

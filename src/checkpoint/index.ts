@@ -30,3 +30,13 @@ export {
   readCheckpoints,
   storedCheckpointKeys,
 } from './checkpoint-store.js';
+export { readReceivedCheckpoints, CHECKPOINT_EVENT_TYPE } from './received-checkpoints.js';
+export type { ReceivedCheckpoint, ReceivedCheckpoints } from './received-checkpoints.js';
+export { ARCHIVED_TARGET, verifyAuditTrail } from './trail-verification.js';
+export type { TrailOptions, TrailProblem, TrailVerdict } from './trail-verification.js';
+export { archiveAudit } from './audit-archive.js';
+export type { ArchiveBoundary, ArchiveRequest, ArchiveResult } from './audit-archive.js';
+export { verifyArchive } from './archive-verification.js';
+export type { ArchiveVerdict } from './archive-verification.js';
+export { SEGMENT_FORMAT, SEGMENT_VERSION, segmentFiles } from './archive-segment.js';
+export type { SegmentManifest } from './archive-segment.js';
