@@ -156,3 +156,12 @@ export async function verifyArchive(
     problems,
   };
 }
+
+/** Every key the manifests in `dir` carry, de-duplicated by kid (none when unreadable). */
+export async function archiveKeys(dir: string): Promise<JSONWebKeySet> {
+  const byKid = new Map<string, JSONWebKeySet['keys'][number]>();
+  for (const manifest of await manifests(dir, [])) {
+    for (const key of manifest.keys?.keys ?? []) byKid.set(String(key.kid), key);
+  }
+  return { keys: [...byKid.values()] };
+}

@@ -36,7 +36,7 @@ export { ARCHIVED_TARGET, verifyAuditTrail } from './trail-verification.js';
 export type { TrailOptions, TrailProblem, TrailVerdict } from './trail-verification.js';
 export { archiveAudit } from './audit-archive.js';
 export type { ArchiveBoundary, ArchiveRequest, ArchiveResult } from './audit-archive.js';
-export { verifyArchive } from './archive-verification.js';
+export { archiveKeys, verifyArchive } from './archive-verification.js';
 export type { ArchiveVerdict } from './archive-verification.js';
 export { SEGMENT_FORMAT, SEGMENT_VERSION, segmentFiles } from './archive-segment.js';
 export type { SegmentManifest } from './archive-segment.js';

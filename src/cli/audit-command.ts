@@ -1,10 +1,11 @@
-// `hallmark audit verify` and `hallmark audit hunt`: read the chain straight from PostgreSQL (server up or down).
+// `hallmark audit verify|archive|hunt`: work on the chain straight in PostgreSQL (server up or down).
 import path from 'node:path';
-import { verifyAuditChain } from '../audit/index.js';
 import { systemClock } from '../clock/index.js';
 import { ConfigError, EnvReader, parseDuration, rejectUnknownVariables } from '../config/index.js';
 import { Database, startEmbeddedPostgres } from '../db/index.js';
+import { parseBoundary, runArchive } from './audit-archive.js';
 import { loadHunt, parsePlaceholders, runHunt } from './audit-hunt.js';
+import { runVerify } from './audit-verify.js';
 import { EXIT, UsageError, parseVariableFlags, type CliIo, type Command } from './command.js';
 
 /** Opens the database: DATABASE_URL, or the embedded cluster of the data directory. */
@@ -40,34 +41,24 @@ async function openDatabase(
   };
 }
 
-async function verify(db: Database, io: CliIo): Promise<number> {
-  const verdict = await verifyAuditChain(db);
-  // Staged rows committed with their change and wait for a server to chain them: they are
-  // reported, never counted as a break.
-  const staged = verdict.staged === 0 ? '' : `; ${verdict.staged} staged rows not yet chained`;
-  if (verdict.ok) {
-    io.out(
-      `audit chain intact: ${verdict.rows} rows, head seq ${verdict.head.seq} hash ${verdict.head.hash}${staged}`,
-    );
-    return EXIT.ok;
-  }
-  io.err(
-    `audit chain broken at seq ${verdict.seq}: ${verdict.problem} (${verdict.rows} rows verified before it)`,
-  );
-  return EXIT.failure;
-}
-
 export const auditCommand: Command = {
   name: 'audit',
-  summary: 'verify the tamper-evident audit chain; hunt it with Sigma rules',
-  usage: `hallmark audit verify [--data-dir DIR] [--database-url URL]
+  summary: 'verify the tamper-evident audit chain and its checkpoints; archive it; hunt it',
+  usage: `hallmark audit verify [--checkpoints FILE|- ...] [--archive DIR] [--keys JWKS] [--data-dir DIR] [--database-url URL]
+hallmark audit archive --before SEQ|DATE --to DIR [--data-dir DIR] [--database-url URL]
 hallmark audit hunt RULE.yml [--since DURATION] [--placeholder NAME=V1,V2 ...] [--data-dir DIR] [--database-url URL]
 
 Reads the audit table directly: from DATABASE_URL, or from the embedded PostgreSQL in the data
 directory (started for the check if the server is not running).
 verify: reads one consistent snapshot; exits 0 if the chain is intact, 1 naming the first broken
 seq otherwise. Rows that committed with their change but are not chained yet (a server chains
-them within a second) are counted apart, not as a break.
+them within a second) are counted apart, not as a break. It checks every stored checkpoint's
+signature and row; --checkpoints (JSON lines as a SIEM received them: CloudEvents, syslog
+messages or bare checkpoints; - for stdin) proves each is still in the database, naming the rows
+missing; --archive verifies archived segments (offline when no database is named) and that the
+database continues them; --keys pins the checkpoint keys (a saved GET /v1/audit/keys).
+archive: writes the rows before the boundary, up to the last signed checkpoint, to a segment in
+DIR with that checkpoint, and deletes them in the same transaction (audited as audit.archived).
 hunt: evaluates a Sigma rule (or an event_count correlation) over the chain in its OCSF form and
 prints each matching event as a JSON line; exits 0 when something matched, 1 when nothing did,
 2 when the rule cannot be used.`,
@@ -75,14 +66,23 @@ prints each matching event as a JSON line; exits 0 when something matched, 1 whe
     const { flags, values, positionals } = parseVariableFlags(
       args,
       ['HALLMARK_DATA_DIR', 'HALLMARK_DATABASE_URL'],
-      { since: { type: 'string' }, placeholder: { type: 'string', multiple: true } },
+      {
+        since: { type: 'string' },
+        placeholder: { type: 'string', multiple: true },
+        checkpoints: { type: 'string', multiple: true },
+        archive: { type: 'string' },
+        keys: { type: 'string' },
+        before: { type: 'string' },
+        to: { type: 'string' },
+      },
     );
     const sub = positionals[0];
     if (
       !(sub === 'verify' && positionals.length === 1) &&
+      !(sub === 'archive' && positionals.length === 1) &&
       !(sub === 'hunt' && positionals.length === 2)
     )
-      throw new UsageError('expected "verify" or "hunt RULE.yml"');
+      throw new UsageError('expected "verify", "archive" or "hunt RULE.yml"');
     try {
       rejectUnknownVariables(io.env);
     } catch (err) {
@@ -107,9 +107,29 @@ prints each matching event as a JSON line; exits 0 when something matched, 1 whe
         parsePlaceholders((values['placeholder'] as string[]) ?? []),
       );
     }
+    const verifyOptions = {
+      checkpointFiles: (values['checkpoints'] as string[] | undefined) ?? [],
+      archiveDir: values['archive'] as string | undefined,
+      keysFile: values['keys'] as string | undefined,
+    };
+    const boundary =
+      sub === 'archive' ? parseBoundary(values['before'] as string | undefined) : undefined;
+    if (sub === 'archive' && typeof values['to'] !== 'string')
+      throw new UsageError('--to DIR is required');
+    // An archive alone is checked offline unless a database is named.
+    const named =
+      flags['HALLMARK_DATABASE_URL'] ??
+      flags['HALLMARK_DATA_DIR'] ??
+      io.env['DATABASE_URL'] ??
+      io.env['HALLMARK_DATA_DIR'];
+    if (sub === 'verify' && verifyOptions.archiveDir !== undefined && named === undefined) {
+      return await runVerify(undefined, verifyOptions, io);
+    }
     const { db, close } = await openDatabase(flags, io.env);
     try {
-      if (hunt === undefined) return await verify(db, io);
+      if (boundary !== undefined)
+        return await runArchive(db, { before: boundary, dir: values['to'] as string }, io);
+      if (hunt === undefined) return await runVerify(db, verifyOptions, io);
       const printed = await runHunt(db, hunt, io.out, { sinceMs, clock: systemClock });
       return printed > 0 ? EXIT.ok : EXIT.failure;
     } finally {
