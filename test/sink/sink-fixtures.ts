@@ -106,13 +106,15 @@ export async function appendRows(audit: AuditLog, n: number, tag = 'x'): Promise
   return records.map((r) => r.seq);
 }
 
-/** The `seq` SD-PARAM of each received RFC 5424 line, in arrival order. */
+/** The `seq` SD-PARAM of each received row's RFC 5424 line, in arrival order (checkpoints left out). */
 export function receivedSeqs(lines: readonly string[]): number[] {
-  return lines.map((line) => {
-    const match = /\[hallmark@32473 seq="(\d+)"/.exec(line);
-    if (!match) throw new Error(`not a Hallmark message: ${line.slice(0, 120)}`);
-    return Number(match[1]);
-  });
+  return lines
+    .filter((line) => !/ checkpoint \[hallmark@32473 /.test(line))
+    .map((line) => {
+      const match = /\[hallmark@32473 seq="(\d+)"/.exec(line);
+      if (!match) throw new Error(`not a Hallmark message: ${line.slice(0, 120)}`);
+      return Number(match[1]);
+    });
 }
 
 /**
@@ -200,7 +202,15 @@ export class HttpsReceiver {
     await new Promise((resolve) => server.close(resolve));
   }
 
+  /** The seqs of the rows received, in arrival order (checkpoints left out). */
   seqs(): number[] {
-    return this.batches.flatMap((b) => b.events.map((e) => Number(e.id.replace('audit-', ''))));
+    return this.events()
+      .filter((e) => e.type === 'io.hallmark.audit.record.v1')
+      .map((e) => Number(e.id.replace('audit-', '')));
+  }
+
+  /** Every event received, in arrival order. */
+  events(): Received['events'] {
+    return this.batches.flatMap((b) => b.events);
   }
 }
