@@ -98,7 +98,11 @@ export async function verifyArchive(
         const statement = await verifyCheckpointJws(checkpoint.jws, keys);
         signed.set(statement.seq, statement.hash);
       } catch (err) {
-        problems.push(problem(`${name}: checkpoint ${checkpoint.seq}: ${(err as Error).message}`));
+        problems.push(
+          problem(
+            `${name}: checkpoint ${checkpoint.seq}: ${(err as { detail?: string }).detail ?? (err as Error).message}`,
+          ),
+        );
       }
     }
     if (signed.get(segment.last) !== segment.last_hash) {

@@ -83,7 +83,7 @@ export async function verifyAuditTrail(
         try {
           statement = await verifyCheckpointJws(stored.jws, keys);
         } catch (err) {
-          storedProblem(stored.seq, (err as Error).message);
+          storedProblem(stored.seq, (err as { detail?: string }).detail ?? (err as Error).message);
           continue;
         }
         const hash = hashOf(stored.seq);

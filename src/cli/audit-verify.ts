@@ -14,6 +14,11 @@ import {
 import type { Database } from '../db/index.js';
 import { EXIT, UsageError, type CliIo } from './command.js';
 
+/** A refusal's detail (what is wrong), else its message. */
+function detailOf(err: unknown): string {
+  return (err as { detail?: string }).detail ?? (err as Error).message;
+}
+
 /** What to verify besides the database's chain. */
 export interface VerifyOptions {
   /** Files of checkpoints as a receiver got them (`-`: standard input). */
@@ -68,7 +73,7 @@ async function receivedStatements(
       } catch (err) {
         problems.push({
           code: 'ERR_AUDIT_CHECKPOINT_INVALID',
-          message: `${file} line ${checkpoint.line}: ${(err as Error).message}`,
+          message: `${file} line ${checkpoint.line}: ${detailOf(err)}`,
         });
       }
     }
@@ -101,7 +106,8 @@ export async function runVerify(
           );
     const fromArchive =
       options.archiveDir === undefined ? [] : (await archiveKeys(options.archiveDir)).keys;
-    keys = { keys: [...fromDb, ...fromArchive] };
+    // One entry per kid: jose refuses a set where two keys match a JWS.
+    keys = { keys: [...new Map([...fromDb, ...fromArchive].map((k) => [k.kid, k])).values()] };
   }
   const received = await receivedStatements(options, keys, io, problems);
   let ok = true;
