@@ -17,6 +17,8 @@ export const STATE_TABLES = [
   'bundle_state',
   'token_signing_keys',
   'jwt_authority_keys',
+  'audit_checkpoint_keys',
+  'audit_base',
   'osb_instances',
   'osb_bindings',
   'osb_grant_version',
