@@ -138,6 +138,16 @@ try {
       target: '>= 5,000/s',
       ratio: audit.perSecond / raw.opsPerSec,
     });
+    // The same with the checkpointer signing the head every second beside the appends.
+    const signing = await measureAuditAppends(ms(5000), 256, { checkpoints: true });
+    report.add({
+      key: 'audit',
+      name: `audit appends (256 concurrent), ${signing.checkpoints} checkpoints signed meanwhile`,
+      value: signing.perSecond,
+      unit: 'rows/s',
+      target: 'within noise of the row above',
+      ratio: signing.perSecond / raw.opsPerSec,
+    });
   }
 
   if (want('policy')) {
