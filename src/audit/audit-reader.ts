@@ -60,7 +60,7 @@ export interface ChainWalk {
   finish(tx: Queryable, verdict: AuditVerification): Promise<void>;
 }
 
-/** The archived prefix's anchor (migration 11's `audit_base`), if the table and a row exist. */
+/** The archived prefix's anchor (migration 13's `audit_base`), if the table and a row exist. */
 async function readBase(tx: Queryable): Promise<AuditVerification['base']> {
   const exists = await tx.query<{ ok: boolean }>(
     "SELECT to_regclass('audit_base') IS NOT NULL AS ok",

@@ -43,7 +43,7 @@ function sealAad(kid: string): string {
   return `audit-checkpoint-key|${kid}`;
 }
 
-/** The `audit_checkpoint_keys` table (migration 11). */
+/** The `audit_checkpoint_keys` table (migration 13). */
 export const CHECKPOINT_KEY_TABLE: KeyTable<CheckpointKeyMaterial, StoredCheckpointKey> = {
   name: 'audit_checkpoint_keys',
   extraColumns: [],

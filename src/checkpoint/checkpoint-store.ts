@@ -90,7 +90,7 @@ export async function readHead(db: Queryable): Promise<{ seq: number; hash: stri
   return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash };
 }
 
-/** True when migration 11 has run (a verifier may meet a database of an earlier release). */
+/** True when migration 13 has run (a verifier may meet a database of an earlier release). */
 export async function hasCheckpointTables(db: Queryable): Promise<boolean> {
   const result = await db.query<{ ok: boolean }>(
     "SELECT to_regclass('audit_checkpoints') IS NOT NULL AS ok",

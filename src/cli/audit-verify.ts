@@ -102,7 +102,7 @@ export async function runVerify(
         ? []
         : await storedCheckpointKeys(db).then(
             (set) => set.keys,
-            () => [], // before migration 11: no stored keys
+            () => [], // before migration 13: no stored keys
           );
     const fromArchive =
       options.archiveDir === undefined ? [] : (await archiveKeys(options.archiveDir)).keys;

@@ -8,8 +8,8 @@ import { broker } from './006-broker.js';
 import { jwtSvid } from './007-jwt-svid.js';
 import { auditPending } from './008-audit-pending.js';
 import { distrust } from './009-distrust.js';
-import { auditCheckpoints } from './011-audit-checkpoints.js';
 import { auditSinks } from './012-audit-sinks.js';
+import { auditCheckpoints } from './013-audit-checkpoints.js';
 
 /** One schema change. Versions are dense and never reused. */
 export interface Migration {
@@ -29,6 +29,6 @@ export const MIGRATIONS: readonly Migration[] = [
   jwtSvid,
   auditPending,
   distrust,
-  auditCheckpoints,
   auditSinks,
+  auditCheckpoints,
 ];

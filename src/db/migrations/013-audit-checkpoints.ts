@@ -1,6 +1,6 @@
-// Migration 11: signed checkpoints of the audit chain, their keyring, and the archived prefix's anchor.
+// Migration 13: signed checkpoints of the audit chain, their keyring, and the archived prefix's anchor.
 export const auditCheckpoints = {
-  version: 11,
+  version: 13,
   name: 'audit-checkpoints',
   sql: `
     -- The audit checkpoint keyring (ES256), a standard rotating key table. A retired key's
