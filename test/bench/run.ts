@@ -5,6 +5,7 @@
 import { BenchReport } from './bench-report.js';
 import { parseBenchOptions, usage, type BenchOptions, type RowName } from './bench-options.js';
 import { measureAuditAppends } from './audit-bench.js';
+import { measureArchive, measureCheckpointRound } from './checkpoint-bench.js';
 import { measureCsrFloor, measureEngine, measureRawSign } from './engine-bench.js';
 import { runFloorSteps } from './floor-steps.js';
 import { runHallmarkSteps } from './hallmark-steps.js';
@@ -147,6 +148,34 @@ try {
       unit: 'rows/s',
       target: 'within noise of the row above',
       ratio: signing.perSecond / raw.opsPerSec,
+    });
+  }
+
+  if (want('checkpoint')) {
+    // Once a minute on one replica, off every request's path: what a round costs that replica.
+    const round = await measureCheckpointRound(options.quick ? 20 : 200);
+    report.add({
+      key: 'checkpoint',
+      name: 'audit checkpoint round (lock, head, ES256 sign, insert)',
+      value: round.msPerRound,
+      unit: 'ms',
+      target: 'reference: once per interval, one replica',
+    });
+    const rows = options.quick ? 10_000 : 100_000;
+    const archive = await measureArchive(rows);
+    report.add({
+      key: 'checkpoint',
+      name: `audit archive of ${rows / 1000}k rows (segment ${(archive.bytes / 1048576).toFixed(1)} MiB, delete)`,
+      value: archive.archivePerSecond,
+      unit: 'rows/s',
+      target: 'reference: one transaction',
+    });
+    report.add({
+      key: 'checkpoint',
+      name: 'audit verify --archive of that segment, offline',
+      value: archive.verifyPerSecond,
+      unit: 'rows/s',
+      target: 'reference',
     });
   }
 
