@@ -1,6 +1,6 @@
 // Retention: `hallmark audit archive` and `audit verify --archive`, with real PostgreSQL and CLI processes.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
@@ -162,6 +162,40 @@ describe('hallmark audit archive', () => {
       /ERR_AUDIT_ARCHIVE_INVALID: segment 1-\d+: broken at seq \d+: row content/,
     );
     await writeFile(rowsFile, text);
+  });
+
+  it('fails verify --archive when a segment between two others is missing', async () => {
+    const c = await chain();
+    chains.push(c);
+    const env = { DATABASE_URL: c.url };
+    const archive = path.join(dir, 'three');
+    const ends: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      ends.push(await c.checkpointAfter(10));
+      const archived = await runCli(
+        ['audit', 'archive', '--before', String(ends[i]! + 1), '--to', archive],
+        env,
+      );
+      expect(archived.code).toBe(0);
+    }
+    const whole = await runCli(['audit', 'verify', '--archive', archive]);
+    expect(whole.stderr).toBe('');
+    expect(whole.stdout).toContain('archive: 3 segments');
+    const middle = (await readdir(archive)).filter((f) =>
+      f.startsWith(`audit-${String(ends[0]! + 1).padStart(20, '0')}-`),
+    );
+    expect(middle).toHaveLength(2);
+    const aside = path.join(dir, 'aside');
+    await mkdir(aside);
+    for (const f of middle) await rename(path.join(archive, f), path.join(aside, f));
+    // Offline, and against the database (whose chain still continues the last segment).
+    for (const args of [[], ['--database-url', c.url]]) {
+      const gap = await runCli(['audit', 'verify', '--archive', archive, ...args]);
+      expect(gap.code).toBe(1);
+      expect(gap.stderr).toContain(
+        `ERR_AUDIT_ARCHIVE_INVALID: segment ${ends[1]! + 1}-${ends[2]} does not continue segment 1-${ends[0]}: rows ${ends[0]! + 1}–${ends[1]} missing or rewritten`,
+      );
+    }
   });
 
   it('refuses a boundary past the head, nothing to archive and an unwritable directory, deleting nothing', async () => {
