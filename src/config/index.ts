@@ -13,3 +13,5 @@ export type { ServerConfig, CaKeyType, MasterKeySource, Pkcs11Config } from './s
 export type { AuditSinksConfig, SyslogSinkConfig, WebhookSinkConfig } from './audit-sink-config.js';
 export type { AuditCheckpointConfig } from './audit-checkpoint-config.js';
 export { HALLMARK_VERSION } from './version.js';
+export { JWT_SVID_ALGORITHM_OF } from './federation-config.js';
+export type { FederationConfig, JwtSvidKeyType } from './federation-config.js';

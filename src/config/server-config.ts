@@ -12,6 +12,12 @@ import {
 } from './audit-checkpoint-config.js';
 import { ConfigError } from './config-error.js';
 import { EnvReader, type ConfigSource } from './env-reader.js';
+import {
+  readFederationConfig,
+  readOidcIssuer,
+  type FederationConfig,
+  type JwtSvidKeyType,
+} from './federation-config.js';
 
 /** Key algorithms the CA may use. */
 export type CaKeyType = 'ec-p256' | 'ec-p384' | 'rsa-3072';
@@ -48,6 +54,12 @@ export interface ServerConfig {
   readonly maxSvidTtlSeconds: number;
   readonly tokenTtlSeconds: number;
   readonly jwtSvidTtlSeconds: number;
+  /** Key type of new JWT authorities (`HALLMARK_JWT_SVID_KEY_TYPE`, default `ec-p256`). */
+  readonly jwtSvidKeyType: JwtSvidKeyType;
+  /** `HALLMARK_OIDC_ISSUER`: `iss` of JWT-SVIDs and the OIDC discovery issuer; unset: off. */
+  readonly oidcIssuer: string | undefined;
+  /** The SPIFFE bundle endpoint: its listener, Web PKI certificate and trusted Web CAs. */
+  readonly federation: FederationConfig;
   readonly caKeyType: CaKeyType;
   readonly caTtlSeconds: number;
   readonly upstreamCa: { readonly certPath: string; readonly keyPath: string } | undefined;
@@ -99,6 +111,12 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'HALLMARK_MAX_SVID_TTL',
   'HALLMARK_TOKEN_TTL',
   'HALLMARK_JWT_SVID_TTL',
+  'HALLMARK_JWT_SVID_KEY_TYPE',
+  'HALLMARK_OIDC_ISSUER',
+  'HALLMARK_FEDERATION_LISTEN',
+  'HALLMARK_FEDERATION_TLS_CERT',
+  'HALLMARK_FEDERATION_TLS_KEY',
+  'HALLMARK_FEDERATION_WEB_CA',
   'HALLMARK_CA_KEY_TYPE',
   'HALLMARK_CA_TTL',
   'HALLMARK_UPSTREAM_CA_CERT',
@@ -308,6 +326,12 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
     maxSvidTtlSeconds,
     tokenTtlSeconds: reader.duration('HALLMARK_TOKEN_TTL', '8m', DAY),
     jwtSvidTtlSeconds: reader.duration('HALLMARK_JWT_SVID_TTL', '5m', DAY),
+    jwtSvidKeyType: reader.oneOf<JwtSvidKeyType>('HALLMARK_JWT_SVID_KEY_TYPE', 'ec-p256', [
+      'ec-p256',
+      'rsa-2048',
+    ]),
+    oidcIssuer: readOidcIssuer(reader),
+    federation: readFederationConfig(reader),
     caKeyType: reader.oneOf<CaKeyType>('HALLMARK_CA_KEY_TYPE', 'ec-p256', [
       'ec-p256',
       'ec-p384',

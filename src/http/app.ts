@@ -41,10 +41,13 @@ export interface AppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** Headers every response carries: its request id (docs/http-api.md) and no caching. */
+/**
+ * Headers every response carries: its request id (docs/http-api.md) and no caching, unless
+ * the route chose a cache policy itself (the public OIDC discovery documents).
+ */
 function labelResponse(reply: FastifyReply, requestId: string): void {
   void reply.header('x-request-id', requestId);
-  void reply.header('cache-control', 'no-store');
+  if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
 }
 
 /** Builds the HTTPS fastify app (not yet listening). */

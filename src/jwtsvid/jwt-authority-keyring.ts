@@ -128,6 +128,18 @@ export class JwtAuthorityKeyring {
       .map((authority) => ({ ...authority.bundleJwk }));
   }
 
+  /**
+   * The published authorities (exactly {@link bundleJwks}) with the algorithm each signs with,
+   * for the OIDC key set, whose JWKs name their `alg`.
+   */
+  publishedKeys(): { alg: JwtSvidAlgorithm; jwk: BundleJwk }[] {
+    const algorithms = new Map(this.#ring.keys().map((key) => [key.kid, key.alg]));
+    return this.bundleJwks().flatMap((jwk) => {
+      const alg = jwk.kid === undefined ? undefined : algorithms.get(jwk.kid);
+      return alg === undefined ? [] : [{ alg, jwk }];
+    });
+  }
+
   /** Every loaded authority, oldest first (for operators and tests). */
   authorities(): JwtAuthorityInfo[] {
     return this.#ring.keys().map(({ kid, alg, status, createdAt, activatedAt, retiredAt }) => ({

@@ -23,6 +23,11 @@ export interface JwtSvidIssuerSettings {
   readonly trustDomain: string;
   /** `HALLMARK_JWT_SVID_TTL` in milliseconds (default 5 minutes). */
   readonly ttlMs: number;
+  /**
+   * `iss` of every JWT-SVID (`HALLMARK_OIDC_ISSUER`), so OIDC relying parties that discover
+   * the keys through it accept the tokens; `undefined`: no `iss` (SPIFFE does not require one).
+   */
+  readonly issuer?: string;
 }
 
 /** Who a JWT-SVID is for and whom it is for. */
@@ -91,8 +96,14 @@ export class JwtSvidIssuer {
         detail: `X509-SVID expires at ${request.notAfter.toISOString()}, too soon for a JWT-SVID`,
       });
     }
-    const token = await new SignJWT({ aud: claims.aud })
-      .setProtectedHeader({ alg, kid, typ: JWT_SVID_TYP })
+    const jwt = new SignJWT({ aud: claims.aud }).setProtectedHeader({
+      alg,
+      kid,
+      typ: JWT_SVID_TYP,
+    });
+    // OpenID Connect Core §2: `iss` is exactly the discovery document's `issuer`.
+    if (this.settings.issuer !== undefined) jwt.setIssuer(this.settings.issuer);
+    const token = await jwt
       .setSubject(claims.sub)
       .setIssuedAt(claims.iat)
       .setExpirationTime(claims.exp)

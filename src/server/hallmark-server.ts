@@ -12,7 +12,7 @@ import {
 } from '../authn/index.js';
 import { CA_CHANNEL, CertificateAuthority, loadUpstreamAuthority } from '../ca/index.js';
 import { systemClock, type Clock } from '../clock/index.js';
-import { publicUrlOf, type ServerConfig } from '../config/index.js';
+import { JWT_SVID_ALGORITHM_OF, publicUrlOf, type ServerConfig } from '../config/index.js';
 import { loadMasterKey } from '../crypto/index.js';
 import {
   Database,
@@ -46,6 +46,8 @@ import { auditRoutes } from '../http/routes/audit-routes.js';
 import { auditCheckpointRoutes } from '../http/routes/audit-checkpoint-routes.js';
 import { startAuditCheckpoints, type AuditCheckpoints } from '../checkpoint/index.js';
 import { jwtSvidRoutes } from '../http/routes/jwt-svid-routes.js';
+import { oidcRoutes } from '../http/routes/oidc-routes.js';
+import { oidcCacheMaxAgeSeconds } from '../oidc/index.js';
 import { JwtAuthorityKeyring, JwtSvidIssuer } from '../jwtsvid/index.js';
 import { BrokerGrants, brokerRoutes } from '../../broker/index.js';
 import { startAuditSinks } from '../sink/index.js';
@@ -65,6 +67,7 @@ export interface RunningServer {
   /** `settle()` waits until every row staged so far is in the chain (tests, readers). */
   readonly audit: AuditLog;
   readonly ca: CertificateAuthority;
+  readonly jwtAuthorities: JwtAuthorityKeyring;
   readonly policy: PgPolicyStore;
   readonly authn: Authentication;
   readonly secrets: PgSecretStore;
@@ -176,7 +179,10 @@ export async function startServer(
           await client.query(`NOTIFY ${CA_CHANNEL}`);
         },
       },
-      { svidTtlMs: config.jwtSvidTtlSeconds * 1000 },
+      {
+        svidTtlMs: config.jwtSvidTtlSeconds * 1000,
+        algorithm: JWT_SVID_ALGORITHM_OF[config.jwtSvidKeyType],
+      },
     );
     cleanups.push(() => jwtAuthorities.stop());
     const bundleFile = path.join(config.dataDir, 'bundle.pem');
@@ -327,10 +333,22 @@ export async function startServer(
           issuer: new JwtSvidIssuer(jwtAuthorities, clock, {
             trustDomain: config.trustDomain,
             ttlMs: config.jwtSvidTtlSeconds * 1000,
+            issuer: config.oidcIssuer,
           }),
           audit,
           limiter,
         }),
+        // OIDC discovery is off unless an issuer is configured (its URL is what relying parties pin).
+        ...(config.oidcIssuer === undefined
+          ? []
+          : [
+              oidcRoutes({
+                issuer: config.oidcIssuer,
+                keys: () => jwtAuthorities.publishedKeys(),
+                algorithm: JWT_SVID_ALGORITHM_OF[config.jwtSvidKeyType],
+                maxAgeSeconds: oidcCacheMaxAgeSeconds(jwtAuthorities.schedule.propagationMs),
+              }),
+            ]),
         // The broker is mounted only with credentials (never open); its grants apply either way.
         ...(config.broker
           ? [
@@ -375,6 +393,7 @@ export async function startServer(
       db,
       audit,
       ca,
+      jwtAuthorities,
       policy,
       authn,
       secrets,
