@@ -42,6 +42,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./audit-command.js')).auditCommand,
   },
   {
+    name: 'oidc',
+    summary: 'write the OIDC discovery documents for static hosting',
+    load: async () => (await import('./oidc-command.js')).oidcCommand,
+  },
+  {
     name: 'ca',
     summary: 'rotate the certificate authority now (admin)',
     load: async () => (await import('./ca-command.js')).caCommand,

@@ -65,6 +65,29 @@ export class HallmarkClient {
   }
 
   /**
+   * The OIDC discovery documents as served, byte for byte (`hallmark oidc export` writes them
+   * for static hosting): `GET /.well-known/openid-configuration` and the `jwks_uri` it names,
+   * which must be the issuer's `/.well-known/jwks.json` so the exported layout is the served one.
+   */
+  async oidcDocuments(): Promise<{ issuer: string; discovery: string; jwks: string }> {
+    const discovery = await this.#http.send({
+      method: 'GET',
+      path: '/.well-known/openid-configuration',
+    });
+    const metadata = ResponseObject.parse(discovery.body, 'openid configuration');
+    const issuer = metadata.string('issuer');
+    if (metadata.string('jwks_uri') !== `${issuer}/.well-known/jwks.json`) {
+      throw new HallmarkClientError(
+        'ERR_CLIENT_BAD_RESPONSE',
+        "openid configuration: jwks_uri is not the issuer's /.well-known/jwks.json",
+      );
+    }
+    const jwks = await this.#http.send({ method: 'GET', path: '/.well-known/jwks.json' });
+    ResponseObject.parse(jwks.body, 'jwks').objects('keys');
+    return { issuer, discovery: discovery.body, jwks: jwks.body };
+  }
+
+  /**
    * `POST /v1/svid/x509`: trades a projected ServiceAccount token and a PKCS#10 CSR (PEM) for
    * an X509-SVID. The CSR contributes only its public key; the identity comes from the token.
    */
