@@ -188,3 +188,50 @@ describe('durations', () => {
     expect(parseDuration(text)).toBeUndefined();
   });
 });
+
+describe('OIDC issuer, JWT-SVID key type and the bundle endpoint', () => {
+  it('are off, ec-p256 and without a listener or Web PKI certificate by default', () => {
+    const config = load({});
+    expect(config.oidcIssuer).toBeUndefined();
+    expect(config.jwtSvidKeyType).toBe('ec-p256');
+    expect(config.federation).toEqual({
+      listen: undefined,
+      webTls: undefined,
+      webCaPath: undefined,
+    });
+  });
+
+  it('reads an https issuer (a path allowed), the key type and the federation settings', () => {
+    const config = load({
+      HALLMARK_OIDC_ISSUER: 'https://oidc.example.com/prod',
+      HALLMARK_JWT_SVID_KEY_TYPE: 'rsa-2048',
+      HALLMARK_FEDERATION_LISTEN: '0.0.0.0:8444',
+      HALLMARK_FEDERATION_TLS_CERT: 'tls/cert.pem',
+      HALLMARK_FEDERATION_TLS_KEY: 'tls/key.pem',
+      HALLMARK_FEDERATION_WEB_CA: 'tls/roots.pem',
+    });
+    expect(config.oidcIssuer).toBe('https://oidc.example.com/prod');
+    expect(config.jwtSvidKeyType).toBe('rsa-2048');
+    expect(config.federation).toEqual({
+      listen: { host: '0.0.0.0', port: 8444 },
+      webTls: { certPath: path.resolve('tls/cert.pem'), keyPath: path.resolve('tls/key.pem') },
+      webCaPath: path.resolve('tls/roots.pem'),
+    });
+    expect(Object.isFrozen(config.federation)).toBe(true);
+  });
+
+  it.each([
+    [{ HALLMARK_OIDC_ISSUER: 'http://oidc.example.com' }, 'HALLMARK_OIDC_ISSUER'],
+    [{ HALLMARK_OIDC_ISSUER: 'https://oidc.example.com/' }, 'HALLMARK_OIDC_ISSUER'],
+    [{ HALLMARK_OIDC_ISSUER: 'https://user@oidc.example.com' }, 'HALLMARK_OIDC_ISSUER'],
+    [{ HALLMARK_OIDC_ISSUER: 'https://oidc.example.com?x=1' }, 'HALLMARK_OIDC_ISSUER'],
+    [{ HALLMARK_OIDC_ISSUER: 'https://oidc.example.com#frag' }, 'HALLMARK_OIDC_ISSUER'],
+    [{ HALLMARK_OIDC_ISSUER: 'oidc.example.com' }, 'HALLMARK_OIDC_ISSUER'],
+    [{ HALLMARK_JWT_SVID_KEY_TYPE: 'rsa-4096' }, 'HALLMARK_JWT_SVID_KEY_TYPE'],
+    [{ HALLMARK_FEDERATION_LISTEN: 'everywhere' }, 'HALLMARK_FEDERATION_LISTEN'],
+    [{ HALLMARK_FEDERATION_TLS_CERT: 'c.pem' }, 'HALLMARK_FEDERATION_TLS_KEY'],
+    [{ HALLMARK_FEDERATION_TLS_KEY: 'k.pem' }, 'HALLMARK_FEDERATION_TLS_CERT'],
+  ])('refuses %o naming %s', (env, variable) => {
+    expect(variableOf(() => load(env))).toBe(variable);
+  });
+});

@@ -10,6 +10,7 @@ import type {
   SidecarConfig,
   SidecarHandle,
 } from '../../sidecar/index.js';
+import type { Clock } from '../../src/clock/index.js';
 import { startStack } from '../helpers/hallmark-stack.js';
 import type { HallmarkStack } from '../helpers/hallmark-stack.js';
 import { MemoryLogger } from './fakes.js';
@@ -61,13 +62,18 @@ export interface SidecarStack {
 
 /**
  * Starts the server (with `env` server settings, e.g. short TTLs; `caTicker: false` stops
- * scheduled CA rotation) and registers the pod.
+ * scheduled CA rotation; optionally its own clock) and registers the pod.
  */
 export async function startSidecarStack(
   env: Record<string, string> = {},
-  options: { caTicker?: boolean } = {},
+  options: { caTicker?: boolean; clock?: Clock } = {},
 ): Promise<SidecarStack> {
-  const stack = await startStack({ env, policy: POLICY, caTicker: options.caTicker });
+  const stack = await startStack({
+    env,
+    policy: POLICY,
+    caTicker: options.caTicker,
+    clock: options.clock,
+  });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-sidecar-e2e-'));
   stack.k8s.addPod({
     namespace: WORKLOAD.namespace,
