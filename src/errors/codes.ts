@@ -105,6 +105,14 @@ export const ERROR_CODES = {
   ERR_JWTSVID_AUDIENCE_MISSING: 'token missing aud claim',
   ERR_JWTSVID_AUDIENCE_MISMATCH: 'expected audience not in token',
 
+  // SPIFFE federation: foreign bundles fetched from their bundle endpoints
+  ERR_FEDERATION_ENDPOINT_UNREACHABLE: 'the bundle endpoint did not answer with a bundle',
+  ERR_FEDERATION_ENDPOINT_UNAUTHENTICATED:
+    "the bundle endpoint's certificate does not match its profile",
+  ERR_FEDERATION_BUNDLE_MALFORMED: 'the fetched bundle is not a valid SPIFFE bundle',
+  ERR_FEDERATION_BUNDLE_TRUST_DOMAIN_MISMATCH: 'the fetched bundle names another trust domain',
+  ERR_FEDERATION_BUNDLE_SEQUENCE_REGRESSED: 'the fetched bundle is older than the one kept',
+
   // secrets
   ERR_SECRET_BAD_PATH: 'invalid secret path',
   ERR_SECRET_NOT_FOUND: 'secret not found',

@@ -1,0 +1,20 @@
+// Public surface of SPIFFE federation: foreign bundles read, fetched, kept and refreshed.
+export {
+  bundleDocumentOf,
+  checkBundleTrustDomain,
+  parseSpiffeBundle,
+  sameAuthorities,
+  x509AuthoritiesPem,
+} from './spiffe-bundle.js';
+export type { BundleJwtAuthority, SpiffeBundle } from './spiffe-bundle.js';
+export { parseBootstrapBundle } from './bootstrap-bundle.js';
+export {
+  DEFAULT_REFRESH_HINT_SECONDS,
+  MAX_REFRESH_MS,
+  MIN_REFRESH_MS,
+  decideBundleUpdate,
+  refreshDelayMs,
+} from './bundle-update.js';
+export type { BundleUpdate, KeptBundle } from './bundle-update.js';
+export { bundleEndpointUrlReason, fetchBundleDocument } from './bundle-endpoint-client.js';
+export type { BundleFetch, EndpointProfile } from './bundle-endpoint-client.js';
