@@ -54,6 +54,11 @@ export const NAMED_AUDIT_ACTIONS = [
   // the audit checkpoint keyring (src/checkpoint/checkpoint-keyring.ts); keys are never dropped
   'audit_checkpoint_key.prepared',
   'audit_checkpoint_key.activated',
+  // SPIFFE federation (src/federation/federation-poller.ts): foreign bundles kept per trust domain
+  'federation.bundle.bootstrapped',
+  'federation.bundle.updated',
+  'federation.bundle.refused',
+  'federation.bundle.removed',
   // the Open Service Broker (broker/), one per endpoint
   'osb.catalog',
   'osb.provision',

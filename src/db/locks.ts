@@ -19,4 +19,5 @@ export const ADVISORY_LOCKS = {
   auditCheckpoint: 0x484d_000c,
   /** One archive at a time. */
   auditArchive: 0x484d_000d,
+  federationRefresh: 0x484d_000a,
 } as const;

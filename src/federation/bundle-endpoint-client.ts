@@ -32,6 +32,8 @@ export interface BundleFetch {
   readonly timeoutMs?: number;
   /** Largest body accepted (default 1 MiB). */
   readonly maxBytes?: number;
+  /** Aborts the fetch (the server is stopping). */
+  readonly signal?: AbortSignal;
 }
 
 const MAX_REDIRECTS = 3;
@@ -175,7 +177,8 @@ async function readBody(response: IncomingMessage, maxBytes: number, url: string
  */
 export async function fetchBundleDocument(fetch: BundleFetch): Promise<string> {
   const maxBytes = fetch.maxBytes ?? 1_048_576;
-  const signal = AbortSignal.timeout(fetch.timeoutMs ?? 10_000);
+  const timeout = AbortSignal.timeout(fetch.timeoutMs ?? 10_000);
+  const signal = fetch.signal === undefined ? timeout : AbortSignal.any([timeout, fetch.signal]);
   let url = fetch.url;
   for (let hop = 0; ; hop++) {
     let response: IncomingMessage;

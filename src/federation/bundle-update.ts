@@ -71,3 +71,15 @@ export function refreshDelayMs(hintSeconds: number | undefined): number {
   const hint = hintSeconds ?? DEFAULT_REFRESH_HINT_SECONDS;
   return Math.min(MAX_REFRESH_MS, Math.max(MIN_REFRESH_MS, (hint * 1000) / 2));
 }
+
+/**
+ * When to try again after a failed fetch. With a fetched bundle kept: its usual interval (§6.2:
+ * no faster retries, the keys were published ahead for that). With none yet (a new https_web
+ * relationship, or only the bootstrap bundle): 5 s doubling per failure up to the default
+ * interval, so a peer that is still starting is picked up soon.
+ */
+export function retryDelayMs(kept: KeptBundle | undefined, failures: number): number {
+  if (kept?.source === 'endpoint') return refreshDelayMs(kept.bundle.refreshHintSeconds);
+  const backoff = MIN_REFRESH_MS * 2 ** Math.min(Math.max(failures, 0), 16);
+  return Math.min(backoff, refreshDelayMs(undefined));
+}

@@ -83,6 +83,11 @@ export const ACTION_MAPPING: Readonly<Record<NamedAuditAction, ActionMapping>> =
   'jwt_authority.distrusted': entity(DISABLE, 'JWT Authority'),
   'audit_checkpoint_key.prepared': entity(CREATE, 'Audit Checkpoint Key'),
   'audit_checkpoint_key.activated': entity(ACTIVATE, 'Audit Checkpoint Key'),
+  // A foreign trust domain's bundle is something Hallmark keeps; a refused one is a failed update.
+  'federation.bundle.bootstrapped': entity(CREATE, 'Federated Bundle'),
+  'federation.bundle.updated': entity(UPDATE, 'Federated Bundle'),
+  'federation.bundle.refused': entity(UPDATE, 'Federated Bundle'),
+  'federation.bundle.removed': entity(DELETE, 'Federated Bundle'),
   'osb.catalog': api(READ),
   'osb.provision': entity(CREATE, 'Service Instance'),
   'osb.update': entity(UPDATE, 'Service Instance'),

@@ -39,6 +39,7 @@ async function actionsInCode(): Promise<Set<string>> {
     /new BrokerCall\(\s*'([a-z_.]+)'/g,
     /(?:config\(|osbAction: )'(osb\.[a-z_.]+)'/g,
     /_ACTION(?:: \w+)? = '([a-z_]+\.[a-z_.]+)'/g,
+    /#event\(\s*'([a-z_]+\.[a-z_.]+)'/g,
   ];
   for (const file of files) {
     if (file.endsWith('audit-actions.ts') || file.includes(`${path.sep}ocsf${path.sep}`)) continue;

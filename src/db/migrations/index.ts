@@ -8,6 +8,7 @@ import { broker } from './006-broker.js';
 import { jwtSvid } from './007-jwt-svid.js';
 import { auditPending } from './008-audit-pending.js';
 import { distrust } from './009-distrust.js';
+import { federation } from './010-federation.js';
 import { auditSinks } from './012-audit-sinks.js';
 import { auditCheckpoints } from './013-audit-checkpoints.js';
 
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   jwtSvid,
   auditPending,
   distrust,
+  federation,
   auditSinks,
   auditCheckpoints,
 ];
