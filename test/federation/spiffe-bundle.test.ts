@@ -181,6 +181,8 @@ describe('keeping the newest bundle', () => {
       kind: 'refuse',
       code: 'ERR_FEDERATION_BUNDLE_SEQUENCE_REGRESSED',
     });
+    // Lower is refused even with the very same keys: a replay is a replay.
+    expect(decideBundleUpdate(kept(at(5)), at(4))).toMatchObject({ kind: 'refuse' });
     expect(decideBundleUpdate(kept(at(5)), at(5, rotated))).toMatchObject({ kind: 'refuse' });
     expect(decideBundleUpdate(kept(at(5)), at(undefined, rotated))).toMatchObject({
       kind: 'refuse',
