@@ -54,7 +54,17 @@ HALLMARK_DATA_DIR -> --data-dir. Without DATABASE_URL an embedded PostgreSQL run
       );
       return EXIT.usage;
     }
-    const server = await startServer(config);
+    let server;
+    try {
+      server = await startServer(config);
+    } catch (err) {
+      // A setting that only proves wrong at start (a certificate file that does not fit).
+      if (err instanceof ConfigError) {
+        io.err(`hallmark: invalid configuration: ${err.message}`);
+        return EXIT.usage;
+      }
+      throw err;
+    }
     banner(io, server);
     const lost = await new Promise<Error | undefined>((resolve) => {
       const stop = (): void => resolve(undefined);

@@ -17,8 +17,9 @@ export interface FederationConfig {
   /** `HALLMARK_FEDERATION_LISTEN`: a second listener that serves only `GET /v1/bundle`. */
   readonly listen: { readonly host: string; readonly port: number } | undefined;
   /**
-   * `HALLMARK_FEDERATION_TLS_CERT` / `_KEY`: a Web PKI certificate for the `https_web` profile.
-   * `undefined`: the bundle endpoint presents the server's own SVID (`https_spiffe`).
+   * `HALLMARK_FEDERATION_TLS_CERT` / `_KEY`: a Web PKI certificate for the `https_web` profile,
+   * presented on `listen` (required with it). `undefined`: the bundle endpoint presents the
+   * server's own SVID (`https_spiffe`).
    */
   readonly webTls: { readonly certPath: string; readonly keyPath: string } | undefined;
   /**
@@ -81,12 +82,21 @@ function readWebTls(reader: EnvReader): FederationConfig['webTls'] {
 export function readFederationConfig(reader: EnvReader): FederationConfig {
   const listenText = reader.optional('HALLMARK_FEDERATION_LISTEN');
   const webCa = reader.optional('HALLMARK_FEDERATION_WEB_CA');
+  const webTls = readWebTls(reader);
+  // The main listener presents the SVID that sidecars trust; a Web PKI certificate gets a
+  // listener of its own (SPIRE's model), so no client ever sees the other one by mistake.
+  if (webTls !== undefined && listenText === undefined) {
+    throw new ConfigError(
+      'HALLMARK_FEDERATION_LISTEN',
+      'required when HALLMARK_FEDERATION_TLS_CERT is set: the https_web bundle endpoint has its own listener',
+    );
+  }
   return Object.freeze({
     listen:
       listenText === undefined
         ? undefined
         : Object.freeze(reader.listen('HALLMARK_FEDERATION_LISTEN', listenText)),
-    webTls: readWebTls(reader),
+    webTls,
     webCaPath: webCa === undefined ? undefined : path.resolve(webCa),
   });
 }

@@ -32,7 +32,7 @@ import {
   logFormatFor,
   type HallmarkApp,
 } from '../http/index.js';
-import { bundleRoutes } from '../http/routes/bundle-routes.js';
+import { bundleDocumentSource, bundleRoutes } from '../http/routes/bundle-routes.js';
 import { svidRoutes } from '../http/routes/svid-routes.js';
 import { RateLimiter } from '../http/rate-limiter.js';
 import { PodAttestor, createKubernetesApi, type KubernetesApi } from '../attest/index.js';
@@ -55,6 +55,7 @@ import { UnavailableKubernetesApi } from './unavailable-kubernetes-api.js';
 import { startEmbeddedDatabase } from './embedded-database.js';
 import { prepareDataDir, writeFileAtomic } from './data-dir.js';
 import { ServingCertificate } from './serving-certificate.js';
+import { startBundleEndpointFor } from './bundle-endpoint.js';
 
 /** A running server and what a caller (CLI, tests) needs to use and stop it. */
 export interface RunningServer {
@@ -74,6 +75,8 @@ export interface RunningServer {
   /** The checkpoint keyring (JWKS, detached signatures) and the checkpointer. */
   readonly checkpoints: AuditCheckpoints;
   readonly embedded: boolean;
+  /** The port of the bundle endpoint's own listener (`HALLMARK_FEDERATION_LISTEN`), if any. */
+  readonly federationPort: number | undefined;
   /**
    * Resolves (never rejects) once the server can no longer serve and must exit non-zero: its
    * embedded PostgreSQL died and could not be restarted. Never settles with DATABASE_URL,
@@ -249,6 +252,13 @@ export async function startServer(
 
     const tls = new ServingCertificate(ca, config.trustDomain, config.serverNames, clock);
     cleanups.push(() => tls.stop());
+    // A Web PKI certificate that cannot be used stops start-up (exit 2, naming the variable).
+    const bundleEndpoint = await startBundleEndpointFor(config, {
+      svid: tls,
+      document: bundleDocumentSource({ ca, jwtKeys: () => jwtAuthorities.bundleJwks() }),
+      log,
+    });
+    cleanups.push(() => bundleEndpoint.stop());
     const metrics = createMetricsRegistry();
     const tally = new ThrottleTally({
       audit,
@@ -399,6 +409,7 @@ export async function startServer(
       secrets,
       checkpoints,
       embedded: cluster !== undefined,
+      federationPort: bundleEndpoint.port,
       lost,
       close,
     };

@@ -231,6 +231,10 @@ describe('OIDC issuer, JWT-SVID key type and the bundle endpoint', () => {
     [{ HALLMARK_FEDERATION_LISTEN: 'everywhere' }, 'HALLMARK_FEDERATION_LISTEN'],
     [{ HALLMARK_FEDERATION_TLS_CERT: 'c.pem' }, 'HALLMARK_FEDERATION_TLS_KEY'],
     [{ HALLMARK_FEDERATION_TLS_KEY: 'k.pem' }, 'HALLMARK_FEDERATION_TLS_CERT'],
+    [
+      { HALLMARK_FEDERATION_TLS_CERT: 'c.pem', HALLMARK_FEDERATION_TLS_KEY: 'k.pem' },
+      'HALLMARK_FEDERATION_LISTEN',
+    ],
   ])('refuses %o naming %s', (env, variable) => {
     expect(variableOf(() => load(env))).toBe(variable);
   });

@@ -38,36 +38,48 @@ const bundleSchema = {
   additionalProperties: false,
 } as const;
 
-/** Public, unauthenticated: the bundle is what every relying party needs to verify SVIDs. */
-export function bundleRoutes(deps: {
-  ca: CertificateAuthority;
-  clock: Clock;
+/** What the bundle is made of. */
+export interface BundleSourceDeps {
+  ca: Pick<CertificateAuthority, 'bundle'>;
   /** JWT-SVID signing keys to publish as `use: jwt-svid` entries. */
   jwtKeys: () => readonly BundleJwk[];
-}): RouteInstaller {
-  // Building the JWKS parses every CA certificate; the bundle changes rarely, so the document
-  // is rebuilt only when its inputs do.
+}
+
+/**
+ * The SPIFFE bundle document in force, shared by `GET /v1/bundle` and the bundle endpoint
+ * listener. Building the JWKS parses every CA certificate; the bundle changes rarely, so the
+ * document is rebuilt only when its inputs do.
+ */
+export function bundleDocumentSource(deps: BundleSourceDeps): () => BundleDocument {
   let cached: { key: string; document: BundleDocument } | undefined;
-  const currentDocument = (bundle: TrustBundle): BundleDocument => {
+  return () => {
+    const bundle: TrustBundle = deps.ca.bundle();
     const jwtKeys = deps.jwtKeys();
     const key = `${bundle.sequence}|${bundle.certificatesPem.join('')}|${jwtKeys.map((k) => k.kid).join(',')}`;
     if (cached?.key !== key) cached = { key, document: bundleDocument(bundle, jwtKeys) };
     return cached.document;
   };
+}
+
+/** Public, unauthenticated: the bundle is what every relying party needs to verify SVIDs. */
+export function bundleRoutes(deps: BundleSourceDeps & { clock: Clock }): RouteInstaller {
+  const currentDocument = bundleDocumentSource(deps);
   return (app: HallmarkApp) => {
     app.get(
       '/v1/bundle',
       { schema: { response: { 200: bundleSchema } } },
       async (request, reply) => {
-        const bundle = deps.ca.bundle();
-        void reply.header('x-spiffe-sequence', String(bundle.sequence));
         if (/\bapplication\/x-pem-file\b/i.test(request.headers.accept ?? '')) {
+          const bundle = deps.ca.bundle();
+          void reply.header('x-spiffe-sequence', String(bundle.sequence));
           return reply
             .type('application/x-pem-file')
             .serializer((body: string) => body)
             .send(bundle.certificatesPem.join(''));
         }
-        return currentDocument(bundle);
+        const document = currentDocument();
+        void reply.header('x-spiffe-sequence', String(document.spiffe_sequence));
+        return document;
       },
     );
   };
