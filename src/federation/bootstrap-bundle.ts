@@ -2,7 +2,7 @@
 // certificates, or the peer's SPIFFE bundle document itself.
 import { X509Certificate } from 'node:crypto';
 import { HallmarkError } from '../errors/index.js';
-import { parseSpiffeBundle, type SpiffeBundle } from './spiffe-bundle.js';
+import { parseSpiffeBundle, type SpiffeBundle } from '../spiffe/index.js';
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 

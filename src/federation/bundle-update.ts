@@ -1,7 +1,7 @@
 // Whether a fetched bundle replaces the one kept: newest by spiffe_sequence, never backwards,
 // and when to fetch again — pure decisions over the two bundles and a hint.
 import type { ErrorCode } from '../errors/index.js';
-import { sameAuthorities, type SpiffeBundle } from './spiffe-bundle.js';
+import { sameAuthorities, type SpiffeBundle } from '../spiffe/index.js';
 
 /** What to do with a fetched bundle. */
 export type BundleUpdate =

@@ -2,7 +2,7 @@
 // (sent by whichever replica refreshed them) and on a timer in case a notification was lost.
 import type { Database } from '../db/index.js';
 import { loadFederatedBundles, type FederatedBundleRow } from './federated-bundle-table.js';
-import type { SpiffeBundle } from './spiffe-bundle.js';
+import type { SpiffeBundle } from '../spiffe/index.js';
 
 /** NOTIFY channel on which replicas learn that the federated bundles changed. */
 export const FEDERATION_CHANNEL = 'hallmark_federation';

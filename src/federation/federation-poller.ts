@@ -24,7 +24,7 @@ import {
   type FederatedBundleRow,
 } from './federated-bundle-table.js';
 import type { FederationRelationship } from './federation-relationship.js';
-import { checkBundleTrustDomain, parseSpiffeBundle, type SpiffeBundle } from './spiffe-bundle.js';
+import { checkBundleTrustDomain, parseSpiffeBundle, type SpiffeBundle } from '../spiffe/index.js';
 
 /** Told about every fetch (the metrics). */
 export interface FederationObserver {

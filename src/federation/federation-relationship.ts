@@ -1,7 +1,7 @@
 // A federation relationship as the policy configures it: whose bundle, from where, and how the
 // endpoint proves itself. @see SPIFFE Federation §5.1, §5.2.2.2
 import { createHash } from 'node:crypto';
-import { bundleDocumentOf, type SpiffeBundle } from './spiffe-bundle.js';
+import { bundleDocumentOf, type SpiffeBundle } from '../spiffe/index.js';
 
 /** One foreign trust domain this one trusts. */
 export interface FederationRelationship {

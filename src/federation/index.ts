@@ -1,12 +1,4 @@
 // Public surface of SPIFFE federation: foreign bundles read, fetched, kept and refreshed.
-export {
-  bundleDocumentOf,
-  checkBundleTrustDomain,
-  parseSpiffeBundle,
-  sameAuthorities,
-  x509AuthoritiesPem,
-} from './spiffe-bundle.js';
-export type { BundleJwtAuthority, SpiffeBundle } from './spiffe-bundle.js';
 export { parseBootstrapBundle } from './bootstrap-bundle.js';
 export {
   DEFAULT_REFRESH_HINT_SECONDS,

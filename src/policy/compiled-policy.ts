@@ -5,6 +5,8 @@ import { parseTrustDomain } from '../spiffe/index.js';
 import { EMPTY_GRANTS, indexGrants, type CompiledGrants } from './compiled-grants.js';
 import { checkKnownKeys, describeType, isMapping, optional } from './document-shape.js';
 import { readGrantList } from './grant-list.js';
+import type { FederationRelationship } from '../federation/index.js';
+import { checkFederatesWith, readFederation } from './federation-section.js';
 import { readGroups } from './group-table.js';
 import { checkConfinement, type ConfinementReport } from './identity-confinement.js';
 import { PolicyInvalidError } from './policy-invalid-error.js';
@@ -13,7 +15,7 @@ import { readRegistrations, type CompiledRegistration } from './registration.js'
 import { DEFAULT_YAML_LIMITS, readYamlDocument, type YamlDocument } from './safe-yaml.js';
 
 /** The top-level keys of a policy document. */
-export const POLICY_KEYS = ['workloads', 'groups', 'grants'] as const;
+export const POLICY_KEYS = ['workloads', 'groups', 'grants', 'federation'] as const;
 
 /** What a policy is compiled against; fixed for the life of the compiled policy. */
 export interface CompilePolicyOptions {
@@ -59,6 +61,8 @@ export interface CompiledPolicy {
    * under `tolerateUnconfined`: every pod they select is refused an SVID.
    */
   readonly unconfined: readonly CompiledRegistration[];
+  /** The foreign trust domains of the `federation` list, in document order. */
+  readonly federation: readonly FederationRelationship[];
 }
 
 /**
@@ -93,11 +97,17 @@ export function compileDocument(
   if (!isMapping(root)) {
     problems.add(
       '',
-      `must be a mapping with workloads, groups and grants, not ${describeType(root)}`,
+      `must be a mapping with workloads, groups, grants and federation, not ${describeType(root)}`,
     );
     throw new PolicyInvalidError(problems.toArray());
   }
   checkKnownKeys(root, POLICY_KEYS, '', problems);
+  const federation = readFederation(
+    optional(root, 'federation'),
+    'federation',
+    trustDomain,
+    problems,
+  );
   const registrations = readRegistrations(
     optional(root, 'workloads'),
     'workloads',
@@ -110,6 +120,7 @@ export function compileDocument(
     problems,
     options.tolerateUnconfined === true,
   );
+  checkFederatesWith(registrations, federation.named, 'workloads', problems);
   const groups = readGroups(optional(root, 'groups'), 'groups', trustDomain, problems);
   const grants = readGrantList(optional(root, 'grants'), 'grants', groups, trustDomain, problems);
   if (!problems.isEmpty) throw new PolicyInvalidError(problems.toArray());
@@ -121,6 +132,7 @@ export function compileDocument(
     groups.written,
     indexGrants(grants),
     confinement,
+    federation.relationships,
   );
 }
 
@@ -132,10 +144,16 @@ export function emptyPolicy(
   options: Pick<CompilePolicyOptions, 'trustDomain' | 'maxTtlSeconds'>,
 ): CompiledPolicy {
   const { trustDomain, maxTtlSeconds } = checkOptions(options);
-  return freezePolicy('', trustDomain, maxTtlSeconds, [], new Map(), EMPTY_GRANTS, {
-    foreign: [],
-    unconfined: [],
-  });
+  return freezePolicy(
+    '',
+    trustDomain,
+    maxTtlSeconds,
+    [],
+    new Map(),
+    EMPTY_GRANTS,
+    { foreign: [], unconfined: [] },
+    [],
+  );
 }
 
 function checkOptions(options: Pick<CompilePolicyOptions, 'trustDomain' | 'maxTtlSeconds'>): {
@@ -159,6 +177,7 @@ function freezePolicy(
   groups: ReadonlyMap<string, readonly string[]>,
   grants: CompiledGrants,
   confinement: ConfinementReport,
+  federation: readonly FederationRelationship[],
 ): CompiledPolicy {
   const byNamespace = new Map<string, CompiledRegistration[]>();
   for (const registration of registrations) {
@@ -178,5 +197,6 @@ function freezePolicy(
     grants,
     foreignPaths: Object.freeze([...confinement.foreign]),
     unconfined: Object.freeze([...confinement.unconfined]),
+    federation: Object.freeze([...federation]),
   });
 }

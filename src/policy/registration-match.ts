@@ -20,6 +20,8 @@ export interface RegistrationMatch {
   readonly ttlSeconds: number | undefined;
   /** The registration's position in `workloads`. */
   readonly index: number;
+  /** Foreign trust domains whose bundles the workload receives. */
+  readonly federatesWith: readonly string[];
 }
 
 /**
@@ -51,6 +53,7 @@ export function findRegistration(
       spiffeId,
       ttlSeconds: registration.ttlSeconds,
       index: registration.index,
+      federatesWith: registration.federatesWith,
     });
   }
   return null;

@@ -7,6 +7,7 @@ import {
   namespaceNameReason,
   serviceAccountNameReason,
 } from './kubernetes-names.js';
+import { readFederatesWith } from './federation-section.js';
 import { childPath, type ProblemList } from './policy-problem.js';
 import { reportShadowed } from './registration-shadow.js';
 import {
@@ -24,6 +25,7 @@ export const REGISTRATION_KEYS = [
   'spiffeId',
   'allowForeignPath',
   'ttl',
+  'federatesWith',
 ] as const;
 
 /** One compiled registration (an entry of `workloads`). */
@@ -43,6 +45,8 @@ export interface CompiledRegistration {
   readonly allowForeignPath: boolean;
   /** `undefined`: the server's default SVID TTL. */
   readonly ttlSeconds: number | undefined;
+  /** Foreign trust domains whose bundles the workload receives (`federatesWith`). */
+  readonly federatesWith: readonly string[];
 }
 
 /** What registrations are compiled against. */
@@ -141,6 +145,11 @@ function readRegistration(
   }
 
   const ttlSeconds = readTtl(optional(raw, 'ttl'), childPath(path, 'ttl'), context, problems);
+  const federatesWith = readFederatesWith(
+    optional(raw, 'federatesWith'),
+    childPath(path, 'federatesWith'),
+    problems,
+  );
 
   if (problems.count !== before || template === undefined) return undefined;
   return Object.freeze({
@@ -151,6 +160,7 @@ function readRegistration(
     template,
     allowForeignPath: allowForeignPath === true,
     ttlSeconds,
+    federatesWith,
   });
 }
 

@@ -15,3 +15,11 @@ export {
   MAX_TRUST_DOMAIN_BYTES,
 } from './validation-reason.js';
 export type { ValidationReason } from './validation-reason.js';
+export {
+  bundleDocumentOf,
+  checkBundleTrustDomain,
+  parseSpiffeBundle,
+  sameAuthorities,
+  x509AuthoritiesPem,
+} from './spiffe-bundle.js';
+export type { BundleJwtAuthority, SpiffeBundle } from './spiffe-bundle.js';

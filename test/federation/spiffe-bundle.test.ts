@@ -2,14 +2,16 @@ import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock/index.js';
 import {
-  bundleDocumentOf,
-  checkBundleTrustDomain,
   decideBundleUpdate,
   parseBootstrapBundle,
-  parseSpiffeBundle,
   refreshDelayMs,
-  type SpiffeBundle,
 } from '../../src/federation/index.js';
+import {
+  bundleDocumentOf,
+  checkBundleTrustDomain,
+  parseSpiffeBundle,
+  type SpiffeBundle,
+} from '../../src/spiffe/index.js';
 import { buildSelfSignedCa, generateKeyPair } from '../../src/x509/index.js';
 import { createTestPki } from '../sidecar/test-pki.js';
 import { createWebPki } from './web-pki.js';

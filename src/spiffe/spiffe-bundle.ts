@@ -1,5 +1,5 @@
-// A foreign trust domain's SPIFFE bundle read strictly from its JWK Set, and written back in
-// canonical form (only the members each key needs), pure.
+// A SPIFFE bundle (a trust domain's JWK Set) read strictly, and written back in canonical form
+// (only the members each key needs), pure.
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import { HallmarkError } from '../errors/index.js';
 
