@@ -32,6 +32,7 @@ import { SvidValidationCache } from './svid-validation-cache.js';
 import {
   checkWorkload,
   loginWorkload,
+  type RegisteredWorkload,
   type RegistrationCheck,
   type WorkloadLoginDeps,
 } from './workload-login.js';
@@ -159,11 +160,11 @@ export class Authentication {
 
   /**
    * Login's workload re-checks without issuing a token (issued here, pod still live, still
-   * registered), for other routes that accept a client SVID.
+   * registered), for other routes that accept a client SVID; returns the workload re-checked.
    * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_INVALID, ERR_AUTHN_POD_GONE, ERR_AUTHN_WORKLOAD_NOT_REGISTERED
    */
-  async checkWorkload(svid: VerifiedX509Svid): Promise<void> {
-    await checkWorkload(this.#workloadChecks(), svid);
+  async checkWorkload(svid: VerifiedX509Svid): Promise<RegisteredWorkload> {
+    return (await checkWorkload(this.#workloadChecks(), svid)).workload;
   }
 
   #workloadChecks(): Omit<WorkloadLoginDeps, 'tokens'> {

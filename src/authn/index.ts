@@ -23,7 +23,12 @@ export { bearerToken, createAuthenticator, requireAdmin } from './request-authen
 export { PodPresenceCache, kubernetesPodLookup, podPresence } from './pod-presence.js';
 export type { PodLookup, PodPresence, PodRef, PodSnapshot } from './pod-presence.js';
 export { checkWorkload, loginWorkload } from './workload-login.js';
-export type { RegisteredWorkload, RegistrationCheck, WorkloadLoginDeps } from './workload-login.js';
+export type {
+  CheckedWorkload,
+  RegisteredWorkload,
+  RegistrationCheck,
+  WorkloadLoginDeps,
+} from './workload-login.js';
 export {
   cachedIssuedCertificates,
   normalizeSerial,

@@ -42,7 +42,7 @@ export async function loginWorkload(
   deps: WorkloadLoginDeps,
   svid: VerifiedX509Svid,
 ): Promise<IssuedAccessToken> {
-  const pod = await checkWorkload(deps, svid);
+  const { pod } = await checkWorkload(deps, svid);
   return deps.tokens.issue({
     identity: svid.spiffeId.toString(),
     role: 'workload',
@@ -51,16 +51,24 @@ export async function loginWorkload(
   });
 }
 
+/** A client SVID's workload after login's checks. */
+export interface CheckedWorkload {
+  /** The pod the SVID was issued to, when known. */
+  readonly pod: PodRef | undefined;
+  /** The workload as registration matching sees it now (live pod labels). */
+  readonly workload: RegisteredWorkload;
+}
+
 /**
  * Login's checks without the token: the SVID was issued here to an attested workload by a CA
- * still trusted, its pod is still the same live instance, and the policy still registers it. Used by login and by
- * every other route that trusts a client SVID (JWT-SVID issuance).
- * @returns the pod the SVID was issued to, when known.
+ * still trusted, its pod is still the same live instance, and the policy still registers it.
+ * Used by login and by every other route that trusts a client SVID (JWT-SVID issuance,
+ * federated bundles).
  */
 export async function checkWorkload(
   deps: Omit<WorkloadLoginDeps, 'tokens'>,
   svid: VerifiedX509Svid,
-): Promise<PodRef | undefined> {
+): Promise<CheckedWorkload> {
   const spiffeId = svid.spiffeId.toString();
   const record = await deps.certificates.findBySerial(svid.serialHex);
   if (record === null) {
@@ -102,5 +110,5 @@ export async function checkWorkload(
       detail: `${record.namespace}/${record.serviceAccount} is no longer registered as ${spiffeId}`,
     });
   }
-  return pod;
+  return { pod, workload };
 }

@@ -17,6 +17,11 @@ export interface X509SvidResponse {
   readonly expiresAt: Date;
   /** PEM CA certificates of the trust bundle. */
   readonly bundle: string;
+  /**
+   * SPIFFE bundle documents of the foreign trust domains the workload federates with, by
+   * trust domain name (empty when it federates with none, or from a server without federation).
+   */
+  readonly federatedBundles: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 }
 
 /** `POST /v1/svid/jwt`. */
@@ -160,6 +165,26 @@ export class ResponseObject {
       }
       return item as Record<string, unknown>;
     });
+  }
+
+  /**
+   * An object whose every value is a JSON object (`federated_bundles`); an absent key is an
+   * empty map, so answers of servers that predate the field still read.
+   */
+  objectMap(key: string): Map<string, Readonly<Record<string, unknown>>> {
+    const value = this.fields[key];
+    const map = new Map<string, Readonly<Record<string, unknown>>>();
+    if (value === undefined) return map;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw bad(`${this.what}: "${key}" is not an object`);
+    }
+    for (const [name, item] of Object.entries(value)) {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        throw bad(`${this.what}: "${key}" holds a non-object`);
+      }
+      map.set(name, item as Record<string, unknown>);
+    }
+    return map;
   }
 
   /** An object whose every value is a string (the batch's `secrets`). */

@@ -101,7 +101,17 @@ export class HallmarkClient {
       svid: body.string('svid'),
       expiresAt: body.date('expires_at'),
       bundle: body.string('bundle'),
+      federatedBundles: body.objectMap('federated_bundles'),
     };
+  }
+
+  /**
+   * `GET /v1/bundle/federated` over mutual TLS (the client certificate is the SVID): the
+   * bundles of the foreign trust domains the caller's registration federates with, by name.
+   */
+  async federatedBundles(): Promise<Map<string, Readonly<Record<string, unknown>>>> {
+    const body = await this.#json('GET', '/v1/bundle/federated', 'federated bundles');
+    return body.objectMap('federated_bundles');
   }
 
   /** `POST /v1/svid/jwt` over mutual TLS (the client certificate is the SVID). */

@@ -2,7 +2,7 @@
 // (sent by whichever replica refreshed them) and on a timer in case a notification was lost.
 import type { Database } from '../db/index.js';
 import { loadFederatedBundles, type FederatedBundleRow } from './federated-bundle-table.js';
-import type { SpiffeBundle } from '../spiffe/index.js';
+import { bundleDocumentOf, type SpiffeBundle } from '../spiffe/index.js';
 
 /** NOTIFY channel on which replicas learn that the federated bundles changed. */
 export const FEDERATION_CHANNEL = 'hallmark_federation';
@@ -13,6 +13,8 @@ const RELOAD_MS = 30_000;
 /** The kept bundles, by trust domain. */
 export class FederatedBundleCache {
   #rows: readonly FederatedBundleRow[] = [];
+  /** Each kept bundle as a SPIFFE bundle document, built once per reload. */
+  #documents = new Map<string, Readonly<Record<string, unknown>>>();
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   #reloading: Promise<void> | undefined;
@@ -38,6 +40,19 @@ export class FederatedBundleCache {
     return this.#rows;
   }
 
+  /**
+   * The kept bundles of `trustDomains` (those that have one) as SPIFFE bundle documents, keyed
+   * by trust domain name: what a workload federating with them receives.
+   */
+  documents(trustDomains: readonly string[]): Record<string, Readonly<Record<string, unknown>>> {
+    const out: Record<string, Readonly<Record<string, unknown>>> = {};
+    for (const trustDomain of trustDomains) {
+      const document = this.#documents.get(trustDomain);
+      if (document !== undefined) out[trustDomain] = document;
+    }
+    return out;
+  }
+
   /** The bundle kept for `trustDomain`, if any. */
   bundle(trustDomain: string): SpiffeBundle | undefined {
     return this.#rows.find((row) => row.trustDomain === trustDomain)?.bundle;
@@ -59,7 +74,15 @@ export class FederatedBundleCache {
       try {
         do {
           this.#again = false;
-          this.#rows = await loadFederatedBundles(this.db);
+          const rows = await loadFederatedBundles(this.db);
+          const documents = new Map<string, Readonly<Record<string, unknown>>>();
+          for (const row of rows) {
+            if (row.bundle !== undefined) {
+              documents.set(row.trustDomain, Object.freeze(bundleDocumentOf(row.bundle)));
+            }
+          }
+          this.#rows = rows;
+          this.#documents = documents;
         } while (this.#again);
       } finally {
         this.#reloading = undefined;

@@ -36,7 +36,7 @@ import { bundleDocumentSource, bundleRoutes } from '../http/routes/bundle-routes
 import { svidRoutes } from '../http/routes/svid-routes.js';
 import { RateLimiter } from '../http/rate-limiter.js';
 import { PodAttestor, createKubernetesApi, type KubernetesApi } from '../attest/index.js';
-import { PgPolicyStore, canAccess, isStillRegistered } from '../policy/index.js';
+import { PgPolicyStore, canAccess, findRegistration, isStillRegistered } from '../policy/index.js';
 import { DEFAULT_SECRET_CACHE, PgSecretStore } from '../secrets/index.js';
 import { authnRoutes } from '../http/routes/authn-routes.js';
 import { secretRoutes } from '../http/routes/secret-routes.js';
@@ -56,6 +56,9 @@ import { startEmbeddedDatabase } from './embedded-database.js';
 import { prepareDataDir, writeFileAtomic } from './data-dir.js';
 import { ServingCertificate } from './serving-certificate.js';
 import { startBundleEndpointFor } from './bundle-endpoint.js';
+import { loadWebRoots } from './web-pki-certificate.js';
+import { FederatedBundleCache, FederationPoller, federationMetrics } from '../federation/index.js';
+import { federatedBundleRoutes } from '../http/routes/federated-bundle-routes.js';
 
 /** A running server and what a caller (CLI, tests) needs to use and stop it. */
 export interface RunningServer {
@@ -260,6 +263,22 @@ export async function startServer(
     });
     cleanups.push(() => bundleEndpoint.stop());
     const metrics = createMetricsRegistry();
+    // Foreign bundles: every replica follows the table; one at a time refreshes it.
+    const webRoots = await loadWebRoots(config.federation.webCaPath);
+    const federated = await FederatedBundleCache.open(db);
+    cleanups.push(() => federated.close());
+    const poller = new FederationPoller({
+      db,
+      audit,
+      clock,
+      log: log.child({ component: 'federation' }),
+      cache: federated,
+      relationships: () => policy.current().federation,
+      webRootsPem: webRoots,
+      observer: federationMetrics(metrics, federated),
+    });
+    poller.start();
+    cleanups.push(() => poller.stop());
     const tally = new ThrottleTally({
       audit,
       clock,
@@ -313,6 +332,15 @@ export async function startServer(
           clock,
           limiter,
           defaultTtlSeconds: config.svidTtlSeconds,
+          federatedBundles: (trustDomains) => federated.documents(trustDomains),
+        }),
+        federatedBundleRoutes({
+          clientSvid: (socket) => authn.clientSvid(socket),
+          checkCaller: (svid) => authn.checkWorkload(svid),
+          federatesWith: (workload) =>
+            findRegistration(policy.current(), workload)?.federatesWith ?? [],
+          bundles: (trustDomains) => federated.documents(trustDomains),
+          limiter,
         }),
         authnRoutes({ authn, audit }),
         secretRoutes({
@@ -339,7 +367,9 @@ export async function startServer(
         }),
         jwtSvidRoutes({
           clientSvid: (socket) => authn.clientSvid(socket),
-          checkCaller: (svid) => authn.checkWorkload(svid),
+          checkCaller: async (svid) => {
+            await authn.checkWorkload(svid);
+          },
           issuer: new JwtSvidIssuer(jwtAuthorities, clock, {
             trustDomain: config.trustDomain,
             ttlMs: config.jwtSvidTtlSeconds * 1000,

@@ -118,3 +118,33 @@ async function stampOf(paths: Paths): Promise<string> {
   const [cert, key] = await Promise.all([stat(paths.certPath), stat(paths.keyPath)]);
   return `${cert.mtimeMs}:${cert.size}:${key.mtimeMs}:${key.size}`;
 }
+
+/**
+ * `HALLMARK_FEDERATION_WEB_CA`: the extra roots trusted for peers' `https_web` endpoints, each
+ * a CA certificate, besides the system's public ones.
+ * @throws ConfigError naming the variable when the file is unreadable or holds anything else.
+ */
+export async function loadWebRoots(file: string | undefined): Promise<string[] | undefined> {
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      'HALLMARK_FEDERATION_WEB_CA',
+      `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const roots = blocks.filter((pem) => {
+    try {
+      return new X509Certificate(pem).ca;
+    } catch {
+      return false;
+    }
+  });
+  if (roots.length === 0 || roots.length !== blocks.length) {
+    throw new ConfigError('HALLMARK_FEDERATION_WEB_CA', 'must hold PEM CA certificates only');
+  }
+  return roots;
+}

@@ -26,8 +26,12 @@ const responseSchema = {
     svid: { type: 'string' },
     expires_at: { type: 'string' },
     bundle: { type: 'string' },
+    federated_bundles: {
+      type: 'object',
+      additionalProperties: { type: 'object', additionalProperties: true },
+    },
   },
-  required: ['spiffe_id', 'svid', 'expires_at', 'bundle'],
+  required: ['spiffe_id', 'svid', 'expires_at', 'bundle', 'federated_bundles'],
   additionalProperties: false,
 } as const;
 
@@ -41,6 +45,13 @@ export interface SvidRouteDeps {
   clock: Clock;
   limiter: RateLimiter;
   defaultTtlSeconds: number;
+  /**
+   * The kept bundles of the trust domains a registration federates with, by name (SPIFFE
+   * bundle documents); they travel with the SVID. Default: none.
+   */
+  federatedBundles?: (
+    trustDomains: readonly string[],
+  ) => Record<string, Readonly<Record<string, unknown>>>;
 }
 
 /** The token after `Bearer `; anything else there is passed on for the attestor to refuse. */
@@ -114,6 +125,7 @@ export function svidRoutes(deps: SvidRouteDeps): RouteInstaller {
           svid: svid.chainPem.join(''),
           expires_at: svid.notAfter.toISOString(),
           bundle: deps.ca.bundle().certificatesPem.join(''),
+          federated_bundles: deps.federatedBundles?.(registration.federatesWith) ?? {},
         };
       },
     );
