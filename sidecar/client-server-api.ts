@@ -80,6 +80,7 @@ export class ClientServerApi implements HallmarkServerApi {
       chainPem: issued.svid,
       expiresAt: issued.expiresAt.getTime(),
       bundlePem: issued.bundle,
+      federatedBundles: issued.federatedBundles,
     };
   }
 

@@ -1,5 +1,5 @@
 // The output directory: the four credential files apps read, written atomically with fixed modes.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HallmarkError } from '../src/errors/index.js';
 import { removeFileDurably, writeFileAtomic, writeFilesAtomic } from './atomic-file.js';
@@ -40,7 +40,15 @@ export interface CredentialStore {
   removeToken(): Promise<void>;
   /** The last `bundle.pem` written, or `undefined` if there is none. */
   readBundle(): Promise<string | undefined>;
+  /**
+   * Writes `federated/<trust domain>.pem` for each foreign trust domain (its CA certificates)
+   * and removes the files of any other; optional for stores that keep no files.
+   */
+  writeFederatedBundles?(pems: ReadonlyMap<string, string>): Promise<void>;
 }
+
+/** The directory of the federated bundles, inside the output directory. */
+export const FEDERATED_DIR = 'federated';
 
 function outputFailed(err: unknown, what: string): HallmarkError {
   const code = (err as NodeJS.ErrnoException).code ?? 'error';
@@ -102,6 +110,28 @@ export class CredentialDirectory implements CredentialStore {
       await removeFileDurably(this.pathOf('token'));
     } catch (err) {
       throw outputFailed(err, 'remove access-token');
+    }
+  }
+
+  async writeFederatedBundles(pems: ReadonlyMap<string, string>): Promise<void> {
+    const dir = path.join(this.dir, FEDERATED_DIR);
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+      await writeFilesAtomic(
+        [...pems].map(([trustDomain, pem]) => ({
+          path: path.join(dir, `${trustDomain}.pem`),
+          content: pem,
+          mode: CREDENTIAL_FILE_MODES.bundle,
+        })),
+      );
+      // A trust domain no longer federated with must not stay trusted through a stale file.
+      for (const name of await readdir(dir)) {
+        if (name.endsWith('.pem') && !pems.has(name.slice(0, -4))) {
+          await removeFileDurably(path.join(dir, name));
+        }
+      }
+    } catch (err) {
+      throw outputFailed(err, `write ${FEDERATED_DIR}/`);
     }
   }
 

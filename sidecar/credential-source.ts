@@ -13,6 +13,8 @@ export interface ObtainedSvid {
   readonly files: SvidFiles;
   readonly spiffeId: string;
   readonly expiresAt: number;
+  /** The federated bundles that came with it (SPIFFE bundle documents by trust domain). */
+  readonly federatedBundles?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 }
 
 /** An access token ready to be written, with its expiry (ms). */
@@ -54,6 +56,7 @@ export class ServerCredentialSource implements CredentialSource {
       files: { chainPem: issued.chainPem, keyPem: String(keyPem), bundlePem: issued.bundlePem },
       spiffeId: issued.spiffeId,
       expiresAt,
+      federatedBundles: issued.federatedBundles ?? new Map(),
     };
   }
 

@@ -40,6 +40,7 @@ export {
   CREDENTIAL_FILE_MODES,
   CREDENTIAL_FILE_NAMES,
   CredentialDirectory,
+  FEDERATED_DIR,
 } from './credential-files.js';
 export type { CredentialStore, SvidFiles } from './credential-files.js';
 export { MemoryCredentialStore } from './memory-credential-store.js';
@@ -135,3 +136,9 @@ export type { WorkloadApiServiceDeps } from './workload-api-service.js';
 export { SOCKET_MODE } from './workload-api-socket.js';
 export { startWorkloadApi } from './workload-api-server.js';
 export type { WorkloadApiOptions, WorkloadApiServer } from './workload-api-server.js';
+export { FederatedBundleFeed, followFederatedBundles } from './federated-bundle-feed.js';
+export type {
+  FederatedBundle,
+  FederatedBundleApi,
+  FederatedBundleFeedDeps,
+} from './federated-bundle-feed.js';

@@ -1,5 +1,6 @@
 // The server calls behind the JWT-SVID profile — POST /v1/svid/jwt over mTLS with the current
-// SVID, GET /v1/bundle for the JWT authorities — behind an interface so unit tests sign in-process.
+// SVID, GET /v1/bundle for the JWT authorities — behind an interface so unit tests sign in-process;
+// and GET /v1/bundle/federated (mTLS) for the federated bundles.
 import { HallmarkClient, isHallmarkClientError } from '../src/client/index.js';
 import { HallmarkError, isErrorCode } from '../src/errors/index.js';
 import { ServerRefusal } from './server-api.js';
@@ -105,6 +106,13 @@ export class ClientJwtServerApi implements JwtServerApi {
       token: issued.token,
       expiresAt: issued.expiresAt.getTime(),
     };
+  }
+
+  /** `GET /v1/bundle/federated` over mTLS: the workload's federated bundles, by trust domain. */
+  async federatedBundles(
+    client: ClientCertificate,
+  ): Promise<ReadonlyMap<string, Readonly<Record<string, unknown>>>> {
+    return this.call('GET /v1/bundle/federated', client, (c) => c.federatedBundles());
   }
 
   async jwtAuthorities(): Promise<JwtAuthorities> {

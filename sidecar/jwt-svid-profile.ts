@@ -5,6 +5,7 @@ import type { Clock } from '../src/clock/index.js';
 import { HallmarkError, isHallmarkError } from '../src/errors/index.js';
 import type { JwtSvidValidationContext, ValidatedJwtSvid } from '../src/jwtsvid/index.js';
 import { parseSpiffeId } from '../src/spiffe/index.js';
+import type { FederatedBundleFeed } from './federated-bundle-feed.js';
 import type { IdentityFeed, IdentitySnapshot } from './identity-feed.js';
 import type { JwtBundleWatch } from './jwt-bundle-watch.js';
 import type { JwtServerApi } from './jwt-server-api.js';
@@ -25,6 +26,8 @@ export interface JwtSvidProfileDeps {
   readonly api: Pick<JwtServerApi, 'issueJwtSvid'>;
   readonly bundles: JwtBundleWatch;
   readonly clock: Clock;
+  /** The federated trust domains' bundles (their JWT authorities validate their JWT-SVIDs). */
+  readonly federated?: FederatedBundleFeed;
 }
 
 /**
@@ -82,6 +85,17 @@ function claimsOf(token: string): { sub?: unknown; aud?: unknown } {
   return claims;
 }
 
+/** The trust domain of a compact JWT's `sub` claim, unverified; `undefined` if unreadable. */
+function subjectTrustDomainOf(token: string): string | undefined {
+  try {
+    const sub = claimsOf(token).sub;
+    if (typeof sub !== 'string') return undefined;
+    return /^spiffe:\/\/([^/]+)/.exec(sub)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * FetchJWTSVID: `audience` is mandatory (§6.2.1, §4.5 → InvalidArgument); a `spiffe_id` other
  * than the workload's own is PermissionDenied. The server is asked over mTLS with the current
@@ -124,8 +138,9 @@ export async function fetchJwtSvid(
 }
 
 /**
- * FetchJWTBundles: the trust domain's JWK Set with only its `jwt-svid` keys (§6.2.2), at once
- * and again whenever the server publishes a change. The trust domain is the SVID's, so the
+ * FetchJWTBundles: the trust domain's JWK Set with only its `jwt-svid` keys (§6.2.2), and the
+ * JWT bundle of each federated trust domain that has JWT authorities, at once and again
+ * whenever the server publishes a change of either. The trust domain is the SVID's, so the
  * stream waits for the first SVID like FetchX509SVID does.
  */
 export function serveJwtBundles(
@@ -133,7 +148,24 @@ export function serveJwtBundles(
   stream: OpenStream<JWTBundlesResponse>,
 ): void {
   let watching = false;
-  let sent: Buffer | undefined;
+  let own: Buffer | undefined;
+  let sent: Record<string, Buffer> | undefined;
+  let trustDomain = '';
+  const send = (): void => {
+    if (own === undefined) return;
+    const bundles: Record<string, Buffer> = {};
+    for (const bundle of deps.federated?.snapshot().values() ?? []) {
+      if (bundle.jwtKeys.length > 0) bundles[bundle.id] = bundle.jwks;
+    }
+    bundles[trustDomain] = own;
+    const same =
+      sent !== undefined &&
+      Object.keys(sent).length === Object.keys(bundles).length &&
+      Object.entries(bundles).every(([id, jwks]) => sent?.[id]?.equals(jwks) === true);
+    if (same) return;
+    sent = bundles;
+    stream.send({ bundles });
+  };
   const onSnapshot = ({ latest, error }: IdentitySnapshot): void => {
     if (error?.code === 'ERR_WORKLOADAPI_STOPPING') return stream.fail(error);
     if (latest === undefined) {
@@ -142,15 +174,15 @@ export function serveJwtBundles(
     }
     if (watching || stream.isClosed) return;
     watching = true;
-    const trustDomain = trustDomainIdOf(latest);
+    trustDomain = trustDomainIdOf(latest);
     stream.onClose(
       deps.bundles.subscribe((update) => {
         if (update.error !== undefined) return stream.fail(update.error);
-        if (sent?.equals(update.bundle.jwks)) return;
-        sent = update.bundle.jwks;
-        stream.send({ bundles: { [trustDomain]: update.bundle.jwks } });
+        own = update.bundle.jwks;
+        send();
       }),
     );
+    if (deps.federated !== undefined) stream.onClose(deps.federated.subscribe(send));
   };
   stream.onClose(deps.identity.subscribe(onSnapshot));
   onSnapshot(deps.identity.snapshot());
@@ -179,7 +211,18 @@ export async function validateJwtSvidRequest(
     throw needed(snapshot);
   }
   const validateJwtSvid = await loadValidator();
+  // The bundle is chosen by the token's (unverified) subject, as go-spiffe does: a federated
+  // trust domain's JWT-SVID is validated with that trust domain's keys only (Federation §7.3).
+  const federated = deps.federated?.snapshot().get(subjectTrustDomainOf(request.svid) ?? '');
   const validate = async (maxAgeMs?: number): Promise<ValidatedJwtSvid> => {
+    if (federated !== undefined) {
+      return validateJwtSvid(request.svid, {
+        bundleJwks: federated.jwtKeys,
+        audience: request.audience,
+        trustDomain: federated.trustDomain,
+        clock: deps.clock,
+      });
+    }
     const bundle = await deps.bundles.current(maxAgeMs);
     return validateJwtSvid(request.svid, {
       bundleJwks: bundle.keys,
@@ -192,7 +235,9 @@ export async function validateJwtSvidRequest(
   try {
     validated = await validate();
   } catch (err) {
-    if (!isHallmarkError(err, 'ERR_JWTSVID_AUTHORITY_UNKNOWN')) throw err;
+    if (federated !== undefined || !isHallmarkError(err, 'ERR_JWTSVID_AUTHORITY_UNKNOWN')) {
+      throw err;
+    }
     validated = await validate(UNKNOWN_KID_REFETCH_MS);
   }
   return { spiffe_id: validated.spiffeId.toString(), claims: toProtoStruct(validated.claims) };

@@ -12,6 +12,11 @@ export interface IssuedSvid {
   readonly expiresAt: number;
   /** PEM CA certificates of the trust domain. */
   readonly bundlePem: string;
+  /**
+   * SPIFFE bundle documents of the foreign trust domains the workload federates with, by name
+   * (empty when it federates with none).
+   */
+  readonly federatedBundles?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 }
 
 /** `POST /v1/authn/login`'s answer, decoded. */

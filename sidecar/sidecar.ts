@@ -13,6 +13,8 @@ import { watchForDistrust } from './distrust-watch.js';
 import { startHealthServer } from './health-server.js';
 import type { HealthReport, HealthServer } from './health-server.js';
 import { ClientServerApi } from './client-server-api.js';
+import { followFederatedBundles } from './federated-bundle-feed.js';
+import type { FederatedBundleApi, FederatedBundleFeed } from './federated-bundle-feed.js';
 import { IdentityFeed } from './identity-feed.js';
 import { ClientJwtServerApi } from './jwt-server-api.js';
 import type { JwtServerApi } from './jwt-server-api.js';
@@ -54,6 +56,8 @@ export interface SidecarDeps {
    * to `config.serverUrl` with the same trust as `api`.
    */
   readonly jwtApi?: JwtServerApi;
+  /** `GET /v1/bundle/federated` (mTLS). Default: the same transport as `jwtApi`'s default. */
+  readonly federatedApi?: FederatedBundleApi;
 }
 
 /** A running sidecar. */
@@ -116,7 +120,7 @@ async function defaultApi(
 async function assemble(
   config: SidecarConfig,
   deps: SidecarDeps,
-  publisher?: SvidPublisher,
+  publish: (store: CredentialStore, log: SidecarLogger, clock: Clock) => SvidPublisher,
 ): Promise<{
   clock: Clock;
   log: SidecarLogger;
@@ -127,6 +131,7 @@ async function assemble(
   const clock = deps.clock ?? systemClock;
   const log = deps.log ?? defaultLogger();
   const store = await prepareStore(config, deps);
+  const publisher = publish(store, log, clock);
   const api = deps.api ?? (await defaultApi(config, store));
   const source = new ServerCredentialSource({
     api,
@@ -135,8 +140,8 @@ async function assemble(
     clock,
   });
   const loop = new RefreshLoop({
-    source: publisher ? publisher.source(source) : source,
-    store: publisher ? publisher.store(store) : store,
+    source: publisher.source(source),
+    store: publisher.store(store),
     clock,
     log,
     random: deps.random ?? Math.random,
@@ -157,11 +162,24 @@ export async function startSidecar(
   deps: SidecarDeps = {},
 ): Promise<SidecarHandle> {
   const identity = new IdentityFeed({ clock: deps.clock ?? systemClock, timers: deps.timers });
-  const { clock, log, loop, store, api } = await assemble(
-    config,
-    deps,
-    new SvidPublisher(identity),
-  );
+  let federated: FederatedBundleFeed | undefined;
+  const { clock, log, loop, store, api } = await assemble(config, deps, (store, log, clock) => {
+    federated = followFederatedBundles(store, {
+      identity,
+      api:
+        deps.federatedApi ??
+        new ClientJwtServerApi({
+          serverUrl: config.serverUrl,
+          trust: new ServerTrustFiles(config.serverBundlePath, store),
+        }),
+      log,
+      clock,
+      timers: deps.timers,
+      random: deps.random,
+    });
+    return new SvidPublisher(identity, federated);
+  });
+  federated?.start();
   loop.onAttempt((attempt) => {
     if (attempt.credential === 'svid' && attempt.error !== undefined) {
       identity.noteFailure(attempt.error);
@@ -229,6 +247,7 @@ export async function startSidecar(
             socketPath: config.workloadApiSocket,
             identity,
             jwtApi: distrustWatch.jwtApi,
+            federated,
             clock,
             log,
             timers: deps.timers,
@@ -236,6 +255,7 @@ export async function startSidecar(
           });
   } catch (err) {
     distrustWatch.stop();
+    federated?.stop();
     identity.close();
     await loop.stop();
     await health?.close();
@@ -261,6 +281,7 @@ export async function startSidecar(
         // Workload API clients hear Unavailable first and reconnect elsewhere or wait.
         await workloadApi?.stop();
         distrustWatch.stop();
+        federated?.stop();
         identity.close();
         await loop.stop();
         await health?.close();
@@ -279,7 +300,13 @@ export async function startSidecar(
  * last error; ConfigError when there is no CA to trust the server with.
  */
 export async function runSidecarOnce(config: SidecarConfig, deps: SidecarDeps = {}): Promise<void> {
-  const { loop } = await assemble(config, deps);
+  // No Workload API: the federated bundles that come with the SVID go to the files only.
+  const { loop } = await assemble(
+    config,
+    deps,
+    (store, log, clock) =>
+      new SvidPublisher(undefined, followFederatedBundles(store, { log, clock })),
+  );
   const timers = deps.timers ?? realTimers;
   let lastError: HallmarkError | undefined;
   let deadline: unknown;

@@ -4,6 +4,7 @@ import type { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { Clock } from '../src/clock/index.js';
 import { HallmarkError } from '../src/errors/index.js';
 import type { RandomSource } from './backoff.js';
+import type { FederatedBundleFeed } from './federated-bundle-feed.js';
 import type { IdentityFeed } from './identity-feed.js';
 import { JwtBundleWatch } from './jwt-bundle-watch.js';
 import type { JwtServerApi } from './jwt-server-api.js';
@@ -28,6 +29,8 @@ export interface WorkloadApiOptions {
   readonly identity: IdentityFeed;
   /** JWT-SVID issuance and the JWT authorities (the Hallmark server). */
   readonly jwtApi: JwtServerApi;
+  /** The federated trust domains' bundles, when the sidecar follows them. */
+  readonly federated?: FederatedBundleFeed;
   readonly clock: Clock;
   readonly log: SidecarLogger;
   readonly timers?: Timers;
@@ -78,6 +81,7 @@ export async function startWorkloadApi(options: WorkloadApiOptions): Promise<Wor
     bundles,
     clock: options.clock,
     log: options.log,
+    federated: options.federated,
   });
   // Loaded here rather than at module load: `--once` and embedders without a socket never need it.
   const grpc = await import('@grpc/grpc-js');

@@ -51,8 +51,10 @@ export class WorkloadApiService {
   implementation(): UntypedServiceImplementation {
     const deps = this.deps;
     return {
-      FetchX509SVID: this.stream((stream) => serveX509Svids(deps.identity, stream)),
-      FetchX509Bundles: this.stream((stream) => serveX509Bundles(deps.identity, stream)),
+      FetchX509SVID: this.stream((stream) => serveX509Svids(deps.identity, stream, deps.federated)),
+      FetchX509Bundles: this.stream((stream) =>
+        serveX509Bundles(deps.identity, stream, deps.federated),
+      ),
       FetchJWTSVID: this.unary((request) => fetchJwtSvid(deps, request as JWTSVIDRequest)),
       FetchJWTBundles: this.stream((stream) => serveJwtBundles(deps, stream)),
       ValidateJWTSVID: this.unary((request) =>

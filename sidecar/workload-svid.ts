@@ -4,6 +4,7 @@ import { parseSpiffeId } from '../src/spiffe/index.js';
 import type { SpiffeId } from '../src/spiffe/index.js';
 import { decodeCertificates } from '../src/x509/index.js';
 import type { ObtainedSvid } from './credential-source.js';
+import type { FederatedBundle } from './federated-bundle-feed.js';
 import type { X509BundlesResponse, X509SVIDResponse } from './workload-api-proto.js';
 
 /** An SVID the sidecar obtained and wrote, in both encodings. */
@@ -44,11 +45,23 @@ export function trustDomainIdOf(svid: WorkloadSvid): string {
   return `spiffe://${svid.spiffeId.trustDomain}`;
 }
 
+/** The X.509 bundles of the federated trust domains, keyed by their SPIFFE IDs (§5.1). */
+function federatedX509(federated: ReadonlyMap<string, FederatedBundle>): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  // A trust domain that publishes only JWT authorities has no X.509 bundle to give.
+  for (const bundle of federated.values())
+    if (bundle.x509Der.length > 0) out[bundle.id] = bundle.x509Der;
+  return out;
+}
+
 /**
- * The `FetchX509SVID` message: one identity (the default one, §8), no CRLs and no federated
- * bundles — Hallmark has one trust domain and does not federate.
+ * The `FetchX509SVID` message: one identity (the default one, §8), no CRLs, and the bundles of
+ * the foreign trust domains the workload's registration federates with.
  */
-export function x509SvidResponse(svid: WorkloadSvid): X509SVIDResponse {
+export function x509SvidResponse(
+  svid: WorkloadSvid,
+  federated: ReadonlyMap<string, FederatedBundle> = new Map(),
+): X509SVIDResponse {
   return {
     svids: [
       {
@@ -60,11 +73,20 @@ export function x509SvidResponse(svid: WorkloadSvid): X509SVIDResponse {
       },
     ],
     crl: [],
-    federated_bundles: {},
+    federated_bundles: federatedX509(federated),
   };
 }
 
-/** The `FetchX509Bundles` message: the SVID's own trust domain and its CA certificates. */
-export function x509BundlesResponse(svid: WorkloadSvid): X509BundlesResponse {
-  return { crl: [], bundles: { [trustDomainIdOf(svid)]: svid.bundleDer } };
+/**
+ * The `FetchX509Bundles` message: the SVID's own trust domain and its CA certificates, and
+ * those of every federated trust domain (§5.2.2).
+ */
+export function x509BundlesResponse(
+  svid: WorkloadSvid,
+  federated: ReadonlyMap<string, FederatedBundle> = new Map(),
+): X509BundlesResponse {
+  return {
+    crl: [],
+    bundles: { ...federatedX509(federated), [trustDomainIdOf(svid)]: svid.bundleDer },
+  };
 }
