@@ -64,6 +64,8 @@ export interface StackOptions {
    * more refusals from it than a real address would.
    */
   realLimits?: boolean;
+  /** Run the server's own embedded PostgreSQL under its data directory (no DATABASE_URL). */
+  embeddedPostgres?: boolean;
 }
 
 /**
@@ -79,14 +81,16 @@ export const LIFTED_PREAUTH_LIMITS: Readonly<Record<string, string>> = {
 export async function startStack(options: StackOptions = {}): Promise<HallmarkStack> {
   const k8s = await startTestKubernetesApi(options.k8s);
   const dataDir = await tempDataDir();
-  const databaseUrl = options.databaseUrl ?? (await createEmptyDatabase());
+  const databaseUrl = options.embeddedPostgres
+    ? ''
+    : (options.databaseUrl ?? (await createEmptyDatabase()));
   const config = loadServerConfig({
     env: {
       HALLMARK_DATA_DIR: dataDir,
       HALLMARK_LISTEN: '127.0.0.1:0',
       HALLMARK_MASTER_KEY: randomBytes(32).toString('base64'),
       HALLMARK_LOG_LEVEL: 'silent',
-      DATABASE_URL: databaseUrl,
+      ...(options.embeddedPostgres ? {} : { DATABASE_URL: databaseUrl }),
       HALLMARK_K8S_TIMEOUT: '2s',
       ...(options.realLimits === true ? {} : LIFTED_PREAUTH_LIMITS),
       ...options.env,
