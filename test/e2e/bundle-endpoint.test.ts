@@ -141,6 +141,23 @@ describe('the SPIFFE bundle endpoint', () => {
     expect(parseSpiffeBundle(text).x509Authorities.length).toBeGreaterThan(0);
   });
 
+  it('gives federated bundles only to a workload presenting its SVID (refusals audited)', async () => {
+    const s = await stack();
+    const answer = await s.call('GET', '/v1/bundle/federated');
+    expect(answer.status).toBe(401);
+    expect(answer.body.error?.code).toBe('ERR_AUTHN_CLIENT_CERT_REQUIRED');
+    const rows = await s.server.db.query<{ action: string; target: string; reason: string }>(
+      "SELECT action, target, reason FROM audit_log WHERE target = '/v1/bundle/federated'",
+    );
+    expect(rows.rows).toEqual([
+      {
+        action: 'http.get',
+        target: '/v1/bundle/federated',
+        reason: 'ERR_AUTHN_CLIENT_CERT_REQUIRED',
+      },
+    ]);
+  });
+
   it('refuses to start with a key that is not the certificate key, or a missing file', async () => {
     const good = await webCertificate('good');
     const other = await webCertificate('other');
