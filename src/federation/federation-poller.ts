@@ -291,10 +291,10 @@ export class FederationPoller {
   }
 
   /**
-   * The round's audit rows, before COMMIT: if one cannot be written the round rolls back and
-   * nothing changed. (With staged audit rows this becomes `audit.stage(tx, events)`.)
+   * The round's audit rows, staged in its transaction: they commit exactly when its changes
+   * do, and a row that cannot be written rolls the round back.
    */
-  async #audit(_tx: Queryable, events: readonly AuditEvent[]): Promise<void> {
-    for (const event of events) await this.deps.audit.append(event);
+  async #audit(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {
+    if (events.length > 0) await this.deps.audit.stage(tx, events);
   }
 }

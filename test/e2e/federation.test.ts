@@ -13,6 +13,7 @@ import { connect, createServer as createTlsServer } from 'node:tls';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSidecar, type SidecarHandle } from '../../sidecar/index.js';
+import { auditSettled } from '../helpers/audit-settled.js';
 import { startStack, type HallmarkStack } from '../helpers/hallmark-stack.js';
 import { createWebPki, type WebPki } from '../federation/web-pki.js';
 import { MemoryLogger } from '../sidecar/fakes.js';
@@ -93,6 +94,7 @@ async function workload(
 }
 
 async function refusals(stack: HallmarkStack): Promise<{ target: string; reason: string }[]> {
+  await auditSettled(stack.server.db);
   const rows = await stack.server.db.query<{ target: string; reason: string }>(
     "SELECT target, reason FROM audit_log WHERE action = 'federation.bundle.refused' ORDER BY seq",
   );

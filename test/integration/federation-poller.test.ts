@@ -17,6 +17,7 @@ import {
   parseBootstrapBundle,
   type FederationRelationship,
 } from '../../src/federation/index.js';
+import { auditSettled } from '../helpers/audit-settled.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 import { createTestPki, type TestPki } from '../sidecar/test-pki.js';
 
@@ -70,6 +71,7 @@ describe('the federation poller', () => {
   async function auditRows(): Promise<
     { action: string; target: string; outcome: string; reason: string }[]
   > {
+    await auditSettled(db);
     const rows = await db.query(
       "SELECT action, target, outcome, reason FROM audit_log WHERE action LIKE 'federation.%' ORDER BY seq",
     );
