@@ -55,9 +55,7 @@ import { UnavailableKubernetesApi } from './unavailable-kubernetes-api.js';
 import { startEmbeddedDatabase } from './embedded-database.js';
 import { prepareDataDir, writeFileAtomic } from './data-dir.js';
 import { ServingCertificate } from './serving-certificate.js';
-import { startBundleEndpointFor } from './bundle-endpoint.js';
-import { loadWebRoots } from './web-pki-certificate.js';
-import { FederatedBundleCache, FederationPoller, federationMetrics } from '../federation/index.js';
+import { startFederation } from './federation-wiring.js';
 import { federatedBundleRoutes } from '../http/routes/federated-bundle-routes.js';
 
 /** A running server and what a caller (CLI, tests) needs to use and stop it. */
@@ -255,30 +253,20 @@ export async function startServer(
 
     const tls = new ServingCertificate(ca, config.trustDomain, config.serverNames, clock);
     cleanups.push(() => tls.stop());
-    // A Web PKI certificate that cannot be used stops start-up (exit 2, naming the variable).
-    const bundleEndpoint = await startBundleEndpointFor(config, {
-      svid: tls,
-      document: bundleDocumentSource({ ca, jwtKeys: () => jwtAuthorities.bundleJwks() }),
-      log,
-    });
-    cleanups.push(() => bundleEndpoint.stop());
     const metrics = createMetricsRegistry();
-    // Foreign bundles: every replica follows the table; one at a time refreshes it.
-    const webRoots = await loadWebRoots(config.federation.webCaPath);
-    const federated = await FederatedBundleCache.open(db);
-    cleanups.push(() => federated.close());
-    const poller = new FederationPoller({
+    // A Web PKI certificate that cannot be used stops start-up (exit 2, naming the variable).
+    const federation = await startFederation(config, {
       db,
       audit,
       clock,
-      log: log.child({ component: 'federation' }),
-      cache: federated,
+      log,
+      metrics,
+      svid: tls,
+      document: bundleDocumentSource({ ca, jwtKeys: () => jwtAuthorities.bundleJwks() }),
       relationships: () => policy.current().federation,
-      webRootsPem: webRoots,
-      observer: federationMetrics(metrics, federated),
     });
-    poller.start();
-    cleanups.push(() => poller.stop());
+    cleanups.push(() => federation.stop());
+    const federated = federation.bundles;
     const tally = new ThrottleTally({
       audit,
       clock,
@@ -439,7 +427,7 @@ export async function startServer(
       secrets,
       checkpoints,
       embedded: cluster !== undefined,
-      federationPort: bundleEndpoint.port,
+      federationPort: federation.endpointPort,
       lost,
       close,
     };
