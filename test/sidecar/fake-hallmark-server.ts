@@ -31,6 +31,8 @@ export interface FakeHallmarkServer {
   readonly seen: SeenRequest[];
   spiffeId: string;
   svidTtlSeconds: number;
+  /** `federated_bundles` of the SVID answers (absent: the field is left out, as before). */
+  federatedBundles: Record<string, unknown> | undefined;
   behaviour: FakeBehaviour;
   /** Requests left unanswered by `hang` and still open. */
   readonly hanging: Set<ServerResponse>;
@@ -54,6 +56,7 @@ export async function startFakeHallmarkServer(pki: TestPki): Promise<FakeHallmar
     seen: [] as SeenRequest[],
     spiffeId: 'spiffe://hallmark.local/ns/payments/sa/api',
     svidTtlSeconds: 3600,
+    federatedBundles: undefined as Record<string, unknown> | undefined,
     behaviour: { kind: 'normal' } as FakeBehaviour,
     hanging: new Set<ServerResponse>(),
   };
@@ -88,6 +91,9 @@ export async function startFakeHallmarkServer(pki: TestPki): Promise<FakeHallmar
           svid: svid.chainPem,
           expires_at: svid.notAfter.toISOString(),
           bundle: pki.bundlePem,
+          ...(state.federatedBundles === undefined
+            ? {}
+            : { federated_bundles: state.federatedBundles }),
         });
       }
       if (route === 'POST /v1/authn/login') {

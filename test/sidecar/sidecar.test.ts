@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { stat, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -148,6 +149,32 @@ describe('runSidecarOnce', () => {
     // A later start needs no configured bundle: bundle.pem now vouches for the server.
     await runSidecarOnce({ ...config, serverBundlePath: undefined }, { log: new MemoryLogger() });
     expect(fake.seen.filter((r) => r.route === 'POST /v1/svid/x509')).toHaveLength(2);
+  });
+
+  it('writes the federated bundles that come with the SVID to federated/<td>.pem', async () => {
+    const b = createTestPki(systemClock, 'b.test');
+    const cert = new X509Certificate(b.bundlePem);
+    fake.federatedBundles = {
+      'b.test': {
+        keys: [
+          {
+            ...cert.publicKey.export({ format: 'jwk' }),
+            use: 'x509-svid',
+            x5c: [cert.raw.toString('base64')],
+          },
+        ],
+        spiffe_sequence: 3,
+      },
+    };
+    try {
+      await runSidecarOnce(config, { log: new MemoryLogger() });
+    } finally {
+      fake.federatedBundles = undefined;
+    }
+    expect(await readdir(outputFile('federated'))).toEqual(['b.test.pem']);
+    const pem = await readFile(outputFile('federated/b.test.pem'), 'utf8');
+    expect(new X509Certificate(pem).raw.equals(cert.raw)).toBe(true);
+    expect(await modeOf(outputFile('federated/b.test.pem'))).toBe(0o644);
   });
 
   it('fails at once on a definitive refusal, naming its code', async () => {
