@@ -1,4 +1,4 @@
-// The federated_bundles table (migration 10): each foreign trust domain's kept bundle and the
+// The federated_bundles table (migration 14): each foreign trust domain's kept bundle and the
 // state of its endpoint, read and written only through these statements.
 import type { Queryable } from '../db/index.js';
 import { bundleDocumentOf, parseSpiffeBundle, type SpiffeBundle } from '../spiffe/index.js';

@@ -8,9 +8,9 @@ import { broker } from './006-broker.js';
 import { jwtSvid } from './007-jwt-svid.js';
 import { auditPending } from './008-audit-pending.js';
 import { distrust } from './009-distrust.js';
-import { federation } from './010-federation.js';
 import { auditSinks } from './012-audit-sinks.js';
 import { auditCheckpoints } from './013-audit-checkpoints.js';
+import { federation } from './014-federation.js';
 
 /** One schema change. Versions are dense and never reused. */
 export interface Migration {
@@ -30,7 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   jwtSvid,
   auditPending,
   distrust,
-  federation,
   auditSinks,
   auditCheckpoints,
+  federation,
 ];

@@ -1,6 +1,6 @@
-// Migration 10: SPIFFE federation, one row per foreign trust domain the policy federates with.
+// Migration 14: SPIFFE federation, one row per foreign trust domain the policy federates with.
 export const federation = {
-  version: 10,
+  version: 14,
   name: 'federation',
   sql: `
     -- The bundle kept for each foreign trust domain and the state of its bundle endpoint. A
