@@ -41,4 +41,29 @@ describe('migrations', () => {
       await db.close();
     }
   });
+
+  it('are listed in increasing version order, so a new one is always appended', () => {
+    const versions = MIGRATIONS.map((m) => m.version);
+    expect(versions).toEqual([...new Set(versions)].sort((x, y) => x - y));
+  });
+
+  it('upgrade a database of the release before federation: only 013 runs, and adds federated_bundles', async () => {
+    const url = await createEmptyDatabase();
+    const db = new Database(url, { max: 2 });
+    try {
+      await migrate(
+        db,
+        MIGRATIONS.filter((m) => m.version < 13),
+      );
+      expect(await isFullyMigrated(db, MIGRATIONS)).toBe(false);
+      expect(await migrate(db, MIGRATIONS)).toEqual([13]);
+      const columns = await db.query<{ column_name: string }>(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'federated_bundles'",
+      );
+      expect(columns.rows.map((r) => r.column_name)).toContain('sequence');
+      expect(await isFullyMigrated(db, MIGRATIONS)).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
 });
