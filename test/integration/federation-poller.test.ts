@@ -1,6 +1,6 @@
 // The federation poller on PostgreSQL against a bundle endpoint the test controls (real TLS on
 // 127.0.0.1): bootstrap, newer bundles kept, every refusal audited with the last good bundle
-// kept, one replica at a time, restarts, relationships dropped and re-bootstrapped.
+// kept, one replica at a time, restarts, relationships dropped and re-bootstrapped, an outage.
 import { X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -238,5 +238,59 @@ describe('the federation poller', () => {
       action: 'federation.bundle.removed',
       target: 'b.test',
     });
+  });
+
+  it('keeps the last good bundle while the endpoint is down, counts every failure, audits the outage once', async () => {
+    const { poller, cache } = await replica();
+    const bootstrap = parseBootstrapBundle(b.bundlePem);
+    const up: FederationRelationship = {
+      trustDomain: 'b.test',
+      bundleEndpointUrl: url,
+      profile: 'https_spiffe',
+      endpointSpiffeId: 'spiffe://b.test/hallmark/server',
+      bootstrapBundle: bootstrap,
+      bootstrapSha256: bootstrapFingerprint(bootstrap),
+    };
+    relationships = [up];
+    answer = bundleOf(8, [b.bundlePem]);
+    expect(await poller.refresh()).toBe(true);
+    expect(cache.bundle('b.test')?.sequence).toBe(8);
+
+    // Nothing listens on the port any more.
+    const dead = createServer();
+    await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+    const deadPort = (dead.address() as AddressInfo).port;
+    await new Promise((resolve) => dead.close(resolve));
+    const down = `https://127.0.0.1:${deadPort}/v1/bundle`;
+    relationships = [{ ...up, bundleEndpointUrl: down }];
+    const outage = () =>
+      auditRows().then((rows) => rows.filter((row) => row.target === `b.test ${down}`));
+    await round(poller);
+    await round(poller);
+    expect(await outage()).toEqual([
+      {
+        action: 'federation.bundle.refused',
+        target: `b.test ${down}`,
+        outcome: 'error',
+        reason: 'ERR_FEDERATION_ENDPOINT_UNREACHABLE',
+      },
+    ]);
+    expect(cache.bundle('b.test')?.sequence).toBe(8);
+    expect(cache.rows()[0]).toMatchObject({
+      failures: 2,
+      lastError: 'ERR_FEDERATION_ENDPOINT_UNREACHABLE',
+    });
+    expect(
+      await registry.getSingleMetricAsString('hallmark_federation_refresh_errors_total'),
+    ).toContain(
+      'hallmark_federation_refresh_errors_total{trust_domain="b.test",code="ERR_FEDERATION_ENDPOINT_UNREACHABLE"} 2',
+    );
+
+    // Back up: the next bundle is kept and the failures are forgotten.
+    relationships = [up];
+    answer = bundleOf(9, [b.bundlePem]);
+    await round(poller);
+    expect(cache.bundle('b.test')?.sequence).toBe(9);
+    expect(cache.rows()[0]).toMatchObject({ failures: 0 });
   });
 });
