@@ -20,6 +20,7 @@ import {
 import { auditSettled } from '../helpers/audit-settled.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 import { createTestPki, type TestPki } from '../sidecar/test-pki.js';
+import { waitFor } from '../sidecar/wait-for.js';
 
 const silent = { info: () => undefined, warn: () => undefined };
 
@@ -198,10 +199,14 @@ describe('the federation poller', () => {
     const ran = await Promise.all([first.poller.refresh(), second.poller.refresh()]);
     delayMs = 0;
     expect(ran.filter(Boolean)).toHaveLength(1);
-    await first.cache.reload();
-    await second.cache.reload();
-    expect(first.cache.bundle('b.test')?.sequence).toBe(7);
-    expect(second.cache.bundle('b.test')?.sequence).toBe(7);
+    // The replica that did not run learns of it by NOTIFY (its timer is 30 s away).
+    for (const { cache } of [first, second]) {
+      await waitFor(
+        'sequence 7 on both replicas',
+        () => cache.bundle('b.test')?.sequence === 7,
+        10_000,
+      );
+    }
     const updates = (await auditRows()).filter((row) => row.target === 'b.test sequence=7');
     expect(updates).toHaveLength(1);
   });
