@@ -147,6 +147,13 @@ describe.each([
     const day = 24 * 3_600_000;
     clock.offsetMs += day / 2 + 60_000;
     await ring.rotate({ wait: true, actor: 'test' }); // prepares the successor
+    // Published before it signs: a relying party refreshing now already holds the new key.
+    const successor = ring.authorities().find((a) => a.status === 'prepared')?.kid;
+    expect(successor).toBeDefined();
+    const ahead = (await (await rpFetch(metadata.jwks_uri!, {})).json()) as {
+      keys: { kid: string }[];
+    };
+    expect(ahead.keys.map((key) => key.kid)).toContain(successor);
     clock.offsetMs += day / 2 + 10 * 60_000;
     await ring.rotate({ wait: true, actor: 'test' }); // activates it, retires ours
     expect(ring.authorities().find((a) => a.kid === signedBy)?.status).toBe('retired');
