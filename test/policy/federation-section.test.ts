@@ -108,6 +108,11 @@ describe('the federation section', () => {
       ['federation[0].endpointSPIFFEID'],
     ],
     [
+      'a bootstrap bundle on https_web',
+      entry(`${web}, bootstrapBundle: "-----BEGIN CERTIFICATE-----"`),
+      ['federation[0].bootstrapBundle'],
+    ],
+    [
       'https_spiffe without its SPIFFE ID and bundle',
       entry('trustDomain: b.example, bundleEndpointURL: "https://b/b", profile: https_spiffe'),
       ['federation[0].endpointSPIFFEID', 'federation[0].bootstrapBundle'],
