@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { ConfigError } from '../config/index.js';
 import type { TlsMaterial } from '../http/index.js';
 
-/** How often the files are looked at for a renewed certificate. */
+/** How often the files are looked at for a renewed certificate, by default. */
 const WATCH_MS = 60_000;
 
 interface Paths {
@@ -75,10 +75,11 @@ export class WebPkiCertificate {
   static async load(
     paths: Paths,
     log: { warn(obj: object, msg?: string): void },
+    options: { readonly watchMs?: number } = {},
   ): Promise<WebPkiCertificate> {
     const loaded = await read(paths);
     const web = new WebPkiCertificate(paths, loaded, await stampOf(paths), log);
-    web.#timer = setInterval(() => void web.#check(), WATCH_MS);
+    web.#timer = setInterval(() => void web.#check(), options.watchMs ?? WATCH_MS);
     web.#timer.unref();
     return web;
   }
