@@ -209,6 +209,12 @@ describe('the federation poller', () => {
     }
     const updates = (await auditRows()).filter((row) => row.target === 'b.test sequence=7');
     expect(updates).toHaveLength(1);
+    // Whichever replica ran kept building on the fetched bundle: the operator's bootstrap
+    // bundle (the same policy) was not brought back over it.
+    const bootstraps = (await auditRows()).filter(
+      (row) => row.action === 'federation.bundle.bootstrapped',
+    );
+    expect(bootstraps).toHaveLength(1);
   });
 
   it('re-bootstraps on a new bootstrap bundle and forgets a dropped relationship', async () => {
