@@ -3,7 +3,7 @@
 // B fetches A's over https_web (a test Web PKI root). Workloads of each verify the other's
 // X509-SVIDs and JWT-SVIDs through their sidecars; B's CA rotation reaches A's workload within
 // one refresh hint; a hostile endpoint's bundles are refused, audited, and change nothing.
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, createServer as createTlsServer } from 'node:tls';
 import { status } from '@grpc/grpc-js';
+import { SignJWT, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSidecar, type SidecarHandle } from '../../sidecar/index.js';
 import { auditSettled } from '../helpers/audit-settled.js';
@@ -269,6 +270,32 @@ describe('federation between a.test and b.test', () => {
     const other = await failureOf(aWeb.api.validateJwtSvid({ audience: 'ledger', svid: token }));
     expect(other.code).toBe(status.INVALID_ARGUMENT);
     expect(other.details).toMatch(/^ERR_JWTSVID_AUDIENCE_MISMATCH/);
+    // B's subjects are validated with B's keys only: neither A's own authority nor a key
+    // that borrows the kid of B's authority makes a token for B_API valid at A.
+    const forged = async (key: KeyObject, kid: string, alg: string): Promise<string> =>
+      new SignJWT({ aud: ['shop-web'] })
+        .setProtectedHeader({ alg, kid, typ: 'JWT' })
+        .setSubject(B_API)
+        .setIssuedAt()
+        .setExpirationTime('2m')
+        .sign(key);
+    const ownOfA = a.server.jwtAuthorities.signingAuthority();
+    const byA = await failureOf(
+      aWeb.api.validateJwtSvid({
+        audience: 'shop-web',
+        svid: await forged(ownOfA.privateKey, ownOfA.kid, ownOfA.alg),
+      }),
+    );
+    expect(byA.details).toMatch(/^ERR_JWTSVID_AUTHORITY_UNKNOWN/);
+    const kidOfB = decodeProtectedHeader(token).kid!;
+    const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const borrowed = await failureOf(
+      aWeb.api.validateJwtSvid({
+        audience: 'shop-web',
+        svid: await forged(stranger, kidOfB, 'ES256'),
+      }),
+    );
+    expect(borrowed.details).toMatch(/^ERR_JWTSVID_SIGNATURE_INVALID/);
     // JWT bundles: A's own and B's (h.test publishes no JWT authority).
     const jwt = (await aWeb.api.fetchJwtBundles().message(1)).bundles;
     expect(Object.keys(jwt).sort()).toEqual(['spiffe://a.test', 'spiffe://b.test']);
