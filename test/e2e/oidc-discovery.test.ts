@@ -127,6 +127,10 @@ describe.each([
     expect(decodeProtectedHeader(token).alg).toBe(alg);
     const { payload } = await jwtVerify(token, keys, checks);
     expect(payload).toMatchObject({ iss: issuer, sub: WORKLOAD.spiffeId, aud: [AUDIENCE] });
+    // Inside the trust domain the same token validates through the Workload API, whatever the
+    // key type.
+    const validated = await workloadApi.validateJwtSvid({ audience: AUDIENCE, svid: token });
+    expect(validated.spiffe_id).toBe(WORKLOAD.spiffeId);
 
     // Another audience.
     const other = await jwtSvid('vault.example');
