@@ -47,16 +47,16 @@ describe('migrations', () => {
     expect(versions).toEqual([...new Set(versions)].sort((x, y) => x - y));
   });
 
-  it('upgrade a database of the release before federation: only 013 runs, and adds federated_bundles', async () => {
+  it('upgrade a database of the release before federation: only 014 runs, and adds federated_bundles', async () => {
     const url = await createEmptyDatabase();
     const db = new Database(url, { max: 2 });
     try {
       await migrate(
         db,
-        MIGRATIONS.filter((m) => m.version < 13),
+        MIGRATIONS.filter((m) => m.version < 14),
       );
       expect(await isFullyMigrated(db, MIGRATIONS)).toBe(false);
-      expect(await migrate(db, MIGRATIONS)).toEqual([13]);
+      expect(await migrate(db, MIGRATIONS)).toEqual([14]);
       const columns = await db.query<{ column_name: string }>(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'federated_bundles'",
       );
