@@ -19,6 +19,7 @@ export const STATE_TABLES = [
   'jwt_authority_keys',
   'audit_checkpoint_keys',
   'audit_base',
+  'federated_bundles',
   'osb_instances',
   'osb_bindings',
   'osb_grant_version',
