@@ -1,5 +1,6 @@
 // The server's configuration: raw environment and flags → validated → frozen, once, at start.
 import path from 'node:path';
+import { getCiphers } from 'node:tls';
 import {
   AUDIT_SINK_VARIABLES,
   readAuditSinks,
@@ -66,6 +67,11 @@ export interface ServerConfig {
   /** Set when keys are generated and used in a PKCS#11 token; `undefined`: sealed in PostgreSQL. */
   readonly pkcs11: Pkcs11Config | undefined;
   readonly serverNames: readonly string[];
+  /**
+   * TLS 1.2 cipher suites of the listener (`HALLMARK_TLS_CIPHERS`, OpenSSL names);
+   * `undefined`: Hallmark's default list (ECDHE with AEAD ciphers only).
+   */
+  readonly tlsCiphers: readonly string[] | undefined;
   readonly publicUrl: string | undefined;
   readonly broker: { readonly username: string; readonly password: string } | undefined;
   readonly secretMaxBytes: number;
@@ -125,6 +131,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'HALLMARK_PKCS11_TOKEN',
   'HALLMARK_PKCS11_PIN_FILE',
   'HALLMARK_SERVER_NAMES',
+  'HALLMARK_TLS_CIPHERS',
   'HALLMARK_PUBLIC_URL',
   'HALLMARK_BROKER_USERNAME',
   'HALLMARK_BROKER_PASSWORD',
@@ -280,6 +287,28 @@ function readPkcs11(reader: EnvReader): Pkcs11Config | undefined {
   return { modulePath, tokenLabel, pinFile: path.resolve(pinFile) };
 }
 
+/**
+ * `HALLMARK_TLS_CIPHERS`: OpenSSL names of TLS 1.2 suites, `:`-separated. Aliases (`HIGH`,
+ * `!aNULL`) are refused so the list says exactly what is offered, and TLS 1.3 suites (fixed by
+ * OpenSSL, all AEAD) are not configured here. A known but weak suite is accepted: refusing it is
+ * `hallmark compliance`'s job (HM-TLS-01), which names it.
+ */
+function readTlsCiphers(reader: EnvReader): readonly string[] | undefined {
+  const text = reader.optional('HALLMARK_TLS_CIPHERS');
+  if (text === undefined) return undefined;
+  const known = new Set(getCiphers().map((name) => name.toUpperCase()));
+  const names = text.split(':').map((name) => name.trim());
+  for (const name of names) {
+    if (name.toUpperCase().startsWith('TLS_') || !known.has(name.toUpperCase()) || name === '') {
+      throw new ConfigError(
+        'HALLMARK_TLS_CIPHERS',
+        `"${name}" is not the OpenSSL name of a TLS 1.2 cipher suite (list them separated by ":")`,
+      );
+    }
+  }
+  return Object.freeze(names.map((name) => name.toUpperCase()));
+}
+
 function readPublicUrl(reader: EnvReader): string | undefined {
   const url = reader.optional('HALLMARK_PUBLIC_URL');
   if (url === undefined) return undefined;
@@ -341,6 +370,7 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
     upstreamCa: readUpstream(reader),
     pkcs11: readPkcs11(reader),
     serverNames,
+    tlsCiphers: readTlsCiphers(reader),
     publicUrl: readPublicUrl(reader),
     broker: readBroker(reader),
     secretMaxBytes: reader.integer('HALLMARK_SECRET_MAX_BYTES', 65_536, 1, 1_048_576),

@@ -35,6 +35,8 @@ export interface AppOptions {
   routes: readonly RouteInstaller[];
   /** Largest accepted request body in bytes. */
   bodyLimit?: number;
+  /** TLS 1.2 cipher suites (`HALLMARK_TLS_CIPHERS`); Hallmark's AEAD, forward-secret list if absent. */
+  tlsCiphers?: readonly string[];
   /** The pre-authentication limit (per-address buckets and the tally of refusals); none if absent. */
   preauth?: PreauthLimit;
 }
@@ -53,7 +55,7 @@ function labelResponse(reply: FastifyReply, requestId: string): void {
 /** Builds the HTTPS fastify app (not yet listening). */
 export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
   const app = Fastify({
-    https: tlsOptions(options.tls.current()),
+    https: tlsOptions(options.tls.current(), options.tlsCiphers),
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger }),
     logController: new QuietProbesLogController(),
     bodyLimit: options.bodyLimit ?? 1_048_576,

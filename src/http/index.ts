@@ -16,5 +16,10 @@ export { ThrottleTally, THROTTLED_ACTION, OTHER_ADDRESSES } from './throttle-tal
 export type { ThrottleTallyOptions } from './throttle-tally.js';
 export { clientAddress, isGuardedRoute } from './preauth-limit.js';
 export type { PreauthLimit } from './preauth-limit.js';
-export { followTlsChanges, tlsOptions } from './serving-tls.js';
+export {
+  DEFAULT_TLS12_CIPHERS,
+  TLS_MIN_VERSION,
+  followTlsChanges,
+  tlsOptions,
+} from './serving-tls.js';
 export type { ServingTlsSource, TlsMaterial } from './serving-tls.js';

@@ -304,6 +304,7 @@ export async function startServer(
     cleanups.push(() => sinks.stop());
     const app = await buildApp({
       audit,
+      tlsCiphers: config.tlsCiphers,
       preauth: { buckets: new AddressBuckets(config.preauth, clock), tally },
       tls,
       metrics,
@@ -407,7 +408,7 @@ export async function startServer(
       ],
     });
     cleanups.push(() => app.close());
-    cleanups.push(followTlsChanges(app.server, tls));
+    cleanups.push(followTlsChanges(app.server, tls, config.tlsCiphers));
     await app.listen({ host: config.listen.host, port: config.listen.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.listen.port;
