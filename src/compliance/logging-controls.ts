@@ -1,0 +1,186 @@
+// Logging and monitoring controls: the audit chain's integrity, checkpoints, shipping and retention.
+import { describeSeconds, fail, isoTime, pass, type Control, type Evidence } from './control.js';
+
+/** The most a sink's lag alarm may be set to and still count as "promptly" backed up. */
+export const MAX_SINK_LAG_ALARM_SECONDS = 3600;
+/** Audit history kept at least this long (PCI DSS v4.0 10.5.1: 12 months). */
+export const MIN_RETENTION_SECONDS = 365 * 86_400;
+/** ...of which at least this much immediately available (10.5.1: three months). */
+export const MIN_ONLINE_SECONDS = 90 * 86_400;
+
+const auditChain: Control = {
+  id: 'HM-LOG-01',
+  area: 'logging-monitoring',
+  title: 'Audit chain intact',
+  checks:
+    'Every row of the audit log verifies against the hash chain (hash = SHA-256(prev_hash, canonical row)) from the first row to the stored head, in one pass: an edited, deleted, inserted, reordered or truncated row fails and is named by seq.',
+  references: {
+    pciDss: ['10.2.1', '10.3.2', '10.3.4'],
+    soc2: ['CC7.2'],
+    nist80053: ['AU-9', 'AU-12'],
+  },
+  remediation:
+    'Treat as a security incident: compare the named row with the copies shipped to the audit sinks and backups, find who had write access to PostgreSQL, and preserve the database for investigation. hallmark audit verify gives the same verdict offline.',
+  evaluate({ audit }) {
+    if (!audit.ok) {
+      return fail(`the audit chain is broken at seq ${audit.seq}: ${audit.problem}`, {
+        rowsVerified: audit.rows,
+        brokenAt: audit.seq,
+        problem: audit.problem,
+      });
+    }
+    return pass(`${audit.rows} audit rows verify up to head seq ${audit.headSeq}`, {
+      rowsVerified: audit.rows,
+      headSeq: audit.headSeq,
+    });
+  },
+};
+
+const checkpointsRecent: Control = {
+  id: 'HM-LOG-02',
+  area: 'logging-monitoring',
+  title: 'Signed audit checkpoints are recent',
+  checks:
+    'A checkpoint of the audit chain head, signed by the audit checkpoint key, was made within two checkpoint intervals, so an attacker who rewrites the whole table and recomputes every hash is still detected.',
+  references: {
+    pciDss: ['10.3.4'],
+    soc2: ['CC7.2'],
+    nist80053: ['AU-9(3)', 'AU-10'],
+  },
+  remediation:
+    'Upgrade to a Hallmark that signs audit checkpoints; if checkpoints stopped, check the server log and the database connection.',
+  evaluate({ checkpoints, now }) {
+    if (checkpoints === undefined) {
+      return fail(
+        'this server makes no signed audit checkpoints: a rewrite of the whole table with recomputed hashes would not be detected',
+        { checkpoints: null },
+      );
+    }
+    const latest = checkpoints.latest;
+    const evidence: Evidence = {
+      interval: describeSeconds(checkpoints.intervalSeconds),
+      latestSeq: latest?.seq ?? null,
+      latestSignedAt: latest === undefined ? null : isoTime(latest.signedAt),
+    };
+    if (latest === undefined) return fail('no audit checkpoint has been signed yet', evidence);
+    const ageMs = now - latest.signedAt;
+    if (ageMs > 2 * checkpoints.intervalSeconds * 1000) {
+      return fail(
+        `the newest checkpoint (seq ${latest.seq}) was signed ${describeSeconds(Math.round(ageMs / 1000))} ago, more than two intervals`,
+        evidence,
+      );
+    }
+    return pass(
+      `the newest checkpoint (seq ${latest.seq}) is ${describeSeconds(Math.round(ageMs / 1000))} old`,
+      evidence,
+    );
+  },
+};
+
+const auditShipping: Control = {
+  id: 'HM-LOG-03',
+  area: 'logging-monitoring',
+  title: 'Audit rows shipped to a central receiver promptly',
+  checks: `At least one audit sink is configured (HALLMARK_AUDIT_SYSLOG or HALLMARK_AUDIT_WEBHOOK), its lag alarm (HALLMARK_AUDIT_SINK_LAG_ALARM) is at most ${describeSeconds(MAX_SINK_LAG_ALARM_SECONDS)}, and no row committed longer ago than that alarm is still unconfirmed by any sink's receiver.`,
+  references: {
+    pciDss: ['10.3.3', '10.4.1.1', '10.7.2'],
+    soc2: ['CC7.2', 'CC7.3'],
+    nist80053: ['AU-4(1)', 'AU-5', 'AU-6(3)'],
+  },
+  remediation:
+    'Configure a sink to your SIEM (docs/audit.md: HALLMARK_AUDIT_SYSLOG=tls://host:6514 or HALLMARK_AUDIT_WEBHOOK), keep HALLMARK_AUDIT_SINK_LAG_ALARM at 1h or less; for a lagging sink check the receiver, the network and hallmark_audit_sink_errors_total.',
+  evaluate({ auditSinks, now }) {
+    const evidence: Evidence = {
+      lagAlarm: describeSeconds(auditSinks.lagAlarmSeconds),
+      sinks: auditSinks.sinks.map((sink) => ({
+        name: sink.name,
+        deliveredSeq: sink.deliveredSeq ?? null,
+        undeliveredRows: sink.undeliveredRows,
+        oldestUndeliveredAt:
+          sink.oldestUndeliveredAt === undefined ? null : isoTime(sink.oldestUndeliveredAt),
+      })),
+    };
+    if (auditSinks.sinks.length === 0) {
+      return fail(
+        'no audit sink is configured: audit rows exist only in this PostgreSQL database (and stdout)',
+        evidence,
+      );
+    }
+    if (auditSinks.lagAlarmSeconds > MAX_SINK_LAG_ALARM_SECONDS) {
+      return fail(
+        `HALLMARK_AUDIT_SINK_LAG_ALARM is ${describeSeconds(auditSinks.lagAlarmSeconds)}, above ${describeSeconds(MAX_SINK_LAG_ALARM_SECONDS)}`,
+        evidence,
+      );
+    }
+    const lagging = auditSinks.sinks.filter(
+      (sink) =>
+        sink.oldestUndeliveredAt !== undefined &&
+        now - sink.oldestUndeliveredAt > auditSinks.lagAlarmSeconds * 1000,
+    );
+    if (lagging.length > 0) {
+      return fail(
+        lagging
+          .map(
+            (sink) =>
+              `sink ${sink.name} has ${sink.undeliveredRows} undelivered row(s), the oldest committed ${describeSeconds(Math.round((now - (sink.oldestUndeliveredAt as number)) / 1000))} ago`,
+          )
+          .join('; '),
+        evidence,
+      );
+    }
+    return pass(
+      `${auditSinks.sinks.length} sink(s) within ${describeSeconds(auditSinks.lagAlarmSeconds)} of the chain`,
+      evidence,
+    );
+  },
+};
+
+const retention: Control = {
+  id: 'HM-LOG-04',
+  area: 'logging-monitoring',
+  title: 'Audit history retained 12 months, 3 immediately available',
+  checks: `An audit archive and retention policy is configured: rows are kept at least ${describeSeconds(MIN_RETENTION_SECONDS)} (in PostgreSQL or the archive) and at least ${describeSeconds(MIN_ONLINE_SECONDS)} of them in PostgreSQL.`,
+  references: {
+    pciDss: ['10.5.1'],
+    soc2: ['CC7.2'],
+    nist80053: ['AU-11'],
+  },
+  remediation:
+    'Upgrade to a Hallmark with audit archiving and configure its retention to at least 12 months, 3 of them online.',
+  evaluate({ retention: facts }) {
+    if (facts === undefined) {
+      return fail(
+        'this server has no audit archive or retention policy: nothing says how long rows are kept or where their copies are',
+        { retention: null },
+      );
+    }
+    const online = facts.onlineSeconds;
+    const archive = facts.archiveSeconds;
+    const evidence: Evidence = {
+      online: online === undefined ? 'forever' : describeSeconds(online),
+      archive: archive === undefined ? 'none' : describeSeconds(archive),
+    };
+    if (online !== undefined && online < MIN_ONLINE_SECONDS) {
+      return fail(
+        `rows stay in PostgreSQL only ${describeSeconds(online)}, under ${describeSeconds(MIN_ONLINE_SECONDS)}`,
+        evidence,
+      );
+    }
+    const total = online === undefined ? Infinity : Math.max(online, archive ?? 0);
+    if (total < MIN_RETENTION_SECONDS) {
+      return fail(
+        `rows are kept ${describeSeconds(total)} in all, under ${describeSeconds(MIN_RETENTION_SECONDS)}`,
+        evidence,
+      );
+    }
+    return pass('retention meets 12 months with 3 online', evidence);
+  },
+};
+
+/** The logging and monitoring controls, in id order. */
+export const LOGGING_CONTROLS: readonly Control[] = [
+  auditChain,
+  checkpointsRecent,
+  auditShipping,
+  retention,
+];
