@@ -15,6 +15,8 @@ export const NAMED_AUDIT_ACTIONS = [
   // API-key identities created and revoked (src/authn/authentication.ts, admin-bootstrap.ts)
   'authn.api_key.created',
   'authn.api_key.revoked',
+  // the admin API key replaced by a new one (src/http/routes/apikey-routes.ts)
+  'authn.api_key.rotated',
   // SVIDs (svid-routes.ts, jwt-svid-routes.ts)
   'svid.x509.issued',
   'svid.x509.denied',
@@ -34,6 +36,8 @@ export const NAMED_AUDIT_ACTIONS = [
   // retention (src/checkpoint/audit-archive.ts): a prefix archived and deleted, or refused
   'audit.archived',
   'audit.archive.denied',
+  // compliance reports (compliance-routes.ts): the row carries the report's digest
+  'compliance.report',
   // the CA (ca-routes.ts, src/ca); `ca.distrust` is the operator removing a CA from trust
   'ca.rotate',
   'ca.created',

@@ -78,7 +78,7 @@ export class SigningKeyring {
 
   private constructor(
     private readonly deps: SigningKeyringDeps,
-    private readonly schedule: KeySchedule,
+    readonly schedule: KeySchedule,
   ) {
     // Only what the ring uses: no caller's extra property is taken for a rotation hook.
     const { db, master, clock, audit, log } = deps;

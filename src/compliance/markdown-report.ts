@@ -11,7 +11,11 @@ const STATUS_LABEL: Readonly<Record<ControlResult['status'], string>> = {
 
 /** Markdown-escapes text for a table cell or a line (pipes, backticks, emphasis, angle brackets). */
 function md(text: string): string {
-  return text.replace(/[\\`*_[\]|<>#]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+  return text
+    .replace(/[\\`*[\]|<>]/g, (c) => `\\${c}`)
+    .replace(/(^|[^A-Za-z0-9])_|_(?=[^A-Za-z0-9]|$)/g, (m) => m.replace('_', '\\_'))
+    .replace(/^#/, '\\#')
+    .replace(/\r?\n/g, ' ');
 }
 
 /** Evidence as indented list items, nested values flattened to JSON where deep. */

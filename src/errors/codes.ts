@@ -33,6 +33,9 @@ export const ERROR_CODES = {
   ERR_REQUEST_RATE_LIMITED: 'too many requests',
   ERR_INTERNAL: 'internal error',
 
+  // compliance reports
+  ERR_COMPLIANCE_INPUT_INVALID: 'compliance input (manifests or dependency audit) is invalid',
+
   // SPIFFE identifiers
   ERR_SPIFFE_ID_INVALID: 'invalid SPIFFE ID',
   ERR_SPIFFE_TRUST_DOMAIN_INVALID: 'invalid trust domain',

@@ -28,6 +28,7 @@ const DELETE = 4;
 const DISABLE = 9;
 const ACTIVATE = 10;
 const ACCOUNT_CREATE = 1;
+const ACCOUNT_PASSWORD_CHANGE = 3;
 const ACCOUNT_DISABLE = 5;
 const ATTACH_POLICY = 7;
 const DETACH_POLICY = 8;
@@ -50,6 +51,8 @@ export const ACTION_MAPPING: Readonly<Record<NamedAuditAction, ActionMapping>> =
   'authn.apikey': auth(LOGON),
   'authn.api_key.created': { class: 'account_change', activityId: ACCOUNT_CREATE },
   'authn.api_key.revoked': { class: 'account_change', activityId: ACCOUNT_DISABLE },
+  // The key's secret replaced: the account's password changes.
+  'authn.api_key.rotated': { class: 'account_change', activityId: ACCOUNT_PASSWORD_CHANGE },
   'svid.jwt.issued': auth(SERVICE_TICKET_REQUEST),
   'svid.jwt.denied': auth(SERVICE_TICKET_REQUEST),
   'svid.x509.issued': api(CREATE),
@@ -61,6 +64,8 @@ export const ACTION_MAPPING: Readonly<Record<NamedAuditAction, ActionMapping>> =
   'policy.load': entity(UPDATE, 'Policy'),
   'policy.read': entity(READ, 'Policy'),
   'audit.read': api(READ),
+  // A report is a read of the installation's state; the target carries its digest.
+  'compliance.report': api(READ),
   'audit.sink.lag': { class: 'application_error', activityId: GENERAL_ERROR },
   'audit.sink.gap': { class: 'application_error', activityId: GENERAL_ERROR },
   // Archiving deletes a prefix of the log Hallmark manages; a refused archive deletes nothing.

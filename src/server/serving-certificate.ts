@@ -40,6 +40,11 @@ export class ServingCertificate implements ServingTlsSource {
     return this.#material;
   }
 
+  /** When the current certificate is re-issued (epoch ms): half its lifetime after issuance. */
+  renewAt(): number {
+    return this.#renewAt;
+  }
+
   onChange(listener: (material: TlsMaterial) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
