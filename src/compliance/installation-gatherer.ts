@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { verifyAuditChain } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import type { ServerConfig } from '../config/index.js';
-import type { Queryable } from '../db/index.js';
+import type { Database, Queryable } from '../db/index.js';
 import type { KeySchedule, KeySlot, KeyStatus } from '../keyring/index.js';
 import type { CompiledPolicy } from '../policy/index.js';
 import { certificateFacts } from './certificate-facts.js';
@@ -29,7 +29,7 @@ export interface KeyringSchedule {
 /** What the gatherer reads, handed over by the composition root. */
 export interface GatherSources {
   readonly config: ServerConfig;
-  readonly db: Queryable;
+  readonly db: Database;
   readonly clock: Clock;
   readonly version: string;
   /** The URL clients use (known once the listener is bound). */
