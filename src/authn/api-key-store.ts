@@ -121,3 +121,46 @@ export async function revokeApiKey(
     ? undefined
     : { identity: row.identity, revokedAt: Number(row.revoked_at_ms) };
 }
+
+/** A rotated key: the new secret (shown once) and the revocation of the old one's tokens. */
+export interface RotatedApiKey {
+  readonly key: string;
+  readonly createdAt: number;
+  readonly revocation: Revocation;
+}
+
+/**
+ * Replaces the secret of a live API key and, in the same statement, revokes every token
+ * issued to `key:<id>` until now, so the old key and whatever it obtained stop working at
+ * once on every replica (NOTIFY at COMMIT). The new key is stored only as its SHA-256.
+ * @returns `undefined` when no live key has this id (unknown or revoked).
+ */
+export async function rotateApiKey(
+  db: Queryable,
+  id: string,
+  actor: string,
+  now: number,
+): Promise<RotatedApiKey | undefined> {
+  const identity = apiKeyIdentity(id);
+  if (identity === undefined) return undefined;
+  const key = generateApiKey();
+  const result = await db.query<RevocationRow>(
+    `WITH k AS (
+       UPDATE api_keys SET key_hash = $5, created_at = $2
+        WHERE id = $1 AND revoked_at IS NULL RETURNING id
+     ), r AS (
+       INSERT INTO revocations (identity, revoked_at, actor) SELECT $4, $2, $3 FROM k
+       ${UPSERT_REVOCATION}
+     )
+     ${announceRevocationSql('$6')}`,
+    [id, new Date(now), actor, identity, hashApiKey(key), REVOCATIONS_CHANNEL],
+  );
+  const row = result.rows[0];
+  return row === undefined
+    ? undefined
+    : {
+        key,
+        createdAt: now,
+        revocation: { identity: row.identity, revokedAt: Number(row.revoked_at_ms) },
+      };
+}

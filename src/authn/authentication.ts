@@ -10,6 +10,7 @@ import { AccessTokenVerifier } from './access-token-verifier.js';
 import {
   createApiKey,
   revokeApiKey,
+  rotateApiKey,
   verifyApiKey,
   type ApiKeyHolder,
   type ApiKeyRole,
@@ -226,6 +227,36 @@ export class Authentication {
     });
     if (revocation !== undefined) this.revocations.apply(revocation);
     return revocation !== undefined;
+  }
+
+  /**
+   * Replaces the API key `id` with a new random key, with its `authn.api_key.rotated` audit
+   * row in the same transaction; every token the old key obtained is refused from then on,
+   * here at once and on every replica by NOTIFY.
+   * @returns the new key (stored only as a hash) and when it was set, or `undefined` when no
+   *   live key has this id.
+   */
+  async rotateApiKey(
+    id: string,
+    actor: string,
+    requestId?: string,
+  ): Promise<{ key: string; createdAt: number } | undefined> {
+    const rotated = await this.deps.db.transaction(async (tx) => {
+      const result = await rotateApiKey(tx, id, actor, this.deps.clock.now());
+      if (result !== undefined) {
+        await this.deps.audit.stage(tx, {
+          actor,
+          action: 'authn.api_key.rotated',
+          target: `key:${id}`,
+          outcome: 'success',
+          requestId,
+        });
+      }
+      return result;
+    });
+    if (rotated === undefined) return undefined;
+    this.revocations.apply(rotated.revocation);
+    return { key: rotated.key, createdAt: rotated.createdAt };
   }
 
   /** Revokes every token issued so far to `identity` (a SPIFFE ID or `key:<id>`), on every replica. */

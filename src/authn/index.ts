@@ -5,7 +5,7 @@ export type { AdminBootstrap } from './admin-bootstrap.js';
 export type { CallerIdentity, RequestAuthenticator } from './caller-identity.js';
 export { Authentication } from './authentication.js';
 export type { AuthenticationDeps, AuthenticationSettings } from './authentication.js';
-export { createApiKey, revokeApiKey, verifyApiKey } from './api-key-store.js';
+export { createApiKey, revokeApiKey, rotateApiKey, verifyApiKey } from './api-key-store.js';
 export type { ApiKeyHolder, ApiKeyRole } from './api-key-store.js';
 export { RevocationList, REVOCATIONS_CHANNEL, revokeIdentity } from './revocation-list.js';
 export type { Revocation } from './revocation-list.js';

@@ -47,6 +47,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./oidc-command.js')).oidcCommand,
   },
   {
+    name: 'apikey',
+    summary: 'rotate the admin API key (admin)',
+    load: async () => (await import('./apikey-command.js')).apikeyCommand,
+  },
+  {
+    name: 'compliance',
+    summary: 'check the installation against PCI DSS, SOC 2 and NIST controls (admin)',
+    load: async () => (await import('./compliance-command.js')).complianceCommand,
+  },
+  {
     name: 'ca',
     summary: 'rotate the certificate authority now (admin)',
     load: async () => (await import('./ca-command.js')).caCommand,

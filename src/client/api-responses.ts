@@ -155,6 +155,11 @@ export class ResponseObject {
     return this.fields[key] === null ? undefined : this.date(key);
   }
 
+  /** The whole object, for responses the caller checks itself (compliance reports, key sets). */
+  all(): Readonly<Record<string, unknown>> {
+    return this.fields;
+  }
+
   /** An array of JSON objects. */
   objects(key: string): Readonly<Record<string, unknown>>[] {
     const value = this.fields[key];

@@ -283,6 +283,32 @@ export class HallmarkClient {
     return { events, next: body.integer('next') };
   }
 
+  /** `POST /v1/apikeys/admin/rotate`: a new admin API key (shown once); the old one stops working. */
+  async rotateAdminKey(): Promise<{ apiKey: string; createdAt: Date }> {
+    const body = await this.#json('POST', '/v1/apikeys/admin/rotate', 'admin key rotate', {
+      auth: true,
+    });
+    return { apiKey: body.string('api_key'), createdAt: body.date('created_at') };
+  }
+
+  /**
+   * `POST /v1/compliance`: every compliance control evaluated by the server, with what the
+   * caller supplies (manifests, a dependency audit). The report as JSON, unchecked here.
+   */
+  async complianceReport(inputs: object): Promise<Readonly<Record<string, unknown>>> {
+    const body = await this.#json('POST', '/v1/compliance', 'compliance report', {
+      auth: true,
+      json: inputs,
+    });
+    return body.all();
+  }
+
+  /** `GET /v1/audit/keys`: the JWKS of the audit checkpoint keys, which sign reports. */
+  async auditKeys(): Promise<{ keys: readonly Readonly<Record<string, unknown>>[] }> {
+    const body = await this.#json('GET', '/v1/audit/keys', 'audit keys');
+    return { keys: body.objects('keys') };
+  }
+
   /** Closes the connection pool. */
   close(): Promise<void> {
     return this.#http.close();

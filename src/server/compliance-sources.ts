@@ -2,7 +2,10 @@
 import type { Authentication } from '../authn/index.js';
 import { rotationTickMs as caRotationTickMs, type UpstreamAuthority } from '../ca/index.js';
 import type { Clock } from '../clock/index.js';
-import type { GatherSources } from '../compliance/index.js';
+import { produceReport, type GatherSources } from '../compliance/index.js';
+import type { AuditLog } from '../audit/index.js';
+import { complianceRoutes } from '../http/routes/compliance-routes.js';
+import type { RouteInstaller } from '../http/index.js';
 import { HALLMARK_VERSION, type ServerConfig } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import { DEFAULT_TLS12_CIPHERS, TLS_MIN_VERSION } from '../http/index.js';
@@ -22,11 +25,13 @@ export interface ComplianceParts {
   readonly jwtAuthorities: JwtAuthorityKeyring;
   readonly tls: ServingCertificate;
   readonly upstream: UpstreamAuthority | undefined;
-  readonly sinkNames: readonly string[];
 }
 
 /** The gatherer's sources: the live configuration, schedules and certificates of this server. */
-export function complianceSources(parts: ComplianceParts): GatherSources {
+export function complianceSources(
+  parts: ComplianceParts,
+  sinkNames: readonly string[],
+): GatherSources {
   const { config } = parts;
   return {
     config,
@@ -53,6 +58,22 @@ export function complianceSources(parts: ComplianceParts): GatherSources {
       ciphers: config.tlsCiphers ?? DEFAULT_TLS12_CIPHERS,
       current: () => ({ certPem: parts.tls.current().cert, renewAt: parts.tls.renewAt() }),
     },
-    sinkNames: parts.sinkNames,
+    sinkNames,
   };
+}
+
+/**
+ * `GET`/`POST /v1/compliance` over this server's parts. No key signs reports yet: the audit
+ * checkpoint key will (docs/compliance.md), through `produceReport`'s signer.
+ */
+export function serverComplianceRoutes(
+  parts: ComplianceParts,
+  options: { readonly audit: AuditLog; readonly sinkNames: readonly string[] },
+): RouteInstaller {
+  const sources = complianceSources(parts, options.sinkNames);
+  return complianceRoutes({
+    authenticate: parts.authn.authenticate,
+    audit: options.audit,
+    produce: (supplied) => produceReport(sources, supplied, undefined),
+  });
 }

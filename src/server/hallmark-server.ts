@@ -48,8 +48,7 @@ import { startAuditCheckpoints, type AuditCheckpoints } from '../checkpoint/inde
 import { jwtSvidRoutes } from '../http/routes/jwt-svid-routes.js';
 import { oidcRoutes } from '../http/routes/oidc-routes.js';
 import { oidcCacheMaxAgeSeconds } from '../oidc/index.js';
-import { complianceRoutes } from '../http/routes/compliance-routes.js';
-import { produceReport } from '../compliance/index.js';
+import { apiKeyRoutes } from '../http/routes/apikey-routes.js';
 import { JwtAuthorityKeyring, JwtSvidIssuer } from '../jwtsvid/index.js';
 import { BrokerGrants, brokerRoutes } from '../../broker/index.js';
 import { startAuditSinks } from '../sink/index.js';
@@ -59,7 +58,7 @@ import { prepareDataDir, writeFileAtomic } from './data-dir.js';
 import { ServingCertificate } from './serving-certificate.js';
 import { startFederation } from './federation-wiring.js';
 import { federatedBundleRoutes } from '../http/routes/federated-bundle-routes.js';
-import { complianceSources } from './compliance-sources.js';
+import { serverComplianceRoutes } from './compliance-sources.js';
 
 /** A running server and what a caller (CLI, tests) needs to use and stop it. */
 export interface RunningServer {
@@ -357,28 +356,11 @@ export async function startServer(
           authenticate: authn.authenticate,
           keyring: checkpoints.keyring,
         }),
-        complianceRoutes({
-          authenticate: authn.authenticate,
-          audit,
-          // No key signs reports yet: the audit checkpoint key will (see docs/compliance.md).
-          produce: (supplied) =>
-            produceReport(
-              complianceSources({
-                config,
-                db,
-                clock,
-                publicUrl: () => url,
-                policy,
-                authn,
-                jwtAuthorities,
-                tls,
-                upstream,
-                sinkNames: sinks.names,
-              }),
-              supplied,
-              undefined,
-            ),
-        }),
+        apiKeyRoutes({ authenticate: authn.authenticate, authn }),
+        serverComplianceRoutes(
+          { config, db, clock, publicUrl: () => url, policy, authn, jwtAuthorities, tls, upstream },
+          { audit, sinkNames: sinks.names },
+        ),
         jwtSvidRoutes({
           clientSvid: (socket) => authn.clientSvid(socket),
           checkCaller: async (svid) => {
