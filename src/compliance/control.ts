@@ -82,15 +82,25 @@ export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** A duration in seconds as the largest whole unit that fits (`90000` → `25h`), for evidence. */
+/**
+ * A duration in seconds for evidence: the largest unit that divides it (`90000` → `25h`), else
+ * the largest unit and the next, rounded down (`8640123` → `100d`, `9000` → `2h 30m`).
+ */
 export function describeSeconds(seconds: number): string {
-  for (const [unit, size] of [
+  const whole = Math.max(0, Math.round(seconds));
+  const units = [
     ['d', 86_400],
     ['h', 3_600],
     ['m', 60],
-  ] as const) {
-    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
+    ['s', 1],
+  ] as const;
+  if (whole < 60) return `${whole}s`;
+  for (const [unit, size] of units.slice(0, 3)) {
+    if (whole >= size && whole % size === 0) return `${whole / size}${unit}`;
   }
-  if (seconds >= 3_600) return `${(seconds / 3_600).toFixed(1)}h`;
-  return `${Math.round(seconds)}s`;
+  const index = units.findIndex(([, size]) => whole >= size);
+  const [unit, size] = units[index]!;
+  const [nextUnit, nextSize] = units[index + 1] ?? units[index]!;
+  const rest = Math.floor((whole % size) / nextSize);
+  return `${Math.floor(whole / size)}${unit}${rest > 0 ? ` ${rest}${nextUnit}` : ''}`;
 }
