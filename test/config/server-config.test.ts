@@ -34,6 +34,24 @@ describe('server configuration', () => {
     expect(config.secretCacheBytes).toBe(32 * 1024 * 1024);
   });
 
+  it('reads HALLMARK_TLS_CIPHERS as OpenSSL TLS 1.2 suite names, refusing aliases and TLS 1.3 names', () => {
+    expect(load({}).tlsCiphers).toBeUndefined();
+    expect(
+      load({ HALLMARK_TLS_CIPHERS: 'ecdhe-ecdsa-aes128-gcm-sha256:ECDHE-ECDSA-AES128-SHA' })
+        .tlsCiphers,
+    ).toEqual(['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES128-SHA']);
+    for (const bad of [
+      'HIGH:!aNULL',
+      'TLS_AES_128_GCM_SHA256',
+      'ECDHE-ECDSA-AES128-GCM-SHA256:',
+      'NOPE',
+    ])
+      expect(
+        variableOf(() => load({ HALLMARK_TLS_CIPHERS: bad })),
+        bad,
+      ).toBe('HALLMARK_TLS_CIPHERS');
+  });
+
   it('sizes the secret cache from HALLMARK_SECRET_CACHE_BYTES, 0 turning it off', () => {
     expect(load({ HALLMARK_SECRET_CACHE_BYTES: '0' }).secretCacheBytes).toBe(0);
     expect(load({ HALLMARK_SECRET_CACHE_BYTES: '1048576' }).secretCacheBytes).toBe(1_048_576);
