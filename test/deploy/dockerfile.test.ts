@@ -117,12 +117,21 @@ describe('deploy/Dockerfile', () => {
     expect(stageCopies(image)).toEqual([
       { from: 'deps', source: '/app/node_modules', dest: './node_modules' },
       { from: 'build', source: '/app/dist', dest: './dist' },
+      { from: 'deps', source: '/app/sbom.cdx.json', dest: './sbom.cdx.json' },
     ]);
     expect(workdirOf(stageNamed('build'))).toBe('/app');
     expect(workdirOf(stageNamed('deps'))).toBe('/app');
     for (const stage of stages) {
       expect(contextSources(stage).join(' ')).not.toMatch(/(^|\s)(\.|test|scripts|bin)(\s|$)/);
     }
+  });
+
+  it('writes the SBOM of the production packages in the deps stage, where only they are installed', () => {
+    const runs = argsOf(stageNamed('deps'), 'RUN');
+    expect(runs[0]).toMatch(/^npm ci --omit=dev/);
+    expect(runs[1]).toBe(
+      'npm sbom --sbom-format cyclonedx --sbom-type application --omit dev > sbom.cdx.json',
+    );
   });
 
   it('runs as the non-root uid and gid the manifests use', () => {
