@@ -121,7 +121,7 @@ const adminKeyAge: Control = {
     nist80053: ['IA-5', 'AC-2'],
   },
   remediation:
-    'Run hallmark apikey rotate admin: the old key and every token it obtained stop working at once; store the new key (printed once, or written to <data dir>/admin.key) in your secret manager.',
+    'Run hallmark apikey rotate admin: the old key and every token it obtained stop working at once; store the new key (printed once, or written to admin.key in the data directory) in your secret manager.',
   evaluate({ adminKey, now }) {
     if (adminKey === undefined) return fail('there is no admin API key', { adminKey: null });
     const ageSeconds = Math.max(0, Math.round((now - adminKey.createdAt) / 1000));

@@ -40,7 +40,7 @@ const masterKeySeparated: Control = {
     nist80053: ['SC-12', 'SC-28(1)'],
   },
   remediation:
-    'Create a key outside the data directory (openssl rand -base64 32 > /secure/master.key, or a Kubernetes Secret as in deploy/secrets/), copy the existing key there if the installation holds data, and set HALLMARK_MASTER_KEY_FILE to it; then remove <data dir>/master.key from the data directory and its backups.',
+    'Create a key outside the data directory (openssl rand -base64 32 > /secure/master.key, or a Kubernetes Secret as in deploy/secrets/), copy the existing key there if the installation holds data, and set HALLMARK_MASTER_KEY_FILE to it; then remove master.key from the data directory and from its backups.',
   evaluate({ masterKey }) {
     const evidence: Evidence = {
       source: masterKey.source,

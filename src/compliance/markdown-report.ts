@@ -10,7 +10,7 @@ const STATUS_LABEL: Readonly<Record<ControlResult['status'], string>> = {
 };
 
 /** Markdown-escapes text for a table cell or a line (pipes, backticks, emphasis, angle brackets). */
-function md(text: string): string {
+export function md(text: string): string {
   return text
     .replace(/[\\`*[\]|<>]/g, (c) => `\\${c}`)
     .replace(/(^|[^A-Za-z0-9])_|_(?=[^A-Za-z0-9]|$)/g, (m) => m.replace('_', '\\_'))
