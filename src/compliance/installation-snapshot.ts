@@ -23,7 +23,8 @@ export interface CertificateFacts {
 /** One CA of Hallmark's rotation journal. */
 export interface CaFacts extends CertificateFacts {
   readonly id: number;
-  readonly status: 'prepared' | 'active' | 'old';
+  /** `distrusted`: taken out of the bundle by `hallmark ca distrust`; its SVIDs are refused. */
+  readonly status: 'prepared' | 'active' | 'old' | 'distrusted';
 }
 
 /** A rotating signing keyring: its journal and the schedule it follows. */

@@ -138,7 +138,7 @@ const caKeyStrength: Control = {
   evaluate({ ca, now }) {
     const inUse = [
       ...ca.authorities
-        .filter((a) => a.notAfter > now)
+        .filter((a) => a.notAfter > now && a.status !== 'distrusted')
         .map((a) => ({ ...a, role: `ca ${a.id} (${a.status})` })),
       ...(ca.upstream ?? []).map((u, i) => ({ ...u, role: `upstream[${i}]` })),
     ];
