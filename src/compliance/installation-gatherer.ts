@@ -159,6 +159,21 @@ async function adminKeyFacts(db: Queryable): Promise<InstallationSnapshot['admin
     : { createdAt: row.created_at.getTime(), revoked: row.revoked_at !== null };
 }
 
+/**
+ * Private keys kept in PostgreSQL, sealed under the master key, per keyring. A key held in a
+ * PKCS#11 token has no sealed copy, so zero everywhere is what HM-KEY-08 asks for.
+ */
+async function sealedKeyCounts(db: Queryable): Promise<Record<string, number>> {
+  const rows = await db.query<{ keyring: string; n: string }>(
+    `SELECT 'ca' AS keyring, count(*) AS n FROM ca_authorities WHERE sealed_key IS NOT NULL
+     UNION ALL
+     SELECT 'access-token', count(*) FROM token_signing_keys WHERE sealed_private_key IS NOT NULL
+     UNION ALL
+     SELECT 'jwt-authority', count(*) FROM jwt_authority_keys WHERE sealed_private_key IS NOT NULL`,
+  );
+  return Object.fromEntries(rows.rows.map((row) => [row.keyring, Number(row.n)]));
+}
+
 /** The password's composition, never its value. */
 export function passwordFacts(password: string, username: string): PasswordFacts {
   const characters = [...password];
@@ -246,6 +261,7 @@ export async function gatherSnapshot(
     adminKey,
     audit,
     auditSinks,
+    sealedKeys,
   ] = await Promise.all([
     masterKeyFacts(config),
     caFacts(db),
@@ -256,6 +272,7 @@ export async function gatherSnapshot(
     adminKeyFacts(db),
     verifyAuditChain(db),
     sinkFacts(db, sources.sinkNames, config.auditSinks.lagAlarmSeconds),
+    sealedKeyCounts(db),
   ]);
   return {
     now,
@@ -273,10 +290,11 @@ export async function gatherSnapshot(
     },
     accessTokenKeys,
     jwtAuthorities,
-    hsm:
-      config.pkcs11 === undefined
-        ? { moduleConfigured: false }
-        : { moduleConfigured: true, tokenLabel: config.pkcs11.tokenLabel },
+    hsm: {
+      moduleConfigured: config.pkcs11 !== undefined,
+      ...(config.pkcs11 === undefined ? {} : { tokenLabel: config.pkcs11.tokenLabel }),
+      sealedKeys,
+    },
     lifetimes: {
       tokenTtlSeconds: config.tokenTtlSeconds,
       jwtSvidTtlSeconds: config.jwtSvidTtlSeconds,

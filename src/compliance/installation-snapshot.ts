@@ -86,6 +86,18 @@ export interface LiveSvidFacts {
   readonly notAfter: number;
 }
 
+/** Where the private keys in use are held. */
+export interface HsmFacts {
+  /** `HALLMARK_PKCS11_MODULE` (and its token and PIN file) is set. */
+  readonly moduleConfigured: boolean;
+  readonly tokenLabel?: string;
+  /**
+   * Private keys stored in PostgreSQL (sealed under the master key), by keyring: read from the
+   * key tables, not the configuration, so a token configured but not used cannot pass.
+   */
+  readonly sealedKeys: Readonly<Record<string, number>>;
+}
+
 /** What the audit chain verification found. */
 export type AuditChainFacts =
   | { readonly ok: true; readonly rows: number; readonly headSeq: number }
@@ -165,7 +177,7 @@ export interface InstallationSnapshot {
   };
   readonly accessTokenKeys: KeyringFacts;
   readonly jwtAuthorities: KeyringFacts;
-  readonly hsm: { readonly moduleConfigured: boolean; readonly tokenLabel?: string };
+  readonly hsm: HsmFacts;
   readonly lifetimes: {
     readonly tokenTtlSeconds: number;
     readonly jwtSvidTtlSeconds: number;

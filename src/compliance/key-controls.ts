@@ -319,25 +319,39 @@ const hsmKeys: Control = {
   area: 'key-management',
   title: 'Signing keys held in a hardware security module',
   checks:
-    'A PKCS#11 token (HALLMARK_PKCS11_MODULE, _TOKEN, _PIN_FILE) holds the signing keys, so no private key exists in server memory or in PostgreSQL, even sealed.',
+    'A PKCS#11 token (HALLMARK_PKCS11_MODULE, _TOKEN, _PIN_FILE) is configured, and no private key of a CA, an access-token signing key or a JWT authority is stored in PostgreSQL, even sealed (counted in the key tables, not taken from the configuration), so every key in use is generated and used inside the token.',
   references: {
     pciDss: ['3.6.1.2', '3.7.3'],
     soc2: ['CC6.1'],
     nist80053: ['SC-12', 'SC-13'],
   },
   remediation:
-    'Configure HALLMARK_PKCS11_MODULE, HALLMARK_PKCS11_TOKEN and HALLMARK_PKCS11_PIN_FILE for an HSM (docs/install.md). Where no HSM is required, record this control as a compensating-control decision: keys are sealed under the master key (HM-KEY-01, HM-KEY-02).',
+    'Configure HALLMARK_PKCS11_MODULE, HALLMARK_PKCS11_TOKEN and HALLMARK_PKCS11_PIN_FILE for an HSM with a Hallmark that generates its keys in the token (docs/install.md); keys sealed before that retire on their rotation schedule, or at once with hallmark ca rotate --now. Where no HSM is required, record this control as a compensating-control decision: keys are sealed under the master key (HM-KEY-01, HM-KEY-02).',
   evaluate({ hsm }) {
+    const sealed = Object.entries(hsm.sealedKeys).filter(([, n]) => n > 0);
+    const total = sealed.reduce((sum, [, n]) => sum + n, 0);
+    const evidence: Evidence = {
+      pkcs11: hsm.moduleConfigured,
+      token: hsm.tokenLabel ?? null,
+      sealedInPostgres: { ...hsm.sealedKeys },
+    };
+    const where = sealed.map(([keyring, n]) => `${keyring} ${n}`).join(', ');
     if (!hsm.moduleConfigured) {
       return fail(
-        'no PKCS#11 token is configured: private keys are sealed under the master key in PostgreSQL and used in server memory',
-        { pkcs11: false },
+        `no PKCS#11 token is configured${total > 0 ? `: ${total} private key(s) (${where}) are sealed under the master key in PostgreSQL and used in server memory` : ''}`,
+        evidence,
       );
     }
-    return pass(`keys are held in the PKCS#11 token "${hsm.tokenLabel ?? ''}"`, {
-      pkcs11: true,
-      token: hsm.tokenLabel ?? null,
-    });
+    if (total > 0) {
+      return fail(
+        `HALLMARK_PKCS11_MODULE is set, but ${total} private key(s) (${where}) are sealed in PostgreSQL rather than held in the token "${hsm.tokenLabel ?? ''}"`,
+        evidence,
+      );
+    }
+    return pass(
+      `no private key is stored in PostgreSQL: the keys are held in the PKCS#11 token "${hsm.tokenLabel ?? ''}"`,
+      evidence,
+    );
   },
 };
 

@@ -177,8 +177,25 @@ const BREAKS: readonly { id: string; what: string; change: Break; cause: RegExp 
   {
     id: 'HM-KEY-08',
     what: 'no PKCS#11 token',
-    cause: /no PKCS#11 token is configured/,
-    change: (s) => ({ ...s, hsm: { moduleConfigured: false } }),
+    cause:
+      /no PKCS#11 token is configured: 4 private key\(s\) \(ca 2, access-token 1, jwt-authority 1\) are sealed/,
+    change: (s) => ({
+      ...s,
+      hsm: {
+        moduleConfigured: false,
+        sealedKeys: { ca: 2, 'access-token': 1, 'jwt-authority': 1 },
+      },
+    }),
+  },
+  {
+    id: 'HM-KEY-08',
+    what: 'a token configured while a key is still sealed in PostgreSQL',
+    cause:
+      /HALLMARK_PKCS11_MODULE is set, but 1 private key\(s\) \(ca 1\) are sealed in PostgreSQL/,
+    change: (s) => ({
+      ...s,
+      hsm: { ...s.hsm, sealedKeys: { ...s.hsm.sealedKeys, ca: 1 } },
+    }),
   },
   {
     id: 'HM-AUTH-01',

@@ -102,6 +102,10 @@ describe.skipIf(!RSYSLOG_TESTS)('the deploy/ installation', () => {
     // The broker is off in deploy/, and the server cannot audit npm packages itself.
     expect(byStatus('not-applicable').sort()).toEqual(['HM-AUTH-05', 'HM-DEP-01']);
     expect(control(result, 'HM-KEY-02').reason).toMatch(/mode 0440/);
+    // Counted in the key tables: the CA, access-token and JWT authority keys are sealed.
+    expect(control(result, 'HM-KEY-08').reason).toMatch(
+      /no PKCS#11 token is configured: \d+ private key\(s\) \(ca [1-9]\d*, access-token [1-9]\d*, jwt-authority [1-9]\d*\) are sealed/,
+    );
     expect(control(result, 'HM-PRIV-03').reason).toMatch(
       /ClusterRole hallmark-attestor grants exactly/,
     );

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComplianceReport } from '../../src/compliance/index.js';
 import { startStack, type HallmarkStack } from '../helpers/hallmark-stack.js';
+import { createSoftHsmToken, softHsm, type SoftHsmToken } from '../hsm/softhsm.js';
 import { complianceReport, control, deployFiles } from './compliance-fixture.js';
 
 /** Pre-confinement document: a registration outside its namespace, "*" to a workload, a grant to every workload. */
@@ -24,8 +25,12 @@ describe('a non-compliant installation', () => {
   let stack: HallmarkStack;
   let report: ComplianceReport;
   let tamperedSeq: number;
+  let token: SoftHsmToken | undefined;
 
   beforeAll(async () => {
+    // A real SoftHSM2 token named in the configuration, which this build's server never opens:
+    // its keys stay sealed in PostgreSQL, and HM-KEY-08 must see that rather than the variable.
+    token = softHsm.available ? await createSoftHsmToken('hallmark-compliance') : undefined;
     dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-noncompliant-'));
     // The operator's root: RSA-2048, self-signed with SHA-1, five days from expiry.
     const cert = path.join(dir, 'upstream.pem');
@@ -65,6 +70,13 @@ describe('a non-compliant installation', () => {
         HALLMARK_TLS_CIPHERS: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA',
         HALLMARK_UPSTREAM_CA_CERT: cert,
         HALLMARK_UPSTREAM_CA_KEY: key,
+        ...(token === undefined
+          ? {}
+          : {
+              HALLMARK_PKCS11_MODULE: token.modulePath,
+              HALLMARK_PKCS11_TOKEN: token.label,
+              HALLMARK_PKCS11_PIN_FILE: token.pinFile,
+            }),
       },
     });
     const db = stack.server.db;
@@ -105,6 +117,7 @@ describe('a non-compliant installation', () => {
   afterAll(async () => {
     await stack?.close();
     await rm(dir, { recursive: true, force: true });
+    await token?.remove();
   });
 
   const expectFail = (id: string, cause: RegExp): void => {
@@ -126,6 +139,19 @@ describe('a non-compliant installation', () => {
   it('HM-KEY-04: HALLMARK_CA_TTL=730d', () => {
     expectFail('HM-KEY-04', /HALLMARK_CA_TTL is 730d, above the 365d limit/);
   });
+  it.skipIf(!softHsm.available)(
+    'HM-KEY-08: a PKCS#11 token configured while every key is still sealed in PostgreSQL',
+    () => {
+      expectFail(
+        'HM-KEY-08',
+        /HALLMARK_PKCS11_MODULE is set, but \d+ private key\(s\) \(ca \d+, access-token \d+, jwt-authority \d+\) are sealed in PostgreSQL rather than held in the token "hallmark-compliance"/,
+      );
+      expect(control(report, 'HM-KEY-08').evidence).toMatchObject({
+        pkcs11: true,
+        token: 'hallmark-compliance',
+      });
+    },
+  );
   it('HM-AUTH-01: HALLMARK_TOKEN_TTL=2h', () => {
     expectFail('HM-AUTH-01', /HALLMARK_TOKEN_TTL is 2h, above 15m/);
   });

@@ -87,7 +87,11 @@ export function compliantSnapshot(): InstallationSnapshot {
       schedule: { ...schedule, propagationMs: 300_000 },
       tickMs: 60_000,
     },
-    hsm: { moduleConfigured: true, tokenLabel: 'hallmark' },
+    hsm: {
+      moduleConfigured: true,
+      tokenLabel: 'hallmark',
+      sealedKeys: { ca: 0, 'access-token': 0, 'jwt-authority': 0 },
+    },
     lifetimes: {
       tokenTtlSeconds: 480,
       jwtSvidTtlSeconds: 300,
