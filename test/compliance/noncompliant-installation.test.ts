@@ -1,6 +1,6 @@
 // A real server put into non-compliant states: each control fails with evidence naming the cause.
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -222,6 +222,24 @@ describe('a non-compliant installation', () => {
   });
   it('HM-TLS-02: an upstream root that expires within 7 days', () => {
     expectFail('HM-TLS-02', /upstream certificate CN=Corp Root SHA1 expires .* within 7d/);
+  });
+  it('carries no secret: not the master key, the admin API key, the broker password or the PIN', async () => {
+    const secrets = [
+      (await readFile(path.join(stack.config.dataDir, 'master.key'), 'utf8')).trim(),
+      (await readFile(stack.server.admin.file, 'utf8')).trim(),
+      'aaaaaaaaaaaaaaaa',
+      ...(token === undefined ? [] : [(await readFile(token.pinFile, 'utf8')).trim()]),
+    ];
+    const text = JSON.stringify(report);
+    const rows = JSON.stringify(
+      (await stack.server.db.query("SELECT * FROM audit_log WHERE action = 'compliance.report'"))
+        .rows,
+    );
+    for (const secret of secrets) {
+      expect(secret.length).toBeGreaterThanOrEqual(13);
+      expect(text).not.toContain(secret);
+      expect(rows).not.toContain(secret);
+    }
   });
   it('writes its audit row with the report digest', async () => {
     const rows = await stack.server.db.query<{ target: string; actor: string }>(
