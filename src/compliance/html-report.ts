@@ -1,5 +1,5 @@
 // The report as one self-contained HTML page: inline CSS, no script, every value escaped.
-import type { ComplianceReport } from './compliance-report.js';
+import { UNSIGNED_NOTE, type ComplianceReport } from './compliance-report.js';
 import type { EvidenceValue } from './control.js';
 import { referenceLine } from './markdown-report.js';
 
@@ -55,7 +55,7 @@ ${r.status === 'fail' ? `<p>Remediation: ${escapeHtml(r.remediation)}</p>` : ''}
     .join('\n');
   const signature = report.signature
     ? `detached JWS by key ${escapeHtml(report.signature.kid)} (${escapeHtml(report.signature.alg)})`
-    : 'unsigned';
+    : escapeHtml(UNSIGNED_NOTE);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">

@@ -1,5 +1,5 @@
 // The report for people: Markdown, one section per control with its references and evidence.
-import type { ComplianceReport } from './compliance-report.js';
+import { UNSIGNED_NOTE, type ComplianceReport } from './compliance-report.js';
 import type { EvidenceValue } from './control.js';
 import type { ControlResult } from './control-registry.js';
 
@@ -42,7 +42,7 @@ export function renderMarkdown(report: ComplianceReport): string {
     `- Installation: ${md(installation.trustDomain)} at ${md(installation.publicUrl)} (Hallmark ${md(installation.serverVersion)})`,
     `- Generated: ${report.generatedAt}`,
     `- Result: **${summary.compliant ? 'compliant' : 'NOT compliant'}**: ${summary.pass} pass, ${summary.fail} fail, ${summary.notApplicable} not applicable of ${summary.total} controls`,
-    `- Signature: ${report.signature ? `detached JWS by key ${md(report.signature.kid)} (${md(report.signature.alg)}); check with hallmark compliance verify` : 'unsigned'}`,
+    `- Signature: ${report.signature ? `detached JWS by key ${md(report.signature.kid)} (${md(report.signature.alg)}); check with hallmark compliance verify` : md(UNSIGNED_NOTE)}`,
   ];
   if (report.inputs.manifests) {
     lines.push(

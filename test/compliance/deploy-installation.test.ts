@@ -102,6 +102,11 @@ describe.skipIf(!RSYSLOG_TESTS)('the deploy/ installation', () => {
     // The broker is off in deploy/, and the server cannot audit npm packages itself.
     expect(byStatus('not-applicable').sort()).toEqual(['HM-AUTH-05', 'HM-DEP-01']);
     expect(control(result, 'HM-KEY-02').reason).toMatch(/mode 0440/);
+    // Not built in this release: each fails saying what is missing, never passes on nothing.
+    expect(control(result, 'HM-KEY-07').reason).toMatch(/no audit checkpoint key/);
+    expect(control(result, 'HM-LOG-02').reason).toMatch(/makes no signed audit checkpoints/);
+    expect(control(result, 'HM-LOG-04').reason).toMatch(/no audit archive or retention policy/);
+    expect(result.signature).toBeUndefined();
     // Counted in the key tables: the CA, access-token and JWT authority keys are sealed.
     expect(control(result, 'HM-KEY-08').reason).toMatch(
       /no PKCS#11 token is configured: \d+ private key\(s\) \(ca [1-9]\d*, access-token [1-9]\d*, jwt-authority [1-9]\d*\) are sealed/,

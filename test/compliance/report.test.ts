@@ -123,6 +123,13 @@ describe('report rendering', () => {
     }
     expect(md).toMatch(/- Remediation: /);
   });
+
+  it('say why a report is unsigned, in Markdown and HTML', () => {
+    expect(renderMarkdown(report())).toMatch(
+      /^- Signature: unsigned: this server has no audit checkpoint key to sign with \(HM-KEY-07\)/m,
+    );
+    expect(renderHtml(report())).toMatch(/; unsigned: this server has no audit checkpoint key/);
+  });
 });
 
 describe('certificate facts', () => {
