@@ -127,7 +127,7 @@ const caKeyStrength: Control = {
   area: 'key-management',
   title: 'CA keys and signatures of sufficient strength',
   checks:
-    "Every CA certificate in use (Hallmark's prepared, active and still-published CAs, and the operator's upstream chain) has a key of at least 112-bit security strength, 128-bit if it is valid after 2030 (SP 800-57 Part 1 Rev. 5 Tables 2 and 4: RSA-2048 = 112, RSA-3072 and P-256 = 128), and is signed with a hash of the same strength (no SHA-1 or MD5).",
+    "Every CA certificate in use (Hallmark's prepared, active and still-published CAs, and the operator's upstream chain) has a key of at least 112-bit security strength, 128-bit if it is valid after 2030 (SP 800-57 Part 1 Rev. 5 Tables 2 and 4: RSA-2048 = 112, RSA-3072 and P-256 = 128), and is signed with a hash of the same strength (no SHA-1 or MD5); with no unexpired, trusted Hallmark CA there is nothing to judge and the control fails.",
   references: {
     pciDss: ['3.6.1', '3.7.1', '4.2.1'],
     soc2: ['CC6.1', 'CC6.7'],
@@ -158,6 +158,10 @@ const caKeyStrength: Control = {
       certificates: inUse.map((c) => ({ role: c.role, ...certificateEvidence(c) })),
     };
     if (weak.length > 0) return fail(weak.join('; '), evidence);
+    // No Hallmark CA in use is not "nothing weak": there is nothing to judge, and no issuer.
+    if (!inUse.some((c) => !c.role.startsWith('upstream'))) {
+      return fail('no Hallmark CA certificate is in use (none unexpired and trusted)', evidence);
+    }
     return pass(`${inUse.length} CA certificate(s) in use, all of sufficient strength`, evidence);
   },
 };

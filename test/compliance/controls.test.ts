@@ -175,6 +175,21 @@ const BREAKS: readonly { id: string; what: string; change: Break; cause: RegExp 
     }),
   },
   {
+    id: 'HM-KEY-03',
+    what: 'no unexpired, trusted CA',
+    cause: /no Hallmark CA certificate is in use/,
+    change: (s) => ({
+      ...s,
+      ca: {
+        ...s.ca,
+        authorities: [
+          { ...s.ca.authorities[0]!, status: 'distrusted' },
+          { ...s.ca.authorities[0]!, id: 2, status: 'old', notAfter: NOW - DAY },
+        ],
+      },
+    }),
+  },
+  {
     id: 'HM-KEY-08',
     what: 'no PKCS#11 token',
     cause:
