@@ -27,6 +27,7 @@ export { SEVERITIES, parseNpmAudit } from './dependency-audit.js';
 export type { DependencyAudit, Severity, VulnerablePackage } from './dependency-audit.js';
 export { cipherWeakness } from './transport-controls.js';
 export { gatherSnapshot, passwordFacts, policyFacts } from './installation-gatherer.js';
+export { masterKeyFacts } from './master-key-facts.js';
 export type { GatherSources, KeyringSchedule, SuppliedInputs } from './installation-gatherer.js';
 export { suppliedManifests } from './supplied-manifests.js';
 export type { ManifestFile } from './supplied-manifests.js';

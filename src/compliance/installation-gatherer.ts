@@ -1,5 +1,4 @@
 // Gathering the snapshot: the I/O half of compliance (database reads, the key file, certificates).
-import { stat } from 'node:fs/promises';
 import { verifyAuditChain } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import type { ServerConfig } from '../config/index.js';
@@ -7,6 +6,7 @@ import type { Database, Queryable } from '../db/index.js';
 import type { KeySchedule, KeySlot, KeyStatus } from '../keyring/index.js';
 import type { CompiledPolicy } from '../policy/index.js';
 import { certificateFacts } from './certificate-facts.js';
+import { masterKeyFacts } from './master-key-facts.js';
 import type { DependencyAudit } from './dependency-audit.js';
 import type {
   AuditSinkFacts,
@@ -15,7 +15,6 @@ import type {
   InstallationSnapshot,
   KeyringFacts,
   ManifestFacts,
-  MasterKeyFacts,
   PasswordFacts,
   PolicyFacts,
 } from './installation-snapshot.js';
@@ -54,27 +53,6 @@ export interface GatherSources {
 export interface SuppliedInputs {
   readonly manifests?: ManifestFacts;
   readonly dependencies?: DependencyAudit;
-}
-
-async function masterKeyFacts(config: ServerConfig): Promise<MasterKeyFacts> {
-  const source = config.masterKey;
-  if (source.kind === 'inline') return { source: 'inline', dataDir: config.dataDir };
-  try {
-    const info = await stat(source.path);
-    return {
-      source: source.kind,
-      path: source.path,
-      dataDir: config.dataDir,
-      mode: info.mode & 0o7777,
-    };
-  } catch (err) {
-    return {
-      source: source.kind,
-      path: source.path,
-      dataDir: config.dataDir,
-      statError: (err as NodeJS.ErrnoException).code ?? 'error',
-    };
-  }
 }
 
 async function caFacts(db: Queryable): Promise<CaFacts[]> {

@@ -41,6 +41,10 @@ export interface MasterKeyFacts {
   /** The file, for `file` and `generated`. */
   readonly path?: string;
   readonly dataDir: string;
+  /** {@link path} with symlinks resolved, when it exists. */
+  readonly resolvedPath?: string;
+  /** {@link dataDir} with symlinks resolved, when it exists. */
+  readonly resolvedDataDir?: string;
   /** Permission bits of the file (`0o600`), when it could be read. */
   readonly mode?: number;
   /** Why the file could not be examined. */
