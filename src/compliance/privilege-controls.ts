@@ -228,14 +228,14 @@ const podSecurityRestricted: Control = {
   area: 'least-privilege',
   title: 'Pods run under Pod Security "restricted"',
   checks:
-    'Every Namespace in the supplied manifests enforces Pod Security "restricted" (label pod-security.kubernetes.io/enforce: restricted), and every pod template meets that profile in full: non-root uid and gid, RuntimeDefault seccomp, no privilege escalation, all capabilities dropped, read-only root filesystem, no host namespaces, ports or host volumes.',
+    'Every Namespace in the supplied manifests enforces Pod Security "restricted" (label pod-security.kubernetes.io/enforce: restricted), every pod template is in a namespace the manifests define, and every pod template meets that profile in full: non-root uid and gid, RuntimeDefault seccomp, no privilege escalation, all capabilities dropped, read-only root filesystem, no host namespaces, ports or host volumes.',
   references: {
     pciDss: ['2.2.1', '2.2.6'],
     soc2: ['CC6.1', 'CC7.1'],
     nist80053: ['CM-6', 'CM-7', 'AC-6'],
   },
   remediation:
-    'Label each namespace pod-security.kubernetes.io/enforce=restricted and give each pod and container the securityContext of deploy/server.yaml; apply the manifests again.',
+    'Include the Namespace objects with the manifests, label each pod-security.kubernetes.io/enforce=restricted, and give each pod and container the securityContext of deploy/server.yaml; apply the manifests again.',
   evaluate(snapshot) {
     const manifests = snapshot.manifests;
     if (manifests === undefined) return notApplicable(NO_MANIFESTS);
@@ -248,12 +248,24 @@ const podSecurityRestricted: Control = {
         problems.push(`${describeObject(ns)} enforces "${level ?? 'nothing'}"`);
     }
     const pods: string[] = [];
+    const podNamespaces = new Set<string>();
     for (const object of objects) {
       for (const { template, where } of podTemplatesOf(object)) {
         pods.push(where);
+        podNamespaces.add(object.metadata?.namespace ?? 'default');
         const spec = template.spec as V1PodSpec | undefined;
         if (spec === undefined) continue;
         for (const problem of podSecurityProblems(spec)) problems.push(`${where}: ${problem}`);
+      }
+    }
+    // The label on the Namespace is what makes the API server enforce the profile; pods in a
+    // namespace the manifests do not define may land where nothing is enforced.
+    const defined = new Set(namespaces.map((ns) => ns.metadata?.name ?? ''));
+    for (const name of [...podNamespaces].sort()) {
+      if (!defined.has(name)) {
+        problems.push(
+          `pods run in namespace "${name}", which the manifests do not define: its Pod Security enforcement cannot be checked`,
+        );
       }
     }
     const evidence: Evidence = {

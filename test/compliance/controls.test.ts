@@ -399,6 +399,18 @@ const BREAKS: readonly { id: string; what: string; change: Break; cause: RegExp 
   },
   {
     id: 'HM-PRIV-04',
+    what: 'pods in a namespace the manifests do not define',
+    cause: /pods run in namespace "hallmark", which the manifests do not define/,
+    change: (s) => ({
+      ...s,
+      manifests: {
+        ...s.manifests!,
+        objects: s.manifests!.objects.filter((o) => o.object.kind !== 'Namespace'),
+      },
+    }),
+  },
+  {
+    id: 'HM-PRIV-04',
     what: 'a namespace that only warns',
     cause: /Namespace hallmark enforces "baseline"/,
     change: (s) =>
