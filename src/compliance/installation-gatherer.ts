@@ -11,6 +11,7 @@ import type { DependencyAudit } from './dependency-audit.js';
 import type {
   AuditSinkFacts,
   CaFacts,
+  CheckpointFacts,
   GrantFacts,
   InstallationSnapshot,
   KeyringFacts,
@@ -47,6 +48,12 @@ export interface GatherSources {
   };
   /** Names of the configured audit sinks (`syslog`, `webhook`). */
   readonly sinkNames: readonly string[];
+  /** The checkpoint key's rotation and the checkpointer's cadence. */
+  readonly checkpoints: {
+    readonly keys: KeyringSchedule;
+    readonly intervalSeconds: number;
+    readonly tickMs: number;
+  };
 }
 
 /** What the caller of `POST /v1/compliance` supplied. */
@@ -66,10 +73,34 @@ async function caFacts(db: Queryable): Promise<CaFacts[]> {
   }));
 }
 
-async function keySlots(
+type KeyTableName = 'token_signing_keys' | 'jwt_authority_keys' | 'audit_checkpoint_keys';
+
+/** The newest checkpoint, and the first row after it that no checkpoint covers yet. */
+async function checkpointFacts(
   db: Queryable,
-  table: 'token_signing_keys' | 'jwt_authority_keys',
-): Promise<KeySlot[]> {
+  cadence: GatherSources['checkpoints'],
+): Promise<CheckpointFacts> {
+  const latest = await db.query<{ seq: string; time: Date }>(
+    'SELECT seq, time FROM audit_checkpoints ORDER BY seq DESC LIMIT 1',
+  );
+  const row = latest.rows[0];
+  const unsigned = await db.query<{ seq: string; time: Date }>(
+    'SELECT seq, time FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1',
+    [row?.seq ?? 0],
+  );
+  const first = unsigned.rows[0];
+  return {
+    intervalSeconds: cadence.intervalSeconds,
+    tickMs: cadence.tickMs,
+    latest: row === undefined ? undefined : { seq: Number(row.seq), signedAt: row.time.getTime() },
+    oldestUnsigned:
+      first === undefined
+        ? undefined
+        : { seq: Number(first.seq), committedAt: first.time.getTime() },
+  };
+}
+
+async function keySlots(db: Queryable, table: KeyTableName): Promise<KeySlot[]> {
   const rows = await db.query<{
     kid: string;
     status: KeyStatus;
@@ -88,7 +119,7 @@ async function keySlots(
 
 async function keyringFacts(
   db: Queryable,
-  table: 'token_signing_keys' | 'jwt_authority_keys',
+  table: KeyTableName,
   schedule: KeyringSchedule,
 ): Promise<KeyringFacts> {
   return { slots: await keySlots(db, table), schedule: schedule.schedule, tickMs: schedule.tickMs };
@@ -147,7 +178,10 @@ async function sealedKeyCounts(db: Queryable): Promise<Record<string, number>> {
      UNION ALL
      SELECT 'access-token', count(*) FROM token_signing_keys WHERE sealed_private_key IS NOT NULL
      UNION ALL
-     SELECT 'jwt-authority', count(*) FROM jwt_authority_keys WHERE sealed_private_key IS NOT NULL`,
+     SELECT 'jwt-authority', count(*) FROM jwt_authority_keys WHERE sealed_private_key IS NOT NULL
+     UNION ALL
+     SELECT 'audit-checkpoint', count(*) FROM audit_checkpoint_keys
+      WHERE sealed_private_key IS NOT NULL`,
   );
   return Object.fromEntries(rows.rows.map((row) => [row.keyring, Number(row.n)]));
 }
@@ -240,6 +274,8 @@ export async function gatherSnapshot(
     audit,
     auditSinks,
     sealedKeys,
+    checkpoints,
+    checkpointKeys,
   ] = await Promise.all([
     masterKeyFacts(config),
     caFacts(db),
@@ -251,6 +287,8 @@ export async function gatherSnapshot(
     verifyAuditChain(db),
     sinkFacts(db, sources.sinkNames, config.auditSinks.lagAlarmSeconds),
     sealedKeyCounts(db),
+    checkpointFacts(db, sources.checkpoints),
+    keyringFacts(db, 'audit_checkpoint_keys', sources.checkpoints.keys),
   ]);
   return {
     now,
@@ -297,8 +335,8 @@ export async function gatherSnapshot(
       renewAt: current.renewAt,
     },
     auditSinks,
-    checkpoints: undefined,
-    checkpointKeys: undefined,
+    checkpoints,
+    checkpointKeys,
     retention: undefined,
     manifests: supplied.manifests,
     dependencies: supplied.dependencies,

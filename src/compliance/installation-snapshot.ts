@@ -150,8 +150,12 @@ export interface AuditSinkFacts {
 export interface CheckpointFacts {
   /** How often a checkpoint is due. */
   readonly intervalSeconds: number;
+  /** How often the checkpointer looks whether one is due (ms). */
+  readonly tickMs: number;
   /** The newest checkpoint, if any. */
   readonly latest: { readonly seq: number; readonly signedAt: number } | undefined;
+  /** The first audit row no checkpoint covers yet, if any. */
+  readonly oldestUnsigned: { readonly seq: number; readonly committedAt: number } | undefined;
 }
 
 /** How long audit rows are kept, and where. */

@@ -163,7 +163,7 @@ const hsmKeys: Control = {
   area: 'key-management',
   title: 'Signing keys held in a hardware security module',
   checks:
-    'A PKCS#11 token (HALLMARK_PKCS11_MODULE, _TOKEN, _PIN_FILE) is configured, and no private key of a CA, an access-token signing key or a JWT authority is stored in PostgreSQL, even sealed (counted in the key tables, not taken from the configuration), so every key in use is generated and used inside the token.',
+    'A PKCS#11 token (HALLMARK_PKCS11_MODULE, _TOKEN, _PIN_FILE) is configured, and no private key of a CA, an access-token signing key, a JWT authority or an audit checkpoint key is stored in PostgreSQL, even sealed (counted in the key tables, not taken from the configuration), so every key in use is generated and used inside the token.',
   references: {
     pciDss: ['3.6.1.2', '3.7.3'],
     soc2: ['CC6.1'],

@@ -41,14 +41,14 @@ const checkpointsRecent: Control = {
   area: 'logging-monitoring',
   title: 'Signed audit checkpoints are recent',
   checks:
-    'A checkpoint of the audit chain head, signed by the audit checkpoint key, was made within two checkpoint intervals, so an attacker who rewrites the whole table and recomputes every hash is still detected.',
+    'Every audit row committed longer ago than two checkpoint intervals (HALLMARK_AUDIT_CHECKPOINT_INTERVAL) plus two checkpointer ticks is covered by a checkpoint of the chain head signed by the audit checkpoint key, so an attacker who rewrites the whole table and recomputes every hash is still detected. A head that has not moved needs no new checkpoint.',
   references: {
     pciDss: ['10.3.4'],
     soc2: ['CC7.2'],
     nist80053: ['AU-9(3)', 'AU-10'],
   },
   remediation:
-    'Upgrade to a Hallmark that signs audit checkpoints; if checkpoints stopped, check the server log and the database connection.',
+    'Check the server log for "audit checkpoint" failures, the database connection and the checkpoint key (HM-KEY-07); hallmark audit verify names the rows no checkpoint covers.',
   evaluate({ checkpoints, now }) {
     if (checkpoints === undefined) {
       return fail(
@@ -56,22 +56,29 @@ const checkpointsRecent: Control = {
         { checkpoints: null },
       );
     }
-    const latest = checkpoints.latest;
+    const { latest, oldestUnsigned } = checkpoints;
+    const boundMs = 2 * checkpoints.intervalSeconds * 1000 + 2 * checkpoints.tickMs;
     const evidence: Evidence = {
       interval: describeSeconds(checkpoints.intervalSeconds),
+      bound: describeSeconds(boundMs / 1000),
       latestSeq: latest?.seq ?? null,
       latestSignedAt: latest === undefined ? null : isoTime(latest.signedAt),
+      oldestUnsignedSeq: oldestUnsigned?.seq ?? null,
+      oldestUnsignedAt: oldestUnsigned === undefined ? null : isoTime(oldestUnsigned.committedAt),
     };
-    if (latest === undefined) return fail('no audit checkpoint has been signed yet', evidence);
-    const ageMs = now - latest.signedAt;
-    if (ageMs > 2 * checkpoints.intervalSeconds * 1000) {
+    if (oldestUnsigned !== undefined && now - oldestUnsigned.committedAt > boundMs) {
+      const age = describeSeconds(Math.round((now - oldestUnsigned.committedAt) / 1000));
       return fail(
-        `the newest checkpoint (seq ${latest.seq}) was signed ${describeSeconds(Math.round(ageMs / 1000))} ago, more than two intervals`,
+        latest === undefined
+          ? `no audit checkpoint has been signed, and row ${oldestUnsigned.seq} was committed ${age} ago`
+          : `row ${oldestUnsigned.seq}, committed ${age} ago, is not covered by a checkpoint: the newest (seq ${latest.seq}) was signed at ${isoTime(latest.signedAt)}`,
         evidence,
       );
     }
     return pass(
-      `the newest checkpoint (seq ${latest.seq}) is ${describeSeconds(Math.round(ageMs / 1000))} old`,
+      latest === undefined
+        ? 'no row is older than the bound yet; no checkpoint was due'
+        : `the newest checkpoint (seq ${latest.seq}) covers every row older than ${describeSeconds(boundMs / 1000)}`,
       evidence,
     );
   },

@@ -1,6 +1,11 @@
 // What `GET /v1/compliance` reads from the running server, assembled for src/compliance.
 import type { Authentication } from '../authn/index.js';
 import { rotationTickMs as caRotationTickMs, type UpstreamAuthority } from '../ca/index.js';
+import {
+  checkpointKeySchedule,
+  DEFAULT_CHECKPOINT_TICK_MS,
+  type CheckpointKeyring,
+} from '../checkpoint/index.js';
 import type { Clock } from '../clock/index.js';
 import { produceReport, type GatherSources } from '../compliance/index.js';
 import type { AuditLog } from '../audit/index.js';
@@ -25,6 +30,7 @@ export interface ComplianceParts {
   readonly jwtAuthorities: JwtAuthorityKeyring;
   readonly tls: ServingCertificate;
   readonly upstream: UpstreamAuthority | undefined;
+  readonly checkpointKeys: CheckpointKeyring;
 }
 
 /** The gatherer's sources: the live configuration, schedules and certificates of this server. */
@@ -33,6 +39,9 @@ export function complianceSources(
   sinkNames: readonly string[],
 ): GatherSources {
   const { config } = parts;
+  const checkpointSchedule = checkpointKeySchedule(
+    config.auditCheckpoints.keyRotationSeconds * 1000,
+  );
   return {
     config,
     db: parts.db,
@@ -59,12 +68,17 @@ export function complianceSources(
       current: () => ({ certPem: parts.tls.current().cert, renewAt: parts.tls.renewAt() }),
     },
     sinkNames,
+    checkpoints: {
+      keys: { schedule: checkpointSchedule, tickMs: rotationTickMs(checkpointSchedule) },
+      intervalSeconds: config.auditCheckpoints.intervalSeconds,
+      tickMs: DEFAULT_CHECKPOINT_TICK_MS,
+    },
   };
 }
 
 /**
- * `GET`/`POST /v1/compliance` over this server's parts. No key signs reports yet: the audit
- * checkpoint key will (docs/compliance.md), through `produceReport`'s signer.
+ * `GET`/`POST /v1/compliance` over this server's parts. Reports are signed with the audit
+ * checkpoint key (a detached JWS), so they verify against `GET /v1/audit/keys`.
  */
 export function serverComplianceRoutes(
   parts: ComplianceParts,
@@ -74,6 +88,9 @@ export function serverComplianceRoutes(
   return complianceRoutes({
     authenticate: parts.authn.authenticate,
     audit: options.audit,
-    produce: (supplied) => produceReport(sources, supplied, undefined),
+    produce: (supplied) =>
+      produceReport(sources, supplied, {
+        signCompact: (payload) => parts.checkpointKeys.signDetached(Buffer.from(payload)),
+      }),
   });
 }

@@ -358,7 +358,18 @@ export async function startServer(
         }),
         apiKeyRoutes({ authenticate: authn.authenticate, authn }),
         serverComplianceRoutes(
-          { config, db, clock, publicUrl: () => url, policy, authn, jwtAuthorities, tls, upstream },
+          {
+            config,
+            db,
+            clock,
+            publicUrl: () => url,
+            policy,
+            authn,
+            jwtAuthorities,
+            tls,
+            upstream,
+            checkpointKeys: checkpoints.keyring,
+          },
           { audit, sinkNames: sinks.names },
         ),
         jwtSvidRoutes({

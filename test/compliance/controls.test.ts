@@ -434,11 +434,29 @@ const BREAKS: readonly { id: string; what: string; change: Break; cause: RegExp 
   },
   {
     id: 'HM-LOG-02',
-    what: 'a checkpoint three hours old',
-    cause: /signed 3h ago, more than two intervals/,
+    what: 'a row three hours old that no checkpoint covers',
+    cause: /row 6, committed 3h ago, is not covered by a checkpoint: the newest \(seq 5\)/,
     change: (s) => ({
       ...s,
-      checkpoints: { intervalSeconds: 3600, latest: { seq: 5, signedAt: NOW - 3 * HOUR } },
+      checkpoints: {
+        intervalSeconds: 3600,
+        tickMs: 1000,
+        latest: { seq: 5, signedAt: NOW - 4 * HOUR },
+        oldestUnsigned: { seq: 6, committedAt: NOW - 3 * HOUR },
+      },
+    }),
+  },
+  {
+    id: 'HM-LOG-02',
+    what: 'rows and no checkpoint at all',
+    cause: /no audit checkpoint has been signed, and row 1 was committed 1d ago/,
+    change: (s) => ({
+      ...s,
+      checkpoints: {
+        ...s.checkpoints!,
+        latest: undefined,
+        oldestUnsigned: { seq: 1, committedAt: NOW - DAY },
+      },
     }),
   },
   {
@@ -644,6 +662,19 @@ describe('controls that may not apply', () => {
     const verdict = evaluate('HM-DEP-01', s);
     expect(verdict.status).toBe('pass');
     expect(JSON.stringify(verdict.evidence)).toContain('lowly');
+  });
+
+  it('HM-LOG-02 passes on an old checkpoint when the head has not moved since', () => {
+    const s = compliantSnapshot();
+    const idle = {
+      ...s,
+      checkpoints: {
+        ...s.checkpoints!,
+        latest: { seq: 118, signedAt: NOW - 5 * DAY },
+        oldestUnsigned: undefined,
+      },
+    };
+    expect(evaluate('HM-LOG-02', idle).status).toBe('pass');
   });
 
   it('a control that throws fails instead of passing', () => {

@@ -9,7 +9,8 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/command.js';
 import { main } from '../../src/cli/main.js';
-import type { ComplianceReport } from '../../src/compliance/index.js';
+import type { JSONWebKeySet } from 'jose';
+import { verifyReport, type ComplianceReport } from '../../src/compliance/index.js';
 import { findObject } from '../deploy/deploy-inventory.js';
 import { containerEnv, containerNamed } from '../deploy/pod-env.js';
 import { startStack, type HallmarkStack } from '../helpers/hallmark-stack.js';
@@ -22,8 +23,8 @@ import {
 import { eventually, testPki } from '../sink/sink-fixtures.js';
 import { complianceReport, control, deployFiles } from './compliance-fixture.js';
 
-/** Controls whose input has not landed in this build: they fail until it does (docs/compliance.md). */
-const NOT_YET_BUILT = ['HM-KEY-07', 'HM-LOG-02', 'HM-LOG-04'];
+/** A control whose input this build lacks (a retention policy): it fails until it has one (docs/compliance.md). */
+const NOT_YET_BUILT = ['HM-LOG-04'];
 /** Needs an HSM, which deploy/ leaves to the operator. */
 const NEEDS_HSM = ['HM-KEY-08'];
 
@@ -102,14 +103,20 @@ describe.skipIf(!RSYSLOG_TESTS)('the deploy/ installation', () => {
     // The broker is off in deploy/, and the server cannot audit npm packages itself.
     expect(byStatus('not-applicable').sort()).toEqual(['HM-AUTH-05', 'HM-DEP-01']);
     expect(control(result, 'HM-KEY-02').reason).toMatch(/mode 0440/);
-    // Not built in this release: each fails saying what is missing, never passes on nothing.
-    expect(control(result, 'HM-KEY-07').reason).toMatch(/no audit checkpoint key/);
-    expect(control(result, 'HM-LOG-02').reason).toMatch(/makes no signed audit checkpoints/);
+    // Not built in this release: it fails saying what is missing, never passes on nothing.
     expect(control(result, 'HM-LOG-04').reason).toMatch(/no audit archive or retention policy/);
-    expect(result.signature).toBeUndefined();
+    expect(control(result, 'HM-KEY-07').reason).toMatch(
+      /the active audit checkpoint key \S+ was activated/,
+    );
+    // The report is signed by the checkpoint key and verifies against GET /v1/audit/keys.
+    const keys = await stack.call('GET', '/v1/audit/keys');
+    expect(result.signature?.kid).toBeDefined();
+    await expect(
+      verifyReport(result, keys.body as unknown as JSONWebKeySet),
+    ).resolves.toMatchObject({ kid: result.signature!.kid, alg: 'ES256' });
     // Counted in the key tables: the CA, access-token and JWT authority keys are sealed.
     expect(control(result, 'HM-KEY-08').reason).toMatch(
-      /no PKCS#11 token is configured: \d+ private key\(s\) \(ca [1-9]\d*, access-token [1-9]\d*, jwt-authority [1-9]\d*\) are sealed/,
+      /no PKCS#11 token is configured: \d+ private key\(s\) \(ca [1-9]\d*, access-token [1-9]\d*, jwt-authority [1-9]\d*, audit-checkpoint [1-9]\d*\) are sealed/,
     );
     expect(control(result, 'HM-PRIV-03').reason).toMatch(
       /ClusterRole hallmark-attestor grants exactly/,

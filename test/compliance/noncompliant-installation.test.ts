@@ -60,7 +60,10 @@ describe('a non-compliant installation', () => {
       { stdio: 'ignore' },
     );
     stack = await startStack({
+      // No checkpointer runs: rows older than two 1 s intervals and two ticks stay unsigned.
+      checkpointTicker: false,
       env: {
+        HALLMARK_AUDIT_CHECKPOINT_INTERVAL: '1s',
         HALLMARK_MASTER_KEY: '', // generated into the data directory
         HALLMARK_CA_TTL: '730d',
         HALLMARK_TOKEN_TTL: '2h',
@@ -112,6 +115,9 @@ describe('a non-compliant installation', () => {
     const row = await db.query<{ seq: string }>('SELECT min(seq) + 1 AS seq FROM audit_log');
     tamperedSeq = Number(row.rows[0]!.seq);
     await db.query("UPDATE audit_log SET target = 'forged' WHERE seq = $1", [tamperedSeq]);
+    const first = await db.query<{ time: Date }>('SELECT time FROM audit_log ORDER BY seq LIMIT 1');
+    const wait = first.rows[0]!.time.getTime() + 4_500 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     report = await complianceReport(stack, { manifests: { source: 'deploy-edited/', files } });
   });
   afterAll(async () => {
@@ -144,7 +150,7 @@ describe('a non-compliant installation', () => {
     () => {
       expectFail(
         'HM-KEY-08',
-        /HALLMARK_PKCS11_MODULE is set, but \d+ private key\(s\) \(ca \d+, access-token \d+, jwt-authority \d+\) are sealed in PostgreSQL rather than held in the token "hallmark-compliance"/,
+        /HALLMARK_PKCS11_MODULE is set, but \d+ private key\(s\) \(ca \d+, access-token \d+, jwt-authority \d+, audit-checkpoint \d+\) are sealed in PostgreSQL rather than held in the token "hallmark-compliance"/,
       );
       expect(control(report, 'HM-KEY-08').evidence).toMatchObject({
         pkcs11: true,
@@ -152,6 +158,12 @@ describe('a non-compliant installation', () => {
       });
     },
   );
+  it('HM-LOG-02: rows that no checkpoint covers, older than two intervals', () => {
+    expectFail(
+      'HM-LOG-02',
+      /no audit checkpoint has been signed, and row 1 was committed \d+s ago/,
+    );
+  });
   it('HM-AUTH-01: HALLMARK_TOKEN_TTL=2h', () => {
     expectFail('HM-AUTH-01', /HALLMARK_TOKEN_TTL is 2h, above 15m/);
   });

@@ -148,7 +148,12 @@ export function compliantSnapshot(): InstallationSnapshot {
         { name: 'syslog', deliveredSeq: 120, undeliveredRows: 0, oldestUndeliveredAt: undefined },
       ],
     },
-    checkpoints: { intervalSeconds: 3600, latest: { seq: 118, signedAt: NOW - 20 * 60_000 } },
+    checkpoints: {
+      intervalSeconds: 3600,
+      tickMs: 1000,
+      latest: { seq: 118, signedAt: NOW - 20 * 60_000 },
+      oldestUnsigned: { seq: 119, committedAt: NOW - 10 * 60_000 },
+    },
     checkpointKeys: {
       slots: [
         {
