@@ -91,7 +91,7 @@ describe('hallmark compliance against the default installation', () => {
     }
   });
 
-  it('prints Markdown by default and JSON with --json; an unsigned report does not verify', async () => {
+  it('prints Markdown by default and JSON with --json; the signed report verifies against the server, and only there', async () => {
     const markdown = await runCli(
       ['compliance', '--no-dependency-audit', '--manifests', path.join(REPO_ROOT, 'deploy')],
       env,
@@ -106,13 +106,25 @@ describe('hallmark compliance against the default installation', () => {
     );
     const file = path.join(out, 'plain.json');
     await writeFile(file, json.stdout);
+    // Signed by the audit checkpoint key: verify fetches GET /v1/audit/keys from the server.
+    expect(report.signature).toMatchObject({ alg: 'ES256' });
+    const verified = await runCli(['compliance', 'verify', file], env);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(
+      new RegExp(`signature valid: key ${report.signature!.kid} \\(ES256\\)`),
+    );
     await writeFile(path.join(out, 'keys.json'), '{"keys": []}');
     const verify = await runCli(
       ['compliance', 'verify', file, '--jwks', path.join(out, 'keys.json')],
       env,
     );
     expect(verify.code).toBe(1);
-    expect(verify.stderr).toMatch(/unsigned/);
+    expect(verify.stderr).toMatch(/unknown-key/);
+    const { signature: _signature, ...unsigned } = report;
+    await writeFile(path.join(out, 'unsigned.json'), JSON.stringify(unsigned));
+    const bare = await runCli(['compliance', 'verify', path.join(out, 'unsigned.json')], env);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toMatch(/unsigned/);
   });
 
   it('refuses bad usage with exit 2', async () => {
