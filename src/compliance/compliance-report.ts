@@ -52,7 +52,7 @@ export interface ComplianceReport {
 
 /** What the human reports say of a report without a signature, so no reader mistakes it for signed. */
 export const UNSIGNED_NOTE =
-  'unsigned: this server has no audit checkpoint key to sign with (HM-KEY-07); the digest in its compliance.report audit row identifies it';
+  'unsigned: no signature is attached, so hallmark compliance verify refuses it; only the digest in its compliance.report audit row identifies it';
 
 /** Builds the (unsigned) report of `results` evaluated over `snapshot`. */
 export function buildReport(

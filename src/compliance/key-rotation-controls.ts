@@ -156,7 +156,7 @@ const checkpointKeyRotation: Control = {
     'The audit checkpoint key (which signs audit checkpoints and compliance reports) was activated no longer ago than its rotation period plus the propagation time and two rotation ticks, and the period is at most 30 days.',
   references: keyringReferences,
   remediation:
-    'Upgrade to a Hallmark that signs audit checkpoints; then check the server log for checkpoint key rotation failures, the database connection, and the server clock.',
+    'Keep HALLMARK_AUDIT_CHECKPOINT_KEY_ROTATION at 30d or less; if rotation is overdue, check the server log for "audit checkpoint key rotation check failed", the database connection, and the server clock.',
   evaluate({ checkpointKeys, now }) {
     if (checkpointKeys === undefined) {
       return fail(

@@ -153,7 +153,7 @@ const retention: Control = {
     nist80053: ['AU-11'],
   },
   remediation:
-    'Upgrade to a Hallmark with audit archiving and configure its retention to at least 12 months, 3 of them online.',
+    'Until Hallmark enforces a retention policy, keep rows in PostgreSQL at least 3 months, archive older ones with hallmark audit archive, and keep the segments (and the SIEM copies) at least 12 months; record that procedure for the assessor.',
   evaluate({ retention: facts }) {
     if (facts === undefined) {
       return fail(
