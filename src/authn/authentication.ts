@@ -259,11 +259,6 @@ export class Authentication {
     return { key: rotated.key, createdAt: rotated.createdAt };
   }
 
-  /** Revokes every token issued so far to `identity` (a SPIFFE ID or `key:<id>`), on every replica. */
-  async revokeIdentity(identity: string, actor: string): Promise<void> {
-    await this.revocations.revoke(identity, actor);
-  }
-
   /** Stops background ticks and NOTIFY subscriptions (the database stays open). */
   stop(): void {
     this.revocations.stop();

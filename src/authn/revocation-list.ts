@@ -121,13 +121,6 @@ export class RevocationList {
     return revokedAt !== undefined && issuedAtMs <= revokedAt;
   }
 
-  /** Revokes every token issued to `identity` so far, here at once and on other replicas by NOTIFY. */
-  async revoke(identity: string, actor: string): Promise<Revocation> {
-    const revocation = await revokeIdentity(this.deps.db, identity, actor, this.deps.clock.now());
-    this.apply(revocation);
-    return revocation;
-  }
-
   /** Merges one revocation into memory (monotonic: a later `revokedAt` wins). */
   apply(revocation: Revocation): void {
     const known = this.#revoked.get(revocation.identity);

@@ -271,9 +271,14 @@ describe('revocation across replicas', () => {
 
   it('a replica started later loads revocations still in force, not expired ones', async () => {
     const a = await replica();
+    await a.createApiKey({ id: 'app-5', role: 'app' });
     const token = await appToken(a, 'key:app-5');
     clock.advance(1_000);
-    await a.revokeIdentity('key:app-5', 'key:admin');
+    // Revocation is a state change: it happens only through an audited path.
+    expect(await a.revokeApiKey('app-5', 'key:admin')).toBe(true);
+    expect(audit.records.filter((r) => r.action === 'authn.api_key.revoked')).toMatchObject([
+      { target: 'key:app-5', actor: 'key:admin' },
+    ]);
     const b = await replica();
     expect(await codeOf(b, token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
   });
