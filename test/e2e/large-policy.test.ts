@@ -7,6 +7,9 @@ import { DEFAULT_YAML_LIMITS } from '../../src/policy/index.js';
 import { buildCsr, generateKeyPair } from '../../src/x509/index.js';
 import { startStack, type HallmarkStack } from '../helpers/hallmark-stack.js';
 
+/** "Loads in a few seconds", bounded generously for a shared 2-core machine. */
+const LOAD_LIVENESS_MS = 20_000;
+
 /** Registrations, one per namespace, until the next would pass the 1 MiB limit. */
 function largePolicy(): { yaml: string; registrations: number } {
   const grants = 'grants:\n  - {to: "spiffe://hallmark.local/ns/team-0/*", read: [team-0/*]}\n';
@@ -44,11 +47,16 @@ describe('a 1 MiB policy through the API', () => {
     expect(Buffer.byteLength(yaml)).toBeLessThanOrEqual(DEFAULT_YAML_LIMITS.maxBytes);
     const admin = { authorization: `Bearer ${adminToken}` };
 
+    const started = performance.now();
     const put = await stack.call('PUT', '/v1/policy', {
       raw: yaml,
       headers: { ...admin, 'content-type': 'application/yaml' },
     });
+    const loadMs = performance.now() - started;
     expect(put.status).toBe(200);
+    // A hang guard, not a performance assertion (the figure is measured in npm run bench): a
+    // document that took minutes again (quadratic compile) would fail here.
+    expect(loadMs).toBeLessThan(LOAD_LIVENESS_MS);
     expect(put.body.sha256).toBe(createHash('sha256').update(yaml).digest('hex'));
 
     const get = await stack.call('GET', '/v1/policy', { headers: admin });
