@@ -12,8 +12,10 @@ import type { AuditEvent, AuditRecord } from './audit-record.js';
  *   exactly when the change does (no change without a row, no row for a change that did not
  *   happen); the row joins the chain moments later.
  *
- * Every method rejects with `ERR_AUDIT_UNAVAILABLE` when the row could not be written, and
- * callers then fail the request (fail closed: no audit row, no certificate, no secret).
+ * Every method rejects with `ERR_AUDIT_UNAVAILABLE` when the database could not store the row,
+ * and callers then fail the request (fail closed: no audit row, no certificate, no secret). A
+ * staging method whose change or row is itself wrong (a violated constraint of the change's
+ * table, a defect) rejects with that error instead, which is not an outage to retry.
  */
 export interface AuditLog {
   append(event: AuditEvent): Promise<AuditRecord>;

@@ -14,6 +14,7 @@ import {
   type ChainHead,
   type StagedRow,
 } from './chain-store.js';
+import { stageFailure } from './stage-failure.js';
 
 interface Pending {
   event: AuditEvent;
@@ -71,7 +72,7 @@ export class PgAuditLog implements AuditLog {
     try {
       await tx.query(stageStatement(eventList(events), this.#now()));
     } catch (cause) {
-      throw stageFailed(cause);
+      throw stageFailure(cause);
     }
     this.db.afterCommit(tx, () => this.#wakeForStaged());
   }
@@ -85,7 +86,7 @@ export class PgAuditLog implements AuditLog {
     try {
       result = await db.query<R>(stagedWithStatement(change, eventList(events), this.#now()));
     } catch (cause) {
-      throw stageFailed(cause);
+      throw stageFailure(cause);
     }
     this.db.afterCommit(db, () => this.#wakeForStaged());
     return result;
@@ -219,10 +220,4 @@ function idsOf(staged: readonly StagedRow[]): string[] {
 function headOf(records: AuditRecord[]): ChainHead {
   const last = records.at(-1) as AuditRecord;
   return { seq: last.seq, hash: last.hash };
-}
-
-/** A failed stage fails the change with it (its transaction is aborted and rolls back). */
-function stageFailed(cause: unknown): HallmarkError {
-  if (cause instanceof HallmarkError && cause.code === 'ERR_AUDIT_UNAVAILABLE') return cause;
-  return new HallmarkError('ERR_AUDIT_UNAVAILABLE', { cause, detail: (cause as Error)?.message });
 }

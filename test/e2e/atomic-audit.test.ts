@@ -27,23 +27,42 @@ describe('a change commits with its audit row, or not at all', () => {
     admin = { authorization: `Bearer ${login.body.token as string}` };
     await stack.server.db.query(`CREATE FUNCTION refuse_insert() RETURNS trigger
       LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'inserts into % refused', TG_TABLE_NAME; END $$`);
+    // The storage under a table is full: the database's fault (SQLSTATE 53100), not the row's.
+    await stack.server.db.query(`CREATE FUNCTION storage_full() RETURNS trigger
+      LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no space left for %', TG_TABLE_NAME
+      USING ERRCODE = 'disk_full'; END $$`);
+    // The session ends under the statement, as when PostgreSQL is stopped or the network drops.
+    await stack.server.db.query(`CREATE FUNCTION drop_connection() RETURNS trigger
+      LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$`);
   });
   afterEach(repair);
   afterAll(() => stack.close());
 
-  /** Drops every trigger a test added. */
+  /** Undoes everything a test broke (each entry a statement). */
   async function repair(): Promise<void> {
-    for (const trigger of broken.splice(0)) await stack.server.db.query(`DROP TRIGGER ${trigger}`);
+    for (const undo of broken.splice(0)) await stack.server.db.query(undo);
   }
 
-  /** Makes every insert into `tables` fail, until the end of the test. */
+  /**
+   * Makes every insert into `tables` violate a constraint (SQLSTATE 23514: the row's fault, as
+   * a defect would cause), until the end of the test.
+   */
   async function refuseInserts(...tables: string[]): Promise<void> {
     for (const table of tables) {
       await stack.server.db.query(
-        `CREATE TRIGGER refuse_insert BEFORE INSERT ON ${table}
-         FOR EACH ROW EXECUTE FUNCTION refuse_insert()`,
+        `ALTER TABLE ${table} ADD CONSTRAINT refuse_insert CHECK (false) NOT VALID`,
       );
-      broken.push(`refuse_insert ON ${table}`);
+      broken.push(`ALTER TABLE ${table} DROP CONSTRAINT refuse_insert`);
+    }
+  }
+  /** Makes every insert into `tables` fail as a full disk would, until the end of the test. */
+  async function fillStorageOf(...tables: string[]): Promise<void> {
+    for (const table of tables) {
+      await stack.server.db.query(
+        `CREATE TRIGGER storage_full BEFORE INSERT ON ${table}
+         FOR EACH ROW EXECUTE FUNCTION storage_full()`,
+      );
+      broken.push(`DROP TRIGGER storage_full ON ${table}`);
     }
   }
   /** Lets inserts into `table` through but makes the COMMIT of their transaction fail. */
@@ -52,10 +71,18 @@ describe('a change commits with its audit row, or not at all', () => {
       `CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON ${table}
        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_insert()`,
     );
-    broken.push(`refuse_commit ON ${table}`);
+    broken.push(`DROP TRIGGER refuse_commit ON ${table}`);
+  }
+  /** Ends the database session of whichever statement inserts into `table`. */
+  async function dropConnectionOnInsertInto(table: string): Promise<void> {
+    await stack.server.db.query(
+      `CREATE TRIGGER drop_connection BEFORE INSERT ON ${table}
+       FOR EACH ROW EXECUTE FUNCTION drop_connection()`,
+    );
+    broken.push(`DROP TRIGGER drop_connection ON ${table}`);
   }
   /** An audit log whose every insert fails, staged or appended. */
-  const breakAuditLog = (): Promise<void> => refuseInserts('audit_pending', 'audit_log');
+  const breakAuditLog = (): Promise<void> => fillStorageOf('audit_pending', 'audit_log');
 
   async function rows(sql: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
     return (await stack.server.db.query(sql, values)).rows;
@@ -146,6 +173,29 @@ describe('a change commits with its audit row, or not at all', () => {
     ]);
   });
 
+  it("a secret write names the failure: the database's (503), or the change's own (500)", async () => {
+    const write = (value: string) =>
+      stack.call('PUT', '/v1/secrets/atomic/classified', { body: { value }, headers: admin });
+    expect((await write('first')).body).toMatchObject({ version: 1 });
+
+    await dropConnectionOnInsertInto('secret_versions');
+    const dropped = await write('connection lost');
+    expect(dropped.status).toBe(503);
+    expect(dropped.body.error?.code).toBe('ERR_AUDIT_UNAVAILABLE');
+    await repair();
+
+    await refuseInserts('secret_versions');
+    const violated = await write('constraint violated');
+    expect(violated.status).toBe(500);
+    expect(violated.body.error?.code).toBe('ERR_INTERNAL');
+    await repair();
+
+    expect(
+      await rows("SELECT version FROM secret_versions WHERE path = 'atomic/classified'"),
+    ).toEqual([{ version: 1 }]);
+    expect((await write('second')).body).toMatchObject({ version: 2 });
+  });
+
   it('a CA rotation whose COMMIT fails leaves no ca.* row', async () => {
     const before = await auditRows('ca.activated');
     await failCommitAfterInsertInto('ca_authorities');
@@ -171,7 +221,7 @@ describe('a change commits with its audit row, or not at all', () => {
 
     it('answers 503 with neither record nor audit row when the audit row cannot be staged', async () => {
       const [audited, recorded] = [await issuedRows(), await records()];
-      await refuseInserts('audit_pending');
+      await fillStorageOf('audit_pending');
       const refused = await issue();
       expect(refused.status).toBe(503);
       expect(refused.body.error?.code).toBe('ERR_AUDIT_UNAVAILABLE');
@@ -179,11 +229,23 @@ describe('a change commits with its audit row, or not at all', () => {
       expect(await issuedRows()).toBe(audited);
     });
 
-    it('answers 503 with neither record nor audit row when the record cannot be inserted', async () => {
+    it('answers 500 ERR_INTERNAL, not an audit failure, with neither record nor audit row when the record cannot be inserted', async () => {
       const [audited, recorded] = [await issuedRows(), await records()];
       await refuseInserts('issued_certificates');
       const refused = await issue();
+      expect(refused.status).toBe(500);
+      expect(refused.body.error?.code).toBe('ERR_INTERNAL');
+      expect(await records()).toBe(recorded);
+      expect(await issuedRows()).toBe(audited);
+    });
+
+    it('answers 503 ERR_AUDIT_UNAVAILABLE with neither record nor audit row when the database goes away', async () => {
+      const [audited, recorded] = [await issuedRows(), await records()];
+      await dropConnectionOnInsertInto('issued_certificates');
+      const refused = await issue();
       expect(refused.status).toBe(503);
+      expect(refused.body.error?.code).toBe('ERR_AUDIT_UNAVAILABLE');
+      await repair();
       expect(await records()).toBe(recorded);
       expect(await issuedRows()).toBe(audited);
     });

@@ -70,9 +70,9 @@ describe('staged audit rows', () => {
     expect(await staged()).toBe(0);
   });
 
-  it('rolls the change back when its row cannot be staged (ERR_AUDIT_UNAVAILABLE)', async () => {
+  it('rolls the change back when the database cannot store its row (ERR_AUDIT_UNAVAILABLE)', async () => {
     await db.query(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
-      $$ BEGIN RAISE EXCEPTION 'audit storage refused'; END $$`);
+      $$ BEGIN RAISE EXCEPTION 'audit storage full' USING ERRCODE = 'disk_full'; END $$`);
     await db.query(
       'CREATE TRIGGER refuse BEFORE INSERT ON audit_pending FOR EACH ROW EXECUTE FUNCTION refuse()',
     );
@@ -87,6 +87,29 @@ describe('staged audit rows', () => {
       code: 'ERR_AUDIT_UNAVAILABLE',
     });
     expect((await db.query('SELECT * FROM changes')).rows).toEqual([]);
+  });
+
+  it('rethrows a wrong change or row as itself, not as an unavailable audit log', async () => {
+    await db.query("INSERT INTO changes VALUES ('taken')");
+    // The change's own constraint (23505): the caller's conflict, which no retry would cure.
+    const duplicate = { text: "INSERT INTO changes VALUES ('taken') RETURNING id", values: [] };
+    const conflict = await log.stageWith(db, duplicate, event('dup')).catch((err: unknown) => err);
+    expect(conflict).toMatchObject({ code: '23505' });
+    // A row PostgreSQL cannot store as text (a NUL byte, 22021): a defect upstream.
+    const nul = await db
+      .transaction(async (tx) => {
+        await tx.query("INSERT INTO changes VALUES ('n')");
+        await log.stage(tx, { ...event('n'), actor: 'key:\u0000admin' });
+      })
+      .catch((err: unknown) => err);
+    expect(nul).toMatchObject({ code: '22021' });
+    // A defect in the statement itself (42P01: no such table), not a 503.
+    const broken = { text: "INSERT INTO chnages VALUES ('b') RETURNING id", values: [] };
+    const defect = await log.stageWith(db, broken, event('b')).catch((err: unknown) => err);
+    expect(defect).toMatchObject({ code: '42P01' });
+    expect((await db.query('SELECT id FROM changes ORDER BY id')).rows).toEqual([{ id: 'taken' }]);
+    await log.settle();
+    expect(await chain()).toEqual([]);
   });
 
   it('stages with a change in one statement, and only when the change returned a row', async () => {
