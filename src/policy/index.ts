@@ -28,3 +28,4 @@ export {
   MAX_SECRET_PATH_BYTES,
 } from './secret-path.js';
 export { PgPolicyStore, POLICY_CHANNEL } from './pg-policy-store.js';
+export type { LoadedPolicy } from './pg-policy-store.js';

@@ -14,6 +14,12 @@ import type { PolicyStore } from './policy-store.js';
 /** NOTIFY channel carrying the new version number. */
 export const POLICY_CHANNEL = 'hallmark_policy';
 
+/** What a load committed: its version and the SHA-256 of the document stored under it. */
+export interface LoadedPolicy {
+  readonly version: number;
+  readonly sha256: string;
+}
+
 /** How often a replica re-reads the version even without a notification (a safety net). */
 const POLL_MS = 5_000;
 
@@ -83,17 +89,19 @@ export class PgPolicyStore implements PolicyStore {
     this.#version = row.version;
   }
 
-  replace(yamlText: string): Promise<number> {
-    return this.load(yamlText, 'system');
+  async replace(yamlText: string): Promise<number> {
+    return (await this.load(yamlText, 'system')).version;
   }
 
   /**
-   * Validates and stores a new version; returns it. Its `policy.load` audit row is staged in
-   * the same transaction, so no replica can switch to a version that has no row.
+   * Validates and stores a new version; returns it with the hash of the document it stored.
+   * Both describe this load's commit, never the policy in force when it returns: another
+   * replica's newer version may already be installed by then. Its `policy.load` audit row is
+   * staged in the same transaction, so no replica can switch to a version that has no row.
    * @throws PolicyInvalidError ERR_POLICY_INVALID without writing
    * @throws HallmarkError ERR_AUDIT_UNAVAILABLE without writing
    */
-  async load(yamlText: string, actor: string, requestId?: string): Promise<number> {
+  async load(yamlText: string, actor: string, requestId?: string): Promise<LoadedPolicy> {
     const compiled = compilePolicy(yamlText, this.options);
     const version = await this.db.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.policyLoad]);
@@ -121,7 +129,7 @@ export class PgPolicyStore implements PolicyStore {
       this.#policy = compiled;
       this.#version = version;
     }
-    return version;
+    return { version, sha256: compiled.sha256 };
   }
 
   close(): void {

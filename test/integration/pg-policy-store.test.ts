@@ -1,12 +1,16 @@
-// PgPolicyStore on PostgreSQL: overlapping refreshes never install an older policy.
+// PgPolicyStore on PostgreSQL: overlapping refreshes never install an older policy; a load reports its own commit.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryAuditLog } from '../../src/audit/index.js';
 import { ManualClock } from '../../src/clock/index.js';
-import { Database } from '../../src/db/index.js';
+import { Database, type TransactionOptions } from '../../src/db/index.js';
 import { PgPolicyStore } from '../../src/policy/index.js';
+import { buildApp, createMetricsRegistry } from '../../src/http/index.js';
+import { policyRoutes } from '../../src/http/routes/policy-routes.js';
 import { createMigratedDatabase } from '../helpers/database.js';
+import { tableAuthenticator } from '../secrets/helpers/secret-test-app.js';
+import { makeTestTls } from '../secrets/helpers/test-tls.js';
 
 const OPTIONS = { trustDomain: 'hallmark.local', maxTtlSeconds: 86_400 };
 const REFRESH_READ = /^SELECT version, document FROM policies/;
@@ -26,6 +30,23 @@ class DelayableDatabase extends Database {
     const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
     this.#next = { reached, released };
     return { reached: reachedPromise, release };
+  }
+
+  /** Runs `hook` after the next transaction's COMMIT, before its caller sees the result. */
+  afterNextCommit(hook: () => Promise<void>): void {
+    this.#afterCommit = hook;
+  }
+  #afterCommit: (() => Promise<void>) | undefined;
+
+  override async transaction<T>(
+    fn: (client: pg.PoolClient) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> {
+    const hook = this.#afterCommit;
+    this.#afterCommit = undefined;
+    const result = await super.transaction(fn, options);
+    await hook?.();
+    return result;
   }
 
   override async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
@@ -72,14 +93,14 @@ describe('PgPolicyStore refresh', () => {
     replica.close();
     writer.close();
 
-    expect(await writer.load(documentFor(1), 'key:admin')).toBe(1);
+    expect((await writer.load(documentFor(1), 'key:admin')).version).toBe(1);
     // Refresh A reads version 1, then stalls before installing it.
     const slow = replicaDb.delayNextRead();
     const refreshA = replica.refresh();
     await slow.reached;
 
     // Meanwhile version 2 is loaded and refresh B installs it.
-    expect(await writer.load(documentFor(2), 'key:admin')).toBe(2);
+    expect((await writer.load(documentFor(2), 'key:admin')).version).toBe(2);
     await replica.refresh();
     expect(replica.version()).toBe(2);
 
@@ -89,5 +110,83 @@ describe('PgPolicyStore refresh', () => {
     expect(replica.version()).toBe(2);
     expect(replica.current().sha256).toBe(sha256(documentFor(2)));
     expect(replica.current().registrations[0]?.namespace).toBe('team-2');
+  });
+
+  it('reports the version and hash it committed, though a newer one is in force when it returns', async () => {
+    const clock = new ManualClock();
+    const audit = new MemoryAuditLog(clock);
+    const writer = await PgPolicyStore.open(writerDb, OPTIONS, clock, audit);
+    const replica = await PgPolicyStore.open(replicaDb, OPTIONS, clock, audit);
+    replica.close();
+    writer.close();
+    const before = (await writer.load(documentFor(10), 'key:admin')).version;
+    await replica.refresh();
+
+    // Between the replica's COMMIT and its answer, another replica loads a newer document
+    // and this one installs it (its NOTIFY arriving first, as under a busy event loop).
+    replicaDb.afterNextCommit(async () => {
+      await writer.load(documentFor(12), 'key:admin');
+      await replica.refresh();
+    });
+    const loaded = await replica.load(documentFor(11), 'key:admin');
+
+    expect(loaded).toEqual({ version: before + 1, sha256: sha256(documentFor(11)) });
+    const stored = await writerDb.query<{ sha256: string; document: string }>(
+      'SELECT sha256, document FROM policies WHERE version = $1',
+      [loaded.version],
+    );
+    expect(stored.rows).toEqual([{ sha256: loaded.sha256, document: documentFor(11) }]);
+    expect(replica.version()).toBe(before + 2);
+    expect(replica.current().sha256).toBe(sha256(documentFor(12)));
+  });
+
+  it('PUT /v1/policy answers with the version and hash it committed, not the policy in force', async () => {
+    const clock = new ManualClock();
+    const audit = new MemoryAuditLog(clock);
+    const writer = await PgPolicyStore.open(writerDb, OPTIONS, clock, audit);
+    const replica = await PgPolicyStore.open(replicaDb, OPTIONS, clock, audit);
+    replica.close();
+    writer.close();
+    await replica.refresh();
+    const tls = makeTestTls();
+    const material = { key: tls.serverKeyPem, cert: tls.serverCertPem, ca: [tls.caPem] };
+    const app = await buildApp({
+      audit,
+      tls: { current: () => material, onChange: () => () => undefined },
+      readiness: async () => ({ ready: true }),
+      metrics: createMetricsRegistry(),
+      logger: false,
+      routes: [
+        policyRoutes({
+          store: replica,
+          audit,
+          authenticate: tableAuthenticator(),
+          maxBytes: 65_536,
+        }),
+      ],
+    });
+    try {
+      replicaDb.afterNextCommit(async () => {
+        await writer.load(documentFor(22), 'key:admin');
+        await replica.refresh();
+      });
+      const put = await app.inject({
+        method: 'PUT',
+        url: '/v1/policy',
+        headers: { authorization: 'Bearer admin-token', 'content-type': 'application/yaml' },
+        payload: documentFor(21),
+      });
+      expect(put.statusCode).toBe(200);
+      const answered = put.json<{ version: number; sha256: string }>();
+      expect(answered.sha256).toBe(sha256(documentFor(21)));
+      const stored = await writerDb.query<{ sha256: string }>(
+        'SELECT sha256 FROM policies WHERE version = $1',
+        [answered.version],
+      );
+      expect(stored.rows).toEqual([{ sha256: answered.sha256 }]);
+      expect(replica.current().sha256).toBe(sha256(documentFor(22)));
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -59,9 +59,10 @@ export function policyRoutes(deps: PolicyRouteDeps): RouteInstaller {
             });
           // The store stages the `policy.load` row in the load's own transaction; identities a
           // registration may render outside its namespace are named in it.
-          const version = await deps.store.load(request.body, identity.id, request.id);
+          const loaded = await deps.store.load(request.body, identity.id, request.id);
           changeCommitted(request);
-          return { version, sha256: deps.store.current().sha256 };
+          // What this load committed; the policy in force may already be a newer replica's.
+          return { version: loaded.version, sha256: loaded.sha256 };
         },
       );
       scope.get(
