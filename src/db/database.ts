@@ -84,6 +84,12 @@ function wrap(err: unknown): unknown {
   return err;
 }
 
+/**
+ * Told how each pool statement or transaction ended: `true` when PostgreSQL answered (even
+ * with an error of the statement), `false` when it could not be reached.
+ */
+export type ActivityObserver = (reachable: boolean) => void;
+
 /** The database as the rest of Hallmark sees it. */
 export class Database implements Queryable {
   readonly pool: pg.Pool;
@@ -96,6 +102,7 @@ export class Database implements Queryable {
   #listenerReconnect: NodeJS.Timeout | undefined;
   #listening = false;
   #closed = false;
+  readonly #observers = new Set<ActivityObserver>();
 
   constructor(url: string, options: { max?: number; log?: DbLogger } = {}) {
     this.#url = url;
@@ -117,10 +124,29 @@ export class Database implements Queryable {
     values?: unknown[],
   ): Promise<pg.QueryResult<R>> {
     try {
-      return await this.pool.query<R>(text, values);
+      const result = await this.pool.query<R>(text, values);
+      this.#observe(true);
+      return result;
     } catch (err) {
+      this.#observeFailure(err);
       throw wrap(err);
     }
+  }
+
+  /** Calls `observer` after every pool statement and transaction; returns the unsubscribe. */
+  observeActivity(observer: ActivityObserver): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
+  }
+
+  #observe(reachable: boolean): void {
+    for (const observer of this.#observers) observer(reachable);
+  }
+
+  /** An error PostgreSQL sent proves it reachable; one the pool made up (busy) proves nothing. */
+  #observeFailure(err: unknown): void {
+    if (isUnavailableError(err)) this.#observe(false);
+    else if (err instanceof pg.DatabaseError) this.#observe(true);
   }
 
   /**
@@ -135,6 +161,7 @@ export class Database implements Queryable {
     try {
       client = await this.pool.connect();
     } catch (err) {
+      this.#observeFailure(err);
       throw wrap(err);
     }
     // pg-pool drops its own 'error' listener while a client is checked out, and pg emits
@@ -153,6 +180,7 @@ export class Database implements Queryable {
       await client.query(beginStatement(options));
       const result = await fn(client);
       await client.query('COMMIT');
+      this.#observe(true);
       this.#commitHooks.delete(client);
       // Committed: a failing hook must not turn this into a reported failure.
       for (const hook of hooks) {
@@ -165,6 +193,8 @@ export class Database implements Queryable {
       return result;
     } catch (err) {
       broken = lost || isUnavailableError(err);
+      // BEGIN was answered, so PostgreSQL was reachable unless the session broke.
+      this.#observe(!broken);
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       throw wrap(err);
     } finally {

@@ -1,6 +1,18 @@
 // Public surface of the database layer.
 export { Database, isUnavailableError, preparedStatement } from './database.js';
-export type { DbLogger, Queryable, NotifyHandler, TransactionOptions } from './database.js';
+export type {
+  ActivityObserver,
+  DbLogger,
+  Queryable,
+  NotifyHandler,
+  TransactionOptions,
+} from './database.js';
+export {
+  DatabaseReadiness,
+  DEFAULT_READINESS_FRESH_MS,
+  DEFAULT_READINESS_TIMEOUT_MS,
+} from './database-readiness.js';
+export type { DatabaseReadinessOptions, DatabaseReadinessResult } from './database-readiness.js';
 export { DEFAULT_WRITE_CONCURRENCY, MAX_SLOT_STREAK, WriteGate } from './write-gate.js';
 export { startEmbeddedPostgres, freeLoopbackPort } from './embedded-postgres.js';
 export type { EmbeddedCluster, EmbeddedOptions } from './embedded-postgres.js';

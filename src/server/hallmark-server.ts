@@ -16,9 +16,9 @@ import { JWT_SVID_ALGORITHM_OF, publicUrlOf, type ServerConfig } from '../config
 import { loadMasterKey } from '../crypto/index.js';
 import {
   Database,
+  DatabaseReadiness,
   MIGRATIONS,
   WriteGate,
-  isFullyMigrated,
   migrate,
   type EmbeddedCluster,
 } from '../db/index.js';
@@ -144,9 +144,18 @@ export async function startServer(
       ({ cluster, lost } = await startEmbeddedDatabase(config.dataDir, log));
       cleanups.push(() => cluster?.stop());
     }
-    const db = new Database(config.databaseUrl ?? (cluster as EmbeddedCluster).url, { log });
+    const databaseUrl = config.databaseUrl ?? (cluster as EmbeddedCluster).url;
+    const db = new Database(databaseUrl, { log });
     cleanups.push(() => db.close());
     await migrate(db, MIGRATIONS);
+    // /readyz never queues for a pooled connection behind a burst of writers.
+    const readiness = new DatabaseReadiness({
+      url: databaseUrl,
+      db,
+      migrations: MIGRATIONS,
+      clock,
+    });
+    cleanups.push(() => readiness.close());
 
     const master = await loadMasterKey(config.masterKey);
     const auditLog = log.child({ component: 'audit' });
@@ -311,7 +320,7 @@ export async function startServer(
       tls,
       metrics,
       logger: log,
-      readiness: async () => ({ ready: await isFullyMigrated(db, MIGRATIONS) }),
+      readiness: () => readiness.check(),
       routes: [
         bundleRoutes({ ca, clock, jwtKeys: () => jwtAuthorities.bundleJwks() }),
         svidRoutes({

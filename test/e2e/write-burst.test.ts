@@ -21,7 +21,7 @@ describe('100 concurrent PUTs to one path and 100 to distinct paths (default poo
   });
   afterAll(() => stack.close());
 
-  it('answers every write within 2 s, /readyz at once from a pool never exhausted, one row per version', async () => {
+  it('answers every write within 2 s, /readyz at once without a pooled connection, one row per version', async () => {
     const paths = [
       ...Array.from({ length: WRITERS }, () => 'burst/shared'),
       ...Array.from({ length: WRITERS }, (_, i) => `burst/own-${i}`),
@@ -63,11 +63,14 @@ describe('100 concurrent PUTs to one path and 100 to distinct paths (default poo
     expect(Math.max(...written.map((w) => w.ms))).toBeLessThan(2_000);
     expect(readyz.length).toBeGreaterThan(0);
     expect(readyz.filter((r) => r.status !== 200)).toEqual([]);
-    // The pool is never exhausted: no database user ever waits for a connection. The latency
-    // bound is generous for a shared machine (the target is 100 ms; the slowest probe is printed
-    // below); a starved pool makes /readyz wait up to the 5 s connection timeout.
+    // The pool is never exhausted: no database user ever waits for a connection. /readyz takes
+    // no pooled connection at all (the writers' commits prove PostgreSQL up): the typical probe
+    // meets the 100 ms target, and the slowest, which a stall of this shared machine's event
+    // loop may hold up, stays far under the 5 s a probe queued behind the pool would wait.
     expect(Math.max(...readyz.map((r) => r.poolWaiting))).toBe(0);
-    expect(Math.max(...readyz.map((r) => r.ms))).toBeLessThan(1_000);
+    const sorted = readyz.map((r) => r.ms).sort((a, b) => a - b);
+    expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(100);
+    expect(sorted.at(-1)).toBeLessThan(1_000);
 
     // One path: versions 1..100, each answered once (no gap, no reuse).
     const shared = written.filter((w) => w.path === 'burst/shared').map((w) => w.version);
@@ -93,7 +96,30 @@ describe('100 concurrent PUTs to one path and 100 to distinct paths (default poo
     expect(staged.rowCount).toBe(0);
     console.info(
       `[burst] ${written.length} PUTs: slowest ${Math.round(Math.max(...written.map((w) => w.ms)))} ms; ` +
-        `/readyz ${readyz.length} probes, slowest ${Math.max(...readyz.map((r) => r.ms)).toFixed(1)} ms`,
+        `/readyz ${readyz.length} probes, slowest ${Math.max(...readyz.map((r) => r.ms)).toFixed(1)} ms: ${readyz.map((r) => Math.round(r.ms)).join(' ')}`,
     );
+  });
+
+  it('/readyz needs no pooled connection: it answers 200 at once while every one is taken', async () => {
+    const pool = stack.server.db.pool;
+    const held = [];
+    try {
+      while (pool.totalCount < (pool.options.max ?? 20) || pool.idleCount > 0)
+        held.push(await pool.connect());
+      const probe = stack.agent();
+      for (let i = 0; i < 5; i++) {
+        // Each a second apart, so the pool's last activity is stale and the probe itself runs.
+        if (i > 0) await new Promise((resolve) => setTimeout(resolve, 1_100));
+        const started = performance.now();
+        const { status } = await stack.call('GET', '/readyz', { dispatcher: probe });
+        // Liveness bound: waiting for a pooled connection would take its 5 s timeout, then 503.
+        expect({ status, slow: performance.now() - started > 1_000 }).toEqual({
+          status: 200,
+          slow: false,
+        });
+      }
+    } finally {
+      for (const client of held) client.release();
+    }
   });
 });
