@@ -82,11 +82,14 @@ export interface ServerConfig {
    * The pre-authentication limit per source address: a token bucket of `burst` refilled at
    * `ratePerSecond`, charged by each request that fails or is in flight on a route that
    * authenticates; refusals beyond it are audited as one row per address every `auditIntervalSeconds`.
+   * Callers' refusals before authentication get a row each up to `auditRowsPerInterval` per
+   * interval over all addresses, and are summed the same way beyond it.
    */
   readonly preauth: {
     readonly ratePerSecond: number;
     readonly burst: number;
     readonly auditIntervalSeconds: number;
+    readonly auditRowsPerInterval: number;
   };
   /** TokenReviews in flight at once, over all callers (`HALLMARK_TOKENREVIEW_CONCURRENCY`). */
   readonly tokenReviewConcurrency: number;
@@ -141,6 +144,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'HALLMARK_PREAUTH_RATE',
   'HALLMARK_PREAUTH_BURST',
   'HALLMARK_PREAUTH_AUDIT_INTERVAL',
+  'HALLMARK_PREAUTH_AUDIT_ROWS',
   'HALLMARK_TOKENREVIEW_CONCURRENCY',
   'HALLMARK_LOG_LEVEL',
   'HALLMARK_LOG_FORMAT',
@@ -385,6 +389,7 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
       ratePerSecond: reader.integer('HALLMARK_PREAUTH_RATE', 2, 1, 1_000_000),
       burst: reader.integer('HALLMARK_PREAUTH_BURST', 20, 1, 1_000_000),
       auditIntervalSeconds: reader.duration('HALLMARK_PREAUTH_AUDIT_INTERVAL', '10s', 3600),
+      auditRowsPerInterval: reader.integer('HALLMARK_PREAUTH_AUDIT_ROWS', 500, 1, 1_000_000),
     }),
     tokenReviewConcurrency: reader.integer('HALLMARK_TOKENREVIEW_CONCURRENCY', 32, 1, 10_000),
     logFormat: reader.oneOf('HALLMARK_LOG_FORMAT', 'auto', ['auto', 'json', 'pretty'] as const),

@@ -1,6 +1,27 @@
 // Token buckets per source address: the pre-authentication limit on what a stranger can cost.
+import ipaddr from 'ipaddr.js';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock/index.js';
+
+/**
+ * Bits of an IPv6 address that name one caller: a /64 is the smallest prefix a site is given
+ * (RFC 6177) and one host picks any of its 2^64 addresses freely (RFC 4941, RFC 8981), so
+ * charging each address apart would give one attacker 2^64 full buckets.
+ */
+export const IPV6_CALLER_PREFIX = 64;
+
+/**
+ * The key a caller is charged under: an IPv4 address as it is (an IPv4-mapped IPv6 address
+ * as its IPv4 address), an IPv6 address as its /64 (`2001:db8:1:2::/64`), anything that is
+ * not an address as given.
+ */
+export function callerKey(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const network = ipaddr.IPv6.networkAddressFromCIDR(`${parsed.toString()}/${IPV6_CALLER_PREFIX}`);
+  return `${network.toString()}/${IPV6_CALLER_PREFIX}`;
+}
 
 /** Rate and burst of the per-address buckets (`HALLMARK_PREAUTH_RATE` / `_BURST`). */
 export interface AddressBucketLimits {

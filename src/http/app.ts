@@ -12,6 +12,7 @@ import { QuietProbesLogController } from './logger.js';
 import { installRequestMetrics } from './metrics.js';
 import {
   admitPreauth,
+  callerOf,
   installPreauthLimit,
   tallyAnonymousRefusal,
   type PreauthLimit,
@@ -75,6 +76,11 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
       const refusal = options.preauth && admitPreauth(options.preauth, request, reply);
       if (refusal) return void sendError(reply, refusal);
       const err = toHallmarkError(error);
+      if (options.preauth !== undefined && !options.preauth.tally.admitRow()) {
+        // Over this interval's budget of strangers' rows: counted, written with the tally.
+        options.preauth.tally.count(callerOf(request), 1, err.code);
+        return void sendError(reply, err);
+      }
       const target = request.url.slice(0, 256).replace(/[^\x21-\x7e]/g, '?');
       options.audit
         .append({

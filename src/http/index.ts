@@ -10,11 +10,16 @@ export { createMetricsRegistry } from './metrics.js';
 export type { ReadinessCheck } from './health-routes.js';
 export { REDACT_PATHS, createLogger, logFormatFor, QuietProbesLogController } from './logger.js';
 export type { LogFormat, LogStyle } from './logger.js';
-export { AddressBuckets } from './address-buckets.js';
+export { AddressBuckets, IPV6_CALLER_PREFIX, callerKey } from './address-buckets.js';
 export type { AddressBucketLimits, TakeResult } from './address-buckets.js';
-export { ThrottleTally, THROTTLED_ACTION, OTHER_ADDRESSES } from './throttle-tally.js';
+export {
+  DEFAULT_ANONYMOUS_ROWS_PER_INTERVAL,
+  ThrottleTally,
+  THROTTLED_ACTION,
+  OTHER_ADDRESSES,
+} from './throttle-tally.js';
 export type { ThrottleTallyOptions } from './throttle-tally.js';
-export { clientAddress, isGuardedRoute } from './preauth-limit.js';
+export { callerOf, clientAddress, isGuardedRoute } from './preauth-limit.js';
 export type { PreauthLimit } from './preauth-limit.js';
 export {
   DEFAULT_TLS12_CIPHERS,

@@ -1,7 +1,7 @@
 // The pre-authentication limit: per-address buckets in front of every route that authenticates.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HallmarkError } from '../errors/index.js';
-import type { AddressBuckets } from './address-buckets.js';
+import { callerKey, type AddressBuckets } from './address-buckets.js';
 import type { ThrottleTally } from './throttle-tally.js';
 
 /** What the app needs to bound strangers' cost: the buckets and the tally of refusals. */
@@ -42,6 +42,14 @@ export function clientAddress(request: FastifyRequest): string {
 }
 
 /**
+ * The key the caller of `request` is charged and counted under: its address, or the /64 of
+ * an IPv6 address (see {@link callerKey}).
+ */
+export function callerOf(request: FastifyRequest): string {
+  return callerKey(clientAddress(request));
+}
+
+/**
  * Takes a token for `request`'s address before the route does any work. When the address has
  * none, the refusal is counted in the tally (this request writes no row of its own), the
  * `Retry-After` header is set, and the error to answer with is returned.
@@ -51,7 +59,7 @@ export function admitPreauth(
   request: FastifyRequest,
   reply: FastifyReply,
 ): HallmarkError | undefined {
-  const address = clientAddress(request);
+  const address = callerOf(request);
   const result = limit.buckets.take(address);
   if (result.ok) {
     request.preauth = 'taken';
@@ -67,8 +75,11 @@ export function admitPreauth(
 }
 
 /**
- * A refusal for being over a limit that reached a caller not yet authenticated (the
- * TokenReview cap): counted in the tally rather than audited on its own row.
+ * A refusal of a caller not yet authenticated, as the audit sees it. One for being over a
+ * limit (the TokenReview cap) is counted in the tally rather than audited on its own row;
+ * any other gets its own row while the interval's budget of them lasts, and is counted
+ * beyond it, so strangers at many addresses cannot grow the audit table without bound.
+ * Authenticated callers' decisions always get their own row.
  * @returns true when counted, so the caller writes no row.
  */
 export function tallyAnonymousRefusal(
@@ -76,10 +87,14 @@ export function tallyAnonymousRefusal(
   request: FastifyRequest,
   code: string,
 ): boolean {
-  if (code !== 'ERR_REQUEST_RATE_LIMITED') return false;
   if ((request.auditContext?.actor ?? 'anonymous') !== 'anonymous') return false;
-  limit.tally.count(clientAddress(request));
-  request.preauth = 'throttled';
+  if (code === 'ERR_REQUEST_RATE_LIMITED') {
+    limit.tally.count(callerOf(request));
+    request.preauth = 'throttled';
+    return true;
+  }
+  if (limit.tally.admitRow()) return false;
+  limit.tally.count(callerOf(request), 1, code);
   return true;
 }
 
@@ -100,7 +115,7 @@ export function installPreauthLimit(app: FastifyInstance, limit: PreauthLimit): 
   });
   app.addHook('onResponse', async (request, reply) => {
     if (request.preauth === 'taken' && reply.statusCode < 400) {
-      limit.buckets.refund(clientAddress(request));
+      limit.buckets.refund(callerOf(request));
     }
   });
   app.addHook('onClose', async () => limit.tally.stop());

@@ -281,6 +281,7 @@ export async function startServer(
     const tally = new ThrottleTally({
       audit,
       clock,
+      maxRowsPerInterval: config.preauth.auditRowsPerInterval,
       onFlushError: (err) =>
         log.warn({ detail: (err as Error).message }, 'pre-authentication tally not written yet'),
     });

@@ -63,16 +63,27 @@ describe('server configuration', () => {
 
   it('bounds strangers by default: 2 failures a second per address, burst 20, 32 TokenReviews', () => {
     const config = load({});
-    expect(config.preauth).toEqual({ ratePerSecond: 2, burst: 20, auditIntervalSeconds: 10 });
+    expect(config.preauth).toEqual({
+      ratePerSecond: 2,
+      burst: 20,
+      auditIntervalSeconds: 10,
+      auditRowsPerInterval: 500,
+    });
     expect(config.tokenReviewConcurrency).toBe(32);
     expect(Object.isFrozen(config.preauth)).toBe(true);
     const tuned = load({
       HALLMARK_PREAUTH_RATE: '50',
       HALLMARK_PREAUTH_BURST: '200',
       HALLMARK_PREAUTH_AUDIT_INTERVAL: '1m',
+      HALLMARK_PREAUTH_AUDIT_ROWS: '2000',
       HALLMARK_TOKENREVIEW_CONCURRENCY: '128',
     });
-    expect(tuned.preauth).toEqual({ ratePerSecond: 50, burst: 200, auditIntervalSeconds: 60 });
+    expect(tuned.preauth).toEqual({
+      ratePerSecond: 50,
+      burst: 200,
+      auditIntervalSeconds: 60,
+      auditRowsPerInterval: 2000,
+    });
     expect(tuned.tokenReviewConcurrency).toBe(128);
   });
 
@@ -80,6 +91,7 @@ describe('server configuration', () => {
     ['HALLMARK_PREAUTH_RATE', ['0', '-1', '0.5', 'fast']],
     ['HALLMARK_PREAUTH_BURST', ['0', '1e3', 'big']],
     ['HALLMARK_PREAUTH_AUDIT_INTERVAL', ['10', '0s', '2h']],
+    ['HALLMARK_PREAUTH_AUDIT_ROWS', ['0', '-5', 'all']],
     ['HALLMARK_TOKENREVIEW_CONCURRENCY', ['0', '10001', 'many']],
     ['HALLMARK_LOG_FORMAT', ['xml', 'JSON']],
   ])('rejects a bad %s naming it', (variable, values) => {

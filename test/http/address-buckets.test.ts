@@ -1,7 +1,7 @@
 // The per-address token buckets of the pre-authentication limit, on a clock moved by hand.
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock/index.js';
-import { AddressBuckets } from '../../src/http/index.js';
+import { AddressBuckets, callerKey } from '../../src/http/index.js';
 
 function buckets(ratePerSecond: number, burst: number, maxAddresses?: number) {
   const clock = new ManualClock();
@@ -79,5 +79,28 @@ describe('AddressBuckets', () => {
     const clock = new ManualClock();
     expect(() => new AddressBuckets({ ratePerSecond: 0, burst: 1 }, clock)).toThrow(RangeError);
     expect(() => new AddressBuckets({ ratePerSecond: 1, burst: 0 }, clock)).toThrow(RangeError);
+  });
+
+  it('charges an IPv6 caller by its /64: the addresses one host picks freely share one bucket', () => {
+    const { buckets: b } = buckets(2, 20);
+    let admitted = 0;
+    for (let i = 0; i < 1_000; i += 1) {
+      const group = (n: number) => (n % 0x10000).toString(16);
+      const address = `2001:db8:1:2:${group(i * 7919)}:${group(i)}::${group(i * 31)}`;
+      if (b.take(callerKey(address)).ok) admitted += 1;
+    }
+    expect(admitted).toBe(20);
+    // Another /64 has its own bucket.
+    expect(b.take(callerKey('2001:db8:1:3::1')).ok).toBe(true);
+  });
+
+  it('names the caller: IPv4 as it is, IPv4-mapped as IPv4, IPv6 as its /64', () => {
+    expect(callerKey('10.0.0.7')).toBe('10.0.0.7');
+    expect(callerKey('::ffff:10.0.0.7')).toBe('10.0.0.7');
+    expect(callerKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:1:2::/64');
+    expect(callerKey('2001:0db8:0001:0002::1')).toBe('2001:db8:1:2::/64');
+    expect(callerKey('::1')).toBe('::/64');
+    expect(callerKey('fe80::1%eth0')).toBe('fe80::/64');
+    expect(callerKey('unknown')).toBe('unknown');
   });
 });

@@ -4,10 +4,10 @@ import { MemoryAuditLog } from '../../src/audit/index.js';
 import { ManualClock } from '../../src/clock/index.js';
 import { THROTTLED_ACTION, ThrottleTally } from '../../src/http/index.js';
 
-function setup(maxAddresses?: number) {
+function setup(maxAddresses?: number, maxRowsPerInterval?: number) {
   const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
   const audit = new MemoryAuditLog(clock);
-  const tally = new ThrottleTally({ audit, clock, maxAddresses });
+  const tally = new ThrottleTally({ audit, clock, maxAddresses, maxRowsPerInterval });
   return { clock, audit, tally };
 }
 
@@ -84,5 +84,33 @@ describe('ThrottleTally', () => {
     tally.count('c');
     await vi.advanceTimersByTimeAsync(60_000);
     expect(audit.records).toHaveLength(2); // stopped: no more interval flushes
+  });
+
+  it('grants a bounded number of rows of their own per interval, over all addresses', async () => {
+    const { tally } = setup(undefined, 3);
+    expect([1, 2, 3, 4, 5].map(() => tally.admitRow())).toEqual([true, true, true, false, false]);
+    await tally.flush();
+    // A new interval, a new budget.
+    expect(tally.admitRow()).toBe(true);
+  });
+
+  it('sums refusals counted beyond the budget per address and code, the code as reason', async () => {
+    const { audit, tally } = setup(2);
+    tally.count('10.0.0.1', 4, 'ERR_AUTHN_TOKEN_INVALID');
+    tally.count('10.0.0.1', 2);
+    // Beyond 2 entries the least recent ones move to addr=*, still under their own code.
+    tally.count('10.0.0.2', 1, 'ERR_AUTHN_TOKEN_INVALID');
+    tally.count('10.0.0.3', 5, 'ERR_AUTHN_TOKEN_INVALID');
+    expect(tally.pending()).toBe(12);
+    expect(await tally.flush()).toBe(4);
+    const rows = audit.records.map((r) => [r.target.replace(/ since=\S+$/, ''), r.reason]);
+    expect(rows.sort()).toEqual(
+      [
+        ['addr=10.0.0.2 count=1', 'ERR_AUTHN_TOKEN_INVALID'],
+        ['addr=10.0.0.3 count=5', 'ERR_AUTHN_TOKEN_INVALID'],
+        ['addr=* count=4', 'ERR_AUTHN_TOKEN_INVALID'],
+        ['addr=* count=2', 'ERR_REQUEST_RATE_LIMITED'],
+      ].sort(),
+    );
   });
 });
