@@ -3,12 +3,6 @@ import { childPath, type ProblemList } from './policy-problem.js';
 import type { CompiledRegistration } from './registration.js';
 
 /**
- * Above this many selector labels plus label keys, a registration is checked against every
- * earlier one of its namespace instead of through the index (the index enumerates subsets).
- */
-const MAX_INDEXED_FEATURES = 10;
-
-/**
  * First match wins, so a registration that selects no pod an earlier one does not already
  * select can never be used. That is always a mistake in the document, and silently ignoring
  * it would give the operator a different identity than the one they wrote.
@@ -16,109 +10,110 @@ const MAX_INDEXED_FEATURES = 10;
  * An earlier registration E catches every pod a later one L selects when they have the same
  * namespace, E names no service account or L's, E's selector labels are a subset of L's, and
  * every label E's template reads is one L guarantees non-empty (selected with a non-empty
- * value, or read by L's own template). Each registration is filed under the exact key of
- * what it demands; L looks up every key it satisfies — the subsets of its labels and of the
- * keys it guarantees — so the cost is linear in the registrations (times 2^features, with
- * features a handful in practice) instead of quadratic.
+ * value, or read by L's own template). So E's demands, as a set of features (`label=value`
+ * selected, `label` read), must be a subset of what L offers. Each registration is filed in a
+ * trie of its sorted features; L walks only the trie paths made of its own features, pruned
+ * by the earliest registration below each node. The cost is bounded by the registrations
+ * filed (never 2^labels), and a policy of distinct selectors walks a handful of nodes each.
  */
 export function reportShadowed(
   registrations: readonly CompiledRegistration[],
   path: string,
   problems: ProblemList,
 ): void {
-  // namespace -> service account ('' for none) -> what is filed there
-  const namespaces = new Map<string, Map<string, Bucket>>();
+  // namespace -> service account ('' for none) -> trie of what is filed there
+  const namespaces = new Map<string, Map<string, TrieNode>>();
   for (const later of registrations) {
-    const pairs = sortedPairs(later.labels);
     let accounts = namespaces.get(later.namespace);
     if (accounts === undefined) namespaces.set(later.namespace, (accounts = new Map()));
     // Only an earlier registration of the same namespace, naming no service account or this
-    // one's, can catch it: skip the lookups when there is none.
-    const candidates = [accounts.get(NO_ACCOUNT)];
-    if (later.serviceAccount !== undefined) candidates.push(accounts.get(later.serviceAccount));
-    const buckets = candidates.filter((b): b is Bucket => b !== undefined);
-    const earlier = buckets.length === 0 ? undefined : earliestShadow(later, pairs, buckets);
-    if (earlier !== undefined) {
+    // one's, can catch it: skip the walk when there is none.
+    const tries = [accounts.get(NO_ACCOUNT)];
+    if (later.serviceAccount !== undefined) tries.push(accounts.get(later.serviceAccount));
+    const offered = offers(later);
+    let earliest = NONE;
+    for (const trie of tries) if (trie !== undefined) earliest = walk(trie, offered, 0, earliest);
+    if (earliest !== NONE) {
       problems.add(
         childPath(path, later.index),
-        `can never match: workloads[${earlier.index}] comes first and selects every pod this one selects`,
+        `can never match: workloads[${earliest}] comes first and selects every pod this one selects`,
       );
     }
     const own = later.serviceAccount ?? NO_ACCOUNT;
-    let bucket = accounts.get(own);
-    if (bucket === undefined) accounts.set(own, (bucket = { list: [], filed: new Map() }));
-    const reads =
-      later.template.labelKeys.length > 1
-        ? [...new Set(later.template.labelKeys)].sort()
-        : later.template.labelKeys;
-    const key = demandKey(pairs, reads);
-    if (!bucket.filed.has(key)) bucket.filed.set(key, later);
-    bucket.list.push(later);
+    let trie = accounts.get(own);
+    if (trie === undefined) accounts.set(own, (trie = newNode()));
+    file(trie, demands(later), later.index);
   }
 }
 
 /** Service account names are never empty, so `''` stands for "no service account". */
 const NO_ACCOUNT = '';
 
-/** The registrations of one namespace and service account (or none), in document order. */
-interface Bucket {
-  readonly list: CompiledRegistration[];
-  /** Demand key -> the earliest registration filed under it. */
-  readonly filed: Map<string, CompiledRegistration>;
+/** No registration index (larger than any). */
+const NONE = Number.MAX_SAFE_INTEGER;
+
+/** A node of the trie: the registrations whose sorted demands start with the path to it. */
+interface TrieNode {
+  readonly children: Map<string, TrieNode>;
+  /** The earliest registration whose demands end here. */
+  here: number;
+  /** The earliest registration filed here or below (prunes the walk). */
+  below: number;
 }
 
-function earliestShadow(
-  later: CompiledRegistration,
-  pairs: readonly (readonly [string, string])[],
-  buckets: readonly Bucket[],
-): CompiledRegistration | undefined {
-  const guaranteed = new Set(later.template.labelKeys);
-  for (const [key, value] of pairs) if (value !== '') guaranteed.add(key);
-  const keys = [...guaranteed].sort();
-  let earliest: CompiledRegistration | undefined;
-  const consider = (found: CompiledRegistration | undefined): void => {
-    if (found !== undefined && (earliest === undefined || found.index < earliest.index)) {
-      earliest = found;
-    }
-  };
-  if (pairs.length + keys.length > MAX_INDEXED_FEATURES) {
-    for (const bucket of buckets) consider(bucket.list.find((e) => selectsEverythingOf(e, later)));
-    return earliest;
-  }
-  for (let pairMask = 0; pairMask < 1 << pairs.length; pairMask++) {
-    const pairSubset = pairs.filter((_, i) => (pairMask >> i) & 1);
-    for (let keyMask = 0; keyMask < 1 << keys.length; keyMask++) {
-      const key = demandKey(
-        pairSubset,
-        keys.filter((_, i) => (keyMask >> i) & 1),
-      );
-      for (const bucket of buckets) consider(bucket.filed.get(key));
-    }
-  }
-  return earliest;
+function newNode(): TrieNode {
+  return { children: new Map(), here: NONE, below: NONE };
 }
 
-function sortedPairs(labels: Readonly<Record<string, string>>): (readonly [string, string])[] {
-  const names = Object.keys(labels);
-  if (names.length > 1) names.sort();
-  return names.map((name) => [name, labels[name] as string] as const);
+function file(root: TrieNode, features: readonly string[], index: number): void {
+  let node = root;
+  node.below = Math.min(node.below, index);
+  for (const feature of features) {
+    let child = node.children.get(feature);
+    if (child === undefined) node.children.set(feature, (child = newNode()));
+    node = child;
+    node.below = Math.min(node.below, index);
+  }
+  node.here = Math.min(node.here, index);
 }
 
 /**
- * What a registration demands beyond its namespace and service account: its selector labels,
- * then the label keys its template reads. Label keys and values never contain control
- * characters, so these separate the fields.
+ * The earliest registration filed under `node` whose remaining demands are all among
+ * `offered[from..]` (sorted), if earlier than `best`. Each step follows a feature L offers,
+ * so only paths made of L's features are visited, each once.
  */
-function demandKey(
-  pairs: readonly (readonly [string, string])[],
-  reads: readonly string[],
-): string {
-  let key = '';
-  for (const [name, value] of pairs) key += `\u0001${name}\u0003${value}`;
-  key += '\u0004';
-  for (const name of reads) key += `\u0001${name}`;
-  return key;
+function walk(node: TrieNode, offered: readonly string[], from: number, best: number): number {
+  if (node.here < best) best = node.here;
+  for (let i = from; i < offered.length && node.below < best; i++) {
+    const child = node.children.get(offered[i] as string);
+    if (child !== undefined && child.below < best) best = walk(child, offered, i + 1, best);
+  }
+  return best;
 }
+
+/** What a registration demands of a pod: its selector labels, then the label keys it reads. */
+function demands(registration: CompiledRegistration): string[] {
+  const features = new Set<string>();
+  for (const [name, value] of Object.entries(registration.labels))
+    features.add(labelFeature(name, value));
+  for (const name of registration.template.labelKeys) features.add(readFeature(name));
+  return [...features].sort();
+}
+
+/** What every pod a registration selects offers: its labels, and the keys it guarantees. */
+function offers(registration: CompiledRegistration): string[] {
+  const features = new Set<string>();
+  for (const [name, value] of Object.entries(registration.labels)) {
+    features.add(labelFeature(name, value));
+    if (value !== '') features.add(readFeature(name));
+  }
+  for (const name of registration.template.labelKeys) features.add(readFeature(name));
+  return [...features].sort();
+}
+
+// Label keys and values never contain control characters, so these keep the fields apart.
+const labelFeature = (name: string, value: string): string => `\u0001${name}\u0003${value}`;
+const readFeature = (name: string): string => `\u0002${name}`;
 
 /**
  * True when every pod `later` matches is also matched by `earlier` (the direct rule, used for

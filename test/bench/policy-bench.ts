@@ -119,6 +119,27 @@ export function measureMebibytePolicy(): { registrations: number; bytes: number;
   return { registrations, bytes: Buffer.byteLength(text), ms: performance.now() - start };
 }
 
+/**
+ * Many registrations with many labels: `registrations` in one namespace, `labels` labels each,
+ * all alike but for one, so every pair shares all but one label (what an index of label
+ * subsets, 2^labels per entry, or a pairwise scan, n^2, would pay for). Times the compile
+ * alone, after the YAML read.
+ */
+export function measureManyLabelPolicy(
+  registrations: number,
+  labels: number,
+): { registrations: number; labels: number; ms: number } {
+  const shared = Array.from({ length: labels - 1 }, (_, i) => `      k${i}: v\n`).join('');
+  let text = 'workloads:\n';
+  for (let i = 0; i < registrations; i++)
+    text += `  - namespace: big\n    labels:\n${shared}      id: r${i}\n`;
+  const limits = { ...DEFAULT_YAML_LIMITS, maxBytes: Number.MAX_SAFE_INTEGER };
+  const document = readYamlDocument(text, limits);
+  const start = performance.now();
+  compileDocument(text, document, OPTIONS);
+  return { registrations, labels, ms: performance.now() - start };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const times = measurePolicyCompile(50_000, 50_000);
   console.log(
@@ -127,5 +148,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const mib = measureMebibytePolicy();
   console.log(
     `policy compilePolicy 1 MiB YAML (${mib.registrations} registrations, ${mib.bytes} bytes): ${mib.ms.toFixed(0)} ms`,
+  );
+  const labelled = measureManyLabelPolicy(10_000, 24);
+  console.log(
+    `policy compile ${labelled.registrations} registrations x ${labelled.labels} labels, one namespace: ${labelled.ms.toFixed(0)} ms`,
   );
 }

@@ -12,7 +12,11 @@ import { runHallmarkSteps } from './hallmark-steps.js';
 import { measureHttpsFloor } from './https-floor.js';
 import { measureTokenSign } from './hsm-bench.js';
 import { measureSyslogSink } from './sink-bench.js';
-import { measureMebibytePolicy, measurePolicyCompile } from './policy-bench.js';
+import {
+  measureManyLabelPolicy,
+  measureMebibytePolicy,
+  measurePolicyCompile,
+} from './policy-bench.js';
 import { LoadGenerator } from './load-generator.js';
 import { describeMachine, formatLoad } from './machine.js';
 import type { BenchContext } from './route-load.js';
@@ -197,6 +201,14 @@ try {
       value: mebibyte.ms,
       unit: 'ms',
       target: 'a few seconds (read + compile)',
+    });
+    const labelled = measureManyLabelPolicy(options.quick ? 2_000 : 10_000, 24);
+    report.add({
+      key: 'policy',
+      name: `policy compile ${labelled.registrations / 1000}k regs x ${labelled.labels} labels, 1 namespace`,
+      value: labelled.ms,
+      unit: 'ms',
+      target: 'linear in the registrations, never 2^labels (shadow check)',
     });
   }
 
