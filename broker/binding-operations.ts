@@ -121,7 +121,7 @@ export async function bind(
         identity = apiKeyIdentity(apiKeyId);
         if (identity === undefined)
           throw new HallmarkError('ERR_INTERNAL', { detail: 'derived API key id invalid' });
-        apiKey = await ctx.apiKeys.create(apiKeyId, tx);
+        apiKey = await ctx.apiKeys.create(apiKeyId, call.actor, tx);
       }
       const record: BindingRecord = {
         bindingId,

@@ -28,13 +28,17 @@ export interface BrokerSecrets {
 /**
  * API-key identities for bindings. Both calls receive the broker's open transaction and
  * should run on it, so a key exists exactly when its binding does (the authn functions
- * `createApiKey(tx, { id, role: 'app' }, clock)` and `revokeApiKey(tx, id, actor, now)` do).
+ * `Authentication.createApiKeyIn` and `revokeApiKeyIn` do, each staging its audit row there).
  */
 export interface BrokerApiKeys {
-  /** Creates app key `id` and returns it; only its hash may be stored. */
-  create(id: string, tx: Queryable): Promise<string>;
   /**
-   * Revokes key `id` and every token issued to `key:<id>` (the announcement to other
+   * Creates app key `id` and returns it; only its hash may be stored. Its
+   * `authn.api_key.created` row, naming `actor`, commits in `tx` as the server's does.
+   */
+  create(id: string, actor: string, tx: Queryable): Promise<string>;
+  /**
+   * Revokes key `id` and every token issued to `key:<id>`, with its `authn.api_key.revoked`
+   * row in `tx` (the announcement to other
    * replicas is delivered when the transaction commits). May return an action to run once the
    * transaction has committed — e.g. applying the revocation to this replica's in-memory list,
    * which must not happen for a change that is rolled back.

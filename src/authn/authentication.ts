@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import type { AuditLog } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
-import type { Database } from '../db/index.js';
+import type { Database, Queryable } from '../db/index.js';
 import type { VerifiedX509Svid } from '../x509/index.js';
 import { AccessTokenIssuer, type IssuedAccessToken } from './access-token-issuer.js';
 import { AccessTokenVerifier } from './access-token-verifier.js';
@@ -25,7 +25,7 @@ import {
 } from './issued-certificates.js';
 import { PodPresenceCache, type PodLookup } from './pod-presence.js';
 import { createAuthenticator } from './request-authenticator.js';
-import { RevocationList } from './revocation-list.js';
+import { RevocationList, type Revocation } from './revocation-list.js';
 import { rotationTickMs, type KeySchedule } from '../keyring/index.js';
 import { DEFAULT_SIGNING_KEY_SCHEDULE } from './signing-key-schedule.js';
 import { SigningKeyring } from './signing-keyring.js';
@@ -195,16 +195,44 @@ export class Authentication {
    * `authn.api_key.created` audit row commits with it.
    */
   createApiKey(input: { id: string; role: ApiKeyRole }, actor = 'system'): Promise<string> {
-    return this.deps.db.transaction(async (tx) => {
-      const key = await createApiKey(tx, input, this.deps.clock);
+    return this.deps.db.transaction((tx) => this.createApiKeyIn(tx, input, actor));
+  }
+
+  /**
+   * {@link createApiKey} inside the caller's open transaction (the broker's bind): the key
+   * and its `authn.api_key.created` row commit with the caller's other changes, or not at all.
+   */
+  async createApiKeyIn(
+    tx: Queryable,
+    input: { id: string; role: ApiKeyRole },
+    actor: string,
+  ): Promise<string> {
+    const key = await createApiKey(tx, input, this.deps.clock);
+    await this.deps.audit.stage(tx, {
+      actor,
+      action: 'authn.api_key.created',
+      target: `key:${input.id} role=${input.role}`,
+      outcome: 'success',
+    });
+    return key;
+  }
+
+  /**
+   * Revokes key `id` inside the caller's open transaction (the broker's unbind), staging its
+   * `authn.api_key.revoked` row there. Returns the revocation to apply to this replica once
+   * the transaction has committed, or undefined when no such key exists.
+   */
+  async revokeApiKeyIn(tx: Queryable, id: string, actor: string): Promise<Revocation | undefined> {
+    const revoked = await revokeApiKey(tx, id, actor, this.deps.clock.now());
+    if (revoked !== undefined) {
       await this.deps.audit.stage(tx, {
         actor,
-        action: 'authn.api_key.created',
-        target: `key:${input.id} role=${input.role}`,
+        action: 'authn.api_key.revoked',
+        target: `key:${id}`,
         outcome: 'success',
       });
-      return key;
-    });
+    }
+    return revoked;
   }
 
   /**
@@ -213,18 +241,7 @@ export class Authentication {
    * @returns false when no such key exists.
    */
   async revokeApiKey(id: string, actor: string): Promise<boolean> {
-    const revocation = await this.deps.db.transaction(async (tx) => {
-      const revoked = await revokeApiKey(tx, id, actor, this.deps.clock.now());
-      if (revoked !== undefined) {
-        await this.deps.audit.stage(tx, {
-          actor,
-          action: 'authn.api_key.revoked',
-          target: `key:${id}`,
-          outcome: 'success',
-        });
-      }
-      return revoked;
-    });
+    const revocation = await this.deps.db.transaction((tx) => this.revokeApiKeyIn(tx, id, actor));
     if (revocation !== undefined) this.revocations.apply(revocation);
     return revocation !== undefined;
   }

@@ -5,9 +5,7 @@ import { PgAuditLog, type AuditLog, type AuditRecord } from '../audit/index.js';
 import {
   Authentication,
   bootstrapAdminKey,
-  createApiKey,
   kubernetesPodLookup,
-  revokeApiKey,
   type AdminBootstrap,
 } from '../authn/index.js';
 import { CA_CHANNEL, CertificateAuthority, loadUpstreamAuthority } from '../ca/index.js';
@@ -422,9 +420,9 @@ export async function startServer(
                 maxSecretBytes: config.secretMaxBytes,
                 gate: writes,
                 apiKeys: {
-                  create: (id, tx) => createApiKey(tx, { id, role: 'app' }, clock),
+                  create: (id, actor, tx) => authn.createApiKeyIn(tx, { id, role: 'app' }, actor),
                   revoke: async (id, actor, tx) => {
-                    const revocation = await revokeApiKey(tx, id, actor, clock.now());
+                    const revocation = await authn.revokeApiKeyIn(tx, id, actor);
                     return revocation === undefined
                       ? undefined
                       : () => authn.revocations.apply(revocation);

@@ -202,6 +202,16 @@ describe.each([CLOUD_FOUNDRY, KUBERNETES])('lifecycle as $name', (platform: OsbP
     expect(rows.find((row) => row.action === 'osb.unbind')?.target).toContain(
       `identity=key:${keyId}`,
     );
+    // The binding's API key is created and revoked with the rows the server's own keys get.
+    const keyRows = (await h.auditRows()).filter((row) => row.action.startsWith('authn.api_key.'));
+    expect(
+      keyRows
+        .filter((row) => row.target.startsWith(`key:${keyId}`))
+        .map((row) => [row.action, row.outcome, row.actor, row.target]),
+    ).toEqual([
+      ['authn.api_key.created', 'success', platform.actor, `key:${keyId} role=app`],
+      ['authn.api_key.revoked', 'success', platform.actor, `key:${keyId}`],
+    ]);
     // Neither secret values, nor the API key, nor the broker password reach the audit log or the logs.
     const audited = JSON.stringify(await h.auditRows());
     const logged = h.logs.join('');

@@ -8,7 +8,7 @@ import {
   type BrokerSecrets,
 } from '../../../broker/index.js';
 import { PgAuditLog, type AuditLog } from '../../../src/audit/index.js';
-import { Authentication, createApiKey, revokeApiKey } from '../../../src/authn/index.js';
+import { Authentication } from '../../../src/authn/index.js';
 import { systemClock } from '../../../src/clock/index.js';
 import { MasterKey } from '../../../src/crypto/index.js';
 import type { Database } from '../../../src/db/index.js';
@@ -125,9 +125,9 @@ export async function startBrokerHarness(): Promise<BrokerHarness> {
   const grants = await BrokerGrants.open(db, { trustDomain: TRUST_DOMAIN, pollMs: 0 });
   const policy = emptyPolicy({ trustDomain: TRUST_DOMAIN, maxTtlSeconds: 86_400 });
   const apiKeys: BrokerApiKeys = {
-    create: (id, tx) => createApiKey(tx, { id, role: 'app' }, clock),
+    create: (id, actor, tx) => authn.createApiKeyIn(tx, { id, role: 'app' }, actor),
     revoke: async (id, actor, tx) => {
-      const revocation = await revokeApiKey(tx, id, actor, clock.now());
+      const revocation = await authn.revokeApiKeyIn(tx, id, actor);
       return revocation === undefined ? undefined : () => authn.revocations.apply(revocation);
     },
   };
@@ -163,9 +163,9 @@ export async function startBrokerHarness(): Promise<BrokerHarness> {
     count: (prefix) => secrets.count(prefix),
   };
   const brokerApiKeys: BrokerApiKeys = {
-    create: async (id, tx) => {
+    create: async (id, actor, tx) => {
       if (faults.apiKeyCreate) throw down();
-      return apiKeys.create(id, tx);
+      return apiKeys.create(id, actor, tx);
     },
     revoke: (id, actor, tx) => apiKeys.revoke(id, actor, tx),
   };
