@@ -219,7 +219,17 @@ export class RotatingKeyring<M, S extends StoredKey> {
       if (plan.kind === 'already') return false;
       await this.#store.distrust(client, options.kid, now);
       list.push({ action, kid: options.kid });
-      if (plan.activateSuccessor) await forceSuccessor(this.#steps, client, now, list);
+      if (plan.activateSuccessor) {
+        // A successor prepared before the compromise came to light was as exposed as the key
+        // distrusted (same store, same master key): distrust it too, so the successor
+        // activated now has a key made after the operator acted.
+        for (const slot of await this.#store.load(client)) {
+          if (slot.status !== 'prepared') continue;
+          await this.#store.distrust(client, slot.kid, now);
+          list.push({ action, kid: slot.kid });
+        }
+        await forceSuccessor(this.#steps, client, now, list);
+      }
       return true;
     });
     return { changed: changes.length > 0, changes };

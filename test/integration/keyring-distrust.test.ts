@@ -196,6 +196,33 @@ describe('RotatingKeyring.distrust (toy kind)', () => {
     expect(await eventually(() => b.signingKey()?.kid === successor)).toBe(true);
   });
 
+  it('activates a freshly made key, never one prepared before the distrust', async () => {
+    const a = await replica();
+    const signing = a.signingKey()!.kid;
+    // Let the schedule prepare the next key, as it does ahead of every rotation.
+    for (let i = 0; i < 48 && !a.keys().some((k) => k.status === 'prepared'); i++) {
+      clock.advance(HOUR);
+      await a.rotate({ wait: true, actor: 'system' });
+    }
+    const early = a.keys().find((k) => k.status === 'prepared')?.kid;
+    expect(early).toBeDefined();
+    const result = await a.distrust({ kid: signing, rotate: true, actor: 'key:admin' });
+    expect(result.changes.map((c) => [c.action, c.kid === early])).toEqual([
+      ['toy.distrusted', false],
+      ['toy.distrusted', true],
+      ['toy.prepared', false],
+      ['toy.activated', false],
+    ]);
+    const successor = a.signingKey()!.kid;
+    expect([signing, early]).not.toContain(successor);
+    expect(
+      (await rows())
+        .filter((row) => row.status === 'distrusted')
+        .map((r) => r.kid)
+        .sort(),
+    ).toEqual([signing, early].sort());
+  });
+
   it('a repeat changes nothing and writes no row', async () => {
     const a = await replica();
     clock.advance(1_000);
