@@ -13,8 +13,9 @@ list             Every CA with its id, status (prepared, active, old, distrusted
 distrust <id>    After a compromise: removes that CA from the bundle at once (new
                  spiffe_sequence), wipes its key, and refuses the SVIDs it signed (login,
                  JWT-SVIDs); sidecars notice and obtain new SVIDs without restarting.
-  --rotate       Required when <id> is the CA signing now: a new CA is prepared (if needed)
-                 and activated in the same step, so there is never no usable CA.
+  --rotate       Required when <id> is the CA signing now: a new CA with a fresh key is
+                 made and activated in the same step, so there is never no usable CA (one
+                 prepared before is distrusted too).
 
 ${ADMIN_USAGE}`;
 
