@@ -7,16 +7,11 @@ import {
 } from 'jose';
 import type { Clock } from '../clock/index.js';
 import { HallmarkError } from '../errors/index.js';
-import {
-  ACCESS_TOKEN_AUDIENCE,
-  ACCESS_TOKEN_TYP,
-  readClaims,
-  type VerifiedClaims,
-} from './access-token-claims.js';
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYP, readClaims } from './access-token-claims.js';
 import type { CallerIdentity } from './caller-identity.js';
 import type { PodPresence, PodRef } from './pod-presence.js';
 import { ACCESS_TOKEN_ALG } from './signing-key.js';
-import { VerifiedTokenCache } from './verified-token-cache.js';
+import { VerifiedTokenCache, type VerifiedToken } from './verified-token-cache.js';
 
 /** Public keys by kid (the {@link SigningKeyring}). */
 export interface VerificationKeySource {
@@ -66,7 +61,10 @@ export class AccessTokenVerifier {
     private readonly settings: AccessTokenVerifierSettings,
   ) {
     this.#toleranceSeconds = (settings.clockToleranceMs ?? 5_000) / 1000;
-    this.#verified = new VerifiedTokenCache(this.#toleranceSeconds);
+    this.#verified = new VerifiedTokenCache(
+      (token) => this.#verifySignedClaims(token),
+      this.#toleranceSeconds,
+    );
   }
 
   /**
@@ -75,12 +73,16 @@ export class AccessTokenVerifier {
    *   pod re-check cannot reach Kubernetes (fail closed).
    */
   async verify(token: string): Promise<CallerIdentity> {
+    // Before the cache: what is not even a compact JWS never becomes a cache key.
+    if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
+      throw invalid('not a compact JWS');
+    }
     const cached = this.#verified.get(token, this.clock.now());
     // A hit skips the signature, not the key: a key distrusted since fails its tokens at once.
     const claims =
       cached !== undefined && (await this.keys.verificationKey(cached.kid)) !== undefined
         ? cached.claims
-        : await this.#verifySignedClaims(token);
+        : (await this.#verified.verify(token)).claims;
     const { identity } = claims;
     if (this.revocations.isRevoked(identity.id, claims.issuedAtMs)) {
       throw new HallmarkError('ERR_AUTHN_TOKEN_REVOKED', {
@@ -98,11 +100,8 @@ export class AccessTokenVerifier {
     return identity;
   }
 
-  /** Signature, header and claim checks; remembers the token once it passed them all. */
-  async #verifySignedClaims(token: string): Promise<VerifiedClaims> {
-    if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
-      throw invalid('not a compact JWS');
-    }
+  /** Signature, header and claim checks (the cache remembers the token once it passed them all). */
+  async #verifySignedClaims(token: string): Promise<VerifiedToken> {
     let header: ProtectedHeaderParameters;
     try {
       header = decodeProtectedHeader(token);
@@ -138,7 +137,6 @@ export class AccessTokenVerifier {
 
     const claims = readClaims(payload);
     if (!claims.ok) throw invalid(claims.reason);
-    this.#verified.set(token, claims, payload.nbf as number, header.kid);
-    return claims;
+    return { claims, notBefore: payload.nbf as number, kid: header.kid };
   }
 }

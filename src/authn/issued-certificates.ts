@@ -1,4 +1,5 @@
 // The issuance record of an SVID (table issued_certificates): which attested workload it was for.
+import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import { preparedStatement, type Queryable } from '../db/index.js';
 
@@ -111,29 +112,26 @@ export function pgIssuedCertificates(db: Queryable): IssuedCertificateLookup {
 
 /**
  * Remembers found records: an issuance record never changes once written (rows are only ever
- * inserted; whether its CA is still trusted is checked on every use, not cached), and a sidecar logs in with the same SVID every few minutes until it renews it, so
- * a repeat login needs no database read. Misses are not remembered: a record written by
- * another replica a moment ago must be found on the next try. At most `maxEntries` records
- * are kept; the oldest goes first.
+ * inserted; whether its CA is still trusted is checked on every use, not cached), and a
+ * sidecar logs in with the same SVID every few minutes until it renews it, so a repeat login
+ * needs no database read. Misses are not remembered: a record written by another replica a
+ * moment ago must be found on the next try. Concurrent lookups of one serial share one read. At
+ * most `maxEntries` records are kept; the least recently used goes first.
  */
 export function cachedIssuedCertificates(
   inner: IssuedCertificateLookup,
   maxEntries = 10_000,
 ): IssuedCertificateLookup {
-  const records = new Map<string, IssuedCertificateRecord>();
+  const records = new LRUCache<string, IssuedCertificateRecord>({
+    max: maxEntries,
+    // `undefined` is lru-cache's "nothing to store": a miss is answered but not remembered.
+    fetchMethod: async (serial) => (await inner.findBySerial(serial)) ?? undefined,
+    // A record evicted while its read runs still answers the callers waiting on it.
+    ignoreFetchAbort: true,
+  });
   return {
     async findBySerial(serial) {
-      const key = normalizeSerial(serial);
-      const known = records.get(key);
-      if (known !== undefined) return known;
-      const found = await inner.findBySerial(key);
-      if (found === null) return null;
-      if (records.size >= maxEntries) {
-        const oldest = records.keys().next();
-        if (!oldest.done) records.delete(oldest.value);
-      }
-      records.set(key, found);
-      return found;
+      return (await records.fetch(normalizeSerial(serial))) ?? null;
     },
   };
 }

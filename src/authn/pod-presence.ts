@@ -1,4 +1,5 @@
 // Is the pod a credential was issued to still alive? The rule (pure), the lookup port, and its cache.
+import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock/index.js';
 import type { KubernetesApi } from '../attest/index.js';
 
@@ -59,16 +60,11 @@ export function kubernetesPodLookup(api: Pick<KubernetesApi, 'getPod'>): PodLook
   };
 }
 
-interface CacheEntry {
-  readonly presence: PodPresence;
-  readonly checkedAt: number;
-}
-
 /** Options of {@link PodPresenceCache}. */
 export interface PodPresenceCacheOptions {
   /** How long a "present" verdict is reused (default 5 s): the revocation delay on deletion. */
   readonly ttlMs?: number;
-  /** Entries kept before a sweep (default 50,000). */
+  /** Verdicts kept; the least recently used goes first (default 50,000). */
   readonly maxEntries?: number;
 }
 
@@ -76,65 +72,48 @@ export interface PodPresenceCacheOptions {
  * Pod verdicts cached per pod instance, so a deleted, recreated or terminating pod's tokens
  * stop working within `ttlMs` without one Kubernetes call per request. A "gone" verdict is
  * final (a uid never comes back, deletion and terminal phases are irreversible) and is reused
- * until swept; concurrent checks of one pod share a single lookup.
+ * until evicted; concurrent checks of one pod share a single lookup.
  */
 export class PodPresenceCache {
-  readonly #entries = new Map<string, CacheEntry>();
-  readonly #inFlight = new Map<string, Promise<PodPresence>>();
-  readonly #ttlMs: number;
-  readonly #maxEntries: number;
+  readonly #verdicts: LRUCache<string, PodPresence, PodRef>;
 
   constructor(
     private readonly lookup: PodLookup,
-    private readonly clock: Clock,
+    clock: Clock,
     options: PodPresenceCacheOptions = {},
   ) {
-    this.#ttlMs = options.ttlMs ?? 5_000;
-    this.#maxEntries = options.maxEntries ?? 50_000;
+    const ttlMs = options.ttlMs ?? 5_000;
+    this.#verdicts = new LRUCache<string, PodPresence, PodRef>({
+      max: options.maxEntries ?? 50_000,
+      // lru-cache reuses an entry while its age is at most `ttl`; a verdict is reused only while
+      // younger than ttlMs, which on a millisecond clock is an age of at most ttlMs - 1.
+      ttl: Math.max(1, ttlMs - 1),
+      perf: clock,
+      // Read the injected clock on every check (lru-cache otherwise memoises it for 1 ms).
+      ttlResolution: 0,
+      fetchMethod: async (_key, _stale, { options, context: ref }) => {
+        const presence = podPresence(
+          await this.lookup.getPod(ref.namespace, ref.podName),
+          ref.podUid,
+        );
+        // 0 is no TTL: a gone verdict is final.
+        if (!presence.present) options.ttl = 0;
+        return presence;
+      },
+      // A verdict evicted while its lookup runs still answers the checks waiting on it.
+      ignoreFetchAbort: true,
+    });
   }
 
   /**
    * The pod's verdict, at most `ttlMs` old. Lookup failures (Kubernetes unreachable or
-   * refusing) propagate: callers fail closed.
+   * refusing) propagate and are not remembered: callers fail closed.
    */
   async check(ref: PodRef): Promise<PodPresence> {
     const key = `${ref.namespace}/${ref.podName}/${ref.podUid}`;
-    const now = this.clock.now();
-    const cached = this.#entries.get(key);
-    if (
-      cached !== undefined &&
-      (!cached.presence.present || now - cached.checkedAt < this.#ttlMs)
-    ) {
-      return cached.presence;
-    }
-    let pending = this.#inFlight.get(key);
-    if (pending === undefined) {
-      pending = this.#fetch(key, ref);
-      this.#inFlight.set(key, pending);
-    }
-    return pending;
-  }
-
-  async #fetch(key: string, ref: PodRef): Promise<PodPresence> {
-    try {
-      const presence = podPresence(
-        await this.lookup.getPod(ref.namespace, ref.podName),
-        ref.podUid,
-      );
-      if (this.#entries.size >= this.#maxEntries) this.#sweep();
-      this.#entries.set(key, { presence, checkedAt: this.clock.now() });
-      return presence;
-    } finally {
-      this.#inFlight.delete(key);
-    }
-  }
-
-  /** Drops stale "present" verdicts, then, if still full, everything (a re-check is always safe). */
-  #sweep(): void {
-    const now = this.clock.now();
-    for (const [key, entry] of this.#entries) {
-      if (entry.presence.present && now - entry.checkedAt >= this.#ttlMs) this.#entries.delete(key);
-    }
-    if (this.#entries.size >= this.#maxEntries) this.#entries.clear();
+    const presence = await this.#verdicts.fetch(key, { context: ref });
+    // The lookup never resolves empty; lru-cache's type allows it for fetch methods that do.
+    if (presence === undefined) throw new Error(`no verdict for pod ${key}`);
+    return presence;
   }
 }

@@ -1,5 +1,6 @@
 // Client SVIDs that already validated against a given bundle: a repeat login skips path validation.
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { VerifiedX509Svid } from '../x509/index.js';
 
 /**
@@ -7,12 +8,16 @@ import type { VerifiedX509Svid } from '../x509/index.js';
  * path validation (an ECDSA verification per link) is a large share of a login. The result is
  * a pure function of the presented chain, the bundle and the time, so it is remembered per
  * (chain, bundle) pair — a bundle change is a different key — and reused only while the leaf
- * is within its validity period. Failures are never cached.
+ * is within its validity period; the least recently used goes first past `maxEntries`.
+ * Failures are never cached. (Validation is synchronous, so there are no concurrent
+ * validations of one key to share.)
  */
 export class SvidValidationCache {
-  readonly #entries = new Map<string, VerifiedX509Svid>();
+  readonly #entries: LRUCache<string, VerifiedX509Svid>;
 
-  constructor(private readonly maxEntries = 10_000) {}
+  constructor(maxEntries = 10_000) {
+    this.#entries = new LRUCache({ max: maxEntries });
+  }
 
   /** The cache key of a chain checked against a bundle. */
   static keyOf(chainPem: readonly string[], bundlePem: readonly string[]): string {
@@ -37,10 +42,6 @@ export class SvidValidationCache {
 
   /** Remembers a successful validation. */
   set(key: string, svid: VerifiedX509Svid): void {
-    if (this.#entries.size >= this.maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
-    }
     this.#entries.set(key, svid);
   }
 }

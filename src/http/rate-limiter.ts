@@ -1,12 +1,15 @@
 // Per-identity token buckets, so one workload cannot monopolise the CA.
+import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock/index.js';
 
 /**
  * A token bucket per key: `perMinute` tokens refill continuously, bursts up to `perMinute`.
  * In memory, per replica (a replica count multiplies the limit; acceptable for a flood guard).
+ * At most 100,000 keys are remembered, the least recently seen forgotten first: forgetting a
+ * key only ever gives it a full bucket, never an empty one.
  */
 export class RateLimiter {
-  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #buckets = new LRUCache<string, { tokens: number; at: number }>({ max: 100_000 });
 
   constructor(
     private readonly perMinute: number,
@@ -22,7 +25,6 @@ export class RateLimiter {
       bucket.tokens + ((now - bucket.at) * this.perMinute) / 60_000,
     );
     bucket.at = now;
-    if (this.#buckets.size > 100_000) this.#buckets.clear(); // bound memory under key floods
     this.#buckets.set(key, bucket);
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;

@@ -1,6 +1,7 @@
 // The newest sealed version of each recently read path, in memory: what lets a batch read skip
 // PostgreSQL and half its AES work. Pure bookkeeping; the store decides when it may be used.
 import type { KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 /**
  * One cached version, still sealed: the value is decrypted on every read, so no plaintext is
@@ -37,19 +38,25 @@ interface Entry {
 }
 
 /**
- * Path → newest version, least recently used evicted first (a Map keeps insertion order; a hit
- * re-inserts). Every invalidation bumps {@link generation}: a reader captures it before its
- * query and {@link fill} drops the result if anything was invalidated meanwhile, so a read that
- * raced a write can never put the superseded version back.
+ * Path → newest version, least recently used evicted first past the byte bound (lru-cache's
+ * `maxSize`, each entry sized by its ciphertext and bookkeeping). Every invalidation bumps
+ * {@link generation}: a reader captures it before its query and {@link fill} drops the result
+ * if anything was invalidated meanwhile, so a read that raced a write can never put the
+ * superseded version back. The TTL is checked against the `now` the caller passes rather than
+ * lru-cache's own clock: the store judges every path of one batch read at the same instant.
  */
 export class LatestVersionCache {
   readonly #limits: LatestVersionCacheLimits;
-  readonly #entries = new Map<string, Entry>();
-  #bytes = 0;
+  readonly #entries: LRUCache<string, Entry>;
   #generation = 0;
 
   constructor(limits: LatestVersionCacheLimits) {
     this.#limits = limits;
+    // lru-cache needs a positive bound; at 0 bytes `fill` refuses every entry before it.
+    this.#entries = new LRUCache<string, Entry>({
+      maxSize: Math.max(1, limits.maxBytes),
+      sizeCalculation: (entry) => entry.bytes,
+    });
   }
 
   /** Changes whenever anything is invalidated; see {@link fill}. */
@@ -64,19 +71,17 @@ export class LatestVersionCache {
 
   /** Bytes accounted (tests and metrics). */
   get bytes(): number {
-    return this.#bytes;
+    return this.#entries.calculatedSize;
   }
 
   /** The cached newest version of `path`, unless absent or older than the TTL at `now`. */
   get(path: string, now: number): CachedVersion | undefined {
     const entry = this.#entries.get(path);
     if (entry === undefined) return undefined;
-    this.#entries.delete(path);
     if (entry.expiresAt <= now) {
-      this.#bytes -= entry.bytes;
+      this.#entries.delete(path);
       return undefined;
     }
-    this.#entries.set(path, entry);
     return entry.version;
   }
 
@@ -89,39 +94,28 @@ export class LatestVersionCache {
     if (readGeneration !== this.#generation) return;
     const bytes = version.ciphertext.length + version.path.length * 2 + ENTRY_OVERHEAD_BYTES;
     if (bytes > this.#limits.maxBytes) return;
-    this.#remove(version.path);
+    // Delete first, so the path becomes the most recently used and the old size is released.
+    this.#entries.delete(version.path);
     this.#entries.set(version.path, { version, bytes, expiresAt: now + this.#limits.ttlMs });
-    this.#bytes += bytes;
-    for (const [path, entry] of this.#entries) {
-      if (this.#bytes <= this.#limits.maxBytes) break;
-      this.#entries.delete(path);
-      this.#bytes -= entry.bytes;
-    }
   }
 
   /** Forgets `path` (it was written or deleted). */
   invalidate(path: string): void {
     this.#generation += 1;
-    this.#remove(path);
+    this.#entries.delete(path);
   }
 
   /** Forgets every path starting with `prefix` (a scope was deleted). */
   invalidatePrefix(prefix: string): void {
     this.#generation += 1;
-    for (const path of [...this.#entries.keys()]) if (path.startsWith(prefix)) this.#remove(path);
+    for (const path of [...this.#entries.keys()]) {
+      if (path.startsWith(prefix)) this.#entries.delete(path);
+    }
   }
 
   /** Forgets everything (change notifications may have been missed). */
   clear(): void {
     this.#generation += 1;
     this.#entries.clear();
-    this.#bytes = 0;
-  }
-
-  #remove(path: string): void {
-    const entry = this.#entries.get(path);
-    if (entry === undefined) return;
-    this.#entries.delete(path);
-    this.#bytes -= entry.bytes;
   }
 }

@@ -1,6 +1,7 @@
 // X509-SVID validation: leaf rules, then an RFC 5280 path from the leaf to a bundle root.
 import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock/index.js';
 import { HallmarkError } from '../errors/index.js';
 import type { SpiffeId } from '../spiffe/index.js';
@@ -82,9 +83,9 @@ interface AuthorityEntry {
   readonly publicKey: KeyObject | undefined;
 }
 
-// CA certificates repeat on every call (same bundle); parse and import each once.
-const authorityCache = new Map<string, AuthorityEntry>();
-const AUTHORITY_CACHE_LIMIT = 256;
+// CA certificates repeat on every call (same bundle); parse and import each once. Bounded,
+// least recently used first: a bundle holds a handful of CAs, a process sees a few bundles.
+const authorityCache = new LRUCache<string, AuthorityEntry>({ max: 256 });
 
 function authorityEntry(der: Buffer): AuthorityEntry {
   const key = createHash('sha256').update(der).digest('base64');
@@ -92,9 +93,6 @@ function authorityEntry(der: Buffer): AuthorityEntry {
   if (hit !== undefined) return hit;
   const cert = parseCertificate(der);
   const entry = { cert, publicKey: signingKeyOf(cert) };
-  if (authorityCache.size >= AUTHORITY_CACHE_LIMIT) {
-    authorityCache.delete(authorityCache.keys().next().value!);
-  }
   authorityCache.set(key, entry);
   return entry;
 }

@@ -300,3 +300,52 @@ describe('AccessTokenVerifier', () => {
     expect(await codeOf(other.token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
   });
 });
+
+type KeySource = ConstructorParameters<typeof AccessTokenVerifier>[0];
+
+describe('AccessTokenVerifier: remembered tokens', () => {
+  /** `keys`, counting the key lookups: one per full verification, one per trust check of a hit. */
+  function countingKeys(): { lookups: () => number; source: KeySource } {
+    let lookups = 0;
+    const source: KeySource = {
+      verificationKey: (kid) => {
+        lookups += 1;
+        return keys.verificationKey(kid);
+      },
+    };
+    return { lookups: () => lookups, source };
+  }
+
+  function verifierWith(source: KeySource): AccessTokenVerifier {
+    return new AccessTokenVerifier(source, revoked, new PodPresenceCache(pods, clock), clock, {
+      issuer: ISSUER,
+    });
+  }
+
+  it('verifies a token once for many concurrent first uses of it', async () => {
+    const counted = countingKeys();
+    const fresh = verifierWith(counted.source);
+    const { token } = await issuer.issue(workload);
+    const callers = await Promise.all(Array.from({ length: 20 }, () => fresh.verify(token)));
+    expect(callers.every((caller) => caller.id === WORKLOAD)).toBe(true);
+    expect(counted.lookups()).toBe(1);
+    // A later use is a hit: the key's trust is asked again, the signature is not checked.
+    await fresh.verify(token);
+    expect(counted.lookups()).toBe(2);
+  });
+
+  it('refuses a remembered token once its signing key is no longer trusted', async () => {
+    const { token } = await issuer.issue(workload);
+    expect(await codeOf(token)).toBe('accepted'); // now remembered as verified
+    keys.forget(key.kid);
+    expect(await codeOf(token)).toBe('ERR_AUTHN_TOKEN_INVALID');
+  });
+
+  it('never remembers a refusal: the same token verifies once its key is known', async () => {
+    const later = await testKey();
+    const token = await forge(later);
+    expect(await codeOf(token)).toBe('ERR_AUTHN_TOKEN_INVALID');
+    await keys.add(later);
+    expect(await codeOf(token)).toBe('accepted');
+  });
+});

@@ -61,4 +61,15 @@ describe('cachedIssuedCertificates', () => {
     await cached.findBySerial('01');
     expect(db.reads).toEqual(['01', '02', '03', '01']);
   });
+
+  it('shares one read between concurrent lookups of a serial, found or not', async () => {
+    const db = table();
+    db.rows.set('0a1b', record('0a1b'));
+    const cached = cachedIssuedCertificates(db.lookup);
+    const found = await Promise.all(Array.from({ length: 20 }, () => cached.findBySerial('0A1B')));
+    expect(found.every((r) => r?.serial === '0a1b')).toBe(true);
+    const missing = await Promise.all(Array.from({ length: 20 }, () => cached.findBySerial('ff')));
+    expect(missing.every((r) => r === null)).toBe(true);
+    expect(db.reads).toEqual(['0a1b', 'ff']);
+  });
 });
