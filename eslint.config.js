@@ -2,6 +2,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const NAMED_EXPORTS_ONLY = { selector: 'ExportDefaultDeclaration', message: 'Named exports only.' };
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.hallmark/', 'coverage/', 'bench-results/'] },
   js.configs.recommended,
@@ -32,9 +34,24 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
+      'no-restricted-syntax': ['error', NAMED_EXPORTS_ONLY],
+    },
+  },
+  {
+    // Test doubles and helpers live in test/: nothing that ships may import them. A syntax rule,
+    // not no-restricted-imports: flat config replaces a rule's options per file, so a later block
+    // listing a folder's allowed imports would silently drop this one. (`\W` stands for `/`,
+    // which an esquery regex cannot contain.)
+    files: ['src/**/*.ts', 'sidecar/**/*.ts', 'broker/**/*.ts'],
+    rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: 'ExportDefaultDeclaration', message: 'Named exports only.' },
+        NAMED_EXPORTS_ONLY,
+        {
+          selector:
+            ':matches(ImportDeclaration, ExportNamedDeclaration, ExportAllDeclaration, ImportExpression) > Literal.source[value=/^(\\.\\.\\W)+test\\W/]',
+          message: 'Production code cannot import test code (test doubles are in test/doubles).',
+        },
       ],
     },
   },

@@ -43,7 +43,6 @@ export {
   FEDERATED_DIR,
 } from './credential-files.js';
 export type { CredentialStore, SvidFiles } from './credential-files.js';
-export { MemoryCredentialStore } from './memory-credential-store.js';
 export { ProjectedTokenFile } from './projected-token.js';
 export type { ProjectedTokenSource } from './projected-token.js';
 export { ServerRefusal, isDefinitiveRefusal } from './server-api.js';

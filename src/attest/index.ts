@@ -3,7 +3,6 @@ export { PodAttestor, DEFAULT_TOKENREVIEW_CONCURRENCY } from './pod-attestor.js'
 export type { PodAttestorOptions } from './pod-attestor.js';
 export { createKubernetesApi } from './client-node-api.js';
 export type { KubernetesApiOptions } from './client-node-api.js';
-export { InMemoryKubernetesApi } from './memory-kubernetes-api.js';
 export type { KubernetesApi } from './kubernetes-api.js';
 export type { Pod, TokenReviewStatus, UserInfo } from './kubernetes-objects.js';
 export type { PodReference, TokenSubject, WorkloadIdentity } from './workload-identity.js';

@@ -12,7 +12,6 @@ export type { AuditAction, HttpAuditAction, NamedAuditAction } from './audit-act
 export type { AuditLog, AuditSink } from './audit-log.js';
 export { ChainVerifier, verifyChain } from './chain-verifier.js';
 export type { ChainVerdict } from './chain-verifier.js';
-export { MemoryAuditLog } from './memory-audit-log.js';
 export { DEFAULT_STAGED_POLL_MS, PgAuditLog } from './pg-audit-log.js';
 export { readAuditPage, verifyAuditChain } from './audit-reader.js';
 export type { AuditVerification, ChainWalk } from './audit-reader.js';

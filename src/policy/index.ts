@@ -15,7 +15,6 @@ export type {
   GrantSpec,
 } from './compiled-grants.js';
 export { apiKeyIdentity, API_KEY_IDENTITY_PREFIX } from './grant-subject.js';
-export { InMemoryPolicyStore } from './policy-store.js';
 export type { PolicyStore } from './policy-store.js';
 export { PolicyInvalidError, isPolicyInvalidError } from './policy-invalid-error.js';
 export type { PolicyProblem } from './policy-problem.js';

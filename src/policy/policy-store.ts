@@ -1,10 +1,5 @@
 // The policy store: the current compiled policy and its version, replaced only by a valid one.
-import {
-  compilePolicy,
-  emptyPolicy,
-  type CompiledPolicy,
-  type CompilePolicyOptions,
-} from './compiled-policy.js';
+import type { CompiledPolicy } from './compiled-policy.js';
 
 /**
  * Where the server gets the policy in force. Implementations validate a new document fully
@@ -21,30 +16,4 @@ export interface PolicyStore {
    * @throws PolicyInvalidError `ERR_POLICY_INVALID`; the current policy is unchanged.
    */
   replace(yamlText: string): Promise<number>;
-}
-
-/** A {@link PolicyStore} in memory: for tests and single-process use. */
-export class InMemoryPolicyStore implements PolicyStore {
-  private policy: CompiledPolicy;
-  private currentVersion = 0;
-
-  constructor(private readonly options: CompilePolicyOptions) {
-    this.policy = emptyPolicy(options);
-  }
-
-  current(): CompiledPolicy {
-    return this.policy;
-  }
-
-  version(): number {
-    return this.currentVersion;
-  }
-
-  async replace(yamlText: string): Promise<number> {
-    // Compile before touching any state: a throw here leaves the old policy in force.
-    const next = compilePolicy(yamlText, this.options);
-    this.policy = next;
-    this.currentVersion += 1;
-    return this.currentVersion;
-  }
 }

@@ -1,4 +1,4 @@
-// Public surface of secrets: values, sealing, the store port and its PostgreSQL and memory adapters.
+// Public surface of secrets: values, sealing, the store port and its PostgreSQL adapter.
 export type {
   AuditedWrite,
   DeletePrefixOptions,
@@ -12,7 +12,6 @@ export { DEFAULT_SECRET_CACHE, PgSecretStore, SECRETS_CHANNEL } from './pg-secre
 export { LatestVersionCache } from './latest-version-cache.js';
 export type { CachedVersion, LatestVersionCacheLimits } from './latest-version-cache.js';
 export type { PgSecretStoreOptions } from './pg-secret-store.js';
-export { MemorySecretStore } from './memory-secret-store.js';
 export {
   DEFAULT_MAX_SECRET_BYTES,
   decodeSecretValue,

@@ -8,10 +8,10 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { PodAttestor, createKubernetesApi } from '../../src/attest/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import type { KubernetesApi } from '../../src/attest/index.js';
 import { startTestKubernetesApi } from '../k8s-api/index.js';
 import type { TestKubernetesApi } from '../k8s-api/index.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {

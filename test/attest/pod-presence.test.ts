@@ -1,15 +1,9 @@
-// The login-time pod re-check, against the test Kubernetes API and the in-memory API.
+// The login-time pod re-check, against the test Kubernetes API.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  InMemoryKubernetesApi,
-  PodAttestor,
-  checkPodStillPresent,
-  createKubernetesApi,
-} from '../../src/attest/index.js';
+import { PodAttestor, checkPodStillPresent, createKubernetesApi } from '../../src/attest/index.js';
 import type { KubernetesApi, WorkloadIdentity } from '../../src/attest/index.js';
 import { startTestKubernetesApi } from '../k8s-api/index.js';
 import type { TestKubernetesApi } from '../k8s-api/index.js';
-import { podFixture, reviewStatus } from './fixtures.js';
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -63,22 +57,5 @@ describe('checkPodStillPresent against the test Kubernetes API', () => {
     const id = await attested();
     k8s.failNext(503);
     expect(await codeOf(checkPodStillPresent(api, id))).toBe('ERR_ATTEST_UNAVAILABLE');
-  });
-});
-
-describe('InMemoryKubernetesApi', () => {
-  it('serves the attestor from fixtures and records the calls', async () => {
-    const memory = new InMemoryKubernetesApi();
-    memory.setReview('t0ken', reviewStatus('pod-bound'));
-    memory.setPod(podFixture('running'));
-    const id = await new PodAttestor(memory, { audience: 'hallmark' }).attest('t0ken');
-    expect(id.podName).toBe('api-7d9f8c6b5-x2k4q');
-    expect(memory.calls).toEqual(['review', 'get payments/api-7d9f8c6b5-x2k4q']);
-
-    memory.deletePod('payments', 'api-7d9f8c6b5-x2k4q');
-    expect(await codeOf(checkPodStillPresent(memory, id))).toBe('ERR_AUTHN_POD_GONE');
-    expect(await codeOf(new PodAttestor(memory, { audience: 'hallmark' }).attest('other'))).toBe(
-      'ERR_ATTEST_TOKEN_INVALID',
-    );
   });
 });

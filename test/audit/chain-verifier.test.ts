@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryAuditLog, verifyChain, type AuditRecord } from '../../src/audit/index.js';
-import { ManualClock } from '../../src/clock/index.js';
+import { verifyChain, type AuditRecord } from '../../src/audit/index.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 async function chainOf(n: number): Promise<AuditRecord[]> {
   const log = new MemoryAuditLog(new ManualClock());

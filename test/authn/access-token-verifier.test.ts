@@ -8,7 +8,6 @@ import {
   PodPresenceCache,
   type AccessTokenSubject,
 } from '../../src/authn/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import {
   MemoryKeys,
   MemoryPods,
@@ -16,6 +15,7 @@ import {
   testKey,
   type TestKey,
 } from '../fixtures/authn/memory-keys.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const ISSUER = 'https://hallmark.test:8443';
 const TTL_MS = 8 * 60_000;

@@ -15,7 +15,7 @@ import {
   type IssuedCertificateRecord,
 } from '../../src/authn/index.js';
 import { SvidValidationCache } from '../../src/authn/svid-validation-cache.js';
-import { ManualClock, systemClock } from '../../src/clock/index.js';
+import { systemClock } from '../../src/clock/index.js';
 import { parseSpiffeId } from '../../src/spiffe/index.js';
 import {
   buildCsr,
@@ -27,6 +27,7 @@ import {
   type VerifiedX509Svid,
 } from '../../src/x509/index.js';
 import { MemoryKeys, MemoryPods, runningPod, testKey } from '../fixtures/authn/memory-keys.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const TD = 'hallmark.local';
 const ID = `spiffe://${TD}/ns/payments/sa/api`;

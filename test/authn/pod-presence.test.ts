@@ -1,9 +1,9 @@
 // The pod presence rule and its cache: a deleted pod is noticed within the window, not per request.
 import { describe, expect, it } from 'vitest';
 import { PodPresenceCache, kubernetesPodLookup, podPresence } from '../../src/authn/index.js';
-import { InMemoryKubernetesApi } from '../../src/attest/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { MemoryPods, runningPod } from '../fixtures/authn/memory-keys.js';
+import { InMemoryKubernetesApi } from '../doubles/memory-kubernetes-api.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const REF = { namespace: 'payments', podName: 'api-0', podUid: 'uid-1' };
 

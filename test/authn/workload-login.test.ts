@@ -9,10 +9,10 @@ import {
   type RegisteredWorkload,
   type WorkloadLoginDeps,
 } from '../../src/authn/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { parseSpiffeId } from '../../src/spiffe/index.js';
 import type { VerifiedX509Svid } from '../../src/x509/index.js';
 import { MemoryKeys, MemoryPods, runningPod, testKey } from '../fixtures/authn/memory-keys.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const ID = 'spiffe://hallmark.local/ns/payments/sa/api';
 const clock = new ManualClock(Date.UTC(2026, 2, 1));

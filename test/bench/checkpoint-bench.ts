@@ -13,9 +13,9 @@ import {
   verifyArchive,
   type AuditCheckpoints,
 } from '../../src/checkpoint/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database, MIGRATIONS, migrate, startEmbeddedPostgres } from '../../src/db/index.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 

@@ -8,7 +8,6 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgAuditLog } from '../../src/audit/index.js';
 import { startAuditCheckpoints, verifyCheckpointJws } from '../../src/checkpoint/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { freeLoopbackPort } from '../../src/db/index.js';
 import { WebhookTransport } from '../../src/sink/webhook-transport.js';
@@ -21,6 +20,7 @@ import {
   senderFor,
   testPki,
 } from '../sink/sink-fixtures.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 

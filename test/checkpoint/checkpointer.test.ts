@@ -11,10 +11,10 @@ import {
   verifyCheckpointJws,
   verifyDetachedJws,
 } from '../../src/checkpoint/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { Database } from '../../src/db/index.js';
 import { createMigratedDatabase } from '../helpers/database.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const cleanups: (() => Promise<void>)[] = [];

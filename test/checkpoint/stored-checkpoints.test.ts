@@ -15,12 +15,12 @@ import {
   type AuditCheckpoints,
   type SignedCheckpoint,
 } from '../../src/checkpoint/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { Database } from '../../src/db/index.js';
 import { runCli } from '../helpers/cli-process.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 import { appendRows } from '../sink/sink-fixtures.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 

@@ -6,15 +6,15 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
 import { EXIT, UsageError, type CliIo } from '../../src/cli/command.js';
 import { execCommand } from '../../src/cli/exec-command.js';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { HallmarkApp } from '../../src/http/index.js';
-import { MemorySecretStore } from '../../src/secrets/index.js';
 import { buildSecretApp } from '../secrets/helpers/secret-test-app.js';
 import { makeTestTls } from '../secrets/helpers/test-tls.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { MemorySecretStore } from '../doubles/memory-secret-store.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/hallmark.js');

@@ -6,16 +6,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
 import { EXIT, UsageError, type CliIo } from '../../src/cli/command.js';
 import { secretCommand } from '../../src/cli/secret-command.js';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { HallmarkApp } from '../../src/http/index.js';
-import { MemorySecretStore } from '../../src/secrets/index.js';
 import { apiDoubles } from '../client/api-doubles.js';
 import { buildSecretApp } from '../secrets/helpers/secret-test-app.js';
 import { makeTestTls } from '../secrets/helpers/test-tls.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { MemorySecretStore } from '../doubles/memory-secret-store.js';
 
 interface Captured {
   io: CliIo;

@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
 import {
   AppSecretsClient,
   HallmarkClientError,
@@ -15,9 +14,10 @@ import {
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { HallmarkApp } from '../../src/http/index.js';
-import { MemorySecretStore } from '../../src/secrets/index.js';
 import { buildSecretApp } from '../secrets/helpers/secret-test-app.js';
 import { makeTestTls, type TestTls } from '../secrets/helpers/test-tls.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { MemorySecretStore } from '../doubles/memory-secret-store.js';
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {

@@ -3,15 +3,15 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
 import { HallmarkClient, HallmarkClientError } from '../../src/client/index.js';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { HallmarkApp } from '../../src/http/index.js';
-import { MemorySecretStore } from '../../src/secrets/index.js';
 import { buildSecretApp } from '../secrets/helpers/secret-test-app.js';
 import { makeTestTls, type TestTls } from '../secrets/helpers/test-tls.js';
 import { apiDoubles, type SeenRequests } from './api-doubles.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { MemorySecretStore } from '../doubles/memory-secret-store.js';
 
 async function failure(promise: Promise<unknown>): Promise<HallmarkClientError> {
   try {

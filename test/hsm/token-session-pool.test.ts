@@ -4,7 +4,6 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
 import {
   HsmUnavailableError,
   TokenKeys,
@@ -16,6 +15,7 @@ import type { TokenSessionPoolOptions } from '../../src/hsm/index.js';
 import { describeWithSoftHsm } from './describe-with-softhsm.js';
 import { USER_PIN, createSoftHsmToken, type SoftHsmToken } from './softhsm.js';
 import { witness } from './token-witness.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const data = Buffer.from('signed while the token comes and goes');
 

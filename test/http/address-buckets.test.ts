@@ -1,7 +1,7 @@
 // The per-address token buckets of the pre-authentication limit, on a clock moved by hand.
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
 import { AddressBuckets, callerKey } from '../../src/http/index.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 function buckets(ratePerSecond: number, burst: number, maxAddresses?: number) {
   const clock = new ManualClock();

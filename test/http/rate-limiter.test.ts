@@ -1,7 +1,7 @@
 // The per-identity limiter: a burst of perMinute, continuous refill, and a bound on keys held.
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
 import { RateLimiter } from '../../src/http/rate-limiter.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 describe('RateLimiter', () => {
   it('allows a burst of perMinute per key, then refills continuously', () => {

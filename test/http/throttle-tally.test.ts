@@ -1,8 +1,8 @@
 // The tally of throttled strangers: counted per address, written as one audit row each per flush.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { THROTTLED_ACTION, ThrottleTally } from '../../src/http/index.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 function setup(maxAddresses?: number, maxRowsPerInterval?: number) {
   const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));

@@ -2,7 +2,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock, systemClock } from '../../src/clock/index.js';
+import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { Database } from '../../src/db/index.js';
 import { compilePolicy, isStillRegistered, type CompiledPolicy } from '../../src/policy/index.js';
@@ -19,6 +19,7 @@ import {
 } from '../fixtures/authn/test-pki.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 import { auditSettled } from '../helpers/audit-settled.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const TD = 'hallmark.local';
 const ISSUER = 'https://127.0.0.1:8443';

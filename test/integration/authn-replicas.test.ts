@@ -2,18 +2,18 @@
 import { randomBytes } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
 import {
   Authentication,
   revokeIdentity,
   type AuthenticationSettings,
 } from '../../src/authn/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database } from '../../src/db/index.js';
 import { MemoryPods } from '../fixtures/authn/memory-keys.js';
 import { eventually } from '../fixtures/authn/mtls-client.js';
 import { createMigratedDatabase } from '../helpers/database.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const HOUR = 3_600_000;
 const TTL = 8 * 60_000;

@@ -1,18 +1,18 @@
 // Distrusting a CA on PostgreSQL: two replicas, the bundle and its sequence, restart, upgrade.
 import { createHash, createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
 import {
   CertificateAuthority,
   createCaMaterial,
   type CaDeps,
   type CaSettings,
 } from '../../src/ca/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database, MIGRATIONS, migrate } from '../../src/db/index.js';
 import { eventually } from '../fixtures/authn/mtls-client.js';
 import { createEmptyDatabase } from '../helpers/database.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const settings: CaSettings = {
   trustDomain: 'hallmark.local',

@@ -1,8 +1,6 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
 import { CertificateAuthority, type CaSettings } from '../../src/ca/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { Database } from '../../src/db/index.js';
 import { parseSpiffeId } from '../../src/spiffe/index.js';
@@ -13,6 +11,8 @@ import {
   validateX509Svid,
 } from '../../src/x509/index.js';
 import { createMigratedDatabase } from '../helpers/database.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const settings: CaSettings = {
   trustDomain: 'hallmark.local',

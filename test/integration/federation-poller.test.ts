@@ -7,7 +7,6 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgAuditLog } from '../../src/audit/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import type { Database } from '../../src/db/index.js';
 import {
   FederatedBundleCache,
@@ -21,6 +20,7 @@ import { auditSettled } from '../helpers/audit-settled.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 import { createTestPki, type TestPki } from '../sidecar/test-pki.js';
 import { waitFor } from '../sidecar/wait-for.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const silent = { info: () => undefined, warn: () => undefined };
 

@@ -2,9 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
 import { bundleDocument } from '../../src/ca/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database } from '../../src/db/index.js';
 import {
@@ -16,6 +14,8 @@ import {
 import { parseSpiffeId } from '../../src/spiffe/index.js';
 import { eventually } from '../fixtures/authn/mtls-client.js';
 import { createMigratedDatabase } from '../helpers/database.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const TD = 'hallmark.local';
 const ID = parseSpiffeId(`spiffe://${TD}/ns/payments/sa/api`);

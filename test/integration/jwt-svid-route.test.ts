@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PgAuditLog } from '../../src/audit/index.js';
 import { verifiedClientSvid } from '../../src/authn/index.js';
 import { bundleDocument } from '../../src/ca/index.js';
-import { ManualClock, systemClock } from '../../src/clock/index.js';
+import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { Database } from '../../src/db/index.js';
 import { HallmarkError } from '../../src/errors/index.js';
@@ -21,6 +21,7 @@ import {
   testSvid,
 } from '../fixtures/authn/test-pki.js';
 import { createMigratedDatabase } from '../helpers/database.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const TD = 'hallmark.local';
 const ID = `spiffe://${TD}/ns/payments/sa/api`;

@@ -1,9 +1,8 @@
 // Distrust as a keyring operation on PostgreSQL: a toy kind, access-token keys and JWT authorities.
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryAuditLog, type NamedAuditAction } from '../../src/audit/index.js';
+import { type NamedAuditAction } from '../../src/audit/index.js';
 import { Authentication } from '../../src/authn/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database } from '../../src/db/index.js';
 import { JwtAuthorityKeyring } from '../../src/jwtsvid/index.js';
@@ -19,6 +18,8 @@ import {
 import { MemoryPods } from '../fixtures/authn/memory-keys.js';
 import { eventually } from '../fixtures/authn/mtls-client.js';
 import { createEmptyDatabase, createMigratedDatabase } from '../helpers/database.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const HOUR = 3_600_000;
 const LOCK = 0x7e57_0002;

@@ -1,18 +1,27 @@
-// PgPolicyStore on PostgreSQL: overlapping refreshes never install an older policy; a load reports its own commit.
+// PgPolicyStore on PostgreSQL: deny-all until loaded, versions, a bad document changes nothing,
+// overlapping refreshes never install an older policy, and a load reports its own commit.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { Database, type TransactionOptions } from '../../src/db/index.js';
-import { PgPolicyStore } from '../../src/policy/index.js';
+import { isHallmarkError } from '../../src/errors/index.js';
 import { buildApp, createMetricsRegistry } from '../../src/http/index.js';
 import { policyRoutes } from '../../src/http/routes/policy-routes.js';
+import {
+  PgPolicyStore,
+  PolicyInvalidError,
+  canAccess,
+  findRegistration,
+  type CompilePolicyOptions,
+} from '../../src/policy/index.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 import { createMigratedDatabase } from '../helpers/database.js';
+import { OPTIONS, fixture } from '../policy/policy-test-helpers.js';
 import { tableAuthenticator } from '../secrets/helpers/secret-test-app.js';
 import { makeTestTls } from '../secrets/helpers/test-tls.js';
 
-const OPTIONS = { trustDomain: 'hallmark.local', maxTtlSeconds: 86_400 };
+const API = { namespace: 'payments', serviceAccount: 'api', labels: { app: 'api' } };
 const REFRESH_READ = /^SELECT version, document FROM policies/;
 
 /**
@@ -188,5 +197,64 @@ describe('PgPolicyStore refresh', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('PgPolicyStore', () => {
+  const databases: Database[] = [];
+  const stores: PgPolicyStore[] = [];
+
+  /** A store on a fresh database: no policy stored yet. */
+  async function freshStore(options: CompilePolicyOptions = OPTIONS): Promise<PgPolicyStore> {
+    const { db } = await createMigratedDatabase();
+    databases.push(db);
+    const clock = new ManualClock();
+    const store = await PgPolicyStore.open(db, options, clock, new MemoryAuditLog(clock));
+    stores.push(store);
+    return store;
+  }
+
+  afterAll(async () => {
+    for (const store of stores) store.close();
+    await Promise.all(databases.map((db) => db.close()));
+  });
+
+  it('starts at version 0 with the deny-all policy', async () => {
+    const store = await freshStore();
+    expect(store.version()).toBe(0);
+    expect(findRegistration(store.current(), API)).toBeNull();
+    expect(canAccess(store.current(), 'key:admin', 'read', 'payments/db')).toBe(false);
+  });
+
+  it('replaces the policy and counts versions', async () => {
+    const store = await freshStore();
+    expect(await store.replace(fixture('example.yaml'))).toBe(1);
+    expect(store.version()).toBe(1);
+    expect(findRegistration(store.current(), API)?.index).toBe(0);
+    expect(await store.replace('{}')).toBe(2);
+    expect(findRegistration(store.current(), API)).toBeNull();
+  });
+
+  it('keeps the old policy and version when the new document is invalid', async () => {
+    const store = await freshStore();
+    await store.replace(fixture('example.yaml'));
+    const before = store.current();
+    const error: unknown = await store
+      .replace(fixture('several-problems.yaml'))
+      .catch((e: unknown) => e);
+    expect(isHallmarkError(error, 'ERR_POLICY_INVALID')).toBe(true);
+    expect(error).toBeInstanceOf(PolicyInvalidError);
+    expect((error as PolicyInvalidError).problems.length).toBeGreaterThan(1);
+    expect(store.version()).toBe(1);
+    expect(store.current()).toBe(before);
+  });
+
+  it('applies its compile options (maximum TTL) to every replacement', async () => {
+    const store = await freshStore({ ...OPTIONS, maxTtlSeconds: 600 });
+    const error: unknown = await store
+      .replace('workloads:\n  - {namespace: a, ttl: 1h}\n')
+      .catch((e: unknown) => e);
+    expect(isHallmarkError(error, 'ERR_POLICY_INVALID')).toBe(true);
+    expect(await store.replace('workloads:\n  - {namespace: a, ttl: 10m}\n')).toBe(1);
   });
 });

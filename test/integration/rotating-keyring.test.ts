@@ -1,8 +1,7 @@
 // The generic rotating keyring on PostgreSQL, driven through a toy kind with a table of its own.
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryAuditLog, type NamedAuditAction } from '../../src/audit/index.js';
-import { ManualClock } from '../../src/clock/index.js';
+import { type NamedAuditAction } from '../../src/audit/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database } from '../../src/db/index.js';
 import {
@@ -17,6 +16,8 @@ import {
 } from '../../src/keyring/index.js';
 import { eventually } from '../fixtures/authn/mtls-client.js';
 import { createEmptyDatabase } from '../helpers/database.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 /** The toy kind's actions are not Hallmark's: outside the registry on purpose. */
 const toyAction = (name: string): NamedAuditAction => name as NamedAuditAction;

@@ -3,13 +3,14 @@
 // which reads the cache answered.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
-import { ManualClock, systemClock } from '../../src/clock/index.js';
+import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database } from '../../src/db/index.js';
 import { PgSecretStore } from '../../src/secrets/index.js';
 import { eventually } from '../fixtures/authn/mtls-client.js';
 import { createMigratedDatabase } from '../helpers/database.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const ACTOR = 'key:admin';
 

@@ -1,12 +1,14 @@
 // PgSecretStore against a real migrated database: sealing at rest, swaps, versions, concurrency.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryAuditLog, PgAuditLog } from '../../src/audit/index.js';
-import { ManualClock, systemClock } from '../../src/clock/index.js';
+import { PgAuditLog } from '../../src/audit/index.js';
+import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { Database } from '../../src/db/index.js';
 import { PgSecretStore } from '../../src/secrets/index.js';
 import { createMigratedDatabase } from '../helpers/database.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const ACTOR = 'spiffe://hallmark.local/ns/payments/sa/api';
 

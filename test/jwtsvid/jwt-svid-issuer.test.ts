@@ -8,7 +8,6 @@ import {
 } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { bundleDocument, type BundleDocument } from '../../src/ca/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import {
   JWT_SVID_ALGORITHMS,
   JwtSvidIssuer,
@@ -18,6 +17,7 @@ import {
 } from '../../src/jwtsvid/index.js';
 import { parseSpiffeId } from '../../src/spiffe/index.js';
 import { MemoryAuthorities, testAuthority } from './jwt-fixtures.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const TD = 'hallmark.local';
 const ID = parseSpiffeId(`spiffe://${TD}/ns/payments/sa/api`);

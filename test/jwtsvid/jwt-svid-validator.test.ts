@@ -1,9 +1,9 @@
 // JWT-SVID validation (SPIFFE JWT-SVID §2–§6): acceptance and every rejection reason, by code.
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
 import { validateJwtSvid, type JwtSvidValidationContext } from '../../src/jwtsvid/index.js';
 import { forgeToken, testAuthority, type TestAuthority } from './jwt-fixtures.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const TD = 'hallmark.local';
 const SUB = `spiffe://${TD}/ns/payments/sa/api`;

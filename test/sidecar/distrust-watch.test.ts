@@ -1,13 +1,11 @@
 // The sidecar noticing a distrusted CA: bundle polls, refusals, the refresh loop and the feed.
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
 import type { HallmarkError } from '../../src/errors/index.js';
 import { buildCsr, generateKeyPair } from '../../src/x509/index.js';
 import {
   INITIAL_REFRESH_STATE,
   MAX_POLL_MS,
   MIN_POLL_MS,
-  MemoryCredentialStore,
   RefreshLoop,
   ServerRefusal,
   chainReachesBundle,
@@ -22,6 +20,8 @@ import type { JwtServerApi, X509TrustBundle } from '../../sidecar/index.js';
 import { IdentityFeed } from '../../sidecar/identity-feed.js';
 import { ManualTimers, MemoryLogger, ScriptedSource } from './fakes.js';
 import { createTestPki, issueTestSvid } from './test-pki.js';
+import { ManualClock } from '../doubles/manual-clock.js';
+import { MemoryCredentialStore } from '../doubles/memory-credential-store.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const ID = 'spiffe://hallmark.local/ns/payments/sa/api';

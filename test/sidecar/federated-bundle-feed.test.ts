@@ -6,11 +6,11 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
 import { CredentialDirectory, FederatedBundleFeed } from '../../sidecar/index.js';
 import type { FederatedBundle } from '../../sidecar/index.js';
 import { MemoryLogger } from './fakes.js';
 import { createTestPki } from './test-pki.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const clock = new ManualClock(Date.now());
 

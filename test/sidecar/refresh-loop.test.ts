@@ -1,8 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
-import { MemoryCredentialStore, RefreshLoop } from '../../sidecar/index.js';
+import { RefreshLoop } from '../../sidecar/index.js';
 import type { PhaseChange, RefreshAttempt } from '../../sidecar/index.js';
 import { ManualTimers, MemoryLogger, ScriptedSource, unreachable } from './fakes.js';
+import { ManualClock } from '../doubles/manual-clock.js';
+import { MemoryCredentialStore } from '../doubles/memory-credential-store.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const S = 1000;

@@ -9,7 +9,6 @@ import { systemClock } from '../../src/clock/index.js';
 import type { HallmarkError } from '../../src/errors/index.js';
 import {
   ClientServerApi,
-  MemoryCredentialStore,
   ProjectedTokenFile,
   ServerCredentialSource,
   ServerRefusal,
@@ -19,6 +18,7 @@ import { startFakeHallmarkServer } from './fake-hallmark-server.js';
 import type { FakeHallmarkServer } from './fake-hallmark-server.js';
 import { createTestPki } from './test-pki.js';
 import type { TestPki } from './test-pki.js';
+import { MemoryCredentialStore } from '../doubles/memory-credential-store.js';
 
 let dir: string;
 let pki: TestPki;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
 import { isHallmarkError } from '../../src/errors/index.js';
 import { buildCsr, generateKeyPair } from '../../src/x509/index.js';
 import { checkIssuedSvid } from '../../sidecar/index.js';
 import type { IssuedSvid } from '../../sidecar/index.js';
 import { createTestPki, issueTestSvid } from './test-pki.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const clock = new ManualClock(Date.now());
 const pki = createTestPki(clock);

@@ -7,8 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SignJWT } from 'jose';
-import { ManualClock } from '../../src/clock/index.js';
-import { MemoryCredentialStore, startSidecar } from '../../sidecar/index.js';
+import { startSidecar } from '../../sidecar/index.js';
 import type {
   ClientCertificate,
   HallmarkServerApi,
@@ -27,6 +26,8 @@ import { createTestPki, issueTestSvid } from './test-pki.js';
 import type { TestPki } from './test-pki.js';
 import { WorkloadApiClient } from './workload-api-client.js';
 import { waitFor } from './wait-for.js';
+import { ManualClock } from '../doubles/manual-clock.js';
+import { MemoryCredentialStore } from '../doubles/memory-credential-store.js';
 
 /** Start of the hand-moved clock. */
 export const T0 = Date.UTC(2026, 2, 1);

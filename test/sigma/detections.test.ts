@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PgAuditLog, type AuditEvent } from '../../src/audit/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { auditCommand } from '../../src/cli/audit-command.js';
 import { UsageError } from '../../src/cli/command.js';
 import type { Database } from '../../src/db/index.js';
 import { createMigratedDatabase } from '../helpers/database.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const DIR = path.resolve(import.meta.dirname, '../../detections');
 

@@ -1,7 +1,6 @@
 // CA certificate templates: the self-signed root and the intermediate under an upstream CA.
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
 import {
   buildIntermediateCa,
   buildSelfSignedCa,
@@ -9,6 +8,7 @@ import {
   prepareAuthority,
 } from '../../src/x509/index.js';
 import { caught, hasOpenssl, makeRoot, openssl, T0 } from './x509-helpers.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 describe('buildSelfSignedCa', () => {
   const root = makeRoot('ec-p256', { td: 'example.org', ttlSeconds: 86_400 });

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, systemClock } from '../../src/clock/index.js';
+import { systemClock } from '../../src/clock/index.js';
 import { parseSpiffeId } from '../../src/spiffe/index.js';
 import {
   buildCsr,
@@ -16,6 +16,7 @@ import {
   type SigningAuthority,
 } from '../../src/x509/index.js';
 import { hasOpenssl, makeRoot, opensslVerify, T0 } from './x509-helpers.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const ISSUED_AT = T0 + 60_000;
 const CHECK_AT = Math.floor((ISSUED_AT + 5 * 60_000) / 1000);

@@ -1,7 +1,6 @@
 // X509-SVID issuance: what the certificate says, what it ignores, and how lifetimes are bounded.
 import { createHash, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
 import { parseSpiffeId, type SpiffeId } from '../../src/spiffe/index.js';
 import {
   BACKDATE_SECONDS,
@@ -16,6 +15,7 @@ import {
 import { parseCertificate } from '../../src/x509/parsed-certificate.js';
 import { decodeSinglePem } from '../../src/x509/pem.js';
 import { caught, fixture, hasOpenssl, makeRoot, openssl, T0 } from './x509-helpers.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const ID = parseSpiffeId('spiffe://hallmark.local/ns/payments/sa/api');
 const root = makeRoot('ec-p256', { ttlSeconds: 30 * 86_400 });

@@ -1,6 +1,5 @@
 // X509-SVID validation: leaf rules and the path to a bundle root, against well- and ill-formed chains.
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
 import { parseSpiffeId } from '../../src/spiffe/index.js';
 import {
   buildCsr,
@@ -37,6 +36,7 @@ import {
   type PublicKeyInfo,
 } from '../../src/x509/subject-public-key.js';
 import { caught, makeRoot, T0 } from './x509-helpers.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const NOW = new ManualClock(T0 + 120_000);
 const ID = 'spiffe://hallmark.local/ns/payments/sa/api';

@@ -3,7 +3,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../../src/clock/index.js';
 import { isHallmarkError } from '../../src/errors/index.js';
 import {
   buildSelfSignedCa,
@@ -12,6 +11,7 @@ import {
   type KeyType,
   type SigningAuthority,
 } from '../../src/x509/index.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 const FIXTURES = new URL('../fixtures/x509/', import.meta.url);
 

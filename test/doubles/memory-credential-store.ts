@@ -1,5 +1,5 @@
-// An in-memory CredentialStore for unit tests and embedding: same contract, no filesystem.
-import type { CredentialStore, SvidFiles } from './credential-files.js';
+// An in-memory CredentialStore for unit tests of the sidecar: same contract, no filesystem.
+import type { CredentialStore, SvidFiles } from '../../sidecar/index.js';
 
 /** Keeps the latest credentials in memory and counts writes. */
 export class MemoryCredentialStore implements CredentialStore {

@@ -1,10 +1,16 @@
 // An in-memory audit log for unit tests of code that audits.
 import type pg from 'pg';
-import type { Clock } from '../clock/index.js';
-import type { Queryable } from '../db/index.js';
-import { HallmarkError } from '../errors/index.js';
-import { eventList, type AuditLog } from './audit-log.js';
-import { GENESIS_HASH, nextRecord, type AuditEvent, type AuditRecord } from './audit-record.js';
+import { eventList } from '../../src/audit/audit-log.js';
+import {
+  GENESIS_HASH,
+  nextRecord,
+  type AuditEvent,
+  type AuditLog,
+  type AuditRecord,
+} from '../../src/audit/index.js';
+import type { Clock } from '../../src/clock/index.js';
+import type { Queryable } from '../../src/db/index.js';
+import { HallmarkError } from '../../src/errors/index.js';
 
 /**
  * Keeps the chain in an array; `failing = true` makes every write fail like a dead database.

@@ -1,10 +1,12 @@
 // MemorySecretStore: the same contract as the PostgreSQL store, for callers' unit tests.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
-import { ManualClock, systemClock } from '../../src/clock/index.js';
+import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
-import { MemorySecretStore, SecretPathError } from '../../src/secrets/index.js';
+import { SecretPathError } from '../../src/secrets/index.js';
+import { MemoryAuditLog } from './memory-audit-log.js';
+import { ManualClock } from './manual-clock.js';
+import { MemorySecretStore } from './memory-secret-store.js';
 
 const make = () =>
   new MemorySecretStore({

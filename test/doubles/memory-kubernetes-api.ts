@@ -1,6 +1,5 @@
 // An in-memory KubernetesApi for unit tests of code that sits above attestation.
-import type { KubernetesApi } from './kubernetes-api.js';
-import type { Pod, TokenReviewStatus } from './kubernetes-objects.js';
+import type { KubernetesApi, Pod, TokenReviewStatus } from '../../src/attest/index.js';
 
 /**
  * Answers TokenReviews from a table of token → status and pod reads from a map. It does

@@ -1,17 +1,20 @@
 // An in-memory secret store with the same sealing and semantics, for unit tests of its callers.
-import type { Clock } from '../clock/index.js';
-import type { Envelope, MasterKey } from '../crypto/index.js';
-import { checkSecretPath, secretNotFound } from './secret-path-error.js';
-import { validateSecretPrefix } from './secret-prefix.js';
-import { openSecretVersion, sealSecretVersion } from './secret-sealing.js';
-import type {
-  PutOptions,
-  SecretCounts,
-  SecretStore,
-  SecretVersion,
-  SecretVersionRef,
-} from './secret-store.js';
-import { DEFAULT_MAX_SECRET_BYTES, encodeSecretValue } from './secret-value.js';
+import type { Clock } from '../../src/clock/index.js';
+import type { Envelope, MasterKey } from '../../src/crypto/index.js';
+import {
+  DEFAULT_MAX_SECRET_BYTES,
+  checkSecretPath,
+  encodeSecretValue,
+  openSecretVersion,
+  sealSecretVersion,
+  secretNotFound,
+  validateSecretPrefix,
+  type PutOptions,
+  type SecretCounts,
+  type SecretStore,
+  type SecretVersion,
+  type SecretVersionRef,
+} from '../../src/secrets/index.js';
 
 interface StoredVersion {
   envelope: Envelope;

@@ -1,12 +1,5 @@
-// The clock: the only place that reads the time, so every time-dependent rule can be tested.
-
-/** A source of the current time in milliseconds since the epoch. */
-export interface Clock {
-  now(): number;
-}
-
-/** The real clock. */
-export const systemClock: Clock = { now: () => Date.now() };
+// A clock tests move by hand, so every time-dependent rule can be tested without waiting.
+import type { Clock } from '../../src/clock/index.js';
 
 /** A clock tests move by hand. */
 export class ManualClock implements Clock {
