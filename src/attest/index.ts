@@ -5,7 +5,7 @@ export { createKubernetesApi } from './client-node-api.js';
 export type { KubernetesApiOptions } from './client-node-api.js';
 export type { KubernetesApi } from './kubernetes-api.js';
 export type { Pod, TokenReviewStatus, UserInfo } from './kubernetes-objects.js';
-export type { PodReference, TokenSubject, WorkloadIdentity } from './workload-identity.js';
+export type { TokenSubject, WorkloadIdentity } from './workload-identity.js';
 export {
   checkTokenReview,
   parseServiceAccountUsername,
@@ -15,5 +15,4 @@ export {
   POD_NAME_EXTRA,
   POD_UID_EXTRA,
 } from './token-review-check.js';
-export { checkPod, checkPodPresence } from './pod-check.js';
-export { checkPodStillPresent } from './pod-presence.js';
+export { checkPod } from './pod-check.js';

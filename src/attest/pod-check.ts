@@ -1,8 +1,7 @@
-// Step 2 of attestation, pure: what the live Pod must look like for the token's subject,
-// and the lighter presence check later requests (login) repeat.
+// Step 2 of attestation, pure: what the live Pod must look like for the token's subject.
 import { HallmarkError } from '../errors/index.js';
 import type { Pod } from './kubernetes-objects.js';
-import type { PodReference, TokenSubject, WorkloadIdentity } from './workload-identity.js';
+import type { TokenSubject, WorkloadIdentity } from './workload-identity.js';
 
 // Pending (scheduled or starting) and Running pods hold live workloads; Succeeded, Failed
 // and Unknown do not (core/v1 PodPhase).
@@ -61,24 +60,4 @@ export function checkPod(pod: Pod | null, subject: TokenSubject): WorkloadIdenti
     labels: Object.freeze({ ...(meta.labels ?? {}) }),
     nodeName: pod.spec?.nodeName || null,
   });
-}
-
-/**
- * Checks that the pod an identity was issued to still exists as the same instance and is
- * neither terminating nor finished. Used when a credential is exchanged later (login).
- * @throws HallmarkError ERR_AUTHN_POD_GONE
- */
-export function checkPodPresence(pod: Pod | null, ref: PodReference): void {
-  const where = `${ref.namespace}/${ref.podName}`;
-  let reason: string | undefined;
-  if (pod === null) reason = 'not found';
-  else if (pod.metadata?.uid !== ref.podUid)
-    reason = `recreated (uid ${String(pod.metadata?.uid)})`;
-  else if (hasDeletionTimestamp(pod)) reason = 'terminating';
-  else if (!LIVE_PHASES.has(pod.status?.phase ?? '')) reason = `phase ${String(pod.status?.phase)}`;
-  if (reason !== undefined) {
-    throw new HallmarkError('ERR_AUTHN_POD_GONE', {
-      detail: `pod ${where} (${ref.podUid}) ${reason}`,
-    });
-  }
 }

@@ -23,10 +23,3 @@ export interface WorkloadIdentity {
   /** The node the pod is scheduled on; null while it is still Pending unscheduled. */
   readonly nodeName: string | null;
 }
-
-/** Identifies one pod instance, for re-checks after attestation (login, refresh). */
-export interface PodReference {
-  namespace: string;
-  podName: string;
-  podUid: string;
-}

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { checkPod, checkPodPresence, checkTokenReview } from '../../src/attest/index.js';
+import { checkPod, checkTokenReview } from '../../src/attest/index.js';
 import type { Pod } from '../../src/attest/index.js';
 import { podFixture, reviewStatus } from './fixtures.js';
 
 const subject = checkTokenReview(reviewStatus('pod-bound'), 'hallmark');
-const ref = { namespace: subject.namespace, podName: subject.podName, podUid: subject.podUid };
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -96,20 +95,5 @@ describe('checkPod', () => {
     expect(codeOf(() => checkPod(terminatingAndFailed, subject))).toBe(
       'ERR_ATTEST_POD_TERMINATING',
     );
-  });
-});
-
-describe('checkPodPresence', () => {
-  it('passes for the same running pod', () => {
-    expect(() => checkPodPresence(running(), ref)).not.toThrow();
-  });
-
-  it.each<[string, () => Pod | null]>([
-    ['deleted', () => null],
-    ['recreated', () => running((p) => (p.metadata!.uid = 'new-uid'))],
-    ['terminating', () => podFixture('terminating')],
-    ['finished', () => running((p) => (p.status!.phase = 'Succeeded'))],
-  ])('refuses a pod that was %s with ERR_AUTHN_POD_GONE', (_name, pod) => {
-    expect(codeOf(() => checkPodPresence(pod(), ref))).toBe('ERR_AUTHN_POD_GONE');
   });
 });

@@ -1,6 +1,8 @@
 // The pod presence rule and its cache: a deleted pod is noticed within the window, not per request.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PodAttestor, createKubernetesApi, type KubernetesApi } from '../../src/attest/index.js';
 import { PodPresenceCache, kubernetesPodLookup, podPresence } from '../../src/authn/index.js';
+import { startTestKubernetesApi, type TestKubernetesApi } from '../k8s-api/index.js';
 import { MemoryPods, runningPod } from '../fixtures/authn/memory-keys.js';
 import { InMemoryKubernetesApi } from '../doubles/memory-kubernetes-api.js';
 import { ManualClock } from '../doubles/manual-clock.js';
@@ -105,5 +107,56 @@ describe('kubernetesPodLookup', () => {
       phase: 'Running',
     });
     expect(await lookup.getPod('payments', 'nope')).toBeNull();
+  });
+});
+
+describe('the pod re-check against the test Kubernetes API', () => {
+  let k8s: TestKubernetesApi;
+  let api: KubernetesApi;
+  let n = 0;
+
+  /** A freshly attested pod, as login finds it in the issuance record. */
+  async function attested(): Promise<typeof REF> {
+    n += 1;
+    k8s.addPod({ namespace: 'shop', name: `cart-${n}`, serviceAccountName: 'cart' });
+    const token = await k8s.issueToken({ namespace: 'shop', podName: `cart-${n}` });
+    const id = await new PodAttestor(api, { audience: 'hallmark' }).attest(token);
+    return { namespace: id.namespace, podName: id.podName, podUid: id.podUid };
+  }
+
+  function cache(): PodPresenceCache {
+    return new PodPresenceCache(kubernetesPodLookup(api), new ManualClock());
+  }
+
+  beforeAll(async () => {
+    k8s = await startTestKubernetesApi();
+    api = createKubernetesApi({ kubeconfigYaml: k8s.kubeconfig(), timeoutMs: 5000 });
+  });
+  afterAll(() => k8s.close());
+
+  it('finds the attested pod present with a single Pod GET', async () => {
+    const ref = await attested();
+    k8s.clearRequests();
+    expect((await cache().check(ref)).present).toBe(true);
+    expect(k8s.requests().map((r) => `${r.verb} ${r.resource} ${r.namespace}/${r.name}`)).toEqual([
+      `get pods shop/${ref.podName}`,
+    ]);
+  });
+
+  it.each<[string, (ref: typeof REF) => void]>([
+    ['deleted', (ref) => k8s.deletePod(ref.namespace, ref.podName)],
+    ['recreated', (ref) => void k8s.recreatePod(ref.namespace, ref.podName)],
+    ['terminating', (ref) => k8s.deletePod(ref.namespace, ref.podName, { terminating: true })],
+    ['finished', (ref) => void k8s.setPhase(ref.namespace, ref.podName, 'Succeeded')],
+  ])('finds a pod that was %s gone', async (_name, change) => {
+    const ref = await attested();
+    change(ref);
+    expect((await cache().check(ref)).present).toBe(false);
+  });
+
+  it('passes Kubernetes being unavailable through as ERR_ATTEST_UNAVAILABLE', async () => {
+    const ref = await attested();
+    k8s.failNext(503);
+    await expect(cache().check(ref)).rejects.toMatchObject({ code: 'ERR_ATTEST_UNAVAILABLE' });
   });
 });
