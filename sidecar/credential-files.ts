@@ -2,7 +2,7 @@
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HallmarkError } from '../src/errors/index.js';
-import { removeFileDurably, writeFileAtomic, writeFilesAtomic } from './atomic-file.js';
+import { removeFileDurably, writeFileAtomic, writeFilesAtomic } from '../src/file/index.js';
 
 /** File names in the output directory (DESIGN "Sidecar"). */
 export const CREDENTIAL_FILE_NAMES = Object.freeze({

@@ -30,13 +30,6 @@ export type {
 export { DEFAULT_BACKOFF, backoffDelay, withJitter } from './backoff.js';
 export type { BackoffPolicy, RandomSource } from './backoff.js';
 export {
-  removeFileDurably,
-  syncDirectory,
-  writeFileAtomic,
-  writeFilesAtomic,
-} from './atomic-file.js';
-export type { FileContent } from './atomic-file.js';
-export {
   CREDENTIAL_FILE_MODES,
   CREDENTIAL_FILE_NAMES,
   CredentialDirectory,

@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HallmarkClient, isHallmarkClientError } from '../client/index.js';
 import { ConfigError } from '../config/index.js';
-import { writeFileAtomic } from '../server/data-dir.js';
+import { writeFileAtomic } from '../file/index.js';
 import { ADMIN_VARIABLES, readAdminSettings } from './admin-client.js';
 import { EXIT, UsageError, parseVariableFlags, type Command } from './command.js';
 
@@ -46,12 +46,16 @@ before it signs. Both documents are public; no admin key is needed.
       try {
         await mkdir(wellKnown, { recursive: true, mode: 0o755 });
         // The key set first: a host serving the new discovery document already has its keys.
-        await writeFileAtomic(path.join(wellKnown, 'jwks.json'), documents.jwks, 0o644);
-        await writeFileAtomic(
-          path.join(wellKnown, 'openid-configuration'),
-          documents.discovery,
-          0o644,
-        );
+        await writeFileAtomic({
+          path: path.join(wellKnown, 'jwks.json'),
+          content: documents.jwks,
+          mode: 0o644,
+        });
+        await writeFileAtomic({
+          path: path.join(wellKnown, 'openid-configuration'),
+          content: documents.discovery,
+          mode: 0o644,
+        });
       } catch (err) {
         io.err(`hallmark oidc: cannot write ${wellKnown}: ${(err as NodeJS.ErrnoException).code}`);
         return EXIT.failure;

@@ -12,6 +12,7 @@ import { CA_CHANNEL, CertificateAuthority, loadUpstreamAuthority } from '../ca/i
 import { systemClock, type Clock } from '../clock/index.js';
 import { JWT_SVID_ALGORITHM_OF, publicUrlOf, type ServerConfig } from '../config/index.js';
 import { loadMasterKey } from '../crypto/index.js';
+import { writeFileAtomic } from '../file/index.js';
 import {
   Database,
   DatabaseReadiness,
@@ -52,7 +53,7 @@ import { BrokerGrants, brokerRoutes } from '../../broker/index.js';
 import { startAuditSinks } from '../sink/index.js';
 import { UnavailableKubernetesApi } from './unavailable-kubernetes-api.js';
 import { startEmbeddedDatabase } from './embedded-database.js';
-import { prepareDataDir, writeFileAtomic } from './data-dir.js';
+import { prepareDataDir } from './data-dir.js';
 import { ServingCertificate } from './serving-certificate.js';
 import { startFederation } from './federation-wiring.js';
 import { federatedBundleRoutes } from '../http/routes/federated-bundle-routes.js';
@@ -200,7 +201,11 @@ export async function startServer(
     cleanups.push(() => jwtAuthorities.stop());
     const bundleFile = path.join(config.dataDir, 'bundle.pem');
     const writeBundle = (): Promise<void> =>
-      writeFileAtomic(bundleFile, ca.bundle().certificatesPem.join(''), 0o644);
+      writeFileAtomic({
+        path: bundleFile,
+        content: ca.bundle().certificatesPem.join(''),
+        mode: 0o644,
+      });
     await writeBundle();
     cleanups.push(ca.onChange(() => void writeBundle().catch(() => undefined)));
 

@@ -1,4 +1,5 @@
-// Atomic file replacement: temp file in the same directory, fsync, rename, directory fsync.
+// Files on disk, replaced atomically and durably: temp file in the same directory, fsync, rename,
+// directory fsync. (One module, so the folder's public surface is the module itself.)
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,7 +25,7 @@ function tempPathFor(file: string): string {
  * Flushes a directory's entries, so a rename or unlink inside it survives a crash. Some
  * filesystems refuse fsync on a directory (EINVAL, EISDIR): nothing more can be done there.
  */
-export async function syncDirectory(dir: string): Promise<void> {
+async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();

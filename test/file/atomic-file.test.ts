@@ -3,13 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  CREDENTIAL_FILE_MODES,
-  CredentialDirectory,
-  removeFileDurably,
-  writeFileAtomic,
-  writeFilesAtomic,
-} from '../../sidecar/index.js';
+import { CREDENTIAL_FILE_MODES, CredentialDirectory } from '../../sidecar/index.js';
+import { removeFileDurably, writeFileAtomic, writeFilesAtomic } from '../../src/file/index.js';
 
 let dir: string;
 
