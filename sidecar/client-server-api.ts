@@ -23,8 +23,11 @@ export interface ClientServerApiOptions {
   readonly timeoutMs?: number;
 }
 
-/** Maps whatever the client threw to the sidecar's vocabulary. */
-function sidecarError(route: string, err: unknown): HallmarkError {
+/**
+ * Maps whatever the client library threw to the sidecar's vocabulary (the SVID and JWT-SVID
+ * transports alike): a server's answer keeps its code and status, no answer is unreachable.
+ */
+export function sidecarError(route: string, err: unknown): HallmarkError {
   if (err instanceof HallmarkError) return err;
   if (!isHallmarkClientError(err)) {
     return new HallmarkError('ERR_INTERNAL', {

@@ -1,9 +1,8 @@
 // The server calls behind the JWT-SVID profile — POST /v1/svid/jwt over mTLS with the current
 // SVID, GET /v1/bundle for the JWT authorities — behind an interface so unit tests sign in-process;
 // and GET /v1/bundle/federated (mTLS) for the federated bundles.
-import { HallmarkClient, isHallmarkClientError } from '../src/client/index.js';
-import { HallmarkError, isErrorCode } from '../src/errors/index.js';
-import { ServerRefusal } from './server-api.js';
+import { HallmarkClient } from '../src/client/index.js';
+import { sidecarError } from './client-server-api.js';
 import type { ClientCertificate } from './server-api.js';
 import type { ServerTrust } from './server-trust.js';
 
@@ -70,26 +69,6 @@ function jwtAuthorityKeys(keys: readonly Readonly<Record<string, unknown>>[]): J
     found.push(jwk as unknown as JwtAuthorityJwk);
   }
   return found;
-}
-
-/** The client's failures in the sidecar's vocabulary (as the SVID transport maps them). */
-function sidecarError(route: string, err: unknown): HallmarkError {
-  if (err instanceof HallmarkError) return err;
-  if (!isHallmarkClientError(err)) {
-    return new HallmarkError('ERR_INTERNAL', {
-      detail: `${route}: unexpected failure`,
-      cause: err,
-    });
-  }
-  const detail = `${route}: ${err.status > 0 ? `${err.status} ` : ''}${err.code}`;
-  if (err.status > 0) {
-    const code = isErrorCode(err.code) ? err.code : 'ERR_SIDECAR_SERVER_REFUSED';
-    return new ServerRefusal(code, err.status, detail);
-  }
-  if (err.code === 'ERR_CLIENT_BAD_RESPONSE') {
-    return new HallmarkError('ERR_SIDECAR_BAD_RESPONSE', { detail, cause: err });
-  }
-  return new HallmarkError('ERR_SIDECAR_SERVER_UNREACHABLE', { detail, cause: err });
 }
 
 /** The JWT-SVID transport over the shared client library; a client per call, like the SVID's. */
