@@ -12,11 +12,6 @@ import { HallmarkError } from '../src/errors/index.js';
  */
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
-/** True when `id` is acceptable as an instance or binding id. */
-export function isBrokerId(id: string): boolean {
-  return ID.test(id);
-}
-
 /**
  * Checks an instance or binding id from the URL.
  * @throws HallmarkError `ERR_BROKER_REQUEST_INVALID`

@@ -99,13 +99,6 @@ export const AUDIT_ACTIONS: readonly AuditAction[] = [
   ...HTTP_AUDIT_ACTIONS,
 ];
 
-const KNOWN = new Set<string>(AUDIT_ACTIONS);
-
-/** True for an action in the registry (rows written by another version may hold others). */
-export function isAuditAction(action: string): action is AuditAction {
-  return KNOWN.has(action);
-}
-
 /** The fallback action of a request method (Node has already refused any other method). */
 export function httpAuditAction(method: string): HttpAuditAction {
   return `http.${method.toLowerCase()}`;

@@ -6,7 +6,6 @@ export {
   HTTP_AUDIT_ACTIONS,
   NAMED_AUDIT_ACTIONS,
   httpAuditAction,
-  isAuditAction,
 } from './audit-actions.js';
 export type { AuditAction, HttpAuditAction, NamedAuditAction } from './audit-actions.js';
 export type { AuditLog, AuditSink } from './audit-log.js';

@@ -13,12 +13,3 @@ export function parseDuration(text: string): number | undefined {
   const [, amount, unit] = match;
   return Number(amount) * (UNIT_SECONDS[unit as string] ?? 0);
 }
-
-/** Formats seconds back into the largest whole unit (`3600` → `1h`). */
-export function formatDuration(seconds: number): string {
-  for (const unit of ['d', 'h', 'm'] as const) {
-    const size = UNIT_SECONDS[unit] as number;
-    if (seconds % size === 0 && seconds >= size) return `${seconds / size}${unit}`;
-  }
-  return `${seconds}s`;
-}

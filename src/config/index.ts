@@ -1,6 +1,6 @@
 // Public surface of configuration.
 export { ConfigError } from './config-error.js';
-export { parseDuration, formatDuration } from './duration.js';
+export { parseDuration } from './duration.js';
 export { EnvReader, flagNameFor } from './env-reader.js';
 export type { ConfigSource } from './env-reader.js';
 export {

@@ -10,7 +10,7 @@ import {
   oidOf,
   smallIntegerOf,
 } from './der-reader.js';
-import { encode, nullValue, oid, sequence } from './der-writer.js';
+import { nullValue, oid, sequence } from './der-writer.js';
 import type { Asn1Node } from './der-writer.js';
 import { OID } from './oids.js';
 
@@ -101,11 +101,6 @@ export function algorithmIdentifier(algorithm: SignatureAlgorithm): Asn1Node {
   return algorithm.keyFamily === 'rsa'
     ? sequence([oid(algorithm.oid), nullValue()])
     : sequence([oid(algorithm.oid)]);
-}
-
-/** DER of {@link algorithmIdentifier}. */
-export function algorithmIdentifierDer(algorithm: SignatureAlgorithm): Buffer {
-  return encode(algorithmIdentifier(algorithm));
 }
 
 /**

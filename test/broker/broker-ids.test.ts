@@ -1,12 +1,12 @@
 // Instance and binding ids, and the names derived from them.
 import { describe, expect, it } from 'vitest';
-import { brokerTarget, isBrokerId, newApiKeyId, scopePrefix } from '../../broker/broker-ids.js';
+import { brokerTarget, checkBrokerId, newApiKeyId, scopePrefix } from '../../broker/broker-ids.js';
 import { apiKeyIdentity, isValidSecretPath } from '../../src/policy/index.js';
 
 describe('broker ids', () => {
   it('accepts GUIDs and path-segment ids up to 100 characters', () => {
     for (const id of ['196fb1d7-b62b-4bb3-8a3a-cfa13a11fd95', 'a', 'A.b_c-1', 'x'.repeat(100)]) {
-      expect(isBrokerId(id), id).toBe(true);
+      expect(checkBrokerId(id, 'instance_id'), id).toBe(id);
       expect(isValidSecretPath(`${scopePrefix(id)}name`), id).toBe(true);
     }
   });
@@ -27,7 +27,9 @@ describe('broker ids', () => {
       'a\nb',
       '~a',
     ]) {
-      expect(isBrokerId(id), JSON.stringify(id)).toBe(false);
+      expect(() => checkBrokerId(id, 'binding_id'), JSON.stringify(id)).toThrow(
+        expect.objectContaining({ code: 'ERR_BROKER_REQUEST_INVALID' }),
+      );
     }
   });
 
