@@ -27,7 +27,6 @@ import { PodPresenceCache, type PodLookup } from './pod-presence.js';
 import { createAuthenticator } from './request-authenticator.js';
 import { RevocationList, type Revocation } from './revocation-list.js';
 import { rotationTickMs, type KeySchedule } from '../keyring/index.js';
-import { DEFAULT_SIGNING_KEY_SCHEDULE } from './signing-key-schedule.js';
 import { SigningKeyring } from './signing-keyring.js';
 import { SvidValidationCache } from './svid-validation-cache.js';
 import {
@@ -37,6 +36,17 @@ import {
   type RegistrationCheck,
   type WorkloadLoginDeps,
 } from './workload-login.js';
+
+/**
+ * The access-token signing keys' defaults on the shared key schedule (src/keyring): rotate
+ * daily, 8-minute tokens (`HALLMARK_TOKEN_TTL`), 5 s skew, replicas reload every 30 s.
+ */
+export const DEFAULT_SIGNING_KEY_SCHEDULE: KeySchedule = Object.freeze({
+  rotationPeriodMs: 24 * 3_600_000,
+  tokenTtlMs: 8 * 60_000,
+  clockToleranceMs: 5_000,
+  propagationMs: 30_000,
+});
 
 /** What authentication needs from the composition root. */
 export interface AuthenticationDeps {

@@ -11,7 +11,7 @@ export { RevocationList, REVOCATIONS_CHANNEL, revokeIdentity } from './revocatio
 export type { Revocation } from './revocation-list.js';
 export { SigningKeyring, TOKEN_KEYS_CHANNEL } from './signing-keyring.js';
 export type { ActiveSigningKey, SigningKeyringDeps } from './signing-keyring.js';
-export { DEFAULT_SIGNING_KEY_SCHEDULE } from './signing-key-schedule.js';
+export { DEFAULT_SIGNING_KEY_SCHEDULE } from './authentication.js';
 export { ACCESS_TOKEN_ALG } from './signing-key.js';
 export { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYP } from './access-token-claims.js';
 export type { AccessTokenRole, AccessTokenSubject } from './access-token-claims.js';
