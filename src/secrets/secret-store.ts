@@ -29,7 +29,6 @@ export interface PutOptions {
   /**
    * An open transaction (a client `Database.transaction` handed out) to write in, instead of
    * the store's own: the version then commits or rolls back with the caller's other changes.
-   * The in-memory store has no transactions and ignores it.
    */
   tx?: Queryable;
   /**
