@@ -1,7 +1,7 @@
 // Corpus: access-token abuse on the secret and admin routes (forged, expired, tampered, wrong
 // audience, revoked) and non-admin tokens on admin routes.
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ATTACKER_EC,
   attackerRsaKey,
@@ -11,14 +11,8 @@ import {
   tampered,
   unsigned,
 } from './forged-credentials.js';
-import { expectRefusal, table, type RefusalCase } from './refusal.js';
-import {
-  SECURITY_POLICY,
-  startSecurityStack,
-  type RawRequest,
-  type SecurityStack,
-} from './security-stack.js';
-import { existingStateTables } from './state-snapshot.js';
+import { refusalCorpus, type RefusalCase } from './refusal.js';
+import { SECURITY_POLICY, type RawRequest, type SecurityStack } from './security-stack.js';
 
 const SECRET = '/v1/secrets/payments/db-password';
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -223,14 +217,7 @@ const ADMIN_CASES: RefusalCase[] = [
 ];
 
 describe('bad-input corpus: access tokens and admin routes', () => {
-  let fx: SecurityStack;
-  let tables: string[];
-
-  beforeAll(async () => {
-    fx = await startSecurityStack();
-    tables = await existingStateTables(fx.stack);
-  });
-  afterAll(() => fx.close());
+  const corpus = refusalCorpus();
 
   // Controls: the forging helpers alone do not break a token, so each refusal above is caused
   // by the one thing its case changes.
@@ -241,15 +228,11 @@ describe('bad-input corpus: access tokens and admin routes', () => {
     ],
     ['re-encoded without edits, signature kept', (f: SecurityStack) => tampered(f.appToken, {})],
   ])('control: an app token %s still reads the secret', async (_name, build) => {
-    const response = await fx.send(readWith(`Bearer ${await build(fx)}`));
+    const response = await corpus.fx.send(readWith(`Bearer ${await build(corpus.fx)}`));
     expect(response.status).toBe(200);
   });
 
-  it.each(table(TOKEN_CASES))('refuses a secret read with %s', async (_name, refusal) => {
-    await expectRefusal(fx, tables, refusal);
-  });
+  corpus.refuses(TOKEN_CASES, { title: 'refuses a secret read with %s' });
 
-  it.each(table(ADMIN_CASES))('refuses %s', async (_name, refusal) => {
-    await expectRefusal(fx, tables, refusal);
-  });
+  corpus.refuses(ADMIN_CASES);
 });

@@ -1,10 +1,9 @@
 // Corpus: projected-token abuse on POST /v1/svid/x509 (forged, expired, unbound, other and gone pods).
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe } from 'vitest';
 import { buildCsr, generateKeyPair } from '../../src/x509/index.js';
-import { expectRefusal, table, type RefusalCase } from './refusal.js';
-import { POD, startSecurityStack, type RawRequest, type SecurityStack } from './security-stack.js';
-import { existingStateTables } from './state-snapshot.js';
+import { refusalCorpus, type RefusalCase } from './refusal.js';
+import { POD, type RawRequest, type SecurityStack } from './security-stack.js';
 
 const CSR = buildCsr(generateKeyPair('ec-p256'));
 
@@ -248,18 +247,9 @@ const CASES: RefusalCase[] = [
 ];
 
 describe('bad-input corpus: projected tokens on POST /v1/svid/x509', () => {
-  let fx: SecurityStack;
-  let tables: string[];
+  // Like kube-apiserver, the test API caches successful reviews, so pods deleted or recreated
+  // after a review reach Hallmark's own Pod GET.
+  const corpus = refusalCorpus({ k8s: { tokenReviewCacheMs: 60_000 } });
 
-  beforeAll(async () => {
-    // Like kube-apiserver, the test API caches successful reviews, so pods deleted or recreated
-    // after a review reach Hallmark's own Pod GET.
-    fx = await startSecurityStack({ k8s: { tokenReviewCacheMs: 60_000 } });
-    tables = await existingStateTables(fx.stack);
-  });
-  afterAll(() => fx.close());
-
-  it.each(table(CASES))('refuses %s', async (_name, refusal) => {
-    await expectRefusal(fx, tables, refusal);
-  });
+  corpus.refuses(CASES);
 });

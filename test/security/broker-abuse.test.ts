@@ -1,12 +1,11 @@
 // Corpus: the OSB broker at /v2 — platform auth, API-version and originating-identity abuse,
 // hostile ids and parameters — and broker-issued API keys used beyond their binding.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MAINTENANCE_VERSION } from '../../broker/index.js';
 import { CLOUD_FOUNDRY, DELETE_QUERY, base64Json } from '../broker/helpers/osb-platforms.js';
-import { expectRefusal, table, type RefusalCase } from './refusal.js';
-import { startSecurityStack, type RawRequest, type SecurityStack } from './security-stack.js';
-import { existingStateTables } from './state-snapshot.js';
+import { refusalCorpus, type RefusalCase } from './refusal.js';
+import { type RawRequest, type SecurityStack } from './security-stack.js';
 
 const USER = 'platform-user';
 const PASSWORD = 'corpus broker password 0123456789';
@@ -350,38 +349,30 @@ async function login(
 }
 
 describe('bad-input corpus: the OSB broker and the API keys it issues', () => {
-  let fx: SecurityStack;
-  let tables: string[];
+  const corpus = refusalCorpus({
+    env: { HALLMARK_BROKER_USERNAME: USER, HALLMARK_BROKER_PASSWORD: PASSWORD },
+  });
 
   beforeAll(async () => {
-    fx = await startSecurityStack({
-      env: { HALLMARK_BROKER_USERNAME: USER, HALLMARK_BROKER_PASSWORD: PASSWORD },
-    });
-    tables = await existingStateTables(fx.stack);
-    const created = await fx.send({
+    const created = await corpus.fx.send({
       method: 'PUT',
       path: instancePath(INSTANCE),
       headers: osb(),
       json: provisionBody(),
     });
     expect(created.status).toBe(201);
-    const credentials = await bind(fx, BINDING);
+    const credentials = await bind(corpus.fx, BINDING);
     bound.apiKeyId = credentials.id;
     bound.apiKey = credentials.api_key;
-    bound.token = await login(fx, credentials);
+    bound.token = await login(corpus.fx, credentials);
   });
-  afterAll(() => fx.close());
 
   it('control: the catalog answers the well-behaved platform', async () => {
-    const response = await fx.send({ method: 'GET', path: '/v2/catalog', headers: osb() });
+    const response = await corpus.fx.send({ method: 'GET', path: '/v2/catalog', headers: osb() });
     expect(response.status).toBe(200);
   });
 
-  it.each(table(OSB_CASES))('refuses %s', async (_name, refusal) => {
-    await expectRefusal(fx, tables, refusal);
-  });
+  corpus.refuses(OSB_CASES);
 
-  it.each(table(KEY_CASES))('refuses %s', async (_name, refusal) => {
-    await expectRefusal(fx, tables, refusal);
-  });
+  corpus.refuses(KEY_CASES);
 });

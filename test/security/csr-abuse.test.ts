@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { X509Certificate, generateKeyPairSync, type KeyPairKeyObjectResult } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildCsr, generateKeyPair } from '../../src/x509/index.js';
 import {
   MD5_WITH_RSA,
@@ -17,9 +17,9 @@ import {
   withSwappedKey,
   withVersion,
 } from './forged-csr.js';
-import { expectRefusal, table, type RefusalCase } from './refusal.js';
-import { startSecurityStack, type RawRequest, type SecurityStack } from './security-stack.js';
-import { auditHead, auditRowsAfter, existingStateTables, snapshotState } from './state-snapshot.js';
+import { refusalCorpus, type RefusalCase } from './refusal.js';
+import { type RawRequest, type SecurityStack } from './security-stack.js';
+import { auditHead, auditRowsAfter, snapshotState } from './state-snapshot.js';
 
 const WORKLOAD_ID = 'spiffe://hallmark.local/ns/payments/sa/api';
 const fixture = (name: string): string =>
@@ -134,18 +134,9 @@ function describeCertificate(pem: string): string {
 }
 
 describe('bad-input corpus: CSRs on POST /v1/svid/x509', () => {
-  let fx: SecurityStack;
-  let tables: string[];
+  const corpus = refusalCorpus();
 
-  beforeAll(async () => {
-    fx = await startSecurityStack();
-    tables = await existingStateTables(fx.stack);
-  });
-  afterAll(() => fx.close());
-
-  it.each(table(CASES))('refuses %s', async (_name, refusal) => {
-    await expectRefusal(fx, tables, refusal);
-  });
+  corpus.refuses(CASES);
 
   it.each([
     [
@@ -157,6 +148,7 @@ describe('bad-input corpus: CSRs on POST /v1/svid/x509', () => {
       () => caRequestingCsr(RSA().privateKey, RSA().publicKey),
     ],
   ])('issues %s as a plain leaf, never a CA', async (_name, csr) => {
+    const { fx, tables } = corpus;
     const request = await csrRequest(fx, { csr: csr() });
     const before = await snapshotState(fx.stack, tables);
     const head = await auditHead(fx.stack);

@@ -1,15 +1,8 @@
 // Corpus: POST /v1/svid/jwt — no, rogue or stale client SVIDs, and audience lists out of bounds.
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe } from 'vitest';
 import { rogueSvid } from './forged-credentials.js';
-import { expectRefusal, table, type RefusalCase } from './refusal.js';
-import {
-  POD,
-  SECURITY_POLICY,
-  startSecurityStack,
-  type RawRequest,
-  type SecurityStack,
-} from './security-stack.js';
-import { existingStateTables } from './state-snapshot.js';
+import { refusalCorpus, type RefusalCase } from './refusal.js';
+import { POD, SECURITY_POLICY, type RawRequest, type SecurityStack } from './security-stack.js';
 
 const JWT = '/v1/svid/jwt';
 
@@ -149,16 +142,7 @@ const CASES: RefusalCase[] = [
 ];
 
 describe('bad-input corpus: POST /v1/svid/jwt', () => {
-  let fx: SecurityStack;
-  let tables: string[];
+  const corpus = refusalCorpus();
 
-  beforeAll(async () => {
-    fx = await startSecurityStack();
-    tables = await existingStateTables(fx.stack);
-  });
-  afterAll(() => fx.close());
-
-  it.each(table(CASES))('refuses %s', async (_name, refusal) => {
-    await expectRefusal(fx, tables, refusal);
-  });
+  corpus.refuses(CASES);
 });

@@ -1,16 +1,9 @@
 // Corpus: the two ways to get an access token — API-key login and mTLS login — refused.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe } from 'vitest';
 import { rogueSvid } from './forged-credentials.js';
-import { expectRefusal, table, type RefusalCase } from './refusal.js';
-import {
-  POD,
-  SECURITY_POLICY,
-  startSecurityStack,
-  type RawRequest,
-  type SecurityStack,
-} from './security-stack.js';
-import { existingStateTables } from './state-snapshot.js';
+import { refusalCorpus, type RefusalCase } from './refusal.js';
+import { POD, SECURITY_POLICY, type RawRequest, type SecurityStack } from './security-stack.js';
 
 const apikey = (id: string, key: string): RawRequest => ({
   method: 'POST',
@@ -134,16 +127,7 @@ const CASES: RefusalCase[] = [
 ];
 
 describe('bad-input corpus: API-key and mTLS login', () => {
-  let fx: SecurityStack;
-  let tables: string[];
+  const corpus = refusalCorpus();
 
-  beforeAll(async () => {
-    fx = await startSecurityStack();
-    tables = await existingStateTables(fx.stack);
-  });
-  afterAll(() => fx.close());
-
-  it.each(table(CASES))('refuses %s', async (_name, refusal) => {
-    await expectRefusal(fx, tables, refusal);
-  });
+  corpus.refuses(CASES);
 });

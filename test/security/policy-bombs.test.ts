@@ -1,9 +1,8 @@
 // Corpus: hostile policy documents on PUT /v1/policy — oversized, deeply nested, alias bombs,
 // tags, directives, several documents — each refused whole, leaving the policy in force.
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { expectRefusal, table, type RefusalCase } from './refusal.js';
-import { SECURITY_POLICY, startSecurityStack, type SecurityStack } from './security-stack.js';
-import { existingStateTables } from './state-snapshot.js';
+import { describe } from 'vitest';
+import { refusalCorpus, type RefusalCase } from './refusal.js';
+import { SECURITY_POLICY } from './security-stack.js';
 
 const MIB = 1024 * 1024;
 
@@ -119,17 +118,8 @@ const CASES: RefusalCase[] = [
 ];
 
 describe('bad-input corpus: policy documents', () => {
-  let fx: SecurityStack;
-  let tables: string[];
-
-  beforeAll(async () => {
-    fx = await startSecurityStack();
-    tables = await existingStateTables(fx.stack);
-  });
-  afterAll(() => fx.close());
+  const corpus = refusalCorpus();
 
   // A bound, not a benchmark: a bomb that is not refused promptly would hang the suite.
-  it.each(table(CASES))('refuses %s', { timeout: 15_000 }, async (_name, refusal) => {
-    await expectRefusal(fx, tables, refusal);
-  });
+  corpus.refuses(CASES, { timeout: 15_000 });
 });

@@ -1,9 +1,16 @@
-// The corpus runner: one refused request, checked for status, code, its audit row and no state change.
+// The corpus runner: one refused request, checked for status, code, its audit row and no state
+// change; and the stack a table of such cases runs against.
 import { randomBytes } from 'node:crypto';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ErrorCode } from '../../src/errors/index.js';
-import type { RawRequest, RawResponse, SecurityStack } from './security-stack.js';
-import { auditHead, auditRowsAfter, snapshotState } from './state-snapshot.js';
+import {
+  startSecurityStack,
+  type RawRequest,
+  type RawResponse,
+  type SecurityStack,
+  type SecurityStackOptions,
+} from './security-stack.js';
+import { auditHead, auditRowsAfter, existingStateTables, snapshotState } from './state-snapshot.js';
 
 /** One row of a corpus table. */
 export interface RefusalCase {
@@ -20,7 +27,7 @@ export interface RefusalCase {
 }
 
 /** The `[name, case]` pairs `it.each` wants, so the table reads as a list of cases. */
-export function table(cases: readonly RefusalCase[]): [string, RefusalCase][] {
+function table(cases: readonly RefusalCase[]): [string, RefusalCase][] {
   return cases.map((c) => [c.name, c]);
 }
 
@@ -31,7 +38,7 @@ export function table(cases: readonly RefusalCase[]): [string, RefusalCase][] {
  * (`error` for 5xx) and the code as reason; and every state table, the bundle sequence and the
  * policy version exactly as before.
  */
-export async function expectRefusal(
+async function expectRefusal(
   fx: SecurityStack,
   tables: readonly string[],
   refusal: RefusalCase,
@@ -72,4 +79,52 @@ export async function expectRefusal(
   ]);
   expect(await snapshotState(fx.stack, tables)).toEqual(before);
   return response;
+}
+
+/** A corpus's running stack, and the state tables none of its refusals may change. */
+export interface Corpus {
+  /** The stack; read it in tests and hooks (it starts in the corpus's own `beforeAll`). */
+  readonly fx: SecurityStack;
+  readonly tables: readonly string[];
+  /**
+   * One test per case, `title` with the case's name for `%s`: each is sent and checked by
+   * {@link expectRefusal}. `timeout` bounds a case (a refusal that hangs is a failure).
+   */
+  refuses(cases: readonly RefusalCase[], options?: { title?: string; timeout?: number }): void;
+}
+
+/**
+ * Declares, inside a `describe`, the stack a corpus runs against: started once before its
+ * tests (a later `beforeAll` of the same block can add setup through `corpus.fx`), its state
+ * tables listed, and closed after them.
+ */
+export function refusalCorpus(options: SecurityStackOptions = {}): Corpus {
+  let fx: SecurityStack | undefined;
+  let tables: readonly string[] = [];
+  beforeAll(async () => {
+    fx = await startSecurityStack(options);
+    tables = await existingStateTables(fx.stack);
+  });
+  afterAll(() => fx?.close());
+  const started = (): SecurityStack => {
+    if (fx === undefined) throw new Error('the corpus stack is used before beforeAll ran');
+    return fx;
+  };
+  return {
+    get fx() {
+      return started();
+    },
+    get tables() {
+      return tables;
+    },
+    refuses(cases, { title = 'refuses %s', timeout } = {}) {
+      it.each(table(cases))(
+        title,
+        timeout === undefined ? {} : { timeout },
+        async (_name, refusal) => {
+          await expectRefusal(started(), tables, refusal);
+        },
+      );
+    },
+  };
 }

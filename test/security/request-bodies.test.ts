@@ -1,10 +1,9 @@
 // Corpus: request bodies on every JSON route — wrong content types, malformed JSON, prototype
 // keys, unknown fields and oversized bodies.
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe } from 'vitest';
 import { buildCsr, generateKeyPair } from '../../src/x509/index.js';
-import { expectRefusal, table, type RefusalCase } from './refusal.js';
-import { startSecurityStack, type RawRequest, type SecurityStack } from './security-stack.js';
-import { existingStateTables } from './state-snapshot.js';
+import { refusalCorpus, type RefusalCase } from './refusal.js';
+import { type RawRequest, type SecurityStack } from './security-stack.js';
 
 const CSR = buildCsr(generateKeyPair('ec-p256'));
 const MIB = 1024 * 1024;
@@ -210,16 +209,7 @@ const CASES: RefusalCase[] = [
 ];
 
 describe('bad-input corpus: request bodies', () => {
-  let fx: SecurityStack;
-  let tables: string[];
+  const corpus = refusalCorpus();
 
-  beforeAll(async () => {
-    fx = await startSecurityStack();
-    tables = await existingStateTables(fx.stack);
-  });
-  afterAll(() => fx.close());
-
-  it.each(table(CASES))('refuses %s', async (_name, refusal) => {
-    await expectRefusal(fx, tables, refusal);
-  });
+  corpus.refuses(CASES);
 });

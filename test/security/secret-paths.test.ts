@@ -1,8 +1,7 @@
 // Corpus: secret paths (traversal in every spelling, oversized), queries, batches, values and grants.
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { expectRefusal, table, type RefusalCase } from './refusal.js';
-import { startSecurityStack, type RawRequest, type SecurityStack } from './security-stack.js';
-import { existingStateTables } from './state-snapshot.js';
+import { describe } from 'vitest';
+import { refusalCorpus, type RefusalCase } from './refusal.js';
+import { type RawRequest, type SecurityStack } from './security-stack.js';
 
 type Caller = 'admin' | 'app' | 'workload';
 
@@ -197,16 +196,7 @@ const CASES: RefusalCase[] = [
 ];
 
 describe('bad-input corpus: secret paths, queries, batches and values', () => {
-  let fx: SecurityStack;
-  let tables: string[];
+  const corpus = refusalCorpus();
 
-  beforeAll(async () => {
-    fx = await startSecurityStack();
-    tables = await existingStateTables(fx.stack);
-  });
-  afterAll(() => fx.close());
-
-  it.each(table(CASES))('refuses %s', async (_name, refusal) => {
-    await expectRefusal(fx, tables, refusal);
-  });
+  corpus.refuses(CASES);
 });
