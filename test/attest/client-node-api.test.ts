@@ -12,15 +12,7 @@ import type { KubernetesApi } from '../../src/attest/index.js';
 import { startTestKubernetesApi } from '../k8s-api/index.js';
 import type { TestKubernetesApi } from '../k8s-api/index.js';
 import { ManualClock } from '../doubles/manual-clock.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers/error-code.js';
 
 describe('createKubernetesApi', () => {
   let k8s: TestKubernetesApi;

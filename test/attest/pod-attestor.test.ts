@@ -3,15 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PodAttestor, createKubernetesApi } from '../../src/attest/index.js';
 import { startTestKubernetesApi } from '../k8s-api/index.js';
 import type { TestKubernetesApi } from '../k8s-api/index.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers/error-code.js';
 
 let k8s: TestKubernetesApi;
 let attestor: PodAttestor;

@@ -2,17 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { checkPod, checkTokenReview } from '../../src/attest/index.js';
 import type { Pod } from '../../src/attest/index.js';
 import { podFixture, reviewStatus } from './fixtures.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const subject = checkTokenReview(reviewStatus('pod-bound'), 'hallmark');
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
 
 function running(change: (pod: Pod) => void = () => {}): Pod {
   const pod = podFixture('running');

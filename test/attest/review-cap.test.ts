@@ -6,15 +6,7 @@ import {
   createKubernetesApi,
 } from '../../src/attest/index.js';
 import { startTestKubernetesApi, type TestKubernetesApi } from '../k8s-api/index.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return 'resolved';
-}
+import { codeOf } from '../helpers/error-code.js';
 
 async function until(check: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;

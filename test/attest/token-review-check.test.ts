@@ -6,15 +6,7 @@ import {
 } from '../../src/attest/index.js';
 import type { TokenReviewStatus } from '../../src/attest/index.js';
 import { reviewStatus, unsignedJwt } from './fixtures.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf, errorOf } from '../helpers/error-code.js';
 
 describe('checkTokenReview', () => {
   it('accepts a pod-bound service account token and returns its subject', () => {
@@ -80,12 +72,8 @@ describe('checkTokenReview', () => {
   });
 
   it('puts the API server error in the detail', () => {
-    try {
-      checkTokenReview(reviewStatus('expired'), 'hallmark');
-      expect.unreachable();
-    } catch (err) {
-      expect((err as { detail?: string }).detail).toContain('service account token has expired');
-    }
+    const err = errorOf(() => checkTokenReview(reviewStatus('expired'), 'hallmark'));
+    expect((err as { detail?: string }).detail).toContain('service account token has expired');
   });
 });
 

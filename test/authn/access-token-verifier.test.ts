@@ -16,6 +16,7 @@ import {
   type TestKey,
 } from '../fixtures/authn/memory-keys.js';
 import { ManualClock } from '../doubles/manual-clock.js';
+import { codeOf, NO_ERROR } from '../helpers/error-code.js';
 
 const ISSUER = 'https://hallmark.test:8443';
 const TTL_MS = 8 * 60_000;
@@ -87,13 +88,9 @@ function b64(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-async function codeOf(token: string): Promise<string> {
-  try {
-    await verifier.verify(token);
-    return 'accepted';
-  } catch (err) {
-    return (err as { code: string }).code;
-  }
+/** The code verifying `token` fails with, or NO_ERROR for a token the verifier accepts. */
+function verdictOf(token: string): Promise<string> {
+  return codeOf(verifier.verify(token));
 }
 
 describe('AccessTokenIssuer', () => {
@@ -157,22 +154,22 @@ describe('AccessTokenVerifier', () => {
   it('refuses an expired token, allowing only the clock tolerance', async () => {
     const { token, expiresAt } = await issuer.issue(workload);
     clock.set(expiresAt + 4_000);
-    expect(await codeOf(token)).toBe('accepted');
+    expect(await verdictOf(token)).toBe(NO_ERROR);
     clock.set(expiresAt + 5_001);
-    expect(await codeOf(token)).toBe('ERR_AUTHN_TOKEN_INVALID');
+    expect(await verdictOf(token)).toBe('ERR_AUTHN_TOKEN_INVALID');
   });
 
   it('refuses a token that is not yet valid', async () => {
     const iat = Math.floor(clock.now() / 1000) + 60;
-    expect(await codeOf(await forge(key, { iat, nbf: iat, exp: iat + 480 }))).toBe(
+    expect(await verdictOf(await forge(key, { iat, nbf: iat, exp: iat + 480 }))).toBe(
       'ERR_AUTHN_TOKEN_INVALID',
     );
   });
 
   it('refuses a wrong audience or issuer', async () => {
-    expect(await codeOf(await forge(key))).toBe('accepted');
-    expect(await codeOf(await forge(key, { aud: 'vault' }))).toBe('ERR_AUTHN_TOKEN_INVALID');
-    expect(await codeOf(await forge(key, { iss: 'https://evil.test' }))).toBe(
+    expect(await verdictOf(await forge(key))).toBe(NO_ERROR);
+    expect(await verdictOf(await forge(key, { aud: 'vault' }))).toBe('ERR_AUTHN_TOKEN_INVALID');
+    expect(await verdictOf(await forge(key, { iss: 'https://evil.test' }))).toBe(
       'ERR_AUTHN_TOKEN_INVALID',
     );
   });
@@ -185,13 +182,13 @@ describe('AccessTokenVerifier', () => {
       unknown
     >;
     const tampered = `${header}.${b64({ ...claims, role: 'admin' })}.${signature}`;
-    expect(await codeOf(tampered)).toBe('ERR_AUTHN_TOKEN_INVALID');
+    expect(await verdictOf(tampered)).toBe('ERR_AUTHN_TOKEN_INVALID');
   });
 
   it('refuses a token signed by an unknown key, or by another key under a known kid', async () => {
     const stranger = await testKey();
-    expect(await codeOf(await forge(stranger))).toBe('ERR_AUTHN_TOKEN_INVALID');
-    expect(await codeOf(await forge(stranger, {}, { kid: key.kid }))).toBe(
+    expect(await verdictOf(await forge(stranger))).toBe('ERR_AUTHN_TOKEN_INVALID');
+    expect(await verdictOf(await forge(stranger, {}, { kid: key.kid }))).toBe(
       'ERR_AUTHN_TOKEN_INVALID',
     );
   });
@@ -209,8 +206,8 @@ describe('AccessTokenVerifier', () => {
       role: 'workload',
     };
     const unsigned = `${b64({ alg: 'none', kid: key.kid, typ: 'JWT' })}.${b64(claims)}`;
-    expect(await codeOf(`${unsigned}.`)).toBe('ERR_AUTHN_TOKEN_INVALID');
-    expect(await codeOf(`${unsigned}.AAAA`)).toBe('ERR_AUTHN_TOKEN_INVALID');
+    expect(await verdictOf(`${unsigned}.`)).toBe('ERR_AUTHN_TOKEN_INVALID');
+    expect(await verdictOf(`${unsigned}.AAAA`)).toBe('ERR_AUTHN_TOKEN_INVALID');
   });
 
   it('refuses HS256 keyed with the public key (PEM, DER and JWK forms)', async () => {
@@ -233,7 +230,7 @@ describe('AccessTokenVerifier', () => {
     ];
     for (const secret of secrets) {
       const mac = createHmac('sha256', secret).update(signingInput).digest('base64url');
-      expect(await codeOf(`${signingInput}.${mac}`)).toBe('ERR_AUTHN_TOKEN_INVALID');
+      expect(await verdictOf(`${signingInput}.${mac}`)).toBe('ERR_AUTHN_TOKEN_INVALID');
     }
   });
 
@@ -248,56 +245,58 @@ describe('AccessTokenVerifier', () => {
       .setNotBefore(iat)
       .setExpirationTime(iat + 480)
       .sign(rsa.privateKey);
-    expect(await codeOf(token)).toBe('ERR_AUTHN_TOKEN_INVALID');
+    expect(await verdictOf(token)).toBe('ERR_AUTHN_TOKEN_INVALID');
   });
 
   it('refuses tokens without typ JWT, jti or a role that fits the subject', async () => {
-    expect(await codeOf(await forge(key, {}, { typ: 'at+jwt' }))).toBe('ERR_AUTHN_TOKEN_INVALID');
-    expect(await codeOf(await forge(key, { jti: undefined }))).toBe('ERR_AUTHN_TOKEN_INVALID');
-    expect(await codeOf(await forge(key, { role: 'admin' }))).toBe('ERR_AUTHN_TOKEN_INVALID');
-    expect(await codeOf(await forge(key, { sub: 'key:app1', role: 'workload' }))).toBe(
+    expect(await verdictOf(await forge(key, {}, { typ: 'at+jwt' }))).toBe(
       'ERR_AUTHN_TOKEN_INVALID',
     );
-    expect(await codeOf(await forge(key, { pod_uid: 'uid-1' }))).toBe('ERR_AUTHN_TOKEN_INVALID');
+    expect(await verdictOf(await forge(key, { jti: undefined }))).toBe('ERR_AUTHN_TOKEN_INVALID');
+    expect(await verdictOf(await forge(key, { role: 'admin' }))).toBe('ERR_AUTHN_TOKEN_INVALID');
+    expect(await verdictOf(await forge(key, { sub: 'key:app1', role: 'workload' }))).toBe(
+      'ERR_AUTHN_TOKEN_INVALID',
+    );
+    expect(await verdictOf(await forge(key, { pod_uid: 'uid-1' }))).toBe('ERR_AUTHN_TOKEN_INVALID');
   });
 
   it('refuses garbage without looking up a key', async () => {
     for (const junk of ['', 'abc', 'a.b', 'a.b.c.d', `${'a'.repeat(5000)}.b.c`, '!!.??.**']) {
-      expect(await codeOf(junk)).toBe('ERR_AUTHN_TOKEN_INVALID');
+      expect(await verdictOf(junk)).toBe('ERR_AUTHN_TOKEN_INVALID');
     }
   });
 
   it('refuses tokens issued to a revoked identity up to the revocation, not after', async () => {
     const before = await issuer.issue({ identity: 'key:app1', role: 'app' });
-    expect(await codeOf(before.token)).toBe('accepted'); // now remembered as verified
+    expect(await verdictOf(before.token)).toBe(NO_ERROR); // now remembered as verified
     clock.advance(2_000);
     revoked.revoked.set('key:app1', clock.now());
-    expect(await codeOf(before.token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
+    expect(await verdictOf(before.token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
     clock.advance(1_000);
     const after = await issuer.issue({ identity: 'key:app1', role: 'app' });
-    expect(await codeOf(after.token)).toBe('accepted');
+    expect(await verdictOf(after.token)).toBe(NO_ERROR);
   });
 
   it("refuses a deleted pod's token once the cached verdict is older than the cache window", async () => {
     const { token } = await issuer.issue(workload);
-    expect(await codeOf(token)).toBe('accepted');
+    expect(await verdictOf(token)).toBe(NO_ERROR);
     pods.delete('payments', 'api-0');
     clock.advance(4_999);
-    expect(await codeOf(token)).toBe('accepted');
+    expect(await verdictOf(token)).toBe(NO_ERROR);
     clock.advance(1);
-    expect(await codeOf(token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
+    expect(await verdictOf(token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
   });
 
   it("refuses a recreated or terminating pod's token", async () => {
     const { token } = await issuer.issue(workload);
     pods.set('payments', 'api-0', runningPod('uid-2'));
-    expect(await codeOf(token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
+    expect(await verdictOf(token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
     const other = await issuer.issue({
       ...workload,
       pod: { ...POD, podName: 'api-1', podUid: 'uid-3' },
     });
     pods.set('payments', 'api-1', { ...runningPod('uid-3'), terminating: true });
-    expect(await codeOf(other.token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
+    expect(await verdictOf(other.token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
   });
 });
 
@@ -336,16 +335,16 @@ describe('AccessTokenVerifier: remembered tokens', () => {
 
   it('refuses a remembered token once its signing key is no longer trusted', async () => {
     const { token } = await issuer.issue(workload);
-    expect(await codeOf(token)).toBe('accepted'); // now remembered as verified
+    expect(await verdictOf(token)).toBe(NO_ERROR); // now remembered as verified
     keys.forget(key.kid);
-    expect(await codeOf(token)).toBe('ERR_AUTHN_TOKEN_INVALID');
+    expect(await verdictOf(token)).toBe('ERR_AUTHN_TOKEN_INVALID');
   });
 
   it('never remembers a refusal: the same token verifies once its key is known', async () => {
     const later = await testKey();
     const token = await forge(later);
-    expect(await codeOf(token)).toBe('ERR_AUTHN_TOKEN_INVALID');
+    expect(await verdictOf(token)).toBe('ERR_AUTHN_TOKEN_INVALID');
     await keys.add(later);
-    expect(await codeOf(token)).toBe('accepted');
+    expect(await verdictOf(token)).toBe(NO_ERROR);
   });
 });

@@ -13,6 +13,7 @@ import { parseSpiffeId } from '../../src/spiffe/index.js';
 import type { VerifiedX509Svid } from '../../src/x509/index.js';
 import { MemoryKeys, MemoryPods, runningPod, testKey } from '../fixtures/authn/memory-keys.js';
 import { ManualClock } from '../doubles/manual-clock.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const ID = 'spiffe://hallmark.local/ns/payments/sa/api';
 const clock = new ManualClock(Date.UTC(2026, 2, 1));
@@ -60,13 +61,9 @@ beforeEach(async () => {
   };
 });
 
-async function codeOf(input: VerifiedX509Svid = svid): Promise<string> {
-  try {
-    await loginWorkload(deps, input);
-    return 'accepted';
-  } catch (err) {
-    return (err as { code: string }).code;
-  }
+/** The code an mTLS login with `input` fails with, or NO_ERROR. */
+function loginCodeOf(input: VerifiedX509Svid = svid): Promise<string> {
+  return codeOf(loginWorkload(deps, input));
 }
 
 describe('loginWorkload', () => {
@@ -80,14 +77,14 @@ describe('loginWorkload', () => {
 
   it('refuses a serial this server never recorded', async () => {
     records.clear();
-    expect(await codeOf()).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
+    expect(await loginCodeOf()).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
   });
 
   it('refuses a record for another SPIFFE ID or key', async () => {
     records.set(record.serial, { ...record, spiffeId: 'spiffe://hallmark.local/ns/x/sa/y' });
-    expect(await codeOf()).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
+    expect(await loginCodeOf()).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
     records.set(record.serial, { ...record, publicKeyFingerprint: 'e'.repeat(64) });
-    expect(await codeOf()).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
+    expect(await loginCodeOf()).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
   });
 
   it('refuses a certificate not issued to an attested workload', async () => {
@@ -98,23 +95,23 @@ describe('loginWorkload', () => {
       podName: null,
       podUid: null,
     });
-    expect(await codeOf()).toBe('ERR_AUTHN_WORKLOAD_NOT_REGISTERED');
+    expect(await loginCodeOf()).toBe('ERR_AUTHN_WORKLOAD_NOT_REGISTERED');
   });
 
   it('refuses when the pod is gone, recreated or terminating', async () => {
     pods.delete('payments', 'api-0');
-    expect(await codeOf()).toBe('ERR_AUTHN_POD_GONE');
+    expect(await loginCodeOf()).toBe('ERR_AUTHN_POD_GONE');
     records.set(record.serial, { ...record, podName: 'api-1' });
     pods.set('payments', 'api-1', runningPod('uid-9', { app: 'api' }));
-    expect(await codeOf()).toBe('ERR_AUTHN_POD_GONE');
+    expect(await loginCodeOf()).toBe('ERR_AUTHN_POD_GONE');
     records.set(record.serial, { ...record, podName: 'api-2' });
     pods.set('payments', 'api-2', { ...runningPod('uid-1', { app: 'api' }), terminating: true });
-    expect(await codeOf()).toBe('ERR_AUTHN_POD_GONE');
+    expect(await loginCodeOf()).toBe('ERR_AUTHN_POD_GONE');
   });
 
   it('refuses a workload the policy no longer registers (here: relabelled pod)', async () => {
     pods.set('payments', 'api-0', runningPod('uid-1', { app: 'other' }));
-    expect(await codeOf()).toBe('ERR_AUTHN_WORKLOAD_NOT_REGISTERED');
+    expect(await loginCodeOf()).toBe('ERR_AUTHN_WORKLOAD_NOT_REGISTERED');
   });
 
   it('never issues a token that outlives the SVID', async () => {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkApiVersion } from '../../broker/api-version.js';
 import { isHallmarkError } from '../../src/errors/index.js';
+import { errorOf } from '../helpers/error-code.js';
 
 function refused(header: string | string[] | undefined): boolean {
   try {
@@ -50,12 +51,8 @@ describe('checkApiVersion', () => {
   });
 
   it('tells the operator which version to use', () => {
-    try {
-      checkApiVersion('2.12');
-    } catch (err) {
-      expect((err as Error).message).toContain('2.13');
-      expect((err as Error).message).toContain('2.17');
-    }
-    expect.assertions(2);
+    const { message } = errorOf(() => checkApiVersion('2.12')) as Error;
+    expect(message).toContain('2.13');
+    expect(message).toContain('2.17');
   });
 });

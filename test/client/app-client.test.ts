@@ -5,12 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AppSecretsClient,
-  HallmarkClientError,
-  WatchedFile,
-  appClientOptionsFromEnv,
-} from '../../src/client/index.js';
+import { AppSecretsClient, WatchedFile, appClientOptionsFromEnv } from '../../src/client/index.js';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { HallmarkApp } from '../../src/http/index.js';
@@ -18,16 +13,7 @@ import { buildSecretApp } from '../secrets/helpers/secret-test-app.js';
 import { makeTestTls, type TestTls } from '../secrets/helpers/test-tls.js';
 import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
 import { MemorySecretStore } from '../doubles/memory-secret-store.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof HallmarkClientError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers/error-code.js';
 
 /** Replaces a file the way the sidecar does: write a temp file, rename it over the old one. */
 async function replaceFile(file: string, text: string): Promise<void> {

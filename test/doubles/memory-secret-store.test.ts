@@ -7,6 +7,7 @@ import { SecretPathError } from '../../src/secrets/index.js';
 import { MemoryAuditLog } from './memory-audit-log.js';
 import { ManualClock } from './manual-clock.js';
 import { MemorySecretStore } from './memory-secret-store.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const make = () =>
   new MemorySecretStore({
@@ -14,15 +15,6 @@ const make = () =>
     clock: new ManualClock(),
     maxValueBytes: 16,
   });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('MemorySecretStore', () => {
   it('keeps versions and serves old ones', async () => {

@@ -7,6 +7,7 @@ import { systemClock } from '../../src/clock/index.js';
 import { bundleEndpointUrlReason, fetchBundleDocument } from '../../src/federation/index.js';
 import { createTestPki, type TestPki } from '../sidecar/test-pki.js';
 import { createWebPki, type WebPki } from './web-pki.js';
+import { codeOf } from '../helpers/error-code.js';
 
 type Handler = (path: string) => { status: number; body?: string | Buffer; location?: string };
 
@@ -62,15 +63,6 @@ const spiffeProfile = (id = 'spiffe://b.test/hallmark/server', roots = [b.bundle
   endpointSpiffeId: id,
   authoritiesPem: roots,
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('fetching a bundle endpoint', () => {
   it('https_web: a certificate of a trusted Web PKI root for the URL host', async () => {

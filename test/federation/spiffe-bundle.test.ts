@@ -15,6 +15,7 @@ import {
 import { buildSelfSignedCa, generateKeyPair } from '../../src/x509/index.js';
 import { createTestPki } from '../sidecar/test-pki.js';
 import { createWebPki } from './web-pki.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const caPem = (trustDomain: string): string =>
   buildSelfSignedCa({
@@ -42,15 +43,6 @@ const B_CA = caPem('b.test');
 const JWT = jwtEntry('k1');
 const doc = (extra: Record<string, unknown> = {}, keys: unknown[] = [x509Entry(B_CA), JWT]) =>
   JSON.stringify({ keys, spiffe_sequence: 7, spiffe_refresh_hint: 60, ...extra });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('parsing a SPIFFE bundle', () => {
   it('reads sequence, hint, X.509 and JWT authorities; ignores unknown uses and key types', () => {

@@ -8,7 +8,7 @@ import type { Database } from '../../src/db/index.js';
 import { compilePolicy, isStillRegistered, type CompiledPolicy } from '../../src/policy/index.js';
 import type { SigningAuthority } from '../../src/x509/index.js';
 import { MemoryPods, runningPod, testKey } from '../fixtures/authn/memory-keys.js';
-import { call, codeOf, type TestResponse } from '../fixtures/authn/mtls-client.js';
+import { call, responseCode, type TestResponse } from '../fixtures/authn/mtls-client.js';
 import { startReplica, TestTls, type Replica } from '../fixtures/authn/test-server.js';
 import {
   selfSignedSpiffeLeaf,
@@ -162,7 +162,10 @@ describe('POST /v1/authn/login', () => {
 
   it('refuses a request without a client certificate', async () => {
     const response = await login(undefined);
-    expect([response.status, codeOf(response)]).toEqual([401, 'ERR_AUTHN_CLIENT_CERT_REQUIRED']);
+    expect([response.status, responseCode(response)]).toEqual([
+      401,
+      'ERR_AUTHN_CLIENT_CERT_REQUIRED',
+    ]);
     expect(response.body.error).toEqual({
       code: 'ERR_AUTHN_CLIENT_CERT_REQUIRED',
       message: 'client certificate required',
@@ -177,7 +180,10 @@ describe('POST /v1/authn/login', () => {
 
   it('refuses a self-signed certificate with a SPIFFE SAN', async () => {
     const response = await login(selfSignedSpiffeLeaf(ID));
-    expect([response.status, codeOf(response)]).toEqual([401, 'ERR_AUTHN_CLIENT_CERT_INVALID']);
+    expect([response.status, responseCode(response)]).toEqual([
+      401,
+      'ERR_AUTHN_CLIENT_CERT_INVALID',
+    ]);
     expect(response.body.error).toEqual({
       code: 'ERR_AUTHN_CLIENT_CERT_INVALID',
       message: 'client certificate not accepted',
@@ -196,7 +202,10 @@ describe('POST /v1/authn/login', () => {
     expect((await login(svid)).status).toBe(200);
     tls.set({ key: serving.key, cert: serving.cert, ca: [ca1.certificatePem] });
     const response = await login(svid);
-    expect([response.status, codeOf(response)]).toEqual([401, 'ERR_AUTHN_CLIENT_CERT_INVALID']);
+    expect([response.status, responseCode(response)]).toEqual([
+      401,
+      'ERR_AUTHN_CLIENT_CERT_INVALID',
+    ]);
     expect(await auditOf(response)).toMatchObject({
       outcome: 'denied',
       reason: 'ERR_AUTHN_CLIENT_CERT_INVALID',
@@ -208,7 +217,10 @@ describe('POST /v1/authn/login', () => {
     pods.set('payments', 'api-old', runningPod('uid-old'));
     await record(ca1, svid, { name: 'api-old', uid: 'uid-old' });
     const response = await login(svid);
-    expect([response.status, codeOf(response)]).toEqual([401, 'ERR_AUTHN_CLIENT_CERT_INVALID']);
+    expect([response.status, responseCode(response)]).toEqual([
+      401,
+      'ERR_AUTHN_CLIENT_CERT_INVALID',
+    ]);
     expect(await auditOf(response)).toMatchObject({
       outcome: 'denied',
       reason: 'ERR_AUTHN_CLIENT_CERT_INVALID',
@@ -217,7 +229,10 @@ describe('POST /v1/authn/login', () => {
 
   it('refuses a valid SVID whose serial this server never recorded', async () => {
     const response = await login(testSvid(ca1, ID, clock));
-    expect([response.status, codeOf(response)]).toEqual([401, 'ERR_AUTHN_CLIENT_CERT_INVALID']);
+    expect([response.status, responseCode(response)]).toEqual([
+      401,
+      'ERR_AUTHN_CLIENT_CERT_INVALID',
+    ]);
     expect(await auditOf(response)).toMatchObject({
       actor: ID,
       reason: 'ERR_AUTHN_CLIENT_CERT_INVALID',
@@ -228,7 +243,10 @@ describe('POST /v1/authn/login', () => {
     const svid = testSvid(foreign, 'spiffe://other.local/ns/payments/sa/api', clock);
     await record(foreign, svid, null);
     const response = await login(svid);
-    expect([response.status, codeOf(response)]).toEqual([401, 'ERR_AUTHN_CLIENT_CERT_INVALID']);
+    expect([response.status, responseCode(response)]).toEqual([
+      401,
+      'ERR_AUTHN_CLIENT_CERT_INVALID',
+    ]);
   });
 
   it('refuses the SVID of a workload removed from the policy', async () => {
@@ -236,7 +254,10 @@ describe('POST /v1/authn/login', () => {
     expect((await login(svid)).status).toBe(200);
     policy = compile(OTHER_POLICY);
     const response = await login(svid);
-    expect([response.status, codeOf(response)]).toEqual([403, 'ERR_AUTHN_WORKLOAD_NOT_REGISTERED']);
+    expect([response.status, responseCode(response)]).toEqual([
+      403,
+      'ERR_AUTHN_WORKLOAD_NOT_REGISTERED',
+    ]);
     expect(response.body.error).toEqual({
       code: 'ERR_AUTHN_WORKLOAD_NOT_REGISTERED',
       message: 'workload is no longer registered',
@@ -253,7 +274,7 @@ describe('POST /v1/authn/login', () => {
     const svid = await podSvid('api-deleted', 'uid-deleted');
     pods.delete('payments', 'api-deleted');
     const response = await login(svid);
-    expect([response.status, codeOf(response)]).toEqual([403, 'ERR_AUTHN_POD_GONE']);
+    expect([response.status, responseCode(response)]).toEqual([403, 'ERR_AUTHN_POD_GONE']);
     expect(await auditOf(response)).toMatchObject({
       actor: ID,
       outcome: 'denied',
@@ -266,7 +287,7 @@ describe('POST /v1/authn/login', () => {
     const response = await login(svid, {
       spiffe_id: 'spiffe://hallmark.local/ns/kube-system/sa/admin',
     });
-    expect([response.status, codeOf(response)]).toEqual([400, 'ERR_REQUEST_INVALID']);
+    expect([response.status, responseCode(response)]).toEqual([400, 'ERR_REQUEST_INVALID']);
   });
 });
 
@@ -302,7 +323,7 @@ describe('access tokens on a protected route', () => {
 
   async function expect401(candidate: string, code = 'ERR_AUTHN_TOKEN_INVALID'): Promise<void> {
     const response = await whoami(candidate);
-    expect([response.status, codeOf(response)]).toEqual([401, code]);
+    expect([response.status, responseCode(response)]).toEqual([401, code]);
     expect(response.body.error).toEqual({ code, message: expect.any(String) });
     expect(JSON.stringify(response.body)).not.toContain(candidate.split('.')[1]);
   }
@@ -319,7 +340,7 @@ describe('access tokens on a protected route', () => {
       method: 'GET',
       path: '/v1/test/whoami',
     });
-    expect([response.status, codeOf(response)]).toEqual([401, 'ERR_AUTHN_TOKEN_MISSING']);
+    expect([response.status, responseCode(response)]).toEqual([401, 'ERR_AUTHN_TOKEN_MISSING']);
   });
 
   it('refuses an expired token', async () => {
@@ -385,7 +406,7 @@ describe('access tokens on a protected route', () => {
 
   it('keeps workloads out of admin routes', async () => {
     const response = await whoami(token, '/v1/test/admin');
-    expect([response.status, codeOf(response)]).toEqual([403, 'ERR_AUTHN_NOT_ADMIN']);
+    expect([response.status, responseCode(response)]).toEqual([403, 'ERR_AUTHN_NOT_ADMIN']);
   });
 
   it("refuses a deleted pod's token once the pod cache window has passed", async () => {
@@ -421,7 +442,7 @@ describe('POST /v1/authn/apikey', () => {
       admin: false,
       kind: 'apikey',
     });
-    expect(codeOf(await whoami(response.body.token as string, '/v1/test/admin'))).toBe(
+    expect(responseCode(await whoami(response.body.token as string, '/v1/test/admin'))).toBe(
       'ERR_AUTHN_NOT_ADMIN',
     );
 
@@ -457,8 +478,8 @@ describe('POST /v1/authn/apikey', () => {
     expect(good.status).toBe(200);
     expect(await replica.authn.revokeApiKey('app-2', 'key:admin')).toBe(true);
     const revoked = await apikey({ id: 'app-2', api_key: key });
-    expect([revoked.status, codeOf(revoked)]).toEqual([401, 'ERR_AUTHN_API_KEY_INVALID']);
-    expect(codeOf(await whoami(good.body.token as string))).toBe('ERR_AUTHN_TOKEN_REVOKED');
+    expect([revoked.status, responseCode(revoked)]).toEqual([401, 'ERR_AUTHN_API_KEY_INVALID']);
+    expect(responseCode(await whoami(good.body.token as string))).toBe('ERR_AUTHN_TOKEN_REVOKED');
   });
 
   it('stores keys only as hashes', async () => {
@@ -487,6 +508,6 @@ describe('POST /v1/authn/apikey', () => {
 
   it('rejects a malformed body', async () => {
     const response = await apikey({ id: 'app-1' });
-    expect([response.status, codeOf(response)]).toEqual([400, 'ERR_REQUEST_INVALID']);
+    expect([response.status, responseCode(response)]).toEqual([400, 'ERR_REQUEST_INVALID']);
   });
 });

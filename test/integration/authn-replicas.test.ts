@@ -14,6 +14,7 @@ import { eventually } from '../fixtures/authn/mtls-client.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
 import { ManualClock } from '../doubles/manual-clock.js';
+import { codeOf, NO_ERROR } from '../helpers/error-code.js';
 
 const HOUR = 3_600_000;
 const TTL = 8 * 60_000;
@@ -54,13 +55,9 @@ async function replica(): Promise<Authentication> {
   return service;
 }
 
-async function codeOf(service: Authentication, token: string): Promise<string> {
-  try {
-    await service.verifier.verify(token);
-    return 'accepted';
-  } catch (err) {
-    return (err as { code: string }).code;
-  }
+/** The code `service` refuses `token` with, or NO_ERROR when it accepts it. */
+function verdictOf(service: Authentication, token: string): Promise<string> {
+  return codeOf(service.verifier.verify(token));
 }
 
 async function appToken(service: Authentication, identity = 'key:app-1'): Promise<string> {
@@ -112,8 +109,8 @@ describe('signing keys across replicas', () => {
     const a = await replica();
     const b = await replica();
     const token = await appToken(a);
-    expect(await codeOf(b, token)).toBe('accepted');
-    expect(await codeOf(b, `${token.slice(0, -2)}AA`)).toBe('ERR_AUTHN_TOKEN_INVALID');
+    expect(await verdictOf(b, token)).toBe(NO_ERROR);
+    expect(await verdictOf(b, `${token.slice(0, -2)}AA`)).toBe('ERR_AUTHN_TOKEN_INVALID');
   });
 
   it('rotates on schedule: successor published first, tokens survive rotation until they expire', async () => {
@@ -140,11 +137,11 @@ describe('signing keys across replicas', () => {
     expect(a.keyring.signingKey().kid).toBe(prepared);
     const fresh = await appToken(a);
     expect(decodeProtectedHeader(fresh).kid).toBe(prepared);
-    expect(await codeOf(b, fresh)).toBe('accepted');
+    expect(await verdictOf(b, fresh)).toBe(NO_ERROR);
     // Signed by the retired key, still within its lifetime: valid on both replicas.
-    expect(await codeOf(a, old)).toBe('accepted');
-    expect(await codeOf(b, old)).toBe('accepted');
-    expect(await codeOf(a, early)).toBe('ERR_AUTHN_TOKEN_INVALID'); // expired long ago
+    expect(await verdictOf(a, old)).toBe(NO_ERROR);
+    expect(await verdictOf(b, old)).toBe(NO_ERROR);
+    expect(await verdictOf(a, early)).toBe('ERR_AUTHN_TOKEN_INVALID'); // expired long ago
 
     // The retired key's private half is gone; its public half stays until its tokens expire.
     const retired = await handles[0]!.query<{ sealed_private_key: Buffer | null }>(
@@ -153,7 +150,7 @@ describe('signing keys across replicas', () => {
     );
     expect(retired.rows[0]?.sealed_private_key).toBeNull();
     clock.advance(TTL + 5_000 + 1);
-    expect(await codeOf(b, old)).toBe('ERR_AUTHN_TOKEN_INVALID');
+    expect(await verdictOf(b, old)).toBe('ERR_AUTHN_TOKEN_INVALID');
     clock.advance(30_000);
     expect(await a.keyring.rotate({ wait: false, actor: 'system' })).toBe(true);
     const kids = (
@@ -186,7 +183,7 @@ describe('signing keys across replicas', () => {
     const b = await replica();
     b.stop(); // no NOTIFY: B must find the new key by itself
     await a.keyring.rotate({ wait: true, force: true, actor: 'key:admin' });
-    expect(await codeOf(b, await appToken(a))).toBe('accepted');
+    expect(await verdictOf(b, await appToken(a))).toBe(NO_ERROR);
   });
 });
 
@@ -196,12 +193,12 @@ describe('revocation across replicas', () => {
     const b = await replica();
     const key = await a.createApiKey({ id: 'app-1', role: 'app' });
     const { token } = await a.loginApiKey('app-1', key);
-    expect(await codeOf(b, token.token)).toBe('accepted');
+    expect(await verdictOf(b, token.token)).toBe(NO_ERROR);
     clock.advance(1_000);
     expect(await a.revokeApiKey('app-1', 'key:admin')).toBe(true);
-    expect(await codeOf(a, token.token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
+    expect(await verdictOf(a, token.token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
     expect(
-      await eventually(async () => (await codeOf(b, token.token)) === 'ERR_AUTHN_TOKEN_REVOKED'),
+      await eventually(async () => (await verdictOf(b, token.token)) === 'ERR_AUTHN_TOKEN_REVOKED'),
     ).toBe(true);
     await expect(b.loginApiKey('app-1', key)).rejects.toMatchObject({
       code: 'ERR_AUTHN_API_KEY_INVALID',
@@ -241,13 +238,15 @@ describe('revocation across replicas', () => {
     );
     for (const service of [a, b]) {
       expect(
-        await eventually(async () => (await codeOf(service, token)) === 'ERR_AUTHN_TOKEN_REVOKED'),
+        await eventually(
+          async () => (await verdictOf(service, token)) === 'ERR_AUTHN_TOKEN_REVOKED',
+        ),
       ).toBe(true);
     }
     // Tokens issued after the revocation work again (a re-bound workload).
     clock.advance(1_000);
-    expect(await codeOf(b, (await a.issuer.issue({ identity, role: 'workload' })).token)).toBe(
-      'accepted',
+    expect(await verdictOf(b, (await a.issuer.issue({ identity, role: 'workload' })).token)).toBe(
+      NO_ERROR,
     );
   });
 
@@ -265,7 +264,10 @@ describe('revocation across replicas', () => {
       ['key:app-9', new Date(clock.now()), 'test'],
     );
     expect(
-      await eventually(async () => (await codeOf(b, token)) === 'ERR_AUTHN_TOKEN_REVOKED', 10_000),
+      await eventually(
+        async () => (await verdictOf(b, token)) === 'ERR_AUTHN_TOKEN_REVOKED',
+        10_000,
+      ),
     ).toBe(true);
   });
 
@@ -280,6 +282,6 @@ describe('revocation across replicas', () => {
       { target: 'key:app-5', actor: 'key:admin' },
     ]);
     const b = await replica();
-    expect(await codeOf(b, token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
+    expect(await verdictOf(b, token)).toBe('ERR_AUTHN_TOKEN_REVOKED');
   });
 });

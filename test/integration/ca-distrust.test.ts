@@ -13,6 +13,7 @@ import { eventually } from '../fixtures/authn/mtls-client.js';
 import { createEmptyDatabase } from '../helpers/database.js';
 import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
 import { ManualClock } from '../doubles/manual-clock.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const settings: CaSettings = {
   trustDomain: 'hallmark.local',
@@ -36,13 +37,6 @@ async function replica(): Promise<CertificateAuthority> {
   const ca = await CertificateAuthority.start(deps, settings, { tick: false });
   cas.push(ca);
   return ca;
-}
-
-function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'accepted',
-    (err: { code?: string }) => err.code ?? String(err),
-  );
 }
 
 async function caRows(): Promise<{ id: number; status: string; keyed: boolean }[]> {

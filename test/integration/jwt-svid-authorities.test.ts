@@ -16,6 +16,7 @@ import { eventually } from '../fixtures/authn/mtls-client.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
 import { ManualClock } from '../doubles/manual-clock.js';
+import { NO_ERROR, codeOf } from '../helpers/error-code.js';
 
 const TD = 'hallmark.local';
 const ID = parseSpiffeId(`spiffe://${TD}/ns/payments/sa/api`);
@@ -78,9 +79,9 @@ async function issue(ring: JwtAuthorityKeyring): Promise<string> {
 }
 
 /** Validation as a relying party holding `ring`'s published bundle would do it. */
-async function codeOn(ring: JwtAuthorityKeyring, token: string): Promise<string> {
-  try {
-    await validateJwtSvid(token, {
+function codeOn(ring: JwtAuthorityKeyring, token: string): Promise<string> {
+  return codeOf(
+    validateJwtSvid(token, {
       bundleJwks: bundleDocument(
         { certificatesPem: [], sequence: 0, refreshHintSeconds: 300 },
         ring.bundleJwks(),
@@ -89,11 +90,8 @@ async function codeOn(ring: JwtAuthorityKeyring, token: string): Promise<string>
       trustDomain: TD,
       clock,
       leewayMs: 0,
-    });
-    return 'ok';
-  } catch (err) {
-    return (err as { code: string }).code;
-  }
+    }),
+  );
 }
 
 function kids(ring: JwtAuthorityKeyring): string[] {
@@ -159,7 +157,7 @@ describe('JWT authorities across replicas', () => {
     const a = await replica();
     const b = await replica();
     const token = await issue(a);
-    expect(await codeOn(b, token)).toBe('ok');
+    expect(await codeOn(b, token)).toBe(NO_ERROR);
     const jwks = createLocalJWKSet({
       keys: b.bundleJwks().map((jwk) => ({ ...jwk, use: 'sig' })),
     });
@@ -211,8 +209,8 @@ describe('JWT authorities across replicas', () => {
 
     // The old token keeps validating on every replica until its own expiry.
     clock.advance(TTL - 1_000);
-    expect(await codeOn(a, old)).toBe('ok');
-    expect(await codeOn(b, old)).toBe('ok');
+    expect(await codeOn(a, old)).toBe(NO_ERROR);
+    expect(await codeOn(b, old)).toBe(NO_ERROR);
     clock.advance(1_000);
     expect(await codeOn(b, old)).toBe('ERR_JWTSVID_EXPIRED');
 
@@ -277,7 +275,7 @@ describe('JWT authorities across replicas', () => {
     expect(ps.signingAuthority().alg).toBe('PS256');
     const token = await issue(ps);
     expect(decodeProtectedHeader(token).alg).toBe('PS256');
-    expect(await eventually(async () => (await codeOn(a, token)) === 'ok')).toBe(true);
+    expect(await eventually(async () => (await codeOn(a, token)) === NO_ERROR)).toBe(true);
     expect(ps.bundleJwks().map((jwk) => jwk.kty)).toEqual(['EC', 'RSA']);
   });
 });

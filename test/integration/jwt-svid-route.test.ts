@@ -12,7 +12,7 @@ import { HallmarkError } from '../../src/errors/index.js';
 import { buildApp, createMetricsRegistry, type HallmarkApp } from '../../src/http/index.js';
 import { jwtSvidRoutes, type JwtSvidCaller } from '../../src/http/routes/jwt-svid-routes.js';
 import { JwtAuthorityKeyring, JwtSvidIssuer, validateJwtSvid } from '../../src/jwtsvid/index.js';
-import { call, codeOf, type TestResponse } from '../fixtures/authn/mtls-client.js';
+import { call, responseCode, type TestResponse } from '../fixtures/authn/mtls-client.js';
 import { TestTls } from '../fixtures/authn/test-server.js';
 import {
   selfSignedSpiffeLeaf,
@@ -179,7 +179,7 @@ describe('POST /v1/svid/jwt', () => {
   it('refuses a request without a client certificate, audited as denied', async () => {
     const response = await issueJwt(undefined);
     expect(response.status).toBe(401);
-    expect(codeOf(response)).toBe('ERR_AUTHN_CLIENT_CERT_REQUIRED');
+    expect(responseCode(response)).toBe('ERR_AUTHN_CLIENT_CERT_REQUIRED');
     expect(response.body.token).toBeUndefined();
     expect(await auditOf(response)).toMatchObject({
       action: 'svid.jwt.denied',
@@ -192,17 +192,17 @@ describe('POST /v1/svid/jwt', () => {
   it('refuses a self-signed SPIFFE certificate and an SVID of another trust domain', async () => {
     const forged = await issueJwt(selfSignedSpiffeLeaf(ID));
     expect(forged.status).toBe(401);
-    expect(codeOf(forged)).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
+    expect(responseCode(forged)).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
     const other = await issueJwt(testSvid(foreign, 'spiffe://other.local/ns/a/sa/b', clock));
     expect(other.status).toBe(401);
-    expect(codeOf(other)).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
+    expect(responseCode(other)).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
   });
 
   it('refuses an expired X509-SVID (the injected clock decides, as for login)', async () => {
     const svid = testSvid(ca, ID, clock, 60);
     clock.advance(61_000);
     const response = await issueJwt(svid);
-    expect(codeOf(response)).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
+    expect(responseCode(response)).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
   });
 
   it.each([
@@ -213,7 +213,7 @@ describe('POST /v1/svid/jwt', () => {
   ])('refuses %s with ERR_JWTSVID_AUDIENCE_INVALID (400)', async (_name, body) => {
     const response = await issueJwt(testSvid(ca, ID, clock), body);
     expect(response.status).toBe(400);
-    expect(codeOf(response)).toBe('ERR_JWTSVID_AUDIENCE_INVALID');
+    expect(responseCode(response)).toBe('ERR_JWTSVID_AUDIENCE_INVALID');
     expect(await auditOf(response)).toMatchObject({ actor: ID, outcome: 'denied' });
   });
 
@@ -225,14 +225,14 @@ describe('POST /v1/svid/jwt', () => {
   ])('refuses %s with ERR_REQUEST_INVALID', async (_name, body) => {
     const response = await issueJwt(testSvid(ca, ID, clock), body);
     expect(response.status).toBe(400);
-    expect(codeOf(response)).toBe('ERR_REQUEST_INVALID');
+    expect(responseCode(response)).toBe('ERR_REQUEST_INVALID');
   });
 
   it('refuses a request with no body at all with ERR_REQUEST_INVALID', async () => {
     const client = testSvid(ca, ID, clock);
     const response = await call({ port, ca: trustedCas, path: '/v1/svid/jwt', client });
     expect(response.status).toBe(400);
-    expect(codeOf(response)).toBe('ERR_REQUEST_INVALID');
+    expect(responseCode(response)).toBe('ERR_REQUEST_INVALID');
   });
 
   it('applies the caller re-check and the limiter before signing anything', async () => {
@@ -244,13 +244,13 @@ describe('POST /v1/svid/jwt', () => {
     };
     const gone = await issueJwt(svid);
     expect(gone.status).toBe(403);
-    expect(codeOf(gone)).toBe('ERR_AUTHN_POD_GONE');
+    expect(responseCode(gone)).toBe('ERR_AUTHN_POD_GONE');
     expect(seen).toEqual([ID]);
 
     callerCheck = undefined;
     allowed = false;
     const limited = await issueJwt(svid);
     expect(limited.status).toBe(429);
-    expect(codeOf(limited)).toBe('ERR_REQUEST_RATE_LIMITED');
+    expect(responseCode(limited)).toBe('ERR_REQUEST_RATE_LIMITED');
   });
 });

@@ -20,6 +20,7 @@ import { eventually } from '../fixtures/authn/mtls-client.js';
 import { createEmptyDatabase, createMigratedDatabase } from '../helpers/database.js';
 import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
 import { ManualClock } from '../doubles/manual-clock.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const HOUR = 3_600_000;
 const LOCK = 0x7e57_0002;
@@ -88,13 +89,6 @@ afterEach(async () => {
   for (const stop of stops.splice(0)) stop();
   for (const db of handles) await db.close();
 });
-
-function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'accepted',
-    (err: { code?: string }) => err.code ?? String(err),
-  );
-}
 
 describe('RotatingKeyring.distrust (toy kind)', () => {
   let url: string;

@@ -9,17 +9,9 @@ import { PgSecretStore } from '../../src/secrets/index.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
 import { ManualClock } from '../doubles/manual-clock.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const ACTOR = 'spiffe://hallmark.local/ns/payments/sa/api';
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('PgSecretStore', () => {
   let db: Database;

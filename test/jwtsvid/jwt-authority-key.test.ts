@@ -8,17 +8,9 @@ import {
   openJwtAuthority,
   sealJwtAuthority,
 } from '../../src/jwtsvid/jwt-authority-key.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const master = new MasterKey(randomBytes(32));
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    return (err as { code: string }).code;
-  }
-}
 
 describe('generateJwtAuthority', () => {
   it.each([

@@ -8,14 +8,11 @@ import {
   resolveJwtAuthoritySettings,
   type JwtAuthoritySettings,
 } from '../../src/jwtsvid/index.js';
+import { codeOf, NO_ERROR } from '../helpers/error-code.js';
 
-function codeOf(settings: JwtAuthoritySettings): string {
-  try {
-    resolveJwtAuthoritySettings(settings);
-    return 'ok';
-  } catch (err) {
-    return (err as { code: string }).code;
-  }
+/** The code resolving `settings` fails with, or NO_ERROR. */
+function settingsCodeOf(settings: JwtAuthoritySettings): string {
+  return codeOf(() => resolveJwtAuthoritySettings(settings));
 }
 
 describe('algorithm allowlist', () => {
@@ -73,14 +70,16 @@ describe('resolveJwtAuthoritySettings', () => {
 
   it('never lets an algorithm outside the allowlist sign', () => {
     for (const algorithm of ['none', 'HS256', 'EdDSA', 'es256'])
-      expect(codeOf({ svidTtlMs: 300_000, algorithm })).toBe('ERR_CONFIG_INVALID');
-    expect(codeOf({ svidTtlMs: 300_000, algorithm: 'PS384' })).toBe('ok');
+      expect(settingsCodeOf({ svidTtlMs: 300_000, algorithm })).toBe('ERR_CONFIG_INVALID');
+    expect(settingsCodeOf({ svidTtlMs: 300_000, algorithm: 'PS384' })).toBe(NO_ERROR);
   });
 
   it('refuses non-positive durations', () => {
-    expect(codeOf({ svidTtlMs: 0 })).toBe('ERR_CONFIG_INVALID');
-    expect(codeOf({ svidTtlMs: 300_000, rotationPeriodMs: -1 })).toBe('ERR_CONFIG_INVALID');
-    expect(codeOf({ svidTtlMs: 300_000, propagationMs: Number.NaN })).toBe('ERR_CONFIG_INVALID');
+    expect(settingsCodeOf({ svidTtlMs: 0 })).toBe('ERR_CONFIG_INVALID');
+    expect(settingsCodeOf({ svidTtlMs: 300_000, rotationPeriodMs: -1 })).toBe('ERR_CONFIG_INVALID');
+    expect(settingsCodeOf({ svidTtlMs: 300_000, propagationMs: Number.NaN })).toBe(
+      'ERR_CONFIG_INVALID',
+    );
   });
 
   it('maps onto the shared signing-key schedule with the JWT-SVID TTL as token lifetime', () => {

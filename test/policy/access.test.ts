@@ -7,7 +7,8 @@ import {
   emptyPolicy,
   type GrantAction,
 } from '../../src/policy/index.js';
-import { OPTIONS, codeOf, compile, fixture, problemsOf } from './policy-test-helpers.js';
+import { OPTIONS, compile, fixture, problemsOf } from './policy-test-helpers.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const TD = 'spiffe://hallmark.local';
 const API = `${TD}/ns/payments/sa/api`;

@@ -2,14 +2,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, emptyPolicy } from '../../src/policy/index.js';
-import {
-  OPTIONS,
-  codeOf,
-  compile,
-  fixture,
-  problemPaths,
-  problemsOf,
-} from './policy-test-helpers.js';
+import { OPTIONS, compile, fixture, problemPaths, problemsOf } from './policy-test-helpers.js';
+import { codeOf } from '../helpers/error-code.js';
 
 /** A registration list with one entry, written as YAML flow, for the table below. */
 const workload = (fields: string): string => `workloads:\n  - {${fields}}\n`;

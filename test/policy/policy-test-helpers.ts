@@ -41,14 +41,3 @@ export function problemsOf(fn: () => unknown): readonly PolicyProblem[] {
 export function problemPaths(text: string, options: CompilePolicyOptions = OPTIONS): string[] {
   return problemsOf(() => compile(text, options)).map((p) => p.path);
 }
-
-/** Runs `fn`, expecting a HallmarkError, and returns its code. */
-export function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (isHallmarkError(err)) return err.code;
-    throw err;
-  }
-  expect.fail('expected a HallmarkError');
-}

@@ -6,7 +6,7 @@ import {
   secretPathReason,
   validateSecretPath,
 } from '../../src/policy/index.js';
-import { codeOf } from './policy-test-helpers.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const REJECTED: [string, string][] = [
   ['empty', ''],

@@ -3,15 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { secretTarget } from '../../src/client/index.js';
 import { rawSecretPath } from '../../src/http/routes/secret-request-path.js';
 import { checkSecretPath, quotePath, validateSecretPrefix } from '../../src/secrets/index.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers/error-code.js';
 
 describe('rawSecretPath', () => {
   it('cuts the path from the raw target without decoding it', () => {

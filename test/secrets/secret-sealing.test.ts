@@ -3,17 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MasterKey } from '../../src/crypto/index.js';
 import { openSecretVersion, sealSecretVersion, secretAad } from '../../src/secrets/index.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const master = new MasterKey(randomBytes(32));
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('secret sealing', () => {
   it('binds the AAD to path and version', () => {

@@ -5,15 +5,7 @@ import {
   encodeSecretValue,
   firstLoneSurrogate,
 } from '../../src/secrets/index.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf, errorOf } from '../helpers/error-code.js';
 
 describe('encodeSecretValue', () => {
   it('returns the UTF-8 bytes of well-formed text', () => {
@@ -42,13 +34,11 @@ describe('encodeSecretValue', () => {
     for (const value of [42, null, undefined, { value: 'x' }, ['x']]) {
       expect(codeOf(() => encodeSecretValue(value, 100))).toBe('ERR_SECRET_BAD_VALUE');
     }
-    try {
-      encodeSecretValue('top-secret-\ud800', 100);
-    } catch (err) {
-      expect(JSON.stringify({ ...(err as object), message: (err as Error).message })).not.toContain(
-        'top-secret',
-      );
-    }
+    const err = errorOf(() => encodeSecretValue('top-secret-\ud800', 100));
+    expect((err as { code?: string }).code).toBe('ERR_SECRET_BAD_VALUE');
+    expect(JSON.stringify({ ...(err as object), message: (err as Error).message })).not.toContain(
+      'top-secret',
+    );
   });
 });
 

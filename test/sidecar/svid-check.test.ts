@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isHallmarkError } from '../../src/errors/index.js';
 import { buildCsr, generateKeyPair } from '../../src/x509/index.js';
 import { checkIssuedSvid } from '../../sidecar/index.js';
 import type { IssuedSvid } from '../../sidecar/index.js';
 import { createTestPki, issueTestSvid } from './test-pki.js';
 import { ManualClock } from '../doubles/manual-clock.js';
+import { codeOf } from '../helpers/error-code.js';
 
 const clock = new ManualClock(Date.now());
 const pki = createTestPki(clock);
@@ -17,15 +17,6 @@ const answer: IssuedSvid = {
   expiresAt: issued.notAfter.getTime(),
   bundlePem: pki.bundlePem,
 };
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-  } catch (err) {
-    return isHallmarkError(err) ? err.code : 'not a HallmarkError';
-  }
-  return undefined;
-}
 
 describe('checkIssuedSvid', () => {
   it('accepts the SVID for our key and returns its expiry', () => {
