@@ -1,7 +1,7 @@
 // Strangers through the real app: one IPv6 host is one caller, and many callers cannot flood the log.
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
-import { ManualClock } from '../../src/clock/index.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 import {
   AddressBuckets,
   THROTTLED_ACTION,

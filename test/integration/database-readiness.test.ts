@@ -1,7 +1,7 @@
 // Database readiness answers from the pool's own activity or a connection of its own, never a pooled one.
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 import { Database, DatabaseReadiness, MIGRATIONS } from '../../src/db/index.js';
 import { createEmptyDatabase, createMigratedDatabase } from '../helpers/database.js';
 
