@@ -12,7 +12,10 @@ import { auditSinks } from './012-audit-sinks.js';
 import { auditCheckpoints } from './013-audit-checkpoints.js';
 import { federation } from './014-federation.js';
 
-/** One schema change. Versions are dense and never reused. */
+/**
+ * One schema change. Versions increase along the list and are never reused; 10 and 11 were
+ * reserved for work that landed later under higher numbers, so no release has them.
+ */
 export interface Migration {
   readonly version: number;
   readonly name: string;
