@@ -7,6 +7,8 @@ export interface ConfigSource {
   env: Readonly<Record<string, string | undefined>>;
   /** Flags already parsed, keyed by variable name (`--listen` → `HALLMARK_LISTEN`). */
   flags?: Readonly<Record<string, string | undefined>>;
+  /** The cores `auto` means (`os.availableParallelism()` unless given, as tests do). */
+  cores?: number;
 }
 
 /** Converts a variable name to its flag (`HALLMARK_DATA_DIR` → `data-dir`). */

@@ -15,3 +15,4 @@ export type { AuditCheckpointConfig } from './audit-checkpoint-config.js';
 export { HALLMARK_VERSION } from './version.js';
 export { JWT_SVID_ALGORITHM_OF } from './federation-config.js';
 export type { FederationConfig, JwtSvidKeyType } from './federation-config.js';
+export { MAX_WORKERS } from './worker-count.js';

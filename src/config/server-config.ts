@@ -19,6 +19,7 @@ import {
   type FederationConfig,
   type JwtSvidKeyType,
 } from './federation-config.js';
+import { readWorkers } from './worker-count.js';
 
 /** Key algorithms the CA may use. */
 export type CaKeyType = 'ec-p256' | 'ec-p384' | 'rsa-3072';
@@ -100,6 +101,8 @@ export interface ServerConfig {
   readonly auditSinks: AuditSinksConfig;
   /** Signed checkpoints of the audit chain: cadence and key rotation. */
   readonly auditCheckpoints: AuditCheckpointConfig;
+  /** Server processes sharing the listener (`HALLMARK_WORKERS`, `auto` resolved); 1: no cluster. */
+  readonly workers: number;
 }
 
 /**
@@ -148,6 +151,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'HALLMARK_TOKENREVIEW_CONCURRENCY',
   'HALLMARK_LOG_LEVEL',
   'HALLMARK_LOG_FORMAT',
+  'HALLMARK_WORKERS',
   ...AUDIT_SINK_VARIABLES,
   ...AUDIT_CHECKPOINT_VARIABLES,
   // client side: sidecar, exec, admin CLI
@@ -404,6 +408,7 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
     ] as const),
     auditSinks: readAuditSinks(reader),
     auditCheckpoints: readAuditCheckpoints(reader),
+    workers: readWorkers(reader, source.cores),
   };
   return Object.freeze({
     ...config,

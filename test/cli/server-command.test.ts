@@ -127,6 +127,8 @@ describe('hallmark server', () => {
     ],
     [{ HALLMARK_PREAUTH_RATE: '0' }, [], 'HALLMARK_PREAUTH_RATE'],
     [{ HALLMARK_TOKENREVIEW_CONCURRENCY: 'lots' }, [], 'HALLMARK_TOKENREVIEW_CONCURRENCY'],
+    [{ HALLMARK_WORKERS: '0' }, [], 'HALLMARK_WORKERS'],
+    [{}, ['--workers', 'all'], 'HALLMARK_WORKERS'],
   ])('exits 2 with one line naming the variable for %o %o', async (env, args, variable) => {
     const { io, out, err } = captureIo(env);
     expect(await main(['server', ...args], io)).toBe(2);

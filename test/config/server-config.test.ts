@@ -1,6 +1,7 @@
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadServerConfig, parseDuration } from '../../src/config/index.js';
+import { MAX_WORKERS, loadServerConfig, parseDuration } from '../../src/config/index.js';
 
 function load(env: Record<string, string>, flags: Record<string, string> = {}) {
   return loadServerConfig({ env, flags });
@@ -59,6 +60,21 @@ describe('server configuration', () => {
       expect(variableOf(() => load({ HALLMARK_SECRET_CACHE_BYTES: bad }))).toBe(
         'HALLMARK_SECRET_CACHE_BYTES',
       );
+  });
+
+  it('runs one process unless HALLMARK_WORKERS says otherwise; auto is the available cores', () => {
+    expect(load({}).workers).toBe(1);
+    expect(load({ HALLMARK_WORKERS: '3' }).workers).toBe(3);
+    expect(load({}, { HALLMARK_WORKERS: '2' }).workers).toBe(2);
+    expect(loadServerConfig({ env: { HALLMARK_WORKERS: 'auto' }, cores: 6 }).workers).toBe(6);
+    expect(loadServerConfig({ env: { HALLMARK_WORKERS: 'auto' }, cores: 500 }).workers).toBe(
+      MAX_WORKERS,
+    );
+    expect(load({ HALLMARK_WORKERS: 'auto' }).workers).toBe(
+      Math.min(MAX_WORKERS, os.availableParallelism()),
+    );
+    for (const bad of ['0', '-1', '1.5', 'AUTO', 'two', String(MAX_WORKERS + 1)])
+      expect(variableOf(() => load({ HALLMARK_WORKERS: bad }))).toBe('HALLMARK_WORKERS');
   });
 
   it('bounds strangers by default: 2 failures a second per address, burst 20, 32 TokenReviews', () => {
