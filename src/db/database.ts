@@ -94,6 +94,7 @@ export type ActivityObserver = (reachable: boolean) => void;
 export class Database implements Queryable {
   readonly pool: pg.Pool;
   readonly #url: string;
+  readonly #applicationName: string | undefined;
   readonly #log: DbLogger | undefined;
   readonly #subscriptions = new Map<string, Set<NotifyHandler>>();
   /** After-commit hooks of the transactions open now, by their client. */
@@ -104,11 +105,20 @@ export class Database implements Queryable {
   #closed = false;
   readonly #observers = new Set<ActivityObserver>();
 
-  constructor(url: string, options: { max?: number; log?: DbLogger } = {}) {
+  /**
+   * @param options.applicationName shown in `pg_stat_activity.application_name`, so an operator
+   * can tell which server process (or worker) holds a connection.
+   */
+  constructor(
+    url: string,
+    options: { max?: number; log?: DbLogger; applicationName?: string } = {},
+  ) {
     this.#url = url;
+    this.#applicationName = options.applicationName;
     this.#log = options.log;
     this.pool = new pg.Pool({
       connectionString: url,
+      application_name: options.applicationName,
       max: options.max ?? 20,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
@@ -238,7 +248,11 @@ export class Database implements Queryable {
 
   async #connectListener(attempt: number): Promise<void> {
     if (this.#closed) return;
-    const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 5_000 });
+    const client = new pg.Client({
+      connectionString: this.#url,
+      application_name: this.#applicationName,
+      connectionTimeoutMillis: 5_000,
+    });
     client.on('notification', (msg) => {
       for (const handler of this.#subscriptions.get(msg.channel) ?? []) handler(msg.payload);
     });

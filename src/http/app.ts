@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import { httpAuditAction, type AuditLog } from '../audit/index.js';
 import { HallmarkError } from '../errors/index.js';
 import { installErrorHandling, sendError, toHallmarkError } from './error-handler.js';
-import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
+import { registerHealthRoutes, type MetricsSource, type ReadinessCheck } from './health-routes.js';
 import { QuietProbesLogController } from './logger.js';
 import { installRequestMetrics } from './metrics.js';
 import {
@@ -31,6 +31,8 @@ export interface AppOptions {
   tls: ServingTlsSource;
   readiness: ReadinessCheck;
   metrics: Registry;
+  /** What `/metrics` serves; `metrics` itself unless set (a cluster worker's gathers all). */
+  metricsEndpoint?: MetricsSource;
   /** The process logger (pino); `false` disables logging (unit tests). */
   logger: Logger | false;
   routes: readonly RouteInstaller[];
@@ -115,7 +117,7 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
       : (request, code) => tallyAnonymousRefusal(preauth, request, code),
   );
   installRequestMetrics(app, options.metrics);
-  registerHealthRoutes(app, options.readiness, options.metrics);
+  registerHealthRoutes(app, options.readiness, options.metricsEndpoint ?? options.metrics);
   for (const install of options.routes) await install(app);
   return app;
 }

@@ -1,6 +1,11 @@
 // Liveness, readiness and metrics endpoints.
 import type { FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
+
+/** Where `/metrics` gets its text: a prom-client registry, or every worker's gathered. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
 
 /** Readiness probe: database reachable and migrated (and anything else the server adds). */
 export type ReadinessCheck = () => Promise<{ ready: boolean; reason?: string }>;
@@ -16,7 +21,7 @@ const statusSchema = {
 export function registerHealthRoutes(
   app: FastifyInstance,
   readiness: ReadinessCheck,
-  registry: Registry,
+  registry: MetricsSource,
 ): void {
   app.get('/healthz', { schema: { response: { 200: statusSchema } } }, async () => ({
     status: 'ok',

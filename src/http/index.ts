@@ -7,7 +7,7 @@ export type { ErrorBody } from './error-handler.js';
 export { auditRequest, describeRequest, defaultContext } from './request-audit.js';
 export type { RequestAuditContext } from './request-audit.js';
 export { createMetricsRegistry } from './metrics.js';
-export type { ReadinessCheck } from './health-routes.js';
+export type { MetricsSource, ReadinessCheck } from './health-routes.js';
 export { REDACT_PATHS, createLogger, logFormatFor, QuietProbesLogController } from './logger.js';
 export type { LogFormat, LogStyle } from './logger.js';
 export { AddressBuckets, IPV6_CALLER_PREFIX, callerKey } from './address-buckets.js';

@@ -48,16 +48,21 @@ function report(log: Logger, event: SupervisorEvent): void {
   }
 }
 
-/** Starts (or reuses) the cluster under `<data dir>/pg`, restarting it if it dies. */
+/**
+ * Starts (or reuses) the cluster under `<data dir>/pg`, restarting it if it dies.
+ * @param settings server settings besides the defaults (`max_connections` sized for the workers).
+ */
 export async function startEmbeddedDatabase(
   dataDir: string,
   log: Logger,
+  settings?: Readonly<Record<string, string>>,
 ): Promise<EmbeddedDatabase> {
   let lose: (err: Error) => void = () => undefined;
   const lost = new Promise<Error>((resolve) => (lose = resolve));
   const dir = path.join(dataDir, 'pg');
   const cluster = await startEmbeddedPostgres({
     dir,
+    settings,
     onLog: (line) => log.debug({ component: 'postgres' }, line),
     supervise: {
       onEvent: (event) => {

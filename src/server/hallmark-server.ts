@@ -1,26 +1,20 @@
 // The composition root: wires configuration, database, keys, CA and routes into one server.
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { PgAuditLog, type AuditLog, type AuditRecord } from '../audit/index.js';
+import { Authentication, kubernetesPodLookup, type AdminBootstrap } from '../authn/index.js';
 import {
-  Authentication,
-  bootstrapAdminKey,
-  kubernetesPodLookup,
-  type AdminBootstrap,
-} from '../authn/index.js';
-import { CA_CHANNEL, CertificateAuthority, loadUpstreamAuthority } from '../ca/index.js';
+  CA_CHANNEL,
+  CertificateAuthority,
+  loadUpstreamAuthority,
+  type TrustBundle,
+} from '../ca/index.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import { JWT_SVID_ALGORITHM_OF, publicUrlOf, type ServerConfig } from '../config/index.js';
 import { loadMasterKey } from '../crypto/index.js';
 import { writeFileAtomic } from '../file/index.js';
-import {
-  Database,
-  DatabaseReadiness,
-  MIGRATIONS,
-  WriteGate,
-  migrate,
-  type EmbeddedCluster,
-} from '../db/index.js';
+import { Database, DatabaseReadiness, MIGRATIONS, WriteGate } from '../db/index.js';
 import {
   AddressBuckets,
   ThrottleTally,
@@ -30,6 +24,7 @@ import {
   followTlsChanges,
   logFormatFor,
   type HallmarkApp,
+  type MetricsSource,
 } from '../http/index.js';
 import { bundleDocumentSource, bundleRoutes } from '../http/routes/bundle-routes.js';
 import { svidRoutes } from '../http/routes/svid-routes.js';
@@ -52,8 +47,7 @@ import { JwtAuthorityKeyring, JwtSvidIssuer } from '../jwtsvid/index.js';
 import { BrokerGrants, brokerRoutes } from '../../broker/index.js';
 import { startAuditSinks } from '../sink/index.js';
 import { UnavailableKubernetesApi } from './unavailable-kubernetes-api.js';
-import { startEmbeddedDatabase } from './embedded-database.js';
-import { prepareDataDir } from './data-dir.js';
+import { prepareHost, type PreparedHost } from './host-preparation.js';
 import { ServingCertificate } from './serving-certificate.js';
 import { startFederation } from './federation-wiring.js';
 import { federatedBundleRoutes } from '../http/routes/federated-bundle-routes.js';
@@ -99,6 +93,20 @@ export interface StartOptions {
   caTicker?: boolean;
   /** Disables the checkpoint tickers (tests sign checkpoints by hand). */
   checkpointTicker?: boolean;
+  /** The host as the cluster's primary prepared it; by default the server prepares it itself. */
+  host?: PreparedHost;
+  /** Set when this server is one of the cluster's workers. */
+  worker?: WorkerRole;
+}
+
+/** How a cluster worker differs from a lone server (see cluster-worker.ts). */
+export interface WorkerRole {
+  /** 1 to HALLMARK_WORKERS: its label on metrics and in PostgreSQL's `application_name`. */
+  readonly slot: number;
+  /** Hands the trust bundle to the primary, which alone writes `bundle.pem`. */
+  publishBundle(bundle: TrustBundle): void;
+  /** What `/metrics` answers, given the worker's own registry: every worker's series. */
+  metrics(own: Registry): MetricsSource;
 }
 
 function kubernetesFor(config: ServerConfig, log: Logger): KubernetesApi {
@@ -114,6 +122,14 @@ function kubernetesFor(config: ServerConfig, log: Logger): KubernetesApi {
   });
 }
 
+/** The server's log: JSON lines on stdout at the configured level (readable on a terminal). */
+export function serverLogger(config: ServerConfig): Logger {
+  return createLogger(config.logLevel, undefined, {
+    format: logFormatFor(config.logFormat, process.stdout.isTTY === true),
+    colorize: process.stdout.isTTY === true,
+  });
+}
+
 /**
  * Starts Hallmark: PostgreSQL (external or embedded under `<data dir>/pg`), migrations,
  * master key, admin key, CA, then the HTTPS listener. Resources are released in reverse
@@ -124,29 +140,25 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
-  const log =
-    options.logger ??
-    createLogger(config.logLevel, undefined, {
-      format: logFormatFor(config.logFormat, process.stdout.isTTY === true),
-      colorize: process.stdout.isTTY === true,
-    });
+  const log = options.logger ?? serverLogger(config);
   const cleanups: (() => Promise<void> | void)[] = [];
   const close = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) await cleanup();
     cleanups.length = 0;
   };
   try {
-    await prepareDataDir(config.dataDir);
-    let cluster: EmbeddedCluster | undefined;
-    let lost = new Promise<Error>(() => undefined);
-    if (config.databaseUrl === undefined) {
-      ({ cluster, lost } = await startEmbeddedDatabase(config.dataDir, log));
-      cleanups.push(() => cluster?.stop());
+    let host = options.host;
+    if (host === undefined) {
+      host = await prepareHost(config, log, clock);
+      cleanups.push(() => (host as PreparedHost).close());
     }
-    const databaseUrl = config.databaseUrl ?? (cluster as EmbeddedCluster).url;
-    const db = new Database(databaseUrl, { log });
+    const { databaseUrl, admin, lost } = host;
+    const worker = options.worker;
+    const db = new Database(databaseUrl, {
+      log,
+      applicationName: worker === undefined ? 'hallmark' : `hallmark/worker-${worker.slot}`,
+    });
     cleanups.push(() => db.close());
-    await migrate(db, MIGRATIONS);
     // /readyz never queues for a pooled connection behind a burst of writers.
     const readiness = new DatabaseReadiness({
       url: databaseUrl,
@@ -164,7 +176,6 @@ export async function startServer(
     // Chains rows other replicas staged and did not chain (one that crashed, say).
     audit.start();
     cleanups.push(() => audit.stop());
-    const admin = await bootstrapAdminKey(db, config.dataDir, clock, audit);
     // One bound on change transactions for secret writes and broker changes alike.
     const writes = new WriteGate();
 
@@ -200,12 +211,16 @@ export async function startServer(
     );
     cleanups.push(() => jwtAuthorities.stop());
     const bundleFile = path.join(config.dataDir, 'bundle.pem');
-    const writeBundle = (): Promise<void> =>
-      writeFileAtomic({
-        path: bundleFile,
-        content: ca.bundle().certificatesPem.join(''),
-        mode: 0o644,
-      });
+    // A worker hands the bundle to its primary, the one writer of the data dir's files.
+    const writeBundle = async (): Promise<void> => {
+      if (worker !== undefined) worker.publishBundle(ca.bundle());
+      else
+        await writeFileAtomic({
+          path: bundleFile,
+          content: ca.bundle().certificatesPem.join(''),
+          mode: 0o644,
+        });
+    };
     await writeBundle();
     cleanups.push(ca.onChange(() => void writeBundle().catch(() => undefined)));
 
@@ -281,6 +296,8 @@ export async function startServer(
     });
     cleanups.push(() => federation.stop());
     const federated = federation.bundles;
+    // Each worker's series carry its slot, so the primary's sum keeps them apart.
+    if (worker !== undefined) metrics.setDefaultLabels({ worker: String(worker.slot) });
     const tally = new ThrottleTally({
       audit,
       clock,
@@ -309,7 +326,7 @@ export async function startServer(
     const sinks = await startAuditSinks({
       config: config.auditSinks,
       db,
-      databaseUrl: config.databaseUrl ?? (cluster as EmbeddedCluster).url,
+      databaseUrl,
       audit,
       clock,
       log: log.child({ component: 'audit-sink' }),
@@ -323,6 +340,7 @@ export async function startServer(
       preauth: { buckets: new AddressBuckets(config.preauth, clock), tally },
       tls,
       metrics,
+      metricsEndpoint: worker?.metrics(metrics),
       logger: log,
       readiness: () => readiness.check(),
       routes: [
@@ -458,7 +476,7 @@ export async function startServer(
       authn,
       secrets,
       checkpoints,
-      embedded: cluster !== undefined,
+      embedded: host.embedded,
       federationPort: federation.endpointPort,
       lost,
       close,
