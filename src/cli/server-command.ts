@@ -1,6 +1,8 @@
-// `hallmark server`: validate configuration, start the server, print how to use it, stop on signals.
+// `hallmark server`: validate configuration, start the server (or its workers), print how to use it, stop on signals.
+import cluster from 'node:cluster';
+import type { AdminBootstrap } from '../authn/index.js';
 import { ConfigError, KNOWN_VARIABLES, loadServerConfig } from '../config/index.js';
-import { startServer } from '../server/index.js';
+import { serveAsWorker, startCluster, startServer } from '../server/index.js';
 import { EXIT, parseVariableFlags, type CliIo, type Command } from './command.js';
 
 const SERVER_VARIABLES = [
@@ -8,10 +10,22 @@ const SERVER_VARIABLES = [
   ...KNOWN_VARIABLES.slice(0, KNOWN_VARIABLES.indexOf('HALLMARK_SERVER_URL')),
 ];
 
+/** What the banner tells: a lone server's or a cluster's. */
+interface Started {
+  readonly url: string;
+  readonly embedded: boolean;
+  readonly bundleFile: string;
+  readonly admin: AdminBootstrap;
+  readonly workers?: number;
+  readonly lost: Promise<Error>;
+  close(): Promise<void>;
+}
+
 /** Prints the first-start banner; the admin key appears here and nowhere else, once. */
-function banner(io: CliIo, server: Awaited<ReturnType<typeof startServer>>): void {
+function banner(io: CliIo, server: Started): void {
+  const workers = server.workers === undefined ? '' : `, ${server.workers} workers`;
   io.out(
-    `Hallmark is listening on ${server.url}  (database: ${server.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})`,
+    `Hallmark is listening on ${server.url}  (database: ${server.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'}${workers})`,
   );
   io.out(`  trust bundle:   ${server.bundleFile}`);
   if (server.admin.created) {
@@ -54,9 +68,11 @@ HALLMARK_DATA_DIR -> --data-dir. Without DATABASE_URL an embedded PostgreSQL run
       );
       return EXIT.usage;
     }
-    let server;
+    // A worker of the cluster: the primary prints, watches signals and owns the exit code.
+    if (cluster.isWorker) return serveAsWorker(config);
+    let server: Started;
     try {
-      server = await startServer(config);
+      server = config.workers > 1 ? await startCluster(config) : await startServer(config);
     } catch (err) {
       // A setting that only proves wrong at start (a certificate file that does not fit).
       if (err instanceof ConfigError) {
