@@ -7,8 +7,6 @@ export interface HostMessage {
   readonly slot: number;
   readonly databaseUrl: string;
   readonly embedded: boolean;
-  /** The port every worker listens on: the configured one, or the one the first was given. */
-  readonly port: number;
 }
 
 /** Primary → worker: stop serving (finish what is in flight), then exit. */
@@ -24,8 +22,14 @@ export interface MetricsAnswer {
   readonly error?: string;
 }
 
+/** Primary → worker: send your series (`registry.getMetricsAsJSON()`) for request `id`. */
+export interface MetricsCollect {
+  readonly kind: 'hallmark:metrics-collect';
+  readonly id: number;
+}
+
 /** Everything the primary sends. */
-export type PrimaryMessage = HostMessage | StopMessage | MetricsAnswer;
+export type PrimaryMessage = HostMessage | StopMessage | MetricsAnswer | MetricsCollect;
 
 /** Worker → primary: ready to be told the host. */
 export interface HelloMessage {
@@ -58,9 +62,16 @@ export interface MetricsRequest {
   readonly id: number;
 }
 
+/** Worker → primary: its series, answering {@link MetricsCollect}. */
+export interface MetricsReport {
+  readonly kind: 'hallmark:metrics-json';
+  readonly id: number;
+  readonly metrics: object[];
+}
+
 /** Everything a worker sends. */
 export type WorkerMessage =
-  HelloMessage | ListeningMessage | FailedMessage | BundleMessage | MetricsRequest;
+  HelloMessage | ListeningMessage | FailedMessage | BundleMessage | MetricsRequest | MetricsReport;
 
 type Fields = Record<string, unknown>;
 
@@ -69,10 +80,7 @@ const isObject = (value: unknown): value is Fields =>
 const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0;
 
-/**
- * A worker's message, or undefined for anything else on the channel (prom-client's own
- * aggregation messages share it).
- */
+/** A worker's message, or undefined for anything else on the channel. */
 export function parseWorkerMessage(value: unknown): WorkerMessage | undefined {
   if (!isObject(value)) return undefined;
   switch (value.kind) {
@@ -92,6 +100,10 @@ export function parseWorkerMessage(value: unknown): WorkerMessage | undefined {
         : undefined;
     case 'hallmark:metrics':
       return isCount(value.id) ? { kind: value.kind, id: value.id } : undefined;
+    case 'hallmark:metrics-json':
+      return isCount(value.id) && Array.isArray(value.metrics) && value.metrics.every(isObject)
+        ? { kind: value.kind, id: value.id, metrics: value.metrics }
+        : undefined;
     default:
       return undefined;
   }
@@ -104,18 +116,18 @@ export function parsePrimaryMessage(value: unknown): PrimaryMessage | undefined 
     case 'hallmark:host':
       return isCount(value.slot) &&
         typeof value.databaseUrl === 'string' &&
-        typeof value.embedded === 'boolean' &&
-        isCount(value.port)
+        typeof value.embedded === 'boolean'
         ? {
             kind: value.kind,
             slot: value.slot,
             databaseUrl: value.databaseUrl,
             embedded: value.embedded,
-            port: value.port,
           }
         : undefined;
     case 'hallmark:stop':
       return { kind: value.kind };
+    case 'hallmark:metrics-collect':
+      return isCount(value.id) ? { kind: value.kind, id: value.id } : undefined;
     case 'hallmark:metrics-text':
       return isCount(value.id)
         ? {

@@ -2,12 +2,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { AggregatorRegistry } from 'prom-client';
 import type { AdminBootstrap } from '../authn/index.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { ServerConfig } from '../config/index.js';
 import { BundleFile } from './bundle-file.js';
 import { parseWorkerMessage, type PrimaryMessage } from './cluster-messages.js';
+import { ClusterMetrics } from './cluster-metrics.js';
 import { serverLogger } from './hallmark-server.js';
 import { prepareHost } from './host-preparation.js';
 import { DEFAULT_RESTART_POLICY, WorkerRestarts, type RestartPolicy } from './worker-restarts.js';
@@ -70,11 +70,10 @@ export async function startCluster(
   const bundle = new BundleFile(bundleFile, (err) =>
     log.warn({ err: err.message }, 'bundle.pem not written'),
   );
-  const metrics = new AggregatorRegistry();
+  const metrics = new ClusterMetrics();
   const restarts = new WorkerRestarts(clock, options.restartPolicy ?? DEFAULT_RESTART_POLICY);
   const slots = new Map<number, Slot>();
   const timers = new Set<NodeJS.Timeout>();
-  let port = config.listen.port;
   let url: string | undefined;
   let stopping = false;
   let lose: (err: Error) => void = () => undefined;
@@ -101,7 +100,13 @@ export async function startCluster(
       return;
     }
     log.error(
-      { worker: slot, workerPid: entry.worker.process.pid, exit: how, retryInMs: decision.delayMs },
+      {
+        worker: slot,
+        workerPid: entry.worker.process.pid,
+        exit: how,
+        reason: entry.reason,
+        retryInMs: decision.delayMs,
+      },
       'worker exited unexpectedly; restarting it',
     );
     const timer = setTimeout(() => {
@@ -132,7 +137,6 @@ export async function startCluster(
             slot,
             databaseUrl: host.databaseUrl,
             embedded: host.embedded,
-            port,
           });
         case 'hallmark:failed':
           entry.reason = message.reason;
@@ -141,8 +145,6 @@ export async function startCluster(
           return void bundle.offer(message.sequence, message.pem);
         case 'hallmark:listening':
           entry.listening = true;
-          // Later workers (and replacements) take the port the first was given for `:0`.
-          if (port === 0) port = message.port;
           url ??= message.url;
           log.info({ worker: slot, workerPid: worker.process.pid }, 'worker listening');
           if (started !== undefined && [...slots.values()].every((s) => s.listening)) {
@@ -150,13 +152,19 @@ export async function startCluster(
             started = undefined;
           }
           return;
-        case 'hallmark:metrics':
-          metrics.clusterMetrics().then(
-            (text) => send(worker, { kind: 'hallmark:metrics-text', id: message.id, text }),
-            (err: Error) =>
-              send(worker, { kind: 'hallmark:metrics-text', id: message.id, error: err.message }),
-          );
+        case 'hallmark:metrics': {
+          const serving = [...slots.values()].filter((s) => s.listening && !s.worker.isDead());
+          void metrics
+            .gather(serving.map((s) => ({ send: (m: PrimaryMessage) => send(s.worker, m) })))
+            .then(
+              (text) => send(worker, { kind: 'hallmark:metrics-text', id: message.id, text }),
+              (err: Error) =>
+                send(worker, { kind: 'hallmark:metrics-text', id: message.id, error: err.message }),
+            );
           return;
+        }
+        case 'hallmark:metrics-json':
+          return metrics.received(message);
         default:
           return;
       }

@@ -1,7 +1,7 @@
 // One of the cluster's workers: told the host by the primary, it serves like a replica until told to stop.
 import cluster from 'node:cluster';
 import path from 'node:path';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config/index.js';
 import type { MetricsSource } from '../http/index.js';
 import {
@@ -12,7 +12,7 @@ import {
 } from './cluster-messages.js';
 import { startServer, type RunningServer, type WorkerRole } from './hallmark-server.js';
 
-/** How long a `/metrics` request waits for the primary (it waits 5 s for the workers). */
+/** How long a `/metrics` request waits for the primary (it waits 2 s for the workers). */
 const METRICS_WAIT_MS = 10_000;
 /** After a graceful stop, how long anything left open may delay the exit. */
 const EXIT_GRACE_MS = 10_000;
@@ -21,17 +21,19 @@ function send(message: WorkerMessage): void {
   process.send?.(message);
 }
 
-/** Asks the primary for every worker's metrics, answering `/metrics` with their union. */
+/** Answers the primary's requests from `own`, and asks it for every worker's on `/metrics`. */
 function gatheredMetrics(own: Registry): MetricsSource {
-  // prom-client answers the primary's requests from this registry from now on; its series
-  // carry this worker's `worker` label, so none is summed into another worker's.
-  AggregatorRegistry.setRegistries([own]);
   const pending = new Map<number, (answer: MetricsAnswer) => void>();
   let nextId = 0;
   process.on('message', (raw: unknown) => {
     const message = parsePrimaryMessage(raw);
-    if (message?.kind !== 'hallmark:metrics-text') return;
-    pending.get(message.id)?.(message);
+    if (message?.kind === 'hallmark:metrics-collect') {
+      void own
+        .getMetricsAsJSON()
+        .then((metrics) => send({ kind: 'hallmark:metrics-json', id: message.id, metrics }));
+    } else if (message?.kind === 'hallmark:metrics-text') {
+      pending.get(message.id)?.(message);
+    }
   });
   return {
     contentType: own.contentType,
@@ -93,9 +95,6 @@ function leave(): void {
  * @returns the exit code: 0 after a graceful stop, 1 if the server could not start.
  */
 export async function serveAsWorker(config: ServerConfig): Promise<number> {
-  // prom-client's answer to the primary's metrics requests, from the start: a worker still
-  // starting answers with nothing rather than leaving every `/metrics` waiting for it.
-  new AggregatorRegistry();
   const stop = stopRequested();
   const host = await hostFromPrimary();
   const role: WorkerRole = {
@@ -110,19 +109,18 @@ export async function serveAsWorker(config: ServerConfig): Promise<number> {
   };
   let server: RunningServer;
   try {
-    server = await startServer(
-      { ...config, listen: { ...config.listen, port: host.port } },
-      {
-        worker: role,
-        host: {
-          databaseUrl: host.databaseUrl,
-          embedded: host.embedded,
-          admin: { created: false, file: path.join(config.dataDir, 'admin.key') },
-          lost: new Promise<Error>(() => undefined),
-          close: async () => undefined,
-        },
+    // Listening on the configured address joins the primary's one listener: even `:0` is one
+    // port for every worker while any of them holds it (node:cluster keys it by the address).
+    server = await startServer(config, {
+      worker: role,
+      host: {
+        databaseUrl: host.databaseUrl,
+        embedded: host.embedded,
+        admin: { created: false, file: path.join(config.dataDir, 'admin.key') },
+        lost: new Promise<Error>(() => undefined),
+        close: async () => undefined,
       },
-    );
+    });
   } catch (err) {
     const code = (err as { code?: string }).code;
     send({
