@@ -28,6 +28,15 @@ describe('parseBenchOptions', () => {
     expect(() => parseBenchOptions(['--server-env', 'novalue'])).toThrow();
   });
 
+  it('takes worker counts to run the hallmark rows with, side by side', () => {
+    expect(parseBenchOptions([]).workers).toBeUndefined();
+    expect(parseBenchOptions(['--workers', '1,2']).workers).toEqual([1, 2]);
+    expect(() => parseBenchOptions(['--workers', '1,0'])).toThrow(/--workers/);
+    expect(() =>
+      parseBenchOptions(['--workers', '2', '--server-env', 'HALLMARK_WORKERS=1']),
+    ).toThrow(/--workers/);
+  });
+
   it('shrinks the storm in quick mode unless told', () => {
     expect(parseBenchOptions(['--quick']).stormPods).toBe(200);
     expect(parseBenchOptions(['--quick', '--storm-pods', '50']).stormPods).toBe(50);

@@ -44,6 +44,11 @@ export interface BenchOptions {
   stormPods: number;
   /** Extra variables for `hallmark server` (`--server-env NAME=VALUE`, repeatable). */
   serverEnv: Record<string, string>;
+  /**
+   * `--workers 1,2`: the Hallmark rows once per count, each on its own `hallmark server` with
+   * that HALLMARK_WORKERS; undefined: one pass with the server's default.
+   */
+  workers: number[] | undefined;
   help: boolean;
 }
 
@@ -53,12 +58,13 @@ export function usage(): string {
     .map(([name, what]) => `  ${name.padEnd(12)} ${what}`)
     .join('\n');
   return `npm run bench -- [--quick] [--only ROW,...] [--connections N] [--storm-connections N]
-                 [--storm-pods N] [--server-env NAME=VALUE ...]
+                 [--storm-pods N] [--server-env NAME=VALUE ...] [--workers N,...]
 
   --quick        short runs and a 200-pod storm: a smoke test of the bench, not figures
   --only         run only these rows (raw sign is always measured); groups:
                  floors = noop,login-floor,batch-floor; routes = svid,login,batch
   --server-env   set a variable of the measured hallmark server (e.g. HALLMARK_LOG_LEVEL=warn)
+  --workers      run the hallmark rows once per HALLMARK_WORKERS count (e.g. 1,2), side by side
 
 Rows:
 ${rows}`;
@@ -83,6 +89,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'storm-connections': { type: 'string' },
       'storm-pods': { type: 'string' },
       'server-env': { type: 'string', multiple: true },
+      workers: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -106,6 +113,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     if (eq < 1) throw new Error(`--server-env: expected NAME=VALUE, got "${pair}"`);
     serverEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
+  const workers = values.workers
+    ?.split(',')
+    .map((count) => positiveInteger('--workers', count.trim(), 1));
+  if (workers !== undefined && 'HALLMARK_WORKERS' in serverEnv)
+    throw new Error('--workers: HALLMARK_WORKERS is set by --server-env too');
   return {
     quick: values.quick === true,
     rows,
@@ -113,6 +125,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     stormConnections: positiveInteger('--storm-connections', values['storm-connections'], 128),
     stormPods: positiveInteger('--storm-pods', values['storm-pods'], values.quick ? 200 : 2000),
     serverEnv,
+    workers,
     help: values.help === true,
   };
 }

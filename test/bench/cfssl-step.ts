@@ -16,18 +16,19 @@ import {
  * Measures cfssl's sign route with `csrs` (skipped, and said so, without cfssl on the PATH);
  * with `svid` (the SVID route measured in this run) also prints Hallmark / cfssl for throughput
  * and for CPU per request, Hallmark's CPU being its server process plus its PostgreSQL.
+ * @returns cfssl's measured load, for the ratios of further SVID rows of the run.
  */
 export async function runCfsslStep(
   context: BenchContext,
   csrs: readonly string[],
   svid: MeasuredLoad | undefined,
-): Promise<void> {
+): Promise<MeasuredLoad | undefined> {
   const cfssl = findCfssl();
   if (cfssl === undefined) {
     context.report.say(
       'cfssl peer: skipped (no cfssl on the PATH; Debian: apt-get install golang-cfssl)',
     );
-    return;
+    return undefined;
   }
   const peer = await startCfssl(cfssl);
   try {
@@ -47,42 +48,51 @@ export async function runCfsslStep(
       },
       [processAccount('cfssl', peer.pid)],
     );
-    const row = loadRow(
+    loadRow(
       context,
       'cfssl',
       `cfssl ${peer.version.replace(/^Version:\s*/, '')} serve sign (${connections} conn)`,
       measured,
       'peer: P-256 CA, HTTPS, no attestation, no audit',
     );
-    if (svid === undefined || svid.result.ok === 0 || measured.result.ok === 0) {
-      context.report.say(
-        '    (Hallmark / cfssl ratios need answers from the svid row in the same run)',
-      );
-      return;
-    }
-    const hallmarkCpu = share(svid.cpu, 'server') + share(svid.cpu, 'postgres');
-    const cfsslCpu = share(measured.cpu, 'cfssl');
-    const throughput = svid.result.perSecond / measured.result.perSecond;
-    const cpu = hallmarkCpu / Math.max(1, cfsslCpu);
-    context.report.add({
-      key: 'cfssl',
-      name: 'Hallmark / cfssl, throughput',
-      value: throughput,
-      unit: 'x',
-      target: 'moonshot >= 1x',
-      notes: [`${figure(svid.result.perSecond)} vs ${figure(row.value)} requests/s`],
-    });
-    context.report.add({
-      key: 'cfssl',
-      name: 'Hallmark / cfssl, CPU per request',
-      value: cpu,
-      unit: 'x',
-      target: 'goal <= 2x',
-      notes: [
-        `Hallmark (server + postgres) ${figure(hallmarkCpu)} µs vs cfssl ${figure(cfsslCpu)} µs`,
-      ],
-    });
+    cfsslRatios(context, svid, measured, '');
+    return measured;
   } finally {
     await peer.stop();
   }
+}
+
+/** Hallmark / cfssl for throughput and CPU per request, `label` naming the SVID row's setting. */
+export function cfsslRatios(
+  context: BenchContext,
+  svid: MeasuredLoad | undefined,
+  cfssl: MeasuredLoad,
+  label: string,
+): void {
+  if (svid === undefined || svid.result.ok === 0 || cfssl.result.ok === 0) {
+    context.report.say(
+      '    (Hallmark / cfssl ratios need answers from the svid row in the same run)',
+    );
+    return;
+  }
+  const hallmarkCpu = share(svid.cpu, 'server') + share(svid.cpu, 'postgres');
+  const cfsslCpu = share(cfssl.cpu, 'cfssl');
+  context.report.add({
+    key: 'cfssl',
+    name: `Hallmark / cfssl, throughput${label}`,
+    value: svid.result.perSecond / cfssl.result.perSecond,
+    unit: 'x',
+    target: 'moonshot >= 1x',
+    notes: [`${figure(svid.result.perSecond)} vs ${figure(cfssl.result.perSecond)} requests/s`],
+  });
+  context.report.add({
+    key: 'cfssl',
+    name: `Hallmark / cfssl, CPU per request${label}`,
+    value: hallmarkCpu / Math.max(1, cfsslCpu),
+    unit: 'x',
+    target: 'goal <= 2x',
+    notes: [
+      `Hallmark (server + postgres) ${figure(hallmarkCpu)} µs vs cfssl ${figure(cfsslCpu)} µs`,
+    ],
+  });
 }

@@ -259,6 +259,7 @@ const file = await report.write({
     stormConnections: options.stormConnections,
     stormPods: options.stormPods,
     serverEnv: options.serverEnv,
+    workers: options.workers,
   },
   machineAtStart,
   machineAtEnd,
