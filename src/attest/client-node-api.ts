@@ -1,25 +1,31 @@
-// The real KubernetesApi: @kubernetes/client-node 1.4 with one kubeconfig parsed once,
-// a kept-alive connection pool, and a deadline on every call.
+// The real KubernetesApi: @kubernetes/client-node 1.4 with one kubeconfig parsed once, its
+// credentials applied once a second, a kept-alive connection pool, and a deadline on every call.
 import type { RequestOptions } from 'node:https';
 import { Agent } from 'undici';
 import {
-  ApiException,
-  AuthenticationV1Api,
-  CoreV1Api,
+  IsomorphicFetchHttpLibrary,
   KubeConfig,
-  Observable,
+  ServerConfiguration,
+  createConfiguration,
 } from '@kubernetes/client-node';
 import type {
-  ConfigurationOptions,
-  ObservableMiddleware,
+  Cluster,
+  Configuration,
+  PromiseHttpLibrary,
   RequestContext,
   ResponseContext,
 } from '@kubernetes/client-node';
+// The generated request factories, which the package builds its API classes from but does not
+// re-export; @kubernetes/client-node is pinned to one version.
+import { AuthenticationV1ApiRequestFactory } from '@kubernetes/client-node/dist/gen/apis/AuthenticationV1Api.js';
+import { CoreV1ApiRequestFactory } from '@kubernetes/client-node/dist/gen/apis/CoreV1Api.js';
 import { systemClock } from '../clock/index.js';
 import type { Clock } from '../clock/index.js';
 import { HallmarkError } from '../errors/index.js';
 import { toAttestError } from './api-failure.js';
 import { withDeadline } from './call-deadline.js';
+import { KubeconfigCredentials } from './kubeconfig-credentials.js';
+import { answerJson, podOf, tokenReviewStatusOf } from './kubernetes-answers.js';
 import type { KubernetesApi } from './kubernetes-api.js';
 import type { Pod, TokenReviewStatus } from './kubernetes-objects.js';
 import { UndiciHttpLibrary } from './undici-http-library.js';
@@ -75,20 +81,26 @@ function loadKubeConfig(options: KubernetesApiOptions): KubeConfig {
   return kc;
 }
 
-/** One kept-alive pool and the client-node transport that sends through it. */
+/** One kept-alive pool and the transport that sends client-node's requests through it. */
 interface Transport {
-  readonly agent: Agent;
-  readonly httpApi: UndiciHttpLibrary;
+  readonly agent: Agent | undefined;
+  readonly http: PromiseHttpLibrary;
 }
 
 /**
  * client-node builds a fresh https.Agent for every request (one TLS handshake per call) and
  * sends through node-fetch; at thousands of attestations a second we reuse one kept-alive
  * undici pool with the kubeconfig's TLS settings instead. Proxied clusters keep client-node's
- * own transport.
+ * own transport (its per-request agent carries the proxy).
  */
-async function sharedTransport(kc: KubeConfig, maxSockets: number): Promise<Transport | undefined> {
-  if (kc.getCurrentCluster()?.proxyUrl) return undefined;
+async function sharedTransport(kc: KubeConfig, maxSockets: number): Promise<Transport> {
+  if (kc.getCurrentCluster()?.proxyUrl) {
+    const fetchLibrary = new IsomorphicFetchHttpLibrary();
+    return {
+      agent: undefined,
+      http: { send: (request) => fetchLibrary.send(request).toPromise() },
+    };
+  }
   const tls: RequestOptions = {};
   await kc.applyToHTTPSOptions(tls);
   const agent = new Agent({
@@ -104,13 +116,21 @@ async function sharedTransport(kc: KubeConfig, maxSockets: number): Promise<Tran
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 30_000,
   });
-  return { agent, httpApi: new UndiciHttpLibrary(agent) };
+  return { agent, http: new UndiciHttpLibrary(agent) };
 }
 
+/**
+ * The two calls, each built by client-node's generated request factory (URL and path escaping,
+ * the TokenReview's serialisation, headers, the kubeconfig's credentials) and answered as plain
+ * JSON read into the slices attestation checks (kubernetes-answers.ts). client-node's typed
+ * deserialisation walked every field of the whole Pod (a few kB in a real cluster) for the
+ * handful attestation reads, and its promise/observable chain per call cost as much again.
+ */
 class ClientNodeKubernetesApi implements KubernetesApi {
-  private readonly authentication: AuthenticationV1Api;
-  private readonly core: CoreV1Api;
-  private transport: Promise<Transport | undefined> | undefined;
+  private readonly reviews: AuthenticationV1ApiRequestFactory;
+  private readonly pods: CoreV1ApiRequestFactory;
+  private readonly configuration: Configuration;
+  private transport: Promise<Transport> | undefined;
   private transportBuiltAt = 0;
 
   constructor(
@@ -119,38 +139,40 @@ class ClientNodeKubernetesApi implements KubernetesApi {
     private readonly maxSockets: number,
     private readonly clock: Clock,
   ) {
-    this.authentication = kc.makeApiClient(AuthenticationV1Api);
-    this.core = kc.makeApiClient(CoreV1Api);
+    const cluster = kc.getCurrentCluster() as Cluster;
+    this.configuration = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      // Through a proxy, client-node's own authentication sets the agent that carries it.
+      authMethods: { default: cluster.proxyUrl ? kc : new KubeconfigCredentials(kc, clock) },
+    });
+    this.reviews = new AuthenticationV1ApiRequestFactory(this.configuration);
+    this.pods = new CoreV1ApiRequestFactory(this.configuration);
   }
 
   async reviewToken(token: string, audiences: readonly string[]): Promise<TokenReviewStatus> {
-    const review = await this.call('create TokenReview', token, (options) =>
-      this.authentication.createTokenReview(
-        {
-          body: {
-            apiVersion: 'authentication.k8s.io/v1',
-            kind: 'TokenReview',
-            spec: { token, audiences: [...audiences] },
-          },
-        },
-        options,
+    const operation = 'create TokenReview';
+    const body = {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: { token, audiences: [...audiences] },
+    };
+    return this.call(operation, token, async (send) =>
+      tokenReviewStatusOf(
+        await answerJson(await send(await this.reviews.createTokenReview(body)), operation),
       ),
     );
-    return review.status ?? {};
   }
 
   async getPod(namespace: string, name: string): Promise<Pod | null> {
-    return this.call(`get pod ${namespace}/${name}`, undefined, async (options) => {
-      try {
-        return await this.core.readNamespacedPod({ name, namespace }, options);
-      } catch (err) {
-        if (err instanceof ApiException && (err as ApiException<unknown>).code === 404) return null;
-        throw err;
-      }
+    const operation = `get pod ${namespace}/${name}`;
+    return this.call(operation, undefined, async (send) => {
+      const response = await send(await this.pods.readNamespacedPod(name, namespace));
+      if (response.httpStatusCode === 404) return null;
+      return podOf(await answerJson(response, operation));
     });
   }
 
-  private currentTransport(): Promise<Transport | undefined> {
+  private currentTransport(): Promise<Transport> {
     const now = this.clock.now();
     if (this.transport === undefined || now - this.transportBuiltAt > AGENT_LIFETIME_MS) {
       const previous = this.transport;
@@ -158,7 +180,7 @@ class ClientNodeKubernetesApi implements KubernetesApi {
       this.transport = built;
       this.transportBuiltAt = now;
       // The old pool finishes its in-flight calls, then closes its sockets.
-      void previous?.then((old) => old?.agent.close()).catch(() => undefined);
+      void previous?.then((old) => old.agent?.close()).catch(() => undefined);
       // A failed build (unreadable CA file) is retried on the next call, not cached.
       built.catch(() => {
         if (this.transport === built) this.transport = undefined;
@@ -170,25 +192,15 @@ class ClientNodeKubernetesApi implements KubernetesApi {
   private async call<T>(
     operation: string,
     secret: string | undefined,
-    run: (options: ConfigurationOptions) => Promise<T>,
+    run: (send: (request: RequestContext) => Promise<ResponseContext>) => Promise<T>,
   ): Promise<T> {
     try {
       return await withDeadline(this.timeoutMs, async (signal) => {
         const transport = await this.currentTransport();
-        // Runs after client-node applied the kubeconfig's credentials to the request.
-        const perCall: ObservableMiddleware = {
-          pre: (context: RequestContext) => {
-            context.setSignal(signal);
-            return new Observable(Promise.resolve(context));
-          },
-          post: (context: ResponseContext) => new Observable(Promise.resolve(context)),
-        };
-        const options: ConfigurationOptions = {
-          middleware: [perCall],
-          middlewareMergeStrategy: 'append',
-          ...(transport === undefined ? {} : { httpApi: transport.httpApi }),
-        };
-        return run(options);
+        return run((request) => {
+          request.setSignal(signal);
+          return transport.http.send(request);
+        });
       });
     } catch (err) {
       throw toAttestError(err, operation, secret);

@@ -1,24 +1,20 @@
-// client-node's HTTP transport swapped for undici: the same generated API, serialisation and
-// kubeconfig authentication, over one kept-alive connection pool.
-import { Observable, ResponseContext } from '@kubernetes/client-node';
-import type { HttpLibrary, RequestContext } from '@kubernetes/client-node';
+// client-node's HTTP transport swapped for undici: the request client-node's generated code
+// built (URL, method, headers with the kubeconfig's credentials, JSON body, abort signal), sent
+// over one kept-alive connection pool.
+import { ResponseContext } from '@kubernetes/client-node';
+import type { PromiseHttpLibrary, RequestContext } from '@kubernetes/client-node';
 import type { Dispatcher } from 'undici';
 
 /**
- * client-node 1.4 sends every call through node-fetch, which re-creates headers, body
- * streams and an https.Agent per request: at thousands of attestations a second it cost
- * more CPU than the certificate engine. This library sends the request client-node built
- * (URL, method, headers with the kubeconfig's credentials, JSON body, abort signal) through
- * an undici dispatcher whose TLS settings come from the same kubeconfig.
+ * client-node 1.4 sends every call through node-fetch, which re-creates headers, body streams
+ * and an https.Agent per request: at thousands of attestations a second it cost more CPU than
+ * the certificate engine. This sends through an undici dispatcher whose TLS settings come from
+ * the same kubeconfig.
  */
-export class UndiciHttpLibrary implements HttpLibrary {
+export class UndiciHttpLibrary implements PromiseHttpLibrary {
   constructor(private readonly dispatcher: Dispatcher) {}
 
-  send(request: RequestContext): Observable<ResponseContext> {
-    return new Observable(this.#send(request));
-  }
-
-  async #send(request: RequestContext): Promise<ResponseContext> {
+  async send(request: RequestContext): Promise<ResponseContext> {
     const url = new URL(request.getUrl());
     const body = request.getBody();
     if (body !== undefined && typeof body !== 'string') {
