@@ -12,6 +12,7 @@ export const ROWS = {
   policy: 'policy compile of 50k registrations + 50k grants, and a 1 MiB YAML load',
   sink: 'audit sink: committed rows delivered to rsyslogd over TLS (needs rsyslogd)',
   'k8s-floor': 'one HTTPS GET round trip through undici to a process answering a Pod',
+  'k8s-client': "attestation's TokenReview + GET pod through the client-node adapter, client CPU",
   noop: 'HTTPS route doing nothing (fastify alone), its own process',
   'login-floor': 'only what a login cannot skip: an ES256 JWT and an audit row',
   'batch-floor': 'only what a 10-path batch cannot skip: 10 AES-GCM opens and an audit row',
@@ -49,6 +50,8 @@ export interface BenchOptions {
    * that HALLMARK_WORKERS; undefined: one pass with the server's default.
    */
   workers: number[] | undefined;
+  /** Node.js flags for `hallmark server` (`--server-node-arg`, repeatable), e.g. `--cpu-prof`. */
+  serverNodeArgs: string[];
   help: boolean;
 }
 
@@ -59,12 +62,15 @@ export function usage(): string {
     .join('\n');
   return `npm run bench -- [--quick] [--only ROW,...] [--connections N] [--storm-connections N]
                  [--storm-pods N] [--server-env NAME=VALUE ...] [--workers N,...]
+                 [--server-node-arg FLAG ...]
 
   --quick        short runs and a 200-pod storm: a smoke test of the bench, not figures
   --only         run only these rows (raw sign is always measured); groups:
                  floors = noop,login-floor,batch-floor; routes = svid,login,batch
   --server-env   set a variable of the measured hallmark server (e.g. HALLMARK_LOG_LEVEL=warn)
   --workers      run the hallmark rows once per HALLMARK_WORKERS count (e.g. 1,2), side by side
+  --server-node-arg  a Node.js flag for the hallmark server (and its workers), e.g.
+                 --server-node-arg=--cpu-prof --server-node-arg=--cpu-prof-dir=/tmp/prof
 
 Rows:
 ${rows}`;
@@ -90,6 +96,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'storm-pods': { type: 'string' },
       'server-env': { type: 'string', multiple: true },
       workers: { type: 'string' },
+      'server-node-arg': { type: 'string', multiple: true },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -126,6 +133,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     stormPods: positiveInteger('--storm-pods', values['storm-pods'], values.quick ? 200 : 2000),
     serverEnv,
     workers,
+    serverNodeArgs: values['server-node-arg'] ?? [],
     help: values.help === true,
   };
 }

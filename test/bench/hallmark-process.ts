@@ -45,6 +45,8 @@ export async function startHallmark(options: {
   dir: string;
   kubeconfig: string;
   extraEnv: Record<string, string>;
+  /** Node.js flags (`--cpu-prof`); the workers of a cluster inherit them. */
+  nodeArgs?: readonly string[];
 }): Promise<HallmarkProcess> {
   const dataDir = path.join(options.dir, 'server');
   await mkdir(dataDir, { recursive: true });
@@ -66,7 +68,7 @@ export async function startHallmark(options: {
   );
   const log = openSync(logFile, 'w', 0o600);
   const bin = new URL('../../bin/hallmark.js', import.meta.url).pathname;
-  const child = spawn(process.execPath, [bin, 'server'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin, 'server'], {
     env: { ...inherited, ...settings, HALLMARK_MASTER_KEY: randomBytes(32).toString('base64') },
     stdio: ['ignore', log, log],
   });

@@ -91,6 +91,7 @@ export async function runHallmarkSteps(context: BenchContext): Promise<void> {
       hallmark = await startHallmark({
         dir: serverDir,
         kubeconfig: k8s.info.kubeconfig,
+        nodeArgs: options.serverNodeArgs,
         extraEnv: {
           // As many TokenReviews in flight as the storm has requests (the default, 32, answers
           // the rest 429 at once); --server-env sets it back to see that.

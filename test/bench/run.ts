@@ -10,6 +10,7 @@ import { measureCsrFloor, measureEngine, measureRawSign } from './engine-bench.j
 import { runFloorSteps } from './floor-steps.js';
 import { runHallmarkSteps } from './hallmark-steps.js';
 import { measureHttpsFloor } from './https-floor.js';
+import { measureKubernetesClient } from './k8s-client-bench.js';
 import { measureTokenSign } from './hsm-bench.js';
 import { measureSyslogSink } from './sink-bench.js';
 import {
@@ -243,6 +244,20 @@ try {
     });
   }
 
+  if (want('k8s-client')) {
+    // The same two calls through src/attest: what client-node and its adapter add to the floor.
+    for (const figure of await measureKubernetesClient(ms(3000), options.connections))
+      report.add({
+        key: 'k8s-client',
+        name: `Kubernetes calls: TokenReview + GET pod (${figure.pod} pod)`,
+        value: figure.perSecond,
+        unit: 'att/s',
+        target: 'reference: client-node adapter, two calls per attestation',
+        ratio: figure.perSecond / raw.opsPerSec,
+        cpu: [{ label: 'client (attest)', micros: figure.clientCpuMicros }],
+      });
+  }
+
   await runFloorSteps(context);
   await runHallmarkSteps(context);
 } finally {
@@ -260,6 +275,7 @@ const file = await report.write({
     stormPods: options.stormPods,
     serverEnv: options.serverEnv,
     workers: options.workers,
+    serverNodeArgs: options.serverNodeArgs,
   },
   machineAtStart,
   machineAtEnd,
