@@ -37,6 +37,15 @@ describe('parseBenchOptions', () => {
     ).toThrow(/--workers/);
   });
 
+  it('takes settings to compare the hallmark rows with, but not beside worker counts', () => {
+    expect(parseBenchOptions([]).compare).toBeUndefined();
+    expect(
+      parseBenchOptions(['--compare', 'HALLMARK_LOG_LEVEL=warn', '--compare', 'A=b']).compare,
+    ).toEqual({ HALLMARK_LOG_LEVEL: 'warn', A: 'b' });
+    expect(() => parseBenchOptions(['--compare', 'A=b', '--workers', '1,2'])).toThrow(/--compare/);
+    expect(() => parseBenchOptions(['--compare', 'novalue'])).toThrow(/--compare/);
+  });
+
   it('shrinks the storm in quick mode unless told', () => {
     expect(parseBenchOptions(['--quick']).stormPods).toBe(200);
     expect(parseBenchOptions(['--quick', '--storm-pods', '50']).stormPods).toBe(50);

@@ -50,6 +50,11 @@ export interface BenchOptions {
    * that HALLMARK_WORKERS; undefined: one pass with the server's default.
    */
   workers: number[] | undefined;
+  /**
+   * `--compare NAME=VALUE`: a second pass of the Hallmark rows on a server with that variable
+   * set too (repeatable: one setting, all of them at once), compared with the first.
+   */
+  compare: Record<string, string> | undefined;
   /** Node.js flags for `hallmark server` (`--server-node-arg`, repeatable), e.g. `--cpu-prof`. */
   serverNodeArgs: string[];
   help: boolean;
@@ -62,13 +67,14 @@ export function usage(): string {
     .join('\n');
   return `npm run bench -- [--quick] [--only ROW,...] [--connections N] [--storm-connections N]
                  [--storm-pods N] [--server-env NAME=VALUE ...] [--workers N,...]
-                 [--server-node-arg FLAG ...]
+                 [--compare NAME=VALUE ...] [--server-node-arg FLAG ...]
 
   --quick        short runs and a 200-pod storm: a smoke test of the bench, not figures
   --only         run only these rows (raw sign is always measured); groups:
                  floors = noop,login-floor,batch-floor; routes = svid,login,batch
   --server-env   set a variable of the measured hallmark server (e.g. HALLMARK_LOG_LEVEL=warn)
   --workers      run the hallmark rows once per HALLMARK_WORKERS count (e.g. 1,2), side by side
+  --compare      run the hallmark rows again with this server variable set too, side by side
   --server-node-arg  a Node.js flag for the hallmark server (and its workers), e.g.
                  --server-node-arg=--cpu-prof --server-node-arg=--cpu-prof-dir=/tmp/prof
 
@@ -84,6 +90,16 @@ function positiveInteger(flag: string, text: string | undefined, fallback: numbe
   return value;
 }
 
+function variables(flag: string, pairs: readonly string[]): Record<string, string> {
+  const parsed: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new Error(`${flag}: expected NAME=VALUE, got "${pair}"`);
+    parsed[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return parsed;
+}
+
 /** Parses the bench's arguments; throws (with the reason) on anything it does not know. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
@@ -97,6 +113,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'server-env': { type: 'string', multiple: true },
       workers: { type: 'string' },
       'server-node-arg': { type: 'string', multiple: true },
+      compare: { type: 'string', multiple: true },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -114,12 +131,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       else throw new Error(`--only: unknown row "${name}" (rows: ${all.join(', ')})`);
     }
   }
-  const serverEnv: Record<string, string> = {};
-  for (const pair of values['server-env'] ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq < 1) throw new Error(`--server-env: expected NAME=VALUE, got "${pair}"`);
-    serverEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
+  const serverEnv = variables('--server-env', values['server-env'] ?? []);
+  const compare = values.compare === undefined ? undefined : variables('--compare', values.compare);
+  if (compare !== undefined && values.workers !== undefined)
+    throw new Error('--compare: not together with --workers (one comparison per run)');
   const workers = values.workers
     ?.split(',')
     .map((count) => positiveInteger('--workers', count.trim(), 1));
@@ -133,6 +148,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     stormPods: positiveInteger('--storm-pods', values['storm-pods'], values.quick ? 200 : 2000),
     serverEnv,
     workers,
+    compare,
     serverNodeArgs: values['server-node-arg'] ?? [],
     help: values.help === true,
   };

@@ -27,16 +27,37 @@ function csrPool(count: number): string[] {
   return Array.from({ length: count }, () => buildCsr(generateKeyPair('ec-p256')));
 }
 
-const workersLabel = (count: number): string => ` · ${count} worker${count === 1 ? '' : 's'}`;
+/** One server the Hallmark rows run on: what it is set to, and how its rows are labelled. */
+interface PassSetting {
+  readonly label: string;
+  readonly env: Record<string, string>;
+}
+
+/** The passes `--workers` or `--compare` ask for; one unlabelled pass otherwise. */
+function passSettings(options: BenchContext['options']): PassSetting[] {
+  if (options.workers !== undefined)
+    return options.workers.map((count) => ({
+      label: `${count} worker${count === 1 ? '' : 's'}`,
+      env: { HALLMARK_WORKERS: String(count) },
+    }));
+  if (options.compare !== undefined) {
+    const changed = Object.entries(options.compare).map(([name, value]) => `${name}=${value}`);
+    return [
+      { label: 'as set', env: {} },
+      { label: changed.join(' '), env: options.compare },
+    ];
+  }
+  return [{ label: '', env: {} }];
+}
 
 /** Hallmark's CPU per request of a route: its server processes and its PostgreSQL. */
 const hallmarkCpu = (load: MeasuredLoad): number =>
   share(load.cpu, 'server') + share(load.cpu, 'postgres');
 
-/** Each further worker count against the first: throughput and CPU per request. */
-function compareWorkers(
+/** Each further pass against the first: throughput and CPU per request. */
+function comparePasses(
   context: BenchContext,
-  counts: readonly number[],
+  settings: readonly PassSetting[],
   passes: readonly Partial<Record<RowName, MeasuredLoad>>[],
 ): void {
   const [base, ...others] = passes;
@@ -48,10 +69,10 @@ function compareWorkers(
         continue;
       context.report.add({
         key: row,
-        name: `${row}: ${counts[i + 1]} workers / ${counts[0]}, throughput`,
+        name: `${row}: ${settings[i + 1]?.label} / ${settings[0]?.label}, throughput`,
         value: to.result.perSecond / from.result.perSecond,
         unit: 'x',
-        target: 'reference: what the cores left over give',
+        target: 'reference: same run, same load',
         notes: [
           `CPU per request (server + postgres) ${figure(hallmarkCpu(to))} µs against ` +
             `${figure(hallmarkCpu(from))} µs (${figure(hallmarkCpu(to) / Math.max(1, hallmarkCpu(from)))}x)`,
@@ -83,10 +104,10 @@ export async function runHallmarkSteps(context: BenchContext): Promise<void> {
       ...['--storm-pods', String(want('storm') ? options.stormPods : 0)],
     ]);
     const tokens = JSON.parse(await readFile(k8s.info.tokensFile, 'utf8')) as BenchPodTokens;
-    const counts = options.workers ?? [undefined];
+    const settings = passSettings(options);
     const passes: Partial<Record<RowName, MeasuredLoad>>[] = [];
     let cfssl: MeasuredLoad | undefined;
-    for (const [i, workers] of counts.entries()) {
+    for (const [i, setting] of settings.entries()) {
       const serverDir = path.join(dir, `pass-${i}`);
       hallmark = await startHallmark({
         dir: serverDir,
@@ -98,8 +119,8 @@ export async function runHallmarkSteps(context: BenchContext): Promise<void> {
           HALLMARK_TOKENREVIEW_CONCURRENCY: String(
             Math.max(options.connections, options.stormConnections),
           ),
-          ...(workers === undefined ? {} : { HALLMARK_WORKERS: String(workers) }),
           ...options.serverEnv,
+          ...setting.env,
         },
       });
       const pass: HallmarkPass = {
@@ -111,7 +132,7 @@ export async function runHallmarkSteps(context: BenchContext): Promise<void> {
           postgresAccount(hallmark.pid),
           processAccount('k8s-api', k8s.pid),
         ],
-        label: workers === undefined ? '' : workersLabel(workers),
+        label: setting.label === '' ? '' : ` · ${setting.label}`,
         first: i === 0,
         cfssl,
       };
@@ -120,7 +141,7 @@ export async function runHallmarkSteps(context: BenchContext): Promise<void> {
       await hallmark.stop();
       hallmark = undefined;
     }
-    if (options.workers !== undefined) compareWorkers(context, options.workers, passes);
+    if (settings.length > 1) comparePasses(context, settings, passes);
   } finally {
     await hallmark?.stop();
     const code = await k8s?.stop();

@@ -275,6 +275,7 @@ const file = await report.write({
     stormPods: options.stormPods,
     serverEnv: options.serverEnv,
     workers: options.workers,
+    compare: options.compare,
     serverNodeArgs: options.serverNodeArgs,
   },
   machineAtStart,
