@@ -8,7 +8,7 @@ import { httpAuditAction, type AuditLog } from '../audit/index.js';
 import { HallmarkError } from '../errors/index.js';
 import { installErrorHandling, sendError, toHallmarkError } from './error-handler.js';
 import { registerHealthRoutes, type MetricsSource, type ReadinessCheck } from './health-routes.js';
-import { QuietProbesLogController } from './logger.js';
+import { RequestLogController } from './logger.js';
 import { installRequestMetrics } from './metrics.js';
 import {
   admitPreauth,
@@ -60,7 +60,7 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
   const app = Fastify({
     https: tlsOptions(options.tls.current(), options.tlsCiphers),
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger }),
-    logController: new QuietProbesLogController(),
+    logController: new RequestLogController(),
     bodyLimit: options.bodyLimit ?? 1_048_576,
     // Accept a caller's request id only if it is short and plain, so it cannot inject log lines.
     genReqId: (req) => {

@@ -8,7 +8,7 @@ export { auditRequest, describeRequest, defaultContext } from './request-audit.j
 export type { RequestAuditContext } from './request-audit.js';
 export { createMetricsRegistry } from './metrics.js';
 export type { MetricsSource, ReadinessCheck } from './health-routes.js';
-export { REDACT_PATHS, createLogger, logFormatFor, QuietProbesLogController } from './logger.js';
+export { REDACT_PATHS, createLogger, logFormatFor, RequestLogController } from './logger.js';
 export type { LogFormat, LogStyle } from './logger.js';
 export { AddressBuckets, IPV6_CALLER_PREFIX, callerKey } from './address-buckets.js';
 export type { AddressBucketLimits, TakeResult } from './address-buckets.js';

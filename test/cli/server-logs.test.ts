@@ -76,13 +76,22 @@ const jsonLines = (out: string) =>
   out
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { level: number; msg: string; req?: { url?: string } });
+    .map(
+      (line) =>
+        JSON.parse(line) as {
+          level: number;
+          msg: string;
+          req?: { url?: string };
+          res?: { statusCode?: number };
+        },
+    );
 
 describe('server logs', () => {
   it('on a terminal: readable lines, no JSON, probes not at info', async () => {
     const out = await serverOutput(true);
-    expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: incoming request$/m);
+    // One line per request at info: the completed one, which names the request too.
     expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: request completed$/m);
+    expect(out).not.toMatch(/INFO: incoming request/);
     expect(out).toMatch(/"url": "\/v1\/no-such-route"/);
     expect(jsonLines(out)).toEqual([]);
     expect(out).not.toMatch(PROBE_URL);
@@ -91,8 +100,11 @@ describe('server logs', () => {
   it('in a pipe, as in a container: JSON lines, probes not at info', async () => {
     const out = await serverOutput(false);
     const lines = jsonLines(out);
-    expect(lines.some((l) => l.msg === 'request completed')).toBe(true);
-    expect(lines.find((l) => l.req?.url === '/v1/no-such-route')?.level).toBe(30);
+    const asked = lines.filter((l) => l.req?.url === '/v1/no-such-route');
+    // One info line for the request, with its status: "incoming request" is at debug only.
+    expect(asked.map((l) => [l.msg, l.level, l.res?.statusCode])).toEqual([
+      ['request completed', 30, 404],
+    ]);
     expect(lines.filter((l) => PROBES.includes(l.req?.url ?? ''))).toEqual([]);
   }, 90_000);
 
@@ -103,10 +115,12 @@ describe('server logs', () => {
     });
     const lines = jsonLines(out);
     expect(lines.length).toBeGreaterThan(0);
-    const probes = lines.filter((l) =>
-      ['/healthz', '/readyz', '/metrics'].includes(l.req?.url ?? ''),
-    );
-    expect(probes).toHaveLength(3);
+    const probes = lines.filter((l) => PROBES.includes(l.req?.url ?? ''));
+    // Both lines of each probe, at debug.
+    expect(probes.map((l) => l.msg).sort()).toEqual([
+      ...Array<string>(3).fill('incoming request'),
+      ...Array<string>(3).fill('request completed'),
+    ]);
     expect(probes.every((l) => l.level === 20)).toBe(true);
   }, 90_000);
 
