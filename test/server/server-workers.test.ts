@@ -2,6 +2,7 @@
 // a killed worker is replaced, SIGTERM stops everything.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database, freeLoopbackPort } from '../../src/db/index.js';
 import { snapshotProcesses } from '../bench/process-cpu.js';
@@ -140,6 +141,35 @@ describe('hallmark server with HALLMARK_WORKERS=2 on its embedded PostgreSQL', (
     const seqs = delivered().filter((seq) => seq <= last);
     expect(new Set(seqs).size).toBe(seqs.length);
     expect(seqs.length).toBe(last);
+  });
+
+  it('resumes a TLS session on whichever worker the next connection reaches', async () => {
+    const ca = await readFile(path.join(dataDir, 'bundle.pem'), 'utf8');
+    const port = Number(new URL(server.url).port);
+    /** One connection: a health probe, then close; whether it resumed, and the ticket it got. */
+    const probe = (session?: Buffer) =>
+      new Promise<{ reused: boolean; ticket: Buffer | undefined }>((resolve, reject) => {
+        const socket = tls.connect({ host: '127.0.0.1', port, ca, session });
+        let ticket: Buffer | undefined;
+        let reused = false;
+        socket.setTimeout(10_000, () => socket.destroy(new Error('no answer in 10 s')));
+        socket.on('session', (s: Buffer) => (ticket = s));
+        socket.once('secureConnect', () => {
+          reused = socket.isSessionReused();
+          socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+        });
+        socket.resume();
+        socket.once('end', () => resolve({ reused, ticket }));
+        socket.once('error', reject);
+      });
+    const first = await probe();
+    expect(first.reused).toBe(false);
+    expect(first.ticket).toBeDefined();
+    // Connections go to the workers in turn, so six of them reach both: node:cluster hands the
+    // first worker's session ticket keys to every other (TLS 1.3 resumes from the ticket alone).
+    const again = [];
+    for (let i = 0; i < 6; i++) again.push((await probe(first.ticket)).reused);
+    expect(again).toEqual(Array<boolean>(6).fill(true));
   });
 
   it('replaces a killed worker in its slot', async () => {
