@@ -5,7 +5,7 @@ import {
   CREDENTIALS_TTL_MS,
   KubeconfigCredentials,
 } from '../../src/attest/kubeconfig-credentials.js';
-import { ManualClock } from '../../src/clock/index.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 
 function kubeconfig(user: Record<string, unknown>): KubeConfig {
   const kc = new KubeConfig();

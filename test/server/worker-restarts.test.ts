@@ -1,6 +1,6 @@
 // The restart rule of the cluster's workers: doubling waits, a cap, giving up, and forgiving a long run.
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock/index.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 import { DEFAULT_RESTART_POLICY, WorkerRestarts } from '../../src/server/index.js';
 
 const POLICY = { firstDelayMs: 100, maxDelayMs: 500, maxRestarts: 4, stableMs: 10_000 };
