@@ -3,7 +3,6 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AuditLog } from '../src/audit/index.js';
 import type { Clock } from '../src/clock/index.js';
 import { WriteGate, type Database } from '../src/db/index.js';
-import type { HallmarkApp, RouteInstaller } from '../src/http/index.js';
 import { LATEST_API_VERSION } from './api-version.js';
 import { basicAuthChecker, type BrokerCredentials } from './basic-auth.js';
 import { requireCall } from './broker-call.js';
@@ -45,11 +44,12 @@ export interface BrokerDeps {
 export const DEFAULT_BROKER_SECRET_BYTES = 65_536;
 
 /**
- * The broker plugin. Register it with a prefix: `app.register(brokerPlugin(deps), { prefix:
- * '/v2' })`. Encapsulated: its hooks, OSB error bodies and JSON parsing apply only below the
- * prefix. Throws at build time if the credentials are empty (never open).
+ * The broker plugin, its dependencies as options. Register it with a prefix:
+ * `app.register(brokerPlugin, { ...deps, prefix: '/v2' })`. Encapsulated: its hooks, OSB error
+ * bodies and JSON parsing apply only below the prefix. Refuses to load if the credentials are
+ * empty (never open).
  */
-export function brokerPlugin(deps: BrokerDeps): FastifyPluginAsync {
+export const brokerPlugin: FastifyPluginAsync<BrokerDeps> = async (scope, deps) => {
   const checkAuthorization = basicAuthChecker(deps.credentials);
   const ctx: BrokerContext = {
     db: deps.db,
@@ -64,34 +64,24 @@ export function brokerPlugin(deps: BrokerDeps): FastifyPluginAsync {
     maxSecretBytes: deps.maxSecretBytes ?? DEFAULT_BROKER_SECRET_BYTES,
     gate: deps.gate ?? new WriteGate(),
   };
-  return async (scope: FastifyInstance) => {
-    installJsonParsing(scope);
-    installBrokerHooks(scope, deps.audit, checkAuthorization);
-    const catalogConfig: BrokerRouteConfig = { osbAction: 'osb.catalog' };
-    // @see OSB 2.17 "Catalog Management": 200 with the catalog, in the fields of the
-    // platform's version (a strict 2.13 platform refuses fields added after 2.13).
-    scope.get(
-      '/catalog',
-      { config: catalogConfig, schema: { response: catalogResponses } },
-      async (request, reply) => {
-        const call = requireCall(request);
-        const json = catalogJsonFor(call.apiVersion ?? LATEST_API_VERSION);
-        await call.succeeded(deps.audit);
-        return reply.code(200).type('application/json; charset=utf-8').send(json);
-      },
-    );
-    registerInstanceRoutes(scope, ctx);
-    registerBindingRoutes(scope, ctx);
-  };
-}
-
-/** The broker as a {@link RouteInstaller} for `buildApp`: the plugin mounted at `/v2`. */
-export function brokerRoutes(deps: BrokerDeps): RouteInstaller {
-  const plugin = brokerPlugin(deps);
-  return async (app: HallmarkApp) => {
-    await app.register(plugin as FastifyPluginAsync, { prefix: '/v2' });
-  };
-}
+  installJsonParsing(scope);
+  installBrokerHooks(scope, deps.audit, checkAuthorization);
+  const catalogConfig: BrokerRouteConfig = { osbAction: 'osb.catalog' };
+  // @see OSB 2.17 "Catalog Management": 200 with the catalog, in the fields of the
+  // platform's version (a strict 2.13 platform refuses fields added after 2.13).
+  scope.get(
+    '/catalog',
+    { config: catalogConfig, schema: { response: catalogResponses } },
+    async (request, reply) => {
+      const call = requireCall(request);
+      const json = catalogJsonFor(call.apiVersion ?? LATEST_API_VERSION);
+      await call.succeeded(deps.audit);
+      return reply.code(200).type('application/json; charset=utf-8').send(json);
+    },
+  );
+  registerInstanceRoutes(scope, ctx);
+  registerBindingRoutes(scope, ctx);
+};
 
 /**
  * JSON bodies as OSB platforms send them: an empty body (DELETE with a JSON content type)

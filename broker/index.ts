@@ -1,5 +1,5 @@
 // Public surface of the Open Service Broker (OSB 2.17) endpoint.
-export { brokerPlugin, brokerRoutes, DEFAULT_BROKER_SECRET_BYTES } from './broker-plugin.js';
+export { brokerPlugin, DEFAULT_BROKER_SECRET_BYTES } from './broker-plugin.js';
 export type { BrokerDeps } from './broker-plugin.js';
 export type { BrokerCredentials } from './basic-auth.js';
 export type { BrokerApiKeys, BrokerSecrets, ScopeCounts } from './broker-ports.js';

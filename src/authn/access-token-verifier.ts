@@ -8,7 +8,7 @@ import {
 import type { Clock } from '../clock/index.js';
 import { HallmarkError } from '../errors/index.js';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYP, readClaims } from './access-token-claims.js';
-import type { CallerIdentity } from './caller-identity.js';
+import type { CallerIdentity, TokenVerifier } from './caller-identity.js';
 import type { PodPresence, PodRef } from './pod-presence.js';
 import { ACCESS_TOKEN_ALG } from './signing-key.js';
 import { VerifiedTokenCache, type VerifiedToken } from './verified-token-cache.js';
@@ -49,7 +49,7 @@ function invalid(detail: string, cause?: unknown): HallmarkError {
  * Turns a bearer token into the caller it proves. Every failure is `ERR_AUTHN_TOKEN_INVALID`
  * (or `ERR_AUTHN_TOKEN_REVOKED`) with one generic message; the reason is only in `detail`.
  */
-export class AccessTokenVerifier {
+export class AccessTokenVerifier implements TokenVerifier {
   readonly #toleranceSeconds: number;
   readonly #verified: VerifiedTokenCache;
 

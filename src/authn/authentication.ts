@@ -15,7 +15,6 @@ import {
   type ApiKeyHolder,
   type ApiKeyRole,
 } from './api-key-store.js';
-import type { RequestAuthenticator } from './caller-identity.js';
 import { verifiedClientSvid } from './client-certificate.js';
 import type { DistrustedIssuers } from './distrusted-issuers.js';
 import {
@@ -24,7 +23,6 @@ import {
   type IssuedCertificateLookup,
 } from './issued-certificates.js';
 import { PodPresenceCache, type PodLookup } from './pod-presence.js';
-import { createAuthenticator } from './request-authenticator.js';
 import { RevocationList, type Revocation } from './revocation-list.js';
 import { rotationTickMs, type KeySchedule } from '../keyring/index.js';
 import { SigningKeyring } from './signing-keyring.js';
@@ -86,12 +84,10 @@ export interface AuthenticationSettings {
 
 /**
  * Owns access tokens for one server process: the signing keyring, the revocation list, the
- * pod verdict cache, the token issuer and verifier, and the request authenticator other routes
- * use. Several processes on one database behave as one (advisory locks, NOTIFY).
+ * pod verdict cache, and the token issuer and verifier. Several processes on one database behave as one (advisory locks, NOTIFY).
  */
 export class Authentication {
-  /** Verifies bearer tokens and sets `request.identity` (for every protected route). */
-  readonly authenticate: RequestAuthenticator;
+  /** Access token → caller, for every protected route (the HTTP layer reads the token). */
   readonly verifier: AccessTokenVerifier;
   readonly issuer: AccessTokenIssuer;
   readonly podPresence: PodPresenceCache;
@@ -116,7 +112,6 @@ export class Authentication {
       issuer: settings.issuer,
       clockToleranceMs: settings.clockToleranceMs ?? DEFAULT_SIGNING_KEY_SCHEDULE.clockToleranceMs,
     });
-    this.authenticate = createAuthenticator(this.verifier);
   }
 
   /** Loads (on a fresh database: creates) the signing keys and the revocation list. */

@@ -1,5 +1,5 @@
 // Who is calling: the identity an access token proves, as routes and policy see it.
-import type { FastifyRequest } from 'fastify';
+import { HallmarkError } from '../errors/index.js';
 
 /** The authenticated caller of a request. */
 export interface CallerIdentity {
@@ -17,14 +17,24 @@ export interface CallerIdentity {
 }
 
 /**
- * Verifies a request's `Authorization: Bearer <access token>` and returns the caller.
- * Throws `ERR_AUTHN_TOKEN_MISSING`, `ERR_AUTHN_TOKEN_INVALID` or `ERR_AUTHN_TOKEN_REVOKED`.
+ * Access token → caller: what authentication offers every transport (the HTTP layer reads the
+ * token from `Authorization: Bearer`). {@link AccessTokenVerifier} is the real one.
  */
-export type RequestAuthenticator = (request: FastifyRequest) => Promise<CallerIdentity>;
+export interface TokenVerifier {
+  /** @throws HallmarkError ERR_AUTHN_TOKEN_INVALID, ERR_AUTHN_TOKEN_REVOKED */
+  verify(token: string): Promise<CallerIdentity>;
+}
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Set by the access-token check of routes that require one. */
-    identity: CallerIdentity | undefined;
+/**
+ * Returns `identity` if it is the admin; otherwise refuses. The one admin check: every
+ * admin-only operation goes through it.
+ * @throws HallmarkError ERR_AUTHN_NOT_ADMIN
+ */
+export function requireAdmin(identity: CallerIdentity | undefined): CallerIdentity {
+  if (identity === undefined || !identity.admin) {
+    throw new HallmarkError('ERR_AUTHN_NOT_ADMIN', {
+      detail: `${identity?.id ?? 'anonymous'} is not the admin`,
+    });
   }
+  return identity;
 }

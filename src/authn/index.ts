@@ -2,7 +2,8 @@
 export { API_KEY_PREFIX, apiKeyMatches, generateApiKey, hashApiKey } from './api-key.js';
 export { ADMIN_KEY_ID, bootstrapAdminKey } from './admin-bootstrap.js';
 export type { AdminBootstrap } from './admin-bootstrap.js';
-export type { CallerIdentity, RequestAuthenticator } from './caller-identity.js';
+export { requireAdmin } from './caller-identity.js';
+export type { CallerIdentity, TokenVerifier } from './caller-identity.js';
 export { Authentication } from './authentication.js';
 export type { AuthenticationDeps, AuthenticationSettings } from './authentication.js';
 export { createApiKey, revokeApiKey, rotateApiKey, verifyApiKey } from './api-key-store.js';
@@ -19,7 +20,6 @@ export { AccessTokenIssuer } from './access-token-issuer.js';
 export type { AccessTokenSettings, IssuedAccessToken } from './access-token-issuer.js';
 export { AccessTokenVerifier } from './access-token-verifier.js';
 export type { AccessTokenVerifierSettings } from './access-token-verifier.js';
-export { bearerToken, createAuthenticator, requireAdmin } from './request-authenticator.js';
 export { PodPresenceCache, kubernetesPodLookup, podPresence } from './pod-presence.js';
 export type { PodLookup, PodPresence, PodRef, PodSnapshot } from './pod-presence.js';
 export { checkWorkload, loginWorkload } from './workload-login.js';

@@ -1,13 +1,18 @@
 // Fastify assembly: TLS listener options, logging, request ids, errors, metrics, health, features.
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:https';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyPluginOptions,
+  type FastifyReply,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { httpAuditAction, type AuditLog } from '../audit/index.js';
 import { HallmarkError } from '../errors/index.js';
 import { installErrorHandling, sendError, toHallmarkError } from './error-handler.js';
-import { registerHealthRoutes, type MetricsSource, type ReadinessCheck } from './health-routes.js';
+import { healthRoutes, type MetricsSource, type ReadinessCheck } from './health-routes.js';
 import { RequestLogController } from './logger.js';
 import { installRequestMetrics } from './metrics.js';
 import {
@@ -17,13 +22,22 @@ import {
   tallyAnonymousRefusal,
   type PreauthLimit,
 } from './preauth-limit.js';
+import { requestContext } from './request-context.js';
 import { tlsOptions, type ServingTlsSource } from './serving-tls.js';
 
-/** The HTTPS app type every route plugin receives. */
+/** The HTTPS app {@link buildApp} returns; route groups are registered on it as plugins. */
 export type HallmarkApp = FastifyInstance<Server>;
 
-/** A feature's routes; registered in order after the core routes. */
-export type RouteInstaller = (app: HallmarkApp) => void | Promise<void>;
+/**
+ * A route group: an encapsulated fastify plugin, registered with `app.register(plugin,
+ * options)`, that takes its dependencies as its options. Its handlers' `request.body`,
+ * `query` and `params` are typed from the route's JSON schemas (json-schema-to-ts), so the
+ * schema that validates a request is the one place its shape is written.
+ */
+export type RoutePlugin<Options extends FastifyPluginOptions> = FastifyPluginAsyncJsonSchemaToTs<{
+  Options: Options;
+  Server: Server;
+}>;
 
 /** What the app needs from the composition root. */
 export interface AppOptions {
@@ -35,7 +49,6 @@ export interface AppOptions {
   metricsEndpoint?: MetricsSource;
   /** The process logger (pino); `false` disables logging (unit tests). */
   logger: Logger | false;
-  routes: readonly RouteInstaller[];
   /** Largest accepted request body in bytes. */
   bodyLimit?: number;
   /** TLS 1.2 cipher suites (`HALLMARK_TLS_CIPHERS`); Hallmark's AEAD, forward-secret list if absent. */
@@ -55,7 +68,12 @@ function labelResponse(reply: FastifyReply, requestId: string): void {
   if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
 }
 
-/** Builds the HTTPS fastify app (not yet listening). */
+/**
+ * Builds the HTTPS fastify app (not yet listening) with what every route shares: the request
+ * context, request ids, JSON-only bodies, the pre-authentication limit, error handling,
+ * metrics and the health routes. The caller registers the route groups (each a
+ * {@link RoutePlugin}) on it before `listen`.
+ */
 export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
   const app = Fastify({
     https: tlsOptions(options.tls.current(), options.tlsCiphers),
@@ -104,8 +122,7 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
   // default text/plain parser would hand a JSON route a string, refused as 400 by the schema;
   // a wrong content type is 415 ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE (docs/errors.md).
   app.removeContentTypeParser('text/plain');
-  app.decorateRequest('auditContext', undefined);
-  app.decorateRequest('audited', false);
+  await app.register(requestContext);
   app.addHook('onSend', async (request, reply) => labelResponse(reply, request.id));
   const { preauth } = options;
   if (preauth !== undefined) installPreauthLimit(app, preauth);
@@ -117,7 +134,9 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
       : (request, code) => tallyAnonymousRefusal(preauth, request, code),
   );
   installRequestMetrics(app, options.metrics);
-  registerHealthRoutes(app, options.readiness, options.metricsEndpoint ?? options.metrics);
-  for (const install of options.routes) await install(app);
+  await app.register(healthRoutes, {
+    readiness: options.readiness,
+    metrics: options.metricsEndpoint ?? options.metrics,
+  });
   return app;
 }

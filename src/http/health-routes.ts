@@ -1,5 +1,5 @@
 // Liveness, readiness and metrics endpoints.
-import type { FastifyInstance } from 'fastify';
+import type { RoutePlugin } from './app.js';
 
 /** Where `/metrics` gets its text: a prom-client registry, or every worker's gathered. */
 export interface MetricsSource {
@@ -17,12 +17,18 @@ const statusSchema = {
   additionalProperties: false,
 } as const;
 
+/** Options of {@link healthRoutes}. */
+export interface HealthRouteOptions {
+  readonly readiness: ReadinessCheck;
+  /** What `/metrics` exposes: this process's registry, or every worker's gathered. */
+  readonly metrics: MetricsSource;
+}
+
 /** `/healthz` (process up), `/readyz` (dependencies ready), `/metrics` (Prometheus text). */
-export function registerHealthRoutes(
-  app: FastifyInstance,
-  readiness: ReadinessCheck,
-  registry: MetricsSource,
-): void {
+export const healthRoutes: RoutePlugin<HealthRouteOptions> = async (
+  app,
+  { readiness, metrics: registry },
+) => {
   app.get('/healthz', { schema: { response: { 200: statusSchema } } }, async () => ({
     status: 'ok',
   }));
@@ -44,4 +50,4 @@ export function registerHealthRoutes(
     const text = await registry.metrics();
     return reply.type(registry.contentType).send(text);
   });
-}
+};

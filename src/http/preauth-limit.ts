@@ -10,16 +10,6 @@ export interface PreauthLimit {
   readonly tally: ThrottleTally;
 }
 
-/** How this request stands with the pre-authentication limit. */
-export type PreauthState = 'taken' | 'throttled' | undefined;
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** `taken`: holds a token of its address; `throttled`: refused before any work. */
-    preauth: PreauthState;
-  }
-}
-
 // Public, unauthenticated reads that write no audit row; everything else under /v1 and /v2
 // authenticates its caller (TokenReview, access token, client certificate, API key, broker
 // basic auth) and audits refusals, so a stranger pays there.
@@ -106,7 +96,6 @@ export function tallyAnonymousRefusal(
  * are flushed when the app closes.
  */
 export function installPreauthLimit(app: FastifyInstance, limit: PreauthLimit): void {
-  app.decorateRequest('preauth', undefined);
   app.addHook('onRequest', async (request, reply) => {
     if (!isGuardedRoute(request.routeOptions.url)) return;
     // Thrown, so the route's own error handler answers in its shape (OSB under /v2).

@@ -1,27 +1,7 @@
 // Per-request audit context: who is asking and what about, so refusals are audited uniformly.
 import type { FastifyRequest } from 'fastify';
-import {
-  httpAuditAction,
-  type AuditAction,
-  type AuditEvent,
-  type AuditLog,
-} from '../audit/index.js';
-
-/** What a route knows about the decision it is making. */
-export interface RequestAuditContext {
-  action: AuditAction;
-  actor: string;
-  target: string;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Set by routes as soon as they know it; used to audit refusals and errors. */
-    auditContext: RequestAuditContext | undefined;
-    /** True once this request's decision has been written to the audit log. */
-    audited: boolean;
-  }
-}
+import { httpAuditAction, type AuditEvent, type AuditLog } from '../audit/index.js';
+import type { RequestAuditContext } from './request-context.js';
 
 /** Records the action a route is about to decide on. */
 export function describeRequest(

@@ -9,8 +9,7 @@ import {
 import type { Clock } from '../clock/index.js';
 import { produceReport, type GatherSources } from '../compliance/index.js';
 import type { AuditLog } from '../audit/index.js';
-import { complianceRoutes } from '../http/routes/compliance-routes.js';
-import type { RouteInstaller } from '../http/index.js';
+import type { ComplianceRouteOptions } from '../http/index.js';
 import { HALLMARK_VERSION, type ServerConfig } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import { DEFAULT_TLS12_CIPHERS, TLS_MIN_VERSION } from '../http/index.js';
@@ -77,20 +76,20 @@ export function complianceSources(
 }
 
 /**
- * `GET`/`POST /v1/compliance` over this server's parts. Reports are signed with the audit
+ * The options of `GET`/`POST /v1/compliance` (`complianceRoutes`) over this server's parts. Reports are signed with the audit
  * checkpoint key (a detached JWS), so they verify against `GET /v1/audit/keys`.
  */
-export function serverComplianceRoutes(
+export function serverComplianceOptions(
   parts: ComplianceParts,
   options: { readonly audit: AuditLog; readonly sinkNames: readonly string[] },
-): RouteInstaller {
+): ComplianceRouteOptions {
   const sources = complianceSources(parts, options.sinkNames);
-  return complianceRoutes({
-    authenticate: parts.authn.authenticate,
+  return {
+    tokens: parts.authn.verifier,
     audit: options.audit,
     produce: (supplied) =>
       produceReport(sources, supplied, {
         signCompact: (payload) => parts.checkpointKeys.signDetached(Buffer.from(payload)),
       }),
-  });
+  };
 }

@@ -17,41 +17,43 @@ import { writeFileAtomic } from '../file/index.js';
 import { Database, DatabaseReadiness, MIGRATIONS, WriteGate } from '../db/index.js';
 import {
   AddressBuckets,
+  RateLimiter,
   ThrottleTally,
+  apiKeyRoutes,
+  auditCheckpointRoutes,
+  auditRoutes,
+  authnRoutes,
   buildApp,
+  bundleDocumentSource,
+  bundleRoutes,
+  caRoutes,
+  complianceRoutes,
   createLogger,
   createMetricsRegistry,
+  federatedBundleRoutes,
   followTlsChanges,
+  jwtSvidRoutes,
   logFormatFor,
+  oidcRoutes,
+  policyRoutes,
+  secretRoutes,
+  svidRoutes,
   type HallmarkApp,
   type MetricsSource,
 } from '../http/index.js';
-import { bundleDocumentSource, bundleRoutes } from '../http/routes/bundle-routes.js';
-import { svidRoutes } from '../http/routes/svid-routes.js';
-import { RateLimiter } from '../http/rate-limiter.js';
 import { PodAttestor, createKubernetesApi, type KubernetesApi } from '../attest/index.js';
 import { PgPolicyStore, canAccess, findRegistration, isStillRegistered } from '../policy/index.js';
 import { DEFAULT_SECRET_CACHE, PgSecretStore } from '../secrets/index.js';
-import { authnRoutes } from '../http/routes/authn-routes.js';
-import { secretRoutes } from '../http/routes/secret-routes.js';
-import { policyRoutes } from '../http/routes/policy-routes.js';
-import { caRoutes } from '../http/routes/ca-routes.js';
-import { auditRoutes } from '../http/routes/audit-routes.js';
-import { auditCheckpointRoutes } from '../http/routes/audit-checkpoint-routes.js';
 import { startAuditCheckpoints, type AuditCheckpoints } from '../checkpoint/index.js';
-import { jwtSvidRoutes } from '../http/routes/jwt-svid-routes.js';
-import { oidcRoutes } from '../http/routes/oidc-routes.js';
 import { oidcCacheMaxAgeSeconds } from '../oidc/index.js';
-import { apiKeyRoutes } from '../http/routes/apikey-routes.js';
 import { JwtAuthorityKeyring, JwtSvidIssuer } from '../jwtsvid/index.js';
-import { BrokerGrants, brokerRoutes } from '../../broker/index.js';
+import { BrokerGrants, brokerPlugin } from '../../broker/index.js';
 import { startAuditSinks } from '../sink/index.js';
 import { UnavailableKubernetesApi } from './unavailable-kubernetes-api.js';
 import { prepareHost, type PreparedHost } from './host-preparation.js';
 import { ServingCertificate } from './serving-certificate.js';
 import { startFederation } from './federation-wiring.js';
-import { federatedBundleRoutes } from '../http/routes/federated-bundle-routes.js';
-import { serverComplianceRoutes } from './compliance-sources.js';
+import { serverComplianceOptions } from './compliance-sources.js';
 
 /** A running server and what a caller (CLI, tests) needs to use and stop it. */
 export interface RunningServer {
@@ -343,120 +345,108 @@ export async function startServer(
       metricsEndpoint: worker?.metrics(metrics),
       logger: log,
       readiness: () => readiness.check(),
-      routes: [
-        bundleRoutes({ ca, clock, jwtKeys: () => jwtAuthorities.bundleJwks() }),
-        svidRoutes({
-          attestor,
-          policy,
-          ca,
-          audit,
-          db,
-          clock,
-          limiter,
-          defaultTtlSeconds: config.svidTtlSeconds,
-          federatedBundles: (trustDomains) => federated.documents(trustDomains),
-        }),
-        federatedBundleRoutes({
-          clientSvid: (socket) => authn.clientSvid(socket),
-          checkCaller: (svid) => authn.checkWorkload(svid),
-          federatesWith: (workload) =>
-            findRegistration(policy.current(), workload)?.federatesWith ?? [],
-          bundles: (trustDomains) => federated.documents(trustDomains),
-          limiter,
-        }),
-        authnRoutes({ authn, audit }),
-        secretRoutes({
-          store: secrets,
-          audit,
-          authenticate: authn.authenticate,
-          access: (caller, action, path) =>
-            canAccess(policy.current(), caller.id, action, path, brokerGrants.current()),
-          maxValueBytes: config.secretMaxBytes,
-        }),
-        policyRoutes({
-          store: policy,
-          audit,
-          authenticate: authn.authenticate,
-          maxBytes: 1_048_576,
-        }),
-        caRoutes({ ca, audit, authenticate: authn.authenticate }),
-        auditRoutes({ db, audit, authenticate: authn.authenticate }),
-        auditCheckpointRoutes({
-          db,
-          audit,
-          authenticate: authn.authenticate,
-          keyring: checkpoints.keyring,
-        }),
-        apiKeyRoutes({ authenticate: authn.authenticate, authn }),
-        serverComplianceRoutes(
-          {
-            config,
-            db,
-            clock,
-            publicUrl: () => url,
-            policy,
-            authn,
-            jwtAuthorities,
-            tls,
-            upstream,
-            checkpointKeys: checkpoints.keyring,
-          },
-          { audit, sinkNames: sinks.names },
-        ),
-        jwtSvidRoutes({
-          clientSvid: (socket) => authn.clientSvid(socket),
-          checkCaller: async (svid) => {
-            await authn.checkWorkload(svid);
-          },
-          issuer: new JwtSvidIssuer(jwtAuthorities, clock, {
-            trustDomain: config.trustDomain,
-            ttlMs: config.jwtSvidTtlSeconds * 1000,
-            issuer: config.oidcIssuer,
-          }),
-          audit,
-          limiter,
-        }),
-        // OIDC discovery is off unless an issuer is configured (its URL is what relying parties pin).
-        ...(config.oidcIssuer === undefined
-          ? []
-          : [
-              oidcRoutes({
-                issuer: config.oidcIssuer,
-                keys: () => jwtAuthorities.publishedKeys(),
-                algorithm: JWT_SVID_ALGORITHM_OF[config.jwtSvidKeyType],
-                maxAgeSeconds: oidcCacheMaxAgeSeconds(jwtAuthorities.schedule.propagationMs),
-              }),
-            ]),
-        // The broker is mounted only with credentials (never open); its grants apply either way.
-        ...(config.broker
-          ? [
-              brokerRoutes({
-                db,
-                audit,
-                clock,
-                secrets,
-                grants: brokerGrants,
-                credentials: config.broker,
-                trustDomain: config.trustDomain,
-                serverUrl: () => url,
-                bundlePem: () => ca.bundle().certificatesPem.join(''),
-                maxSecretBytes: config.secretMaxBytes,
-                gate: writes,
-                apiKeys: {
-                  create: (id, actor, tx) => authn.createApiKeyIn(tx, { id, role: 'app' }, actor),
-                  revoke: async (id, actor, tx) => {
-                    const revocation = await authn.revokeApiKeyIn(tx, id, actor);
-                    return revocation === undefined
-                      ? undefined
-                      : () => authn.revocations.apply(revocation);
-                  },
-                },
-              }),
-            ]
-          : []),
-      ],
     });
     cleanups.push(() => app.close());
+    // Each route group is an encapsulated plugin taking its dependencies as options.
+    await app.register(bundleRoutes, { ca, clock, jwtKeys: () => jwtAuthorities.bundleJwks() });
+    await app.register(svidRoutes, {
+      attestor,
+      policy,
+      ca,
+      audit,
+      db,
+      clock,
+      limiter,
+      defaultTtlSeconds: config.svidTtlSeconds,
+      federatedBundles: (trustDomains) => federated.documents(trustDomains),
+    });
+    await app.register(federatedBundleRoutes, {
+      clientSvid: (socket) => authn.clientSvid(socket),
+      checkCaller: (svid) => authn.checkWorkload(svid),
+      federatesWith: (workload) =>
+        findRegistration(policy.current(), workload)?.federatesWith ?? [],
+      bundles: (trustDomains) => federated.documents(trustDomains),
+      limiter,
+    });
+    await app.register(authnRoutes, { authn, audit });
+    const tokens = authn.verifier;
+    await app.register(secretRoutes, {
+      store: secrets,
+      audit,
+      tokens,
+      access: (caller, action, path) =>
+        canAccess(policy.current(), caller.id, action, path, brokerGrants.current()),
+      maxValueBytes: config.secretMaxBytes,
+    });
+    await app.register(policyRoutes, { store: policy, audit, tokens, maxBytes: 1_048_576 });
+    await app.register(caRoutes, { ca, audit, tokens });
+    await app.register(auditRoutes, { db, audit, tokens });
+    await app.register(auditCheckpointRoutes, { db, audit, tokens, keyring: checkpoints.keyring });
+    await app.register(apiKeyRoutes, { tokens, authn });
+    await app.register(
+      complianceRoutes,
+      serverComplianceOptions(
+        {
+          config,
+          db,
+          clock,
+          publicUrl: () => url,
+          policy,
+          authn,
+          jwtAuthorities,
+          tls,
+          upstream,
+          checkpointKeys: checkpoints.keyring,
+        },
+        { audit, sinkNames: sinks.names },
+      ),
+    );
+    await app.register(jwtSvidRoutes, {
+      clientSvid: (socket) => authn.clientSvid(socket),
+      checkCaller: async (svid) => {
+        await authn.checkWorkload(svid);
+      },
+      issuer: new JwtSvidIssuer(jwtAuthorities, clock, {
+        trustDomain: config.trustDomain,
+        ttlMs: config.jwtSvidTtlSeconds * 1000,
+        issuer: config.oidcIssuer,
+      }),
+      audit,
+      limiter,
+    });
+    // OIDC discovery is off unless an issuer is configured (its URL is what relying parties pin).
+    if (config.oidcIssuer !== undefined) {
+      await app.register(oidcRoutes, {
+        issuer: config.oidcIssuer,
+        keys: () => jwtAuthorities.publishedKeys(),
+        algorithm: JWT_SVID_ALGORITHM_OF[config.jwtSvidKeyType],
+        maxAgeSeconds: oidcCacheMaxAgeSeconds(jwtAuthorities.schedule.propagationMs),
+      });
+    }
+    // The broker is mounted only with credentials (never open); its grants apply either way.
+    if (config.broker) {
+      await app.register(brokerPlugin, {
+        prefix: '/v2',
+        db,
+        audit,
+        clock,
+        secrets,
+        grants: brokerGrants,
+        credentials: config.broker,
+        trustDomain: config.trustDomain,
+        serverUrl: () => url,
+        bundlePem: () => ca.bundle().certificatesPem.join(''),
+        maxSecretBytes: config.secretMaxBytes,
+        gate: writes,
+        apiKeys: {
+          create: (id, actor, tx) => authn.createApiKeyIn(tx, { id, role: 'app' }, actor),
+          revoke: async (id, actor, tx) => {
+            const revocation = await authn.revokeApiKeyIn(tx, id, actor);
+            return revocation === undefined ? undefined : () => authn.revocations.apply(revocation);
+          },
+        },
+      });
+    }
     cleanups.push(followTlsChanges(app.server, tls, config.tlsCiphers));
     await app.listen({ host: config.listen.host, port: config.listen.port });
     const address = app.server.address();

@@ -1,6 +1,7 @@
 // Test doubles of the v1 routes other modules own (authn, svid, policy, audit, bundle), for client tests.
 import type { TLSSocket } from 'node:tls';
-import type { HallmarkApp, RouteInstaller } from '../../src/http/index.js';
+import type { HallmarkApp } from '../../src/http/index.js';
+import type { TestRoutes } from '../secrets/helpers/secret-test-app.js';
 
 /** What the doubles saw, so tests can check the client sent the right request. */
 export interface SeenRequests {
@@ -22,7 +23,7 @@ const json = (
  * certificate presented and verified, bearer token, content type) and answer in the contract's
  * shape; `/broken/...` answers malformed bodies, `/hang` never answers until released, `/stall` stops mid-body.
  */
-export function apiDoubles(seen: SeenRequests, caPem: string): RouteInstaller {
+export function apiDoubles(seen: SeenRequests, caPem: string): TestRoutes {
   let hanging: (() => void)[] = [];
   seen.releaseHanging = () => {
     for (const release of hanging) release();

@@ -11,8 +11,9 @@ import {
   type HallmarkApp,
 } from '../../src/http/index.js';
 import { HallmarkError } from '../../src/errors/index.js';
+import { authenticate } from '../../src/http/bearer-authentication.js';
 import { auditRequest, describeRequest } from '../../src/http/request-audit.js';
-import { tableAuthenticator } from '../secrets/helpers/secret-test-app.js';
+import { tableVerifier } from '../secrets/helpers/secret-test-app.js';
 import { makeTestTls } from '../secrets/helpers/test-tls.js';
 
 const tls = makeTestTls();
@@ -23,7 +24,7 @@ async function app(rowsPerInterval: number) {
   const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
   const audit = new MemoryAuditLog(clock);
   const tally = new ThrottleTally({ audit, clock, maxRowsPerInterval: rowsPerInterval });
-  const authenticate = tableAuthenticator();
+  const tokens = tableVerifier();
   const built = await buildApp({
     audit,
     preauth: { buckets: new AddressBuckets({ ratePerSecond: 1, burst: 5 }, clock), tally },
@@ -31,17 +32,13 @@ async function app(rowsPerInterval: number) {
     readiness: async () => ({ ready: true }),
     metrics: createMetricsRegistry(),
     logger: false,
-    routes: [
-      (scope) =>
-        void scope.get<{ Params: { path: string } }>('/v1/secrets/:path', async (request) => {
-          describeRequest(request, { action: 'secret.read', target: request.params.path });
-          const identity = await authenticate(request);
-          describeRequest(request, { actor: identity.id });
-          if (request.params.path === 'forbidden') throw new HallmarkError('ERR_AUTHN_NOT_ADMIN');
-          await auditRequest(audit, request, 'success');
-          return {};
-        }),
-    ],
+  });
+  built.get<{ Params: { path: string } }>('/v1/secrets/:path', async (request) => {
+    describeRequest(request, { action: 'secret.read', target: request.params.path });
+    await authenticate(request, tokens);
+    if (request.params.path === 'forbidden') throw new HallmarkError('ERR_AUTHN_NOT_ADMIN');
+    await auditRequest(audit, request, 'success');
+    return {};
   });
   return { app: built, audit, tally };
 }

@@ -9,8 +9,13 @@ import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { Database } from '../../src/db/index.js';
 import { HallmarkError } from '../../src/errors/index.js';
-import { buildApp, createMetricsRegistry, type HallmarkApp } from '../../src/http/index.js';
-import { jwtSvidRoutes, type JwtSvidCaller } from '../../src/http/routes/jwt-svid-routes.js';
+import {
+  buildApp,
+  createMetricsRegistry,
+  jwtSvidRoutes,
+  type HallmarkApp,
+  type JwtSvidCaller,
+} from '../../src/http/index.js';
 import { JwtAuthorityKeyring, JwtSvidIssuer, validateJwtSvid } from '../../src/jwtsvid/index.js';
 import { call, responseCode, type TestResponse } from '../fixtures/authn/mtls-client.js';
 import { TestTls } from '../fixtures/authn/test-server.js';
@@ -90,16 +95,14 @@ beforeAll(async () => {
     metrics: createMetricsRegistry(),
     logger: false,
     readiness: async () => ({ ready: true }),
-    routes: [
-      jwtSvidRoutes({
-        clientSvid: (socket) =>
-          verifiedClientSvid(socket, { bundle: () => tls.current().ca, trustDomain: TD, clock }),
-        issuer: new JwtSvidIssuer(keyring, clock, { trustDomain: TD, ttlMs: TTL }),
-        audit,
-        checkCaller: (svid) => callerCheck?.(svid) ?? Promise.resolve(),
-        limiter: { take: () => allowed },
-      }),
-    ],
+  });
+  await app.register(jwtSvidRoutes, {
+    clientSvid: (socket) =>
+      verifiedClientSvid(socket, { bundle: () => tls.current().ca, trustDomain: TD, clock }),
+    issuer: new JwtSvidIssuer(keyring, clock, { trustDomain: TD, ttlMs: TTL }),
+    audit,
+    checkCaller: (svid) => callerCheck?.(svid) ?? Promise.resolve(),
+    limiter: { take: () => allowed },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

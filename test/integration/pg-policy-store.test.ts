@@ -18,7 +18,7 @@ import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
 import { ManualClock } from '../doubles/manual-clock.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 import { OPTIONS, fixture } from '../policy/policy-test-helpers.js';
-import { tableAuthenticator } from '../secrets/helpers/secret-test-app.js';
+import { tableVerifier } from '../secrets/helpers/secret-test-app.js';
 import { makeTestTls } from '../secrets/helpers/test-tls.js';
 
 const API = { namespace: 'payments', serviceAccount: 'api', labels: { app: 'api' } };
@@ -165,14 +165,12 @@ describe('PgPolicyStore refresh', () => {
       readiness: async () => ({ ready: true }),
       metrics: createMetricsRegistry(),
       logger: false,
-      routes: [
-        policyRoutes({
-          store: replica,
-          audit,
-          authenticate: tableAuthenticator(),
-          maxBytes: 65_536,
-        }),
-      ],
+    });
+    await app.register(policyRoutes, {
+      store: replica,
+      audit,
+      tokens: tableVerifier(),
+      maxBytes: 65_536,
     });
     try {
       replicaDb.afterNextCommit(async () => {

@@ -1,10 +1,11 @@
 // GET /v1/audit/checkpoints (admin: signed chain heads after a seq) and GET /v1/audit/keys (public JWKS).
 import type { AuditLog } from '../../audit/index.js';
-import type { RequestAuthenticator } from '../../authn/index.js';
+import type { TokenVerifier } from '../../authn/index.js';
 import { readCheckpoints, type CheckpointKeyring } from '../../checkpoint/index.js';
 import type { Queryable } from '../../db/index.js';
-import { HallmarkError } from '../../errors/index.js';
-import type { HallmarkApp, RouteInstaller } from '../app.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import type { RoutePlugin } from '../app.js';
+import { authenticateAdmin } from '../bearer-authentication.js';
 import { describeRequest } from '../request-audit.js';
 
 const querySchema = {
@@ -64,35 +65,42 @@ const jwksSchema = {
   additionalProperties: false,
 } as const;
 
+/** Dependencies of the checkpoint routes (their plugin options). */
+export interface AuditCheckpointRouteOptions {
+  readonly db: Queryable;
+  readonly audit: AuditLog;
+  /** Verifies bearer access tokens (authn's `verifier`). */
+  readonly tokens: TokenVerifier;
+  readonly keyring: CheckpointKeyring;
+}
+
 /**
  * The checkpoints page is admin-only and, like `GET /v1/audit`, not audited when it succeeds
  * (a shipper polling it would grow the log); refusals are. The keys are public: they are what
  * anyone verifies a checkpoint (or a detached signature) with, offline, and hold no secret.
  */
-export function auditCheckpointRoutes(deps: {
-  db: Queryable;
-  audit: AuditLog;
-  authenticate: RequestAuthenticator;
-  keyring: CheckpointKeyring;
-}): RouteInstaller {
-  return (app: HallmarkApp) => {
-    app.get<{ Querystring: { after?: string; limit?: string } }>(
-      '/v1/audit/checkpoints',
-      { schema: { querystring: querySchema, response: { 200: pageSchema } } },
-      async (request) => {
-        describeRequest(request, { action: 'audit.read', target: 'audit/checkpoints' });
-        const identity = await deps.authenticate(request);
-        describeRequest(request, { actor: identity.id });
-        if (!identity.admin) throw new HallmarkError('ERR_AUTHN_NOT_ADMIN');
-        const after = Number(request.query.after ?? 0);
-        const limit = Math.min(1000, Math.max(1, Number(request.query.limit ?? 500)));
-        const page = await readCheckpoints(deps.db, after, limit);
-        request.audited = true;
-        return { checkpoints: page, next: page.at(-1)?.seq ?? after };
-      },
-    );
-    app.get('/v1/audit/keys', { schema: { response: { 200: jwksSchema } } }, async () =>
-      deps.keyring.jwks(),
-    );
-  };
-}
+export const auditCheckpointRoutes: RoutePlugin<AuditCheckpointRouteOptions> = async (
+  app,
+  deps,
+) => {
+  app.get(
+    '/v1/audit/checkpoints',
+    { schema: { querystring: querySchema, response: { 200: pageSchema } } },
+    async (request) => {
+      describeRequest(request, { action: 'audit.read', target: 'audit/checkpoints' });
+      await authenticateAdmin(request, deps.tokens);
+      const after = Number(request.query.after ?? 0);
+      const limit = Math.min(1000, Math.max(1, Number(request.query.limit ?? 500)));
+      const page = await readCheckpoints(deps.db, after, limit);
+      request.audited = true;
+      return { checkpoints: page, next: page.at(-1)?.seq ?? after };
+    },
+  );
+  // jose's JWK leaves every member optional; a checkpoint key is built with all the schema
+  // requires (src/checkpoint/checkpoint-key.ts), and the response serializer refuses one that is not.
+  app.get(
+    '/v1/audit/keys',
+    { schema: { response: { 200: jwksSchema } } },
+    async () => deps.keyring.jwks() as FromSchema<typeof jwksSchema>,
+  );
+};

@@ -1,9 +1,9 @@
 // GET /v1/audit: the admin reads audit events after a cursor (seq), oldest first.
 import { readAuditPage, type AuditLog } from '../../audit/index.js';
-import type { RequestAuthenticator } from '../../authn/index.js';
+import type { TokenVerifier } from '../../authn/index.js';
 import type { Queryable } from '../../db/index.js';
-import { HallmarkError } from '../../errors/index.js';
-import type { HallmarkApp, RouteInstaller } from '../app.js';
+import type { RoutePlugin } from '../app.js';
+import { authenticateAdmin } from '../bearer-authentication.js';
 import { describeRequest } from '../request-audit.js';
 
 const querySchema = {
@@ -51,46 +51,46 @@ const pageSchema = {
   additionalProperties: false,
 } as const;
 
+/** Dependencies of the audit route (its plugin options). */
+export interface AuditRouteOptions {
+  readonly db: Queryable;
+  readonly audit: AuditLog;
+  /** Verifies bearer access tokens (authn's `verifier`). */
+  readonly tokens: TokenVerifier;
+}
+
 /**
  * Admin only. Reading the log is not itself audited (it would grow the log on every poll of
  * a log shipper); refusals are, like every refusal. A page shows every row committed before
  * the request: rows changes staged are chained first, so a caller reads its own writes.
  */
-export function auditRoutes(deps: {
-  db: Queryable;
-  audit: AuditLog;
-  authenticate: RequestAuthenticator;
-}): RouteInstaller {
-  return (app: HallmarkApp) => {
-    app.get<{ Querystring: { after?: string; limit?: string } }>(
-      '/v1/audit',
-      { schema: { querystring: querySchema, response: { 200: pageSchema } } },
-      async (request) => {
-        describeRequest(request, { action: 'audit.read', target: 'audit' });
-        const identity = await deps.authenticate(request);
-        describeRequest(request, { actor: identity.id });
-        if (!identity.admin) throw new HallmarkError('ERR_AUTHN_NOT_ADMIN');
-        const after = Number(request.query.after ?? 0);
-        const limit = Math.min(1000, Math.max(1, Number(request.query.limit ?? 500)));
-        await deps.audit.settle();
-        const page = await readAuditPage(deps.db, after, limit);
-        request.audited = true;
-        return {
-          events: page.map((r) => ({
-            seq: r.seq,
-            time: r.time,
-            actor: r.actor,
-            action: r.action,
-            target: r.target,
-            outcome: r.outcome,
-            reason: r.reason,
-            request_id: r.requestId,
-            prev_hash: r.prevHash,
-            hash: r.hash,
-          })),
-          next: page.at(-1)?.seq ?? after,
-        };
-      },
-    );
-  };
-}
+export const auditRoutes: RoutePlugin<AuditRouteOptions> = async (app, deps) => {
+  app.get(
+    '/v1/audit',
+    { schema: { querystring: querySchema, response: { 200: pageSchema } } },
+    async (request) => {
+      describeRequest(request, { action: 'audit.read', target: 'audit' });
+      await authenticateAdmin(request, deps.tokens);
+      const after = Number(request.query.after ?? 0);
+      const limit = Math.min(1000, Math.max(1, Number(request.query.limit ?? 500)));
+      await deps.audit.settle();
+      const page = await readAuditPage(deps.db, after, limit);
+      request.audited = true;
+      return {
+        events: page.map((r) => ({
+          seq: r.seq,
+          time: r.time,
+          actor: r.actor,
+          action: r.action,
+          target: r.target,
+          outcome: r.outcome,
+          reason: r.reason,
+          request_id: r.requestId,
+          prev_hash: r.prevHash,
+          hash: r.hash,
+        })),
+        next: page.at(-1)?.seq ?? after,
+      };
+    },
+  );
+};

@@ -2,7 +2,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { AuditLog } from '../../audit/index.js';
 import type { Authentication } from '../../authn/index.js';
-import type { HallmarkApp, RouteInstaller } from '../app.js';
+import type { RoutePlugin } from '../app.js';
 import { auditRequest, describeRequest } from '../request-audit.js';
 
 const tokenResponseSchema = {
@@ -33,8 +33,8 @@ const loginBodySchema = {
   additionalProperties: false,
 } as const;
 
-/** Dependencies of the authentication routes. */
-export interface AuthnRouteDeps {
+/** Dependencies of the authentication routes (their plugin options). */
+export interface AuthnRouteOptions {
   readonly authn: Pick<Authentication, 'clientSvid' | 'loginWorkload' | 'loginApiKey'>;
   readonly audit: AuditLog;
 }
@@ -49,44 +49,40 @@ function apiKeyActor(id: string): string {
  * the log and the audit row (by the error handler, with the actor described here). Success is
  * audited before the token is sent: no audit row, no token.
  */
-export function authnRoutes(deps: AuthnRouteDeps): RouteInstaller {
-  return (app: HallmarkApp) => {
-    if (!app.hasRequestDecorator('identity')) app.decorateRequest('identity', undefined);
+export const authnRoutes: RoutePlugin<AuthnRouteOptions> = async (app, deps) => {
+  app.post(
+    '/v1/authn/login',
+    {
+      schema: { body: loginBodySchema, response: { 200: tokenResponseSchema } },
+      // No body at all is the usual login (the certificate says everything): validate it as {}.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+    },
+    async (request) => {
+      describeRequest(request, {
+        action: 'authn.login',
+        actor: 'anonymous',
+        target: 'access-token',
+      });
+      const svid = deps.authn.clientSvid(request.raw.socket as TLSSocket);
+      const spiffeId = svid.spiffeId.toString();
+      describeRequest(request, { actor: spiffeId, target: `serial=${svid.serialHex}` });
+      const issued = await deps.authn.loginWorkload(svid);
+      await auditRequest(deps.audit, request, 'success', '', { target: `jti=${issued.tokenId}` });
+      return { token: issued.token, expires_at: new Date(issued.expiresAt).toISOString() };
+    },
+  );
 
-    app.post<{ Body: Record<string, never> }>(
-      '/v1/authn/login',
-      {
-        schema: { body: loginBodySchema, response: { 200: tokenResponseSchema } },
-        // No body at all is the usual login (the certificate says everything): validate it as {}.
-        preValidation: async (request) => {
-          request.body ??= {};
-        },
-      },
-      async (request) => {
-        describeRequest(request, {
-          action: 'authn.login',
-          actor: 'anonymous',
-          target: 'access-token',
-        });
-        const svid = deps.authn.clientSvid(request.raw.socket as TLSSocket);
-        const spiffeId = svid.spiffeId.toString();
-        describeRequest(request, { actor: spiffeId, target: `serial=${svid.serialHex}` });
-        const issued = await deps.authn.loginWorkload(svid);
-        await auditRequest(deps.audit, request, 'success', '', { target: `jti=${issued.tokenId}` });
-        return { token: issued.token, expires_at: new Date(issued.expiresAt).toISOString() };
-      },
-    );
-
-    app.post<{ Body: { id: string; api_key: string } }>(
-      '/v1/authn/apikey',
-      { schema: { body: apiKeyBodySchema, response: { 200: tokenResponseSchema } } },
-      async (request) => {
-        const actor = apiKeyActor(request.body.id);
-        describeRequest(request, { action: 'authn.apikey', actor, target: 'access-token' });
-        const { token } = await deps.authn.loginApiKey(request.body.id, request.body.api_key);
-        await auditRequest(deps.audit, request, 'success', '', { target: `jti=${token.tokenId}` });
-        return { token: token.token, expires_at: new Date(token.expiresAt).toISOString() };
-      },
-    );
-  };
-}
+  app.post(
+    '/v1/authn/apikey',
+    { schema: { body: apiKeyBodySchema, response: { 200: tokenResponseSchema } } },
+    async (request) => {
+      const actor = apiKeyActor(request.body.id);
+      describeRequest(request, { action: 'authn.apikey', actor, target: 'access-token' });
+      const { token } = await deps.authn.loginApiKey(request.body.id, request.body.api_key);
+      await auditRequest(deps.audit, request, 'success', '', { target: `jti=${token.tokenId}` });
+      return { token: token.token, expires_at: new Date(token.expiresAt).toISOString() };
+    },
+  );
+};

@@ -1,4 +1,5 @@
 // GET /v1/bundle: the SPIFFE trust bundle as JWKS, or as PEM for `Accept: application/x-pem-file`.
+import type { FastifyReply } from 'fastify';
 import {
   bundleDocument,
   type BundleDocument,
@@ -7,7 +8,7 @@ import {
   type TrustBundle,
 } from '../../ca/index.js';
 import type { Clock } from '../../clock/index.js';
-import type { HallmarkApp, RouteInstaller } from '../app.js';
+import type { RoutePlugin } from '../app.js';
 
 const jwkSchema = {
   type: 'object',
@@ -61,26 +62,26 @@ export function bundleDocumentSource(deps: BundleSourceDeps): () => BundleDocume
   };
 }
 
-/** Public, unauthenticated: the bundle is what every relying party needs to verify SVIDs. */
-export function bundleRoutes(deps: BundleSourceDeps & { clock: Clock }): RouteInstaller {
-  const currentDocument = bundleDocumentSource(deps);
-  return (app: HallmarkApp) => {
-    app.get(
-      '/v1/bundle',
-      { schema: { response: { 200: bundleSchema } } },
-      async (request, reply) => {
-        if (/\bapplication\/x-pem-file\b/i.test(request.headers.accept ?? '')) {
-          const bundle = deps.ca.bundle();
-          void reply.header('x-spiffe-sequence', String(bundle.sequence));
-          return reply
-            .type('application/x-pem-file')
-            .serializer((body: string) => body)
-            .send(bundle.certificatesPem.join(''));
-        }
-        const document = currentDocument();
-        void reply.header('x-spiffe-sequence', String(document.spiffe_sequence));
-        return document;
-      },
-    );
-  };
+/** Dependencies of the bundle route (its plugin options). */
+export interface BundleRouteOptions extends BundleSourceDeps {
+  readonly clock: Clock;
 }
+
+/** Public, unauthenticated: the bundle is what every relying party needs to verify SVIDs. */
+export const bundleRoutes: RoutePlugin<BundleRouteOptions> = async (app, deps) => {
+  const currentDocument = bundleDocumentSource(deps);
+  app.get('/v1/bundle', { schema: { response: { 200: bundleSchema } } }, async (request, reply) => {
+    if (/\bapplication\/x-pem-file\b/i.test(request.headers.accept ?? '')) {
+      const bundle = deps.ca.bundle();
+      void reply.header('x-spiffe-sequence', String(bundle.sequence));
+      // PEM text with its own serializer: not the JSON document the response schema types.
+      return (reply as FastifyReply)
+        .type('application/x-pem-file')
+        .serializer((body: string) => body)
+        .send(bundle.certificatesPem.join(''));
+    }
+    const document = currentDocument();
+    void reply.header('x-spiffe-sequence', String(document.spiffe_sequence));
+    return document;
+  });
+};

@@ -1,8 +1,9 @@
 // The operator's CA routes: rotate now, list the CAs, distrust a compromised one (all admin).
 import type { AuditLog } from '../../audit/index.js';
-import { requireAdmin, type RequestAuthenticator } from '../../authn/index.js';
+import type { TokenVerifier } from '../../authn/index.js';
 import type { CertificateAuthority } from '../../ca/index.js';
-import type { HallmarkApp, RouteInstaller } from '../app.js';
+import type { RoutePlugin } from '../app.js';
+import { authenticateAdmin } from '../bearer-authentication.js';
 import { auditRequest, describeRequest } from '../request-audit.js';
 
 const rotatedSchema = {
@@ -60,79 +61,75 @@ const authoritiesSchema = {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** Dependencies of the CA routes (their plugin options). */
+export interface CaRouteOptions {
+  readonly ca: CertificateAuthority;
+  readonly audit: AuditLog;
+  /** Verifies bearer access tokens (authn's `verifier`). */
+  readonly tokens: TokenVerifier;
+}
+
 /**
  * Admin only. Rotation and distrust write their own audit rows (`ca.prepared`, `ca.activated`,
  * `ca.distrust`) with the admin as actor, in the transaction of the change; refusals are
  * audited by the error handler with their code.
  */
-export function caRoutes(deps: {
-  ca: CertificateAuthority;
-  audit: AuditLog;
-  authenticate: RequestAuthenticator;
-}): RouteInstaller {
-  return (app: HallmarkApp) => {
-    // The old CA stays in the bundle until it expires, so nothing breaks.
-    app.post('/v1/ca/rotate', { schema: { response: { 200: rotatedSchema } } }, async (request) => {
-      describeRequest(request, { action: 'ca.rotate', target: 'ca' });
-      const identity = await deps.authenticate(request);
-      describeRequest(request, { actor: identity.id });
-      requireAdmin(identity);
-      await deps.ca.rotate({ wait: true, force: true, actor: identity.id, requestId: request.id });
-      request.audited = true;
+export const caRoutes: RoutePlugin<CaRouteOptions> = async (app, deps) => {
+  // The old CA stays in the bundle until it expires, so nothing breaks.
+  app.post('/v1/ca/rotate', { schema: { response: { 200: rotatedSchema } } }, async (request) => {
+    describeRequest(request, { action: 'ca.rotate', target: 'ca' });
+    const identity = await authenticateAdmin(request, deps.tokens);
+    await deps.ca.rotate({ wait: true, force: true, actor: identity.id, requestId: request.id });
+    request.audited = true;
+    return {
+      active_ca: deps.ca.signingAuthority().id,
+      spiffe_sequence: deps.ca.bundle().sequence,
+    };
+  });
+
+  app.get(
+    '/v1/ca/authorities',
+    { schema: { response: { 200: authoritiesSchema } } },
+    async (request) => {
+      describeRequest(request, { action: 'ca.read', target: 'ca' });
+      await authenticateAdmin(request, deps.tokens);
+      const authorities = deps.ca.authorities().map((ca) => ({
+        id: ca.id,
+        status: ca.status,
+        not_before: iso(ca.notBefore),
+        not_after: iso(ca.notAfter),
+        distrusted_at: ca.distrustedAt === undefined ? null : iso(ca.distrustedAt),
+        certificate: ca.certificatePem,
+      }));
+      await auditRequest(deps.audit, request, 'success');
+      return { authorities };
+    },
+  );
+
+  // A compromised CA leaves the bundle at once; `rotate` replaces the signing CA in the same
+  // transaction, which distrusting the signing CA requires.
+  app.post(
+    '/v1/ca/distrust',
+    { schema: { body: distrustBodySchema, response: { 200: distrustedSchema } } },
+    async (request) => {
+      const { ca_id: id, rotate = false } = request.body;
+      describeRequest(request, { action: 'ca.distrust', target: `ca:${id}` });
+      const identity = await authenticateAdmin(request, deps.tokens);
+      const result = await deps.ca.distrust({
+        id,
+        rotate,
+        actor: identity.id,
+        requestId: request.id,
+      });
+      if (result.changed) request.audited = true;
+      // A repeat changes nothing: its row records the request, not a second distrust.
+      else await auditRequest(deps.audit, request, 'success', '', { target: `ca:${id} already` });
       return {
-        active_ca: deps.ca.signingAuthority().id,
-        spiffe_sequence: deps.ca.bundle().sequence,
+        distrusted_ca: id,
+        changed: result.changed,
+        active_ca: result.activeCa,
+        spiffe_sequence: result.sequence,
       };
-    });
-
-    app.get(
-      '/v1/ca/authorities',
-      { schema: { response: { 200: authoritiesSchema } } },
-      async (request) => {
-        describeRequest(request, { action: 'ca.read', target: 'ca' });
-        const identity = await deps.authenticate(request);
-        describeRequest(request, { actor: identity.id });
-        requireAdmin(identity);
-        const authorities = deps.ca.authorities().map((ca) => ({
-          id: ca.id,
-          status: ca.status,
-          not_before: iso(ca.notBefore),
-          not_after: iso(ca.notAfter),
-          distrusted_at: ca.distrustedAt === undefined ? null : iso(ca.distrustedAt),
-          certificate: ca.certificatePem,
-        }));
-        await auditRequest(deps.audit, request, 'success');
-        return { authorities };
-      },
-    );
-
-    // A compromised CA leaves the bundle at once; `rotate` replaces the signing CA in the same
-    // transaction, which distrusting the signing CA requires.
-    app.post<{ Body: { ca_id: number; rotate?: boolean } }>(
-      '/v1/ca/distrust',
-      { schema: { body: distrustBodySchema, response: { 200: distrustedSchema } } },
-      async (request) => {
-        const { ca_id: id, rotate = false } = request.body;
-        describeRequest(request, { action: 'ca.distrust', target: `ca:${id}` });
-        const identity = await deps.authenticate(request);
-        describeRequest(request, { actor: identity.id });
-        requireAdmin(identity);
-        const result = await deps.ca.distrust({
-          id,
-          rotate,
-          actor: identity.id,
-          requestId: request.id,
-        });
-        if (result.changed) request.audited = true;
-        // A repeat changes nothing: its row records the request, not a second distrust.
-        else await auditRequest(deps.audit, request, 'success', '', { target: `ca:${id} already` });
-        return {
-          distrusted_ca: id,
-          changed: result.changed,
-          active_ca: result.activeCa,
-          spiffe_sequence: result.sequence,
-        };
-      },
-    );
-  };
-}
+    },
+  );
+};

@@ -1,7 +1,7 @@
 // GET and POST /v1/compliance: the admin runs every compliance control against the live installation.
 import type { FastifyRequest } from 'fastify';
 import type { AuditLog } from '../../audit/index.js';
-import type { RequestAuthenticator } from '../../authn/index.js';
+import type { TokenVerifier } from '../../authn/index.js';
 import type {
   DependencyAudit,
   ManifestFile,
@@ -9,8 +9,8 @@ import type {
   SuppliedInputs,
 } from '../../compliance/index.js';
 import { suppliedManifests } from '../../compliance/index.js';
-import { HallmarkError } from '../../errors/index.js';
-import type { HallmarkApp, RouteInstaller } from '../app.js';
+import type { RoutePlugin } from '../app.js';
+import { authenticateAdmin } from '../bearer-authentication.js';
 import { auditRequest, describeRequest } from '../request-audit.js';
 
 /** Largest request body: manifests of a whole installation fit many times over. */
@@ -101,9 +101,10 @@ interface ComplianceBody {
   dependencies?: DependencyAudit;
 }
 
-/** Dependencies of the compliance routes. */
-export interface ComplianceRouteDeps {
-  readonly authenticate: RequestAuthenticator;
+/** Dependencies of the compliance routes (their plugin options). */
+export interface ComplianceRouteOptions {
+  /** Verifies bearer access tokens (authn's `verifier`). */
+  readonly tokens: TokenVerifier;
   readonly audit: AuditLog;
   /** Gathers, evaluates and signs one report (src/compliance `produceReport`, wired by the server). */
   readonly produce: (supplied: SuppliedInputs) => Promise<ProducedReport>;
@@ -114,39 +115,35 @@ export interface ComplianceRouteDeps {
  * sees (the manifests the installation was deployed from, an npm audit of its lockfile). Each
  * run writes a `compliance.report` row with the report's digest before the report is sent.
  */
-export function complianceRoutes(deps: ComplianceRouteDeps): RouteInstaller {
-  return (app: HallmarkApp) => {
-    const run = async (
-      request: FastifyRequest,
-      supplied: () => SuppliedInputs,
-    ): Promise<ProducedReport['report']> => {
-      describeRequest(request, { action: 'compliance.report', target: 'compliance' });
-      const identity = await deps.authenticate(request);
-      describeRequest(request, { actor: identity.id });
-      if (!identity.admin) throw new HallmarkError('ERR_AUTHN_NOT_ADMIN');
-      const { report, digest } = await deps.produce(supplied());
-      const { pass, fail, notApplicable } = report.summary;
-      await auditRequest(deps.audit, request, 'success', '', {
-        target: `sha256=${digest} pass=${pass} fail=${fail} not-applicable=${notApplicable}`,
-      });
-      return report;
-    };
-    app.get('/v1/compliance', async (request) => run(request, () => ({})));
-    app.post<{ Body: ComplianceBody }>(
-      '/v1/compliance',
-      { bodyLimit: MAX_BODY_BYTES, schema: { body: bodySchema } },
-      async (request) =>
-        run(request, () => ({
-          ...(request.body.manifests
-            ? {
-                manifests: suppliedManifests(
-                  request.body.manifests.source,
-                  request.body.manifests.files,
-                ),
-              }
-            : {}),
-          ...(request.body.dependencies ? { dependencies: request.body.dependencies } : {}),
-        })),
-    );
+export const complianceRoutes: RoutePlugin<ComplianceRouteOptions> = async (app, deps) => {
+  const run = async (
+    request: FastifyRequest,
+    supplied: () => SuppliedInputs,
+  ): Promise<ProducedReport['report']> => {
+    describeRequest(request, { action: 'compliance.report', target: 'compliance' });
+    await authenticateAdmin(request, deps.tokens);
+    const { report, digest } = await deps.produce(supplied());
+    const { pass, fail, notApplicable } = report.summary;
+    await auditRequest(deps.audit, request, 'success', '', {
+      target: `sha256=${digest} pass=${pass} fail=${fail} not-applicable=${notApplicable}`,
+    });
+    return report;
   };
-}
+  app.get('/v1/compliance', async (request) => run(request, () => ({})));
+  app.post<{ Body: ComplianceBody }>(
+    '/v1/compliance',
+    { bodyLimit: MAX_BODY_BYTES, schema: { body: bodySchema } },
+    async (request) =>
+      run(request, () => ({
+        ...(request.body.manifests
+          ? {
+              manifests: suppliedManifests(
+                request.body.manifests.source,
+                request.body.manifests.files,
+              ),
+            }
+          : {}),
+        ...(request.body.dependencies ? { dependencies: request.body.dependencies } : {}),
+      })),
+  );
+};

@@ -3,7 +3,7 @@
 import type { TLSSocket } from 'node:tls';
 import { HallmarkError } from '../../errors/index.js';
 import type { VerifiedX509Svid } from '../../x509/index.js';
-import type { HallmarkApp, RouteInstaller } from '../app.js';
+import type { RoutePlugin } from '../app.js';
 import { describeRequest } from '../request-audit.js';
 
 /** A workload as registration matching sees it (from login's re-checks). */
@@ -13,8 +13,8 @@ export interface FederatingWorkload {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-/** Dependencies of the federated bundle route. */
-export interface FederatedBundleRouteDeps {
+/** Dependencies of the federated bundle route (its plugin options). */
+export interface FederatedBundleRouteOptions {
   /** The caller's verified X509-SVID (`authn.clientSvid`). */
   readonly clientSvid: (socket: TLSSocket) => VerifiedX509Svid;
   /** Login's re-checks (issued here, pod alive, still registered); the workload they found. */
@@ -47,21 +47,22 @@ const responseSchema = {
  * whose registration does not federate gets an empty map. The bundles are public keys, so a
  * successful read is not audited (like `GET /v1/bundle`); refusals are, by the error handler.
  */
-export function federatedBundleRoutes(deps: FederatedBundleRouteDeps): RouteInstaller {
-  return (app: HallmarkApp) => {
-    app.get(
-      '/v1/bundle/federated',
-      { schema: { response: { 200: responseSchema } } },
-      async (request) => {
-        const svid = deps.clientSvid(request.raw.socket as TLSSocket);
-        const spiffeId = svid.spiffeId.toString();
-        describeRequest(request, { actor: spiffeId });
-        if (deps.limiter !== undefined && !deps.limiter.take(spiffeId)) {
-          throw new HallmarkError('ERR_REQUEST_RATE_LIMITED');
-        }
-        const workload = await deps.checkCaller(svid);
-        return { federated_bundles: deps.bundles(deps.federatesWith(workload)) };
-      },
-    );
-  };
-}
+export const federatedBundleRoutes: RoutePlugin<FederatedBundleRouteOptions> = async (
+  app,
+  deps,
+) => {
+  app.get(
+    '/v1/bundle/federated',
+    { schema: { response: { 200: responseSchema } } },
+    async (request) => {
+      const svid = deps.clientSvid(request.raw.socket as TLSSocket);
+      const spiffeId = svid.spiffeId.toString();
+      describeRequest(request, { actor: spiffeId });
+      if (deps.limiter !== undefined && !deps.limiter.take(spiffeId)) {
+        throw new HallmarkError('ERR_REQUEST_RATE_LIMITED');
+      }
+      const workload = await deps.checkCaller(svid);
+      return { federated_bundles: deps.bundles(deps.federatesWith(workload)) };
+    },
+  );
+};

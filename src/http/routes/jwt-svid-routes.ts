@@ -4,7 +4,7 @@ import type { AuditLog } from '../../audit/index.js';
 import { HallmarkError } from '../../errors/index.js';
 import type { JwtSvidIssuer } from '../../jwtsvid/index.js';
 import type { VerifiedX509Svid } from '../../x509/index.js';
-import type { HallmarkApp, RouteInstaller } from '../app.js';
+import type { RoutePlugin } from '../app.js';
 import { auditRequest, describeRequest } from '../request-audit.js';
 
 // Structure only: counts and lengths are the issuer's rules, so every caller (HTTP or not)
@@ -30,8 +30,8 @@ const responseSchema = {
 /** The X509-SVID of the caller as far as this route needs it. */
 export type JwtSvidCaller = VerifiedX509Svid;
 
-/** Dependencies of the JWT-SVID route. */
-export interface JwtSvidRouteDeps {
+/** Dependencies of the JWT-SVID route (its plugin options). */
+export interface JwtSvidRouteOptions {
   /**
    * The caller's verified X509-SVID from the mTLS client certificate (`authn.clientSvid`).
    * @throws HallmarkError ERR_AUTHN_CLIENT_CERT_REQUIRED, ERR_AUTHN_CLIENT_CERT_INVALID
@@ -53,41 +53,39 @@ export interface JwtSvidRouteDeps {
  * code; the error handler audits them with the actor described here. Success is audited
  * (`svid.jwt.issued`, actor = SPIFFE ID, target = the audiences) before the token is sent.
  */
-export function jwtSvidRoutes(deps: JwtSvidRouteDeps): RouteInstaller {
-  return (app: HallmarkApp) => {
-    app.post<{ Body: { audience: string[] } }>(
-      '/v1/svid/jwt',
-      { bodyLimit: 16_384, schema: { body: bodySchema, response: { 200: responseSchema } } },
-      async (request) => {
-        describeRequest(request, {
-          action: 'svid.jwt.denied',
-          actor: 'anonymous',
-          target: 'jwt-svid',
-        });
-        const svid = deps.clientSvid(request.raw.socket as TLSSocket);
-        const spiffeId = svid.spiffeId.toString();
-        // JSON keeps audiences that contain commas or spaces unambiguous in the audit row.
-        const target = `aud=${JSON.stringify(request.body.audience.slice(0, 16))}`;
-        describeRequest(request, { actor: spiffeId, target });
-        if (deps.limiter !== undefined && !deps.limiter.take(spiffeId)) {
-          throw new HallmarkError('ERR_REQUEST_RATE_LIMITED');
-        }
-        await deps.checkCaller?.(svid);
-        const issued = await deps.issuer.issue({
-          spiffeId: svid.spiffeId,
-          audience: request.body.audience,
-          notAfter: svid.notAfter,
-        });
-        await auditRequest(deps.audit, request, 'success', '', {
-          action: 'svid.jwt.issued',
-          target: `aud=${JSON.stringify(issued.audience)} kid=${issued.kid}`,
-        });
-        return {
-          spiffe_id: issued.spiffeId,
-          token: issued.token,
-          expires_at: new Date(issued.expiresAt).toISOString(),
-        };
-      },
-    );
-  };
-}
+export const jwtSvidRoutes: RoutePlugin<JwtSvidRouteOptions> = async (app, deps) => {
+  app.post(
+    '/v1/svid/jwt',
+    { bodyLimit: 16_384, schema: { body: bodySchema, response: { 200: responseSchema } } },
+    async (request) => {
+      describeRequest(request, {
+        action: 'svid.jwt.denied',
+        actor: 'anonymous',
+        target: 'jwt-svid',
+      });
+      const svid = deps.clientSvid(request.raw.socket as TLSSocket);
+      const spiffeId = svid.spiffeId.toString();
+      // JSON keeps audiences that contain commas or spaces unambiguous in the audit row.
+      const target = `aud=${JSON.stringify(request.body.audience.slice(0, 16))}`;
+      describeRequest(request, { actor: spiffeId, target });
+      if (deps.limiter !== undefined && !deps.limiter.take(spiffeId)) {
+        throw new HallmarkError('ERR_REQUEST_RATE_LIMITED');
+      }
+      await deps.checkCaller?.(svid);
+      const issued = await deps.issuer.issue({
+        spiffeId: svid.spiffeId,
+        audience: request.body.audience,
+        notAfter: svid.notAfter,
+      });
+      await auditRequest(deps.audit, request, 'success', '', {
+        action: 'svid.jwt.issued',
+        target: `aud=${JSON.stringify(issued.audience)} kid=${issued.kid}`,
+      });
+      return {
+        spiffe_id: issued.spiffeId,
+        token: issued.token,
+        expires_at: new Date(issued.expiresAt).toISOString(),
+      };
+    },
+  );
+};

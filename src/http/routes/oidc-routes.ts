@@ -5,10 +5,11 @@ import {
   oidcKeySet,
   type OidcSigningKey,
 } from '../../oidc/index.js';
-import type { HallmarkApp, RouteInstaller } from '../app.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import type { RoutePlugin } from '../app.js';
 
-/** What the OIDC routes need from the composition root. */
-export interface OidcRouteDeps {
+/** Dependencies of the OIDC routes (their plugin options). */
+export interface OidcRouteOptions {
   /** `HALLMARK_OIDC_ISSUER`. */
   readonly issuer: string;
   /** The published JWT authorities with their algorithms (prepared, active, retired). */
@@ -68,24 +69,25 @@ const discoverySchema = {
  * the routes then answer 404 like any unknown path). Both documents may be cached, but never
  * longer than a new key's publication lead, so rotation reaches relying parties in time.
  */
-export function oidcRoutes(deps: OidcRouteDeps): RouteInstaller {
+export const oidcRoutes: RoutePlugin<OidcRouteOptions> = async (app, deps) => {
   const cacheControl = `public, max-age=${deps.maxAgeSeconds}`;
-  return (app: HallmarkApp) => {
-    app.get(
-      OIDC_PATHS.discovery,
-      { schema: { response: { 200: discoverySchema } } },
-      async (_request, reply) => {
-        void reply.header('cache-control', cacheControl);
-        return discoveryDocument(deps.issuer, deps.keys(), deps.algorithm);
-      },
-    );
-    app.get(
-      OIDC_PATHS.jwks,
-      { schema: { response: { 200: keySetSchema } } },
-      async (_request, reply) => {
-        void reply.header('cache-control', cacheControl);
-        return oidcKeySet(deps.keys());
-      },
-    );
-  };
-}
+  app.get(
+    OIDC_PATHS.discovery,
+    { schema: { response: { 200: discoverySchema } } },
+    async (_request, reply) => {
+      void reply.header('cache-control', cacheControl);
+      // The same document: the schema's type has mutable arrays where oidc's are readonly.
+      return discoveryDocument(deps.issuer, deps.keys(), deps.algorithm) as FromSchema<
+        typeof discoverySchema
+      >;
+    },
+  );
+  app.get(
+    OIDC_PATHS.jwks,
+    { schema: { response: { 200: keySetSchema } } },
+    async (_request, reply) => {
+      void reply.header('cache-control', cacheControl);
+      return oidcKeySet(deps.keys());
+    },
+  );
+};

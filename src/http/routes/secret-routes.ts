@@ -1,7 +1,6 @@
 // GET/PUT /v1/secrets/<path> and POST /v1/secrets/batch: default-deny, audited, fail-closed.
-import type { FastifyRequest } from 'fastify';
 import type { AuditLog } from '../../audit/index.js';
-import type { CallerIdentity, RequestAuthenticator } from '../../authn/index.js';
+import type { CallerIdentity, TokenVerifier } from '../../authn/index.js';
 import type { Clock } from '../../clock/index.js';
 import {
   SecretPathError,
@@ -11,7 +10,8 @@ import {
   type SecretStore,
 } from '../../secrets/index.js';
 import { isValidSecretPath } from '../../policy/index.js';
-import type { HallmarkApp, RouteInstaller } from '../app.js';
+import type { RoutePlugin } from '../app.js';
+import { authenticate } from '../bearer-authentication.js';
 import { changeCommitted, changeEvent, describeRequest } from '../request-audit.js';
 import { auditRefusals, auditSuccess, type SecretOperation } from './secret-route-audit.js';
 import { rawSecretPath } from './secret-request-path.js';
@@ -39,11 +39,11 @@ export type SecretAccess = (
 ) => boolean;
 
 /** Dependencies of {@link secretRoutes}. */
-export interface SecretRouteDeps {
+export interface SecretRouteOptions {
   store: SecretStore;
   audit: AuditLog;
-  /** Verifies the bearer access token (ERR_AUTHN_* on failure). */
-  authenticate: RequestAuthenticator;
+  /** Verifies bearer access tokens (authn's `verifier`; ERR_AUTHN_* on failure). */
+  tokens: TokenVerifier;
   access: SecretAccess;
   /**
    * Accepted for symmetry with the other route factories; not read today, because the times
@@ -67,141 +67,130 @@ function pathLabel(path: string): string {
  * is committed before the response is sent (a write's row in the write's own transaction), and
  * a failed audit write fails the request (503) with nothing changed.
  */
-export function secretRoutes(deps: SecretRouteDeps): RouteInstaller {
+export const secretRoutes: RoutePlugin<SecretRouteOptions> = async (app, deps) => {
   const allowed = (caller: CallerIdentity, action: SecretOperation, path: string): boolean =>
     caller.admin || deps.access(caller, action, path);
 
-  /** Authenticates and names the caller as the actor of every row this request writes. */
-  const authenticate = async (request: FastifyRequest): Promise<CallerIdentity> => {
-    const caller = await deps.authenticate(request);
-    describeRequest(request, { actor: caller.id });
-    return caller;
-  };
-
-  return (app: HallmarkApp) => {
-    app.get<{ Querystring: { version?: string } }>(
-      '/v1/secrets/*',
-      {
-        schema: {
-          params: wildcardParamsSchema,
-          querystring: readQuerySchema,
-          response: { 200: secretResponseSchema },
-        },
+  app.get(
+    '/v1/secrets/*',
+    {
+      schema: {
+        params: wildcardParamsSchema,
+        querystring: readQuerySchema,
+        response: { 200: secretResponseSchema },
       },
-      async (request) => {
-        const version =
-          request.query.version === undefined ? undefined : Number(request.query.version);
-        let target = '(unparsed)';
-        describeRequest(request, { action: 'secret.read', target });
-        return auditRefusals(
-          deps.audit,
-          request,
-          'read',
-          () => target,
-          async () => {
-            const path = rawSecretPath(request.raw.url ?? request.url);
-            target = version === undefined ? pathLabel(path) : `${pathLabel(path)}@v${version}`;
-            describeRequest(request, { target });
-            const caller = await authenticate(request);
+    },
+    async (request) => {
+      const version =
+        request.query.version === undefined ? undefined : Number(request.query.version);
+      let target = '(unparsed)';
+      describeRequest(request, { action: 'secret.read', target });
+      return auditRefusals(
+        deps.audit,
+        request,
+        'read',
+        () => target,
+        async () => {
+          const path = rawSecretPath(request.raw.url ?? request.url);
+          target = version === undefined ? pathLabel(path) : `${pathLabel(path)}@v${version}`;
+          describeRequest(request, { target });
+          const caller = await authenticate(request, deps.tokens);
+          checkSecretPath(path);
+          if (!allowed(caller, 'read', path)) throw new SecretPathError('ERR_POLICY_DENIED', path);
+          const secret = await deps.store.get(path, version);
+          await auditSuccess(deps.audit, request, `${path}@v${secret.version}`);
+          return { path: secret.path, version: secret.version, value: secret.value };
+        },
+      );
+    },
+  );
+
+  app.post(
+    '/v1/secrets/batch',
+    {
+      bodyLimit: BATCH_BODY_LIMIT,
+      schema: { body: batchBodySchema, response: { 200: batchResponseSchema } },
+    },
+    async (request) => {
+      const paths = request.body.paths;
+      let target = `batch of ${paths.length}`;
+      describeRequest(request, { action: 'secret.read', target });
+      return auditRefusals(
+        deps.audit,
+        request,
+        'read',
+        () => target,
+        async () => {
+          const caller = await authenticate(request, deps.tokens);
+          // All or nothing, in three passes so the first failing path is the one named:
+          // every path well-formed, then every path granted, and only then any database read.
+          for (const path of paths) {
+            target = pathLabel(path);
             checkSecretPath(path);
+          }
+          for (const path of paths) {
+            target = path;
             if (!allowed(caller, 'read', path))
               throw new SecretPathError('ERR_POLICY_DENIED', path);
-            const secret = await deps.store.get(path, version);
-            await auditSuccess(deps.audit, request, `${path}@v${secret.version}`);
-            return { path: secret.path, version: secret.version, value: secret.value };
-          },
-        );
-      },
-    );
-
-    app.post<{ Body: { paths: string[] } }>(
-      '/v1/secrets/batch',
-      {
-        bodyLimit: BATCH_BODY_LIMIT,
-        schema: { body: batchBodySchema, response: { 200: batchResponseSchema } },
-      },
-      async (request) => {
-        const paths = request.body.paths;
-        let target = `batch of ${paths.length}`;
-        describeRequest(request, { action: 'secret.read', target });
-        return auditRefusals(
-          deps.audit,
-          request,
-          'read',
-          () => target,
-          async () => {
-            const caller = await authenticate(request);
-            // All or nothing, in three passes so the first failing path is the one named:
-            // every path well-formed, then every path granted, and only then any database read.
-            for (const path of paths) {
-              target = pathLabel(path);
-              checkSecretPath(path);
-            }
-            for (const path of paths) {
-              target = path;
-              if (!allowed(caller, 'read', path))
-                throw new SecretPathError('ERR_POLICY_DENIED', path);
-            }
-            target = `batch of ${paths.length}`;
-            const found = await deps.store.getMany(paths).catch((err: unknown) => {
-              if (err instanceof SecretPathError) target = err.path;
-              throw err;
-            });
-            // One row for the batch, so a 10-path batch costs one audit append, not ten.
-            const versions = paths.map((path) => `${path}@v${found.get(path)?.version ?? 0}`);
-            await auditSuccess(deps.audit, request, versions.join(','));
-            const secrets: Record<string, string> = {};
-            // defineProperty, not assignment: a path named `__proto__` is a valid path.
-            for (const [path, secret] of found) {
-              Object.defineProperty(secrets, path, { value: secret.value, enumerable: true });
-            }
-            return { secrets };
-          },
-        );
-      },
-    );
-
-    app.put<{ Body: { value: string } }>(
-      '/v1/secrets/*',
-      {
-        bodyLimit: writeBodyLimit(deps.maxValueBytes),
-        schema: {
-          params: wildcardParamsSchema,
-          body: writeBodySchema,
-          response: { 200: writeResponseSchema },
+          }
+          target = `batch of ${paths.length}`;
+          const found = await deps.store.getMany(paths).catch((err: unknown) => {
+            if (err instanceof SecretPathError) target = err.path;
+            throw err;
+          });
+          // One row for the batch, so a 10-path batch costs one audit append, not ten.
+          const versions = paths.map((path) => `${path}@v${found.get(path)?.version ?? 0}`);
+          await auditSuccess(deps.audit, request, versions.join(','));
+          const secrets: Record<string, string> = {};
+          // defineProperty, not assignment: a path named `__proto__` is a valid path.
+          for (const [path, secret] of found) {
+            Object.defineProperty(secrets, path, { value: secret.value, enumerable: true });
+          }
+          return { secrets };
         },
+      );
+    },
+  );
+
+  app.put(
+    '/v1/secrets/*',
+    {
+      bodyLimit: writeBodyLimit(deps.maxValueBytes),
+      schema: {
+        params: wildcardParamsSchema,
+        body: writeBodySchema,
+        response: { 200: writeResponseSchema },
       },
-      async (request) => {
-        let target = '(unparsed)';
-        describeRequest(request, { action: 'secret.write', target });
-        return auditRefusals(
-          deps.audit,
-          request,
-          'write',
-          () => target,
-          async () => {
-            const path = rawSecretPath(request.raw.url ?? request.url);
-            target = pathLabel(path);
-            describeRequest(request, { target });
-            const caller = await authenticate(request);
-            checkSecretPath(path);
-            if (!allowed(caller, 'write', path))
-              throw new SecretPathError('ERR_POLICY_DENIED', path);
-            // Checked here too so an oversized value is refused before any database work.
-            encodeSecretValue(request.body.value, deps.maxValueBytes).fill(0);
-            // The audit row commits with the version: no write without its row, and no row
-            // (nor version number) for a write that did not commit.
-            const written = await deps.store.put(path, request.body.value, caller.id, {
-              audit: {
-                log: deps.audit,
-                event: (version) => changeEvent(request, { target: `${path}@v${version}` }),
-              },
-            });
-            changeCommitted(request);
-            return { path: written.path, version: written.version };
-          },
-        );
-      },
-    );
-  };
-}
+    },
+    async (request) => {
+      let target = '(unparsed)';
+      describeRequest(request, { action: 'secret.write', target });
+      return auditRefusals(
+        deps.audit,
+        request,
+        'write',
+        () => target,
+        async () => {
+          const path = rawSecretPath(request.raw.url ?? request.url);
+          target = pathLabel(path);
+          describeRequest(request, { target });
+          const caller = await authenticate(request, deps.tokens);
+          checkSecretPath(path);
+          if (!allowed(caller, 'write', path)) throw new SecretPathError('ERR_POLICY_DENIED', path);
+          // Checked here too so an oversized value is refused before any database work.
+          encodeSecretValue(request.body.value, deps.maxValueBytes).fill(0);
+          // The audit row commits with the version: no write without its row, and no row
+          // (nor version number) for a write that did not commit.
+          const written = await deps.store.put(path, request.body.value, caller.id, {
+            audit: {
+              log: deps.audit,
+              event: (version) => changeEvent(request, { target: `${path}@v${version}` }),
+            },
+          });
+          changeCommitted(request);
+          return { path: written.path, version: written.version };
+        },
+      );
+    },
+  );
+};

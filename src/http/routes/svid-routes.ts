@@ -8,7 +8,7 @@ import type { Queryable } from '../../db/index.js';
 import { HallmarkError } from '../../errors/index.js';
 import { findRegistration, type PolicyStore } from '../../policy/index.js';
 import { issueX509Svid } from '../../x509/index.js';
-import type { HallmarkApp, RouteInstaller } from '../app.js';
+import type { RoutePlugin } from '../app.js';
 import type { RateLimiter } from '../rate-limiter.js';
 import { changeCommitted, changeEvent, describeRequest } from '../request-audit.js';
 
@@ -35,8 +35,8 @@ const responseSchema = {
   additionalProperties: false,
 } as const;
 
-/** Dependencies of the SVID route. */
-export interface SvidRouteDeps {
+/** Dependencies of the SVID route (its plugin options). */
+export interface SvidRouteOptions {
   attestor: PodAttestor;
   policy: PolicyStore;
   ca: CertificateAuthority;
@@ -65,69 +65,67 @@ function bearer(header: string | undefined): string | undefined {
  * contributes its public key and nothing else. The certificate leaves the process only after
  * its issuance record (for login's re-checks) and its audit row have committed together.
  */
-export function svidRoutes(deps: SvidRouteDeps): RouteInstaller {
-  return (app: HallmarkApp) => {
-    app.post<{ Body: { csr: string } }>(
-      '/v1/svid/x509',
-      { bodyLimit: 32_768, schema: { body: bodySchema, response: { 200: responseSchema } } },
-      async (request) => {
-        describeRequest(request, { action: 'svid.x509.denied', target: 'svid' });
-        const workload = await deps.attestor.attest(bearer(request.headers.authorization));
-        const actor = `k8s:${workload.namespace}/${workload.serviceAccount}/${workload.podName}`;
-        describeRequest(request, {
-          actor,
-          target: `pod/${workload.namespace}/${workload.podName}`,
+export const svidRoutes: RoutePlugin<SvidRouteOptions> = async (app, deps) => {
+  app.post(
+    '/v1/svid/x509',
+    { bodyLimit: 32_768, schema: { body: bodySchema, response: { 200: responseSchema } } },
+    async (request) => {
+      describeRequest(request, { action: 'svid.x509.denied', target: 'svid' });
+      const workload = await deps.attestor.attest(bearer(request.headers.authorization));
+      const actor = `k8s:${workload.namespace}/${workload.serviceAccount}/${workload.podName}`;
+      describeRequest(request, {
+        actor,
+        target: `pod/${workload.namespace}/${workload.podName}`,
+      });
+      if (!deps.limiter.take(`${workload.namespace}/${workload.serviceAccount}`)) {
+        throw new HallmarkError('ERR_REQUEST_RATE_LIMITED');
+      }
+      const registration = findRegistration(deps.policy.current(), workload);
+      if (registration === null) {
+        throw new HallmarkError('ERR_POLICY_NO_REGISTRATION', {
+          detail: `${workload.namespace}/${workload.serviceAccount} matches no workload entry`,
         });
-        if (!deps.limiter.take(`${workload.namespace}/${workload.serviceAccount}`)) {
-          throw new HallmarkError('ERR_REQUEST_RATE_LIMITED');
-        }
-        const registration = findRegistration(deps.policy.current(), workload);
-        if (registration === null) {
-          throw new HallmarkError('ERR_POLICY_NO_REGISTRATION', {
-            detail: `${workload.namespace}/${workload.serviceAccount} matches no workload entry`,
-          });
-        }
-        const spiffeId = registration.spiffeId.toString();
-        describeRequest(request, { actor: spiffeId, target: spiffeId });
-        const { id: caId, authority } = deps.ca.signingAuthority();
-        const svid = issueX509Svid({
-          csrPem: request.body.csr,
-          spiffeId: registration.spiffeId,
-          ttlSeconds: registration.ttlSeconds ?? deps.defaultTtlSeconds,
-          authority,
-          clock: deps.clock,
-        });
-        // The issuance record (which login re-checks) and the `svid.x509.issued` row in one
-        // statement: both commit before the certificate leaves the process, or neither does.
-        const record = recordIssuanceStatement({
-          serial: svid.serialHex,
-          spiffeId,
-          caId,
-          notAfter: svid.notAfter,
-          publicKeyFingerprint: svid.publicKeyFingerprint,
-          issuedAt: new Date(deps.clock.now()),
-          namespace: workload.namespace,
-          serviceAccount: workload.serviceAccount,
-          podName: workload.podName,
-          podUid: workload.podUid,
-        });
-        await deps.audit.stageWith(
-          deps.db,
-          record,
-          changeEvent(request, {
-            action: 'svid.x509.issued',
-            target: `${spiffeId} serial=${svid.serialHex} pod=${workload.podUid}`,
-          }),
-        );
-        changeCommitted(request);
-        return {
-          spiffe_id: spiffeId,
-          svid: svid.chainPem.join(''),
-          expires_at: svid.notAfter.toISOString(),
-          bundle: deps.ca.bundle().certificatesPem.join(''),
-          federated_bundles: deps.federatedBundles?.(registration.federatesWith) ?? {},
-        };
-      },
-    );
-  };
-}
+      }
+      const spiffeId = registration.spiffeId.toString();
+      describeRequest(request, { actor: spiffeId, target: spiffeId });
+      const { id: caId, authority } = deps.ca.signingAuthority();
+      const svid = issueX509Svid({
+        csrPem: request.body.csr,
+        spiffeId: registration.spiffeId,
+        ttlSeconds: registration.ttlSeconds ?? deps.defaultTtlSeconds,
+        authority,
+        clock: deps.clock,
+      });
+      // The issuance record (which login re-checks) and the `svid.x509.issued` row in one
+      // statement: both commit before the certificate leaves the process, or neither does.
+      const record = recordIssuanceStatement({
+        serial: svid.serialHex,
+        spiffeId,
+        caId,
+        notAfter: svid.notAfter,
+        publicKeyFingerprint: svid.publicKeyFingerprint,
+        issuedAt: new Date(deps.clock.now()),
+        namespace: workload.namespace,
+        serviceAccount: workload.serviceAccount,
+        podName: workload.podName,
+        podUid: workload.podUid,
+      });
+      await deps.audit.stageWith(
+        deps.db,
+        record,
+        changeEvent(request, {
+          action: 'svid.x509.issued',
+          target: `${spiffeId} serial=${svid.serialHex} pod=${workload.podUid}`,
+        }),
+      );
+      changeCommitted(request);
+      return {
+        spiffe_id: spiffeId,
+        svid: svid.chainPem.join(''),
+        expires_at: svid.notAfter.toISOString(),
+        bundle: deps.ca.bundle().certificatesPem.join(''),
+        federated_bundles: deps.federatedBundles?.(registration.federatesWith) ?? {},
+      };
+    },
+  );
+};

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
 import {
-  brokerRoutes,
+  brokerPlugin,
   BrokerGrants,
   type BrokerApiKeys,
   type BrokerSecrets,
@@ -14,13 +14,13 @@ import { MasterKey } from '../../../src/crypto/index.js';
 import type { Database } from '../../../src/db/index.js';
 import { HallmarkError } from '../../../src/errors/index.js';
 import {
+  authnRoutes,
   buildApp,
   createLogger,
   createMetricsRegistry,
+  secretRoutes,
   type HallmarkApp,
 } from '../../../src/http/index.js';
-import { authnRoutes } from '../../../src/http/routes/authn-routes.js';
-import { secretRoutes } from '../../../src/http/routes/secret-routes.js';
 import { canAccess, emptyPolicy } from '../../../src/policy/index.js';
 import { PgSecretStore } from '../../../src/secrets/index.js';
 import { createMigratedDatabase } from '../../helpers/database.js';
@@ -179,29 +179,27 @@ export async function startBrokerHarness(): Promise<BrokerHarness> {
     readiness: async () => ({ ready: true }),
     metrics: createMetricsRegistry(),
     logger,
-    routes: [
-      authnRoutes({ authn, audit }),
-      secretRoutes({
-        store: secrets,
-        audit,
-        authenticate: authn.authenticate,
-        access: (caller, action, path) =>
-          canAccess(policy, caller.id, action, path, grants.current()),
-        maxValueBytes: 65_536,
-      }),
-      brokerRoutes({
-        db,
-        audit: brokerAudit,
-        clock,
-        secrets: brokerSecrets,
-        apiKeys: brokerApiKeys,
-        grants,
-        credentials: { username: BROKER_USER, password: BROKER_PASSWORD },
-        trustDomain: TRUST_DOMAIN,
-        serverUrl: () => url,
-        bundlePem: () => tls.certPem,
-      }),
-    ],
+  });
+  await app.register(authnRoutes, { authn, audit });
+  await app.register(secretRoutes, {
+    store: secrets,
+    audit,
+    tokens: authn.verifier,
+    access: (caller, action, path) => canAccess(policy, caller.id, action, path, grants.current()),
+    maxValueBytes: 65_536,
+  });
+  await app.register(brokerPlugin, {
+    prefix: '/v2',
+    db,
+    audit: brokerAudit,
+    clock,
+    secrets: brokerSecrets,
+    apiKeys: brokerApiKeys,
+    grants,
+    credentials: { username: BROKER_USER, password: BROKER_PASSWORD },
+    trustDomain: TRUST_DOMAIN,
+    serverUrl: () => url,
+    bundlePem: () => tls.certPem,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

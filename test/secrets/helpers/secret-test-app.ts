@@ -1,15 +1,15 @@
 // A Hallmark HTTPS app with only the secret routes, for route, client and exec tests.
 import type { AuditLog } from '../../../src/audit/index.js';
-import type { CallerIdentity, RequestAuthenticator } from '../../../src/authn/index.js';
+import type { CallerIdentity, TokenVerifier } from '../../../src/authn/index.js';
 import { systemClock } from '../../../src/clock/index.js';
 import { HallmarkError } from '../../../src/errors/index.js';
 import {
   buildApp,
   createMetricsRegistry,
+  secretRoutes,
   type HallmarkApp,
-  type RouteInstaller,
+  type SecretAccess,
 } from '../../../src/http/index.js';
-import { secretRoutes, type SecretAccess } from '../../../src/http/routes/secret-routes.js';
 import { canAccess, compilePolicy } from '../../../src/policy/index.js';
 import type { SecretStore } from '../../../src/secrets/index.js';
 import type { TestTls } from './test-tls.js';
@@ -47,20 +47,23 @@ export const TEST_TOKENS: Readonly<Record<string, CallerIdentity>> = {
 };
 
 /**
- * An in-memory {@link RequestAuthenticator}: a fixed table of bearer strings (the real one,
- * verifying signed access tokens, belongs to the authentication module and its own tests).
+ * An in-memory {@link TokenVerifier}: a fixed table of bearer strings (the real one, verifying
+ * signed access tokens, belongs to the authentication module and its own tests).
  */
-export function tableAuthenticator(
+export function tableVerifier(
   table: Readonly<Record<string, CallerIdentity>> = TEST_TOKENS,
-): RequestAuthenticator {
-  return async (request) => {
-    const match = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '');
-    if (!match) throw new HallmarkError('ERR_AUTHN_TOKEN_MISSING');
-    const found = table[match[1] as string];
-    if (found === undefined) throw new HallmarkError('ERR_AUTHN_TOKEN_INVALID');
-    return found;
+): TokenVerifier {
+  return {
+    verify: async (token) => {
+      const found = Object.hasOwn(table, token) ? table[token] : undefined;
+      if (found === undefined) throw new HallmarkError('ERR_AUTHN_TOKEN_INVALID');
+      return found;
+    },
   };
 }
+
+/** Test routes installed on the app beside the secret routes (root level, hooks included). */
+export type TestRoutes = (app: HallmarkApp) => void;
 
 /** {@link SecretAccess} over the real policy evaluator and {@link TEST_POLICY}. */
 export function policyAccess(document = TEST_POLICY): SecretAccess {
@@ -75,29 +78,28 @@ export async function buildSecretApp(options: {
   audit: AuditLog;
   maxValueBytes?: number;
   access?: SecretAccess;
-  extraRoutes?: RouteInstaller[];
+  extraRoutes?: TestRoutes[];
 }): Promise<HallmarkApp> {
   const material = {
     key: options.tls.serverKeyPem,
     cert: options.tls.serverCertPem,
     ca: [options.tls.caPem],
   };
-  return buildApp({
+  const app = await buildApp({
     audit: options.audit,
     tls: { current: () => material, onChange: () => () => undefined },
     readiness: async () => ({ ready: true }),
     metrics: createMetricsRegistry(),
     logger: false,
-    routes: [
-      secretRoutes({
-        store: options.store,
-        audit: options.audit,
-        authenticate: tableAuthenticator(),
-        access: options.access ?? policyAccess(),
-        clock: systemClock,
-        maxValueBytes: options.maxValueBytes ?? 65_536,
-      }),
-      ...(options.extraRoutes ?? []),
-    ],
   });
+  await app.register(secretRoutes, {
+    store: options.store,
+    audit: options.audit,
+    tokens: tableVerifier(),
+    access: options.access ?? policyAccess(),
+    clock: systemClock,
+    maxValueBytes: options.maxValueBytes ?? 65_536,
+  });
+  for (const install of options.extraRoutes ?? []) install(app);
+  return app;
 }
