@@ -1,4 +1,5 @@
 // Routes of /v2/service_instances/:instance_id/service_bindings/:binding_id (bind, unbind, fetch, last_operation).
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import { bind, bindingLastOperation, fetchBinding, unbind } from './binding-operations.js';
 import { requireCall } from './broker-call.js';
@@ -15,28 +16,6 @@ import {
   lastOperationResponses,
 } from './route-schemas.js';
 
-type JsonObject = Record<string, unknown>;
-
-interface BindingParams {
-  instance_id: string;
-  binding_id: string;
-}
-
-interface BindBody {
-  service_id: string;
-  plan_id: string;
-  context?: JsonObject;
-  app_guid?: string;
-  bind_resource?: JsonObject;
-  parameters?: JsonObject;
-  predecessor_binding_id?: string;
-}
-
-interface DeleteQuery {
-  service_id: string;
-  plan_id: string;
-}
-
 const PATH = '/service_instances/:instance_id/service_bindings/:binding_id';
 
 function config(osbAction: BrokerRouteConfig['osbAction']): BrokerRouteConfig {
@@ -45,7 +24,9 @@ function config(osbAction: BrokerRouteConfig['osbAction']): BrokerRouteConfig {
 
 /** Registers the binding routes on the broker scope. */
 export function registerBindingRoutes(scope: FastifyInstance, ctx: BrokerContext): void {
-  scope.put<{ Params: BindingParams; Body: BindBody }>(
+  // Bodies, queries and params typed from the schemas in route-schemas.ts.
+  const app = scope.withTypeProvider<JsonSchemaToTsProvider>();
+  app.put(
     PATH,
     {
       config: config('osb.bind'),
@@ -70,7 +51,7 @@ export function registerBindingRoutes(scope: FastifyInstance, ctx: BrokerContext
     },
   );
 
-  scope.delete<{ Params: BindingParams; Querystring: DeleteQuery }>(
+  app.delete(
     PATH,
     {
       config: config('osb.unbind'),
@@ -88,7 +69,7 @@ export function registerBindingRoutes(scope: FastifyInstance, ctx: BrokerContext
     },
   );
 
-  scope.get<{ Params: BindingParams }>(
+  app.get(
     PATH,
     {
       config: config('osb.binding.fetch'),
@@ -103,7 +84,7 @@ export function registerBindingRoutes(scope: FastifyInstance, ctx: BrokerContext
       ),
   );
 
-  scope.get<{ Params: BindingParams }>(
+  app.get(
     `${PATH}/last_operation`,
     {
       config: config('osb.binding.last_operation'),

@@ -1,4 +1,5 @@
 // Routes of /v2/service_instances/:instance_id (provision, update, deprovision, fetch, last_operation).
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import { requireCall } from './broker-call.js';
 import { requestMaintenanceInfo } from './catalog-versions.js';
@@ -22,35 +23,6 @@ import {
   updateBody,
 } from './route-schemas.js';
 
-type JsonObject = Record<string, unknown>;
-
-interface InstanceParams {
-  instance_id: string;
-}
-
-interface ProvisionBody {
-  service_id: string;
-  plan_id: string;
-  context?: JsonObject;
-  organization_guid?: string;
-  space_guid?: string;
-  parameters?: JsonObject;
-  maintenance_info?: { version?: string };
-}
-
-interface UpdateBody {
-  service_id: string;
-  plan_id?: string;
-  context?: JsonObject;
-  parameters?: JsonObject;
-  maintenance_info?: { version?: string };
-}
-
-interface DeleteQuery {
-  service_id: string;
-  plan_id: string;
-}
-
 /**
  * Largest provision or update body: up to 100 secrets of 64 KiB, which JSON escaping can
  * grow. Only authenticated requests get this far (the checks run before the body is read).
@@ -63,7 +35,9 @@ function config(osbAction: BrokerRouteConfig['osbAction']): BrokerRouteConfig {
 
 /** Registers the instance routes on the broker scope. */
 export function registerInstanceRoutes(scope: FastifyInstance, ctx: BrokerContext): void {
-  scope.put<{ Params: InstanceParams; Body: ProvisionBody }>(
+  // Bodies, queries and params typed from the schemas in route-schemas.ts.
+  const app = scope.withTypeProvider<JsonSchemaToTsProvider>();
+  app.put(
     '/service_instances/:instance_id',
     {
       bodyLimit: INSTANCE_BODY_LIMIT,
@@ -87,7 +61,7 @@ export function registerInstanceRoutes(scope: FastifyInstance, ctx: BrokerContex
     },
   );
 
-  scope.patch<{ Params: InstanceParams; Body: UpdateBody }>(
+  app.patch(
     '/service_instances/:instance_id',
     {
       bodyLimit: INSTANCE_BODY_LIMIT,
@@ -109,7 +83,7 @@ export function registerInstanceRoutes(scope: FastifyInstance, ctx: BrokerContex
     },
   );
 
-  scope.delete<{ Params: InstanceParams; Querystring: DeleteQuery }>(
+  app.delete(
     '/service_instances/:instance_id',
     {
       config: config('osb.deprovision'),
@@ -127,7 +101,7 @@ export function registerInstanceRoutes(scope: FastifyInstance, ctx: BrokerContex
     },
   );
 
-  scope.get<{ Params: InstanceParams }>(
+  app.get(
     '/service_instances/:instance_id',
     {
       config: config('osb.instance.fetch'),
@@ -136,7 +110,7 @@ export function registerInstanceRoutes(scope: FastifyInstance, ctx: BrokerContex
     async (request) => fetchInstance(ctx, requireCall(request), request.params.instance_id),
   );
 
-  scope.get<{ Params: InstanceParams }>(
+  app.get(
     '/service_instances/:instance_id/last_operation',
     {
       config: config('osb.instance.last_operation'),
