@@ -31,6 +31,29 @@ function toRecord(row: AuditRow): AuditRecord {
   };
 }
 
+/** `seq` of the oldest row still stored (an archived prefix is gone); none on an empty log. */
+export async function oldestAuditSeq(db: Queryable): Promise<number | undefined> {
+  const result = await db.query<{ seq: string | null }>('SELECT min(seq) AS seq FROM audit_log');
+  const seq = result.rows[0]?.seq;
+  return seq === null || seq === undefined ? undefined : Number(seq);
+}
+
+/** `seq` of the first row at or after `time`, or `undefined` when none is that recent. */
+export async function firstAuditSeqSince(db: Queryable, time: Date): Promise<number | undefined> {
+  const result = await db.query<{ seq: string | null }>(
+    'SELECT min(seq) AS seq FROM audit_log WHERE time >= $1',
+    [time],
+  );
+  const seq = result.rows[0]?.seq;
+  return seq === null || seq === undefined ? undefined : Number(seq);
+}
+
+/** `seq` of the chain's head: the last row chained (0 on an empty chain). */
+export async function auditHeadSeq(db: Queryable): Promise<number> {
+  const result = await db.query<{ seq: string }>('SELECT seq FROM audit_head');
+  return Number(result.rows[0]?.seq ?? 0);
+}
+
 /** Rows with `seq > after`, oldest first, at most `limit`. */
 export async function readAuditPage(
   db: Queryable,

@@ -12,5 +12,11 @@ export type { AuditLog, AuditSink } from './audit-log.js';
 export { ChainVerifier, verifyChain } from './chain-verifier.js';
 export type { ChainVerdict } from './chain-verifier.js';
 export { DEFAULT_STAGED_POLL_MS, PgAuditLog } from './pg-audit-log.js';
-export { readAuditPage, verifyAuditChain } from './audit-reader.js';
+export {
+  auditHeadSeq,
+  firstAuditSeqSince,
+  oldestAuditSeq,
+  readAuditPage,
+  verifyAuditChain,
+} from './audit-reader.js';
 export type { AuditVerification, ChainWalk } from './audit-reader.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AuditLog } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import { ADVISORY_LOCKS, type Database } from '../db/index.js';
-import { generateApiKey, hashApiKey } from './api-key.js';
+import { apiKeyExists, createApiKey } from './api-key-store.js';
 
 /** Identity id of the admin API key. */
 export const ADMIN_KEY_ID = 'admin';
@@ -27,13 +27,8 @@ export async function bootstrapAdminKey(
   const file = path.join(dataDir, 'admin.key');
   return db.transaction(async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.adminBootstrap]);
-    const existing = await client.query('SELECT 1 FROM api_keys WHERE id = $1', [ADMIN_KEY_ID]);
-    if (existing.rowCount !== 0) return { created: false, file };
-    const key = generateApiKey();
-    await client.query(
-      'INSERT INTO api_keys (id, key_hash, role, created_at) VALUES ($1, $2, $3, $4)',
-      [ADMIN_KEY_ID, hashApiKey(key), 'admin', new Date(clock.now())],
-    );
+    if (await apiKeyExists(client, ADMIN_KEY_ID)) return { created: false, file };
+    const key = await createApiKey(client, { id: ADMIN_KEY_ID, role: 'admin' }, clock);
     await audit.stage(client, {
       actor: 'system',
       action: 'authn.api_key.created',

@@ -8,7 +8,7 @@ import { apiKeyMatches, generateApiKey, hashApiKey } from './api-key.js';
 import {
   announceRevocationSql,
   REVOCATIONS_CHANNEL,
-  UPSERT_REVOCATION,
+  upsertRevocationCte,
   type Revocation,
   type RevocationRow,
 } from './revocation-list.js';
@@ -61,6 +61,12 @@ export async function createApiKey(
   return key;
 }
 
+/** True when an API key `id` exists, revoked or not. */
+export async function apiKeyExists(db: Queryable, id: string): Promise<boolean> {
+  const found = await db.query('SELECT 1 FROM api_keys WHERE id = $1', [id]);
+  return found.rowCount !== 0;
+}
+
 /**
  * Checks a presented key. Unknown id, revoked key and wrong key are one refusal, and each
  * path does the same constant-time hash comparison, so neither the code nor the timing tells
@@ -109,10 +115,7 @@ export async function revokeApiKey(
   const result = await db.query<RevocationRow>(
     `WITH k AS (
        UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING id
-     ), r AS (
-       INSERT INTO revocations (identity, revoked_at, actor) SELECT $4, $2, $3 FROM k
-       ${UPSERT_REVOCATION}
-     )
+     ), ${upsertRevocationCte('SELECT $4, $2, $3 FROM k')}
      ${announceRevocationSql('$5')}`,
     [id, new Date(now), actor, identity, REVOCATIONS_CHANNEL],
   );

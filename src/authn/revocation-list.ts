@@ -12,10 +12,20 @@ export interface Revocation {
   readonly revokedAt: number;
 }
 
-/** Conflict clause of every revocation insert: a later revocation moves `revoked_at` forward only. */
-export const UPSERT_REVOCATION = `ON CONFLICT (identity) DO UPDATE
-  SET revoked_at = GREATEST(revocations.revoked_at, EXCLUDED.revoked_at), actor = EXCLUDED.actor
-  RETURNING identity, revoked_at`;
+/**
+ * The CTE `r` that upserts revocations from `source` (`VALUES (...)` or a `SELECT identity,
+ * revoked_at, actor FROM ...`): the one statement text that writes the table, so a revocation
+ * made with another change (an API key's) is written like any other. A later revocation moves
+ * `revoked_at` forward only. Follow it with {@link announceRevocationSql}.
+ */
+export function upsertRevocationCte(source: string): string {
+  return `r AS (
+       INSERT INTO revocations (identity, revoked_at, actor) ${source}
+       ON CONFLICT (identity) DO UPDATE
+       SET revoked_at = GREATEST(revocations.revoked_at, EXCLUDED.revoked_at), actor = EXCLUDED.actor
+       RETURNING identity, revoked_at
+     )`;
+}
 
 /**
  * Final SELECT over a CTE `r` of upserted revocations: returns them and NOTIFYs each on the
@@ -47,10 +57,7 @@ export async function revokeIdentity(
   now: number,
 ): Promise<Revocation> {
   const result = await db.query<RevocationRow>(
-    `WITH r AS (
-       INSERT INTO revocations (identity, revoked_at, actor) VALUES ($1, $2, $3)
-       ${UPSERT_REVOCATION}
-     )
+    `WITH ${upsertRevocationCte('VALUES ($1, $2, $3)')}
      ${announceRevocationSql('$4')}`,
     [identity, new Date(now), actor, REVOCATIONS_CHANNEL],
   );

@@ -9,11 +9,8 @@ import {
   type CaMaterial,
   type UpstreamAuthority,
 } from './ca-material.js';
-import { caStatusOf, caStore, publishAnchors, type StoredCa } from './ca-store.js';
+import { CA_CHANNEL, caStatusOf, caStore, publishAnchors, type StoredCa } from './ca-store.js';
 import { nextRotationStep, publishedSlots, type CaSlot } from './rotation-schedule.js';
-
-/** NOTIFY channel on which replicas learn that the CA set or the bundle changed. */
-export const CA_CHANNEL = 'hallmark_ca';
 
 /** Settings of the CA. */
 export interface CaSettings {

@@ -137,6 +137,9 @@ export function caStore(master: MasterKey, keyType: string): KeyStore<CaMaterial
   };
 }
 
+/** NOTIFY channel on which replicas learn that the CA set or the bundle changed. */
+export const CA_CHANNEL = 'hallmark_ca';
+
 /**
  * Publishes `ids` as the bundle's set of X.509 anchors; when that differs from the stored set,
  * bumps spiffe_sequence. Returns true when it did.
@@ -149,6 +152,16 @@ export async function publishAnchors(db: Queryable, ids: readonly number[]): Pro
     [published],
   );
   return (result.rowCount ?? 0) > 0;
+}
+
+/**
+ * Records, in the caller's transaction `tx`, that the bundle's other half (its JWT-SVID keys)
+ * changed: bumps spiffe_sequence and wakes every replica's CA on its channel, so the bundle
+ * they serve and write out carries the new sequence.
+ */
+export async function announceBundleChange(tx: Queryable): Promise<void> {
+  await tx.query('UPDATE bundle_state SET sequence = sequence + 1');
+  await tx.query(`NOTIFY ${CA_CHANNEL}`);
 }
 
 /** Current spiffe_sequence. */

@@ -12,7 +12,7 @@ import { CA_ROTATION_POLICY, caKeyringKind, caSlotOf, type CaSettings } from './
 import { readBundleSequence, type StoredCa } from './ca-store.js';
 import { publishedSlots, rotationTickMs, type CaSlot } from './rotation-schedule.js';
 
-export { CA_CHANNEL } from './ca-keyring-kind.js';
+export { CA_CHANNEL } from './ca-store.js';
 export type { CaSettings } from './ca-keyring-kind.js';
 
 /** The trust bundle as published: every unexpired, trusted CA (or the upstream roots). */

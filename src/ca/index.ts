@@ -12,6 +12,6 @@ export { createCaMaterial, loadUpstreamAuthority } from './ca-material.js';
 export type { CaKeyType, CaMaterial, UpstreamAuthority } from './ca-material.js';
 export { nextRotationStep, publishedSlots, rotationTickMs } from './rotation-schedule.js';
 export type { CaSlot, RotationStep } from './rotation-schedule.js';
-export { splitPem } from './ca-store.js';
+export { announceBundleChange, splitPem } from './ca-store.js';
 export { bundleDocument } from './bundle-document.js';
 export type { BundleDocument, BundleJwk } from './bundle-document.js';

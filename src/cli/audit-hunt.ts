@@ -1,6 +1,6 @@
 // `hallmark audit hunt`: a Sigma rule over the audit log in its OCSF form, matches as JSON lines.
 import { readFile } from 'node:fs/promises';
-import { readAuditPage } from '../audit/index.js';
+import { firstAuditSeqSince, readAuditPage } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import { HALLMARK_VERSION } from '../config/index.js';
 import type { Queryable } from '../db/index.js';
@@ -46,13 +46,9 @@ export async function runHunt(
 ): Promise<number> {
   let after = 0;
   if (options.sinceMs !== undefined) {
-    const from = new Date(options.clock.now() - options.sinceMs);
-    const first = await db.query<{ seq: string | null }>(
-      'SELECT min(seq) AS seq FROM audit_log WHERE time >= $1',
-      [from],
-    );
-    if (first.rows[0]?.seq === null) return 0;
-    after = Number(first.rows[0]?.seq) - 1;
+    const first = await firstAuditSeqSince(db, new Date(options.clock.now() - options.sinceMs));
+    if (first === undefined) return 0;
+    after = first - 1;
   }
   const product = { version: HALLMARK_VERSION };
   let printed = 0;

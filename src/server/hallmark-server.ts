@@ -5,8 +5,8 @@ import type { Registry } from 'prom-client';
 import { PgAuditLog, type AuditLog, type AuditRecord } from '../audit/index.js';
 import { Authentication, kubernetesPodLookup, type AdminBootstrap } from '../authn/index.js';
 import {
-  CA_CHANNEL,
   CertificateAuthority,
+  announceBundleChange,
   loadUpstreamAuthority,
   type TrustBundle,
 } from '../ca/index.js';
@@ -201,10 +201,7 @@ export async function startServer(
         audit,
         log,
         // The bundle's spiffe_sequence moves whenever the published jwt-svid keys change.
-        onPublishedSetChange: async (client) => {
-          await client.query('UPDATE bundle_state SET sequence = sequence + 1');
-          await client.query(`NOTIFY ${CA_CHANNEL}`);
-        },
+        onPublishedSetChange: announceBundleChange,
       },
       {
         svidTtlMs: config.jwtSvidTtlSeconds * 1000,

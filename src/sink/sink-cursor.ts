@@ -1,5 +1,5 @@
 // A sink's persisted cursors and what it has left to send: rows of audit_log and checkpoints after them.
-import { readAuditPage } from '../audit/index.js';
+import { auditHeadSeq, oldestAuditSeq, readAuditPage } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
 import type { SinkItem } from './sink-item.js';
 
@@ -15,11 +15,11 @@ export interface SinkPosition {
  * 0 (every stored checkpoint, which the retention keeps from the retained chain's start on).
  */
 export async function loadCursor(db: Queryable, sink: string, now: Date): Promise<SinkPosition> {
+  const oldest = await oldestAuditSeq(db);
   await db.query(
-    `INSERT INTO audit_sink_cursors (sink, seq, updated_at)
-     SELECT $1, COALESCE((SELECT min(seq) - 1 FROM audit_log), 0), $2
+    `INSERT INTO audit_sink_cursors (sink, seq, updated_at) VALUES ($1, $2, $3)
      ON CONFLICT (sink) DO NOTHING`,
-    [sink, now],
+    [sink, oldest === undefined ? 0 : oldest - 1, now],
   );
   await db.query(
     `INSERT INTO audit_sink_checkpoint_cursors (sink, seq, updated_at) VALUES ($1, 0, $2)
@@ -111,9 +111,11 @@ export function positionAfter(from: SinkPosition, items: readonly SinkItem[]): S
 
 /** Rows the sink is behind: the chain head minus its cursor (0 when it has none yet). */
 export async function lagOf(db: Queryable, sink: string): Promise<number> {
-  const result = await db.query<{ lag: string | null }>(
-    `SELECT (SELECT seq FROM audit_head) - (SELECT seq FROM audit_sink_cursors WHERE sink = $1) AS lag`,
+  const cursor = await db.query<{ seq: string }>(
+    'SELECT seq FROM audit_sink_cursors WHERE sink = $1',
     [sink],
   );
-  return Math.max(0, Number(result.rows[0]?.lag ?? 0));
+  const seq = cursor.rows[0]?.seq;
+  if (seq === undefined) return 0;
+  return Math.max(0, (await auditHeadSeq(db)) - Number(seq));
 }
