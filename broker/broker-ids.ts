@@ -1,6 +1,7 @@
 // Instance and binding ids: what the broker accepts, and the names it derives from them.
 import { randomBytes } from 'node:crypto';
 import { HallmarkError } from '../src/errors/index.js';
+import { parseSecretPath, type SecretPath } from '../src/secrets/index.js';
 
 /**
  * Ids are one secret-path segment starting with a letter or digit, at most 100 characters:
@@ -30,9 +31,13 @@ export function scopePrefix(instanceId: string): string {
   return `osb/${instanceId}/`;
 }
 
-/** The secret path of one named secret of an instance. */
-export function scopeSecretPath(instanceId: string, name: string): string {
-  return `${scopePrefix(instanceId)}${name}`;
+/**
+ * The secret path of one named secret of an instance: where the broker's paths enter the
+ * secret store, so this is their one check (ids and names are single segments already).
+ * @throws SecretPathError `ERR_SECRET_BAD_PATH`
+ */
+export function scopeSecretPath(instanceId: string, name: string): SecretPath {
+  return parseSecretPath(`${scopePrefix(instanceId)}${name}`);
 }
 
 /**

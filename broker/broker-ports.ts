@@ -1,5 +1,6 @@
 // What the broker needs from the secret store and from API-key authentication, as small ports.
 import type { Queryable } from '../src/db/index.js';
+import type { SecretPath } from '../src/secrets/index.js';
 
 /** Paths and versions counted under a prefix. */
 export interface ScopeCounts {
@@ -14,12 +15,12 @@ export interface ScopeCounts {
  */
 export interface BrokerSecrets {
   put(
-    path: string,
+    path: SecretPath,
     value: string,
     actor: string,
     options: { tx: Queryable },
   ): Promise<{ readonly version: number }>;
-  getMany(paths: readonly string[]): Promise<ReadonlyMap<string, { readonly value: string }>>;
+  getMany(paths: readonly SecretPath[]): Promise<ReadonlyMap<string, { readonly value: string }>>;
   /** Crypto-shreds every version (data keys and ciphertexts) under `prefix`. */
   deletePrefix(prefix: string, options: { tx: Queryable }): Promise<ScopeCounts>;
   count(prefix?: string): Promise<ScopeCounts>;

@@ -1,6 +1,6 @@
 // Which environment variable gets which secret: `--secret NAME=path` flags and a secrets.yml file.
 import { isMap, isScalar, parseDocument } from 'yaml';
-import { secretPathReason } from '../policy/index.js';
+import { secretPathReason } from '../secrets/index.js';
 import { UsageError } from './command.js';
 
 /** Environment variable names `hallmark exec` sets: POSIX portable names (IEEE 1003.1 §8.1). */

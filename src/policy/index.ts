@@ -20,11 +20,5 @@ export { PolicyInvalidError, isPolicyInvalidError } from './policy-invalid-error
 export type { PolicyProblem } from './policy-problem.js';
 export { DEFAULT_YAML_LIMITS } from './safe-yaml.js';
 export type { YamlLimits } from './safe-yaml.js';
-export {
-  validateSecretPath,
-  isValidSecretPath,
-  secretPathReason,
-  MAX_SECRET_PATH_BYTES,
-} from './secret-path.js';
 export { PgPolicyStore, POLICY_CHANNEL } from './pg-policy-store.js';
 export type { LoadedPolicy } from './pg-policy-store.js';

@@ -1,5 +1,5 @@
 // Secret path patterns in grants: an exact path, `prefix/*` (everything below prefix), or `*`.
-import { secretPathReason } from './secret-path.js';
+import { secretPathReason } from '../secrets/index.js';
 
 /** A parsed path pattern. */
 export type PathPattern =

@@ -19,11 +19,13 @@ export {
   firstLoneSurrogate,
 } from './secret-value.js';
 export { openSecretVersion, sealSecretVersion, secretAad } from './secret-sealing.js';
+export { SecretPathError, quotePath, secretNotFound } from './secret-path-error.js';
 export {
-  SecretPathError,
-  checkSecretPath,
-  quotePath,
-  secretNotFound,
-} from './secret-path-error.js';
+  MAX_SECRET_PATH_BYTES,
+  isValidSecretPath,
+  parseSecretPath,
+  secretPathReason,
+} from './secret-path.js';
+export type { SecretPath } from './secret-path.js';
 export type { SecretPathDetails } from './secret-path-error.js';
 export { validateSecretPrefix } from './secret-prefix.js';

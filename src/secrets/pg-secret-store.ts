@@ -8,7 +8,8 @@ import {
   type CachedVersion,
   type LatestVersionCacheLimits,
 } from './latest-version-cache.js';
-import { checkSecretPath, secretNotFound } from './secret-path-error.js';
+import { secretNotFound } from './secret-path-error.js';
+import type { SecretPath } from './secret-path.js';
 import { validateSecretPrefix } from './secret-prefix.js';
 import { openSecretCiphertext, unwrapSecretDataKey } from './secret-sealing.js';
 import type {
@@ -150,8 +151,7 @@ export class PgSecretStore implements SecretStore {
     return this.#cache;
   }
 
-  async get(path: string, version?: number): Promise<SecretVersion> {
-    checkSecretPath(path);
+  async get(path: SecretPath, version?: number): Promise<SecretVersion> {
     if (version === undefined)
       return this.#latest([path]).then((m) => m.get(path) as SecretVersion);
     const result = await this.#db.query<VersionRow>(READ_VERSION([path, version]));
@@ -160,8 +160,7 @@ export class PgSecretStore implements SecretStore {
     return this.#openRow(row);
   }
 
-  async getMany(paths: readonly string[]): Promise<Map<string, SecretVersion>> {
-    for (const path of paths) checkSecretPath(path);
+  async getMany(paths: readonly SecretPath[]): Promise<Map<string, SecretVersion>> {
     return this.#latest(paths);
   }
 
@@ -201,12 +200,11 @@ export class PgSecretStore implements SecretStore {
    * bounds concurrency.
    */
   async put(
-    path: string,
+    path: SecretPath,
     value: string,
     actor: string,
     options: PutOptions = {},
   ): Promise<SecretVersionRef> {
-    checkSecretPath(path);
     const plaintext = encodeSecretValue(value, this.#maxValueBytes);
     const write = { path, plaintext, actor, audit: options.audit };
     try {

@@ -1,6 +1,5 @@
 // Secret errors that name the path they are about, so a batch caller learns which one failed.
 import { ERROR_CODES, HallmarkError, type ErrorCode } from '../errors/index.js';
-import { secretPathReason } from '../policy/index.js';
 
 /** The structured part of a path-specific error; the HTTP layer sends it as `error.details`. */
 export interface SecretPathDetails {
@@ -40,17 +39,4 @@ export function secretNotFound(path: string, version?: number): SecretPathError 
   return new SecretPathError('ERR_SECRET_NOT_FOUND', path, {
     detail: version === undefined ? 'no version stored' : `no version ${version}`,
   });
-}
-
-/**
- * Checks a secret path (docs/policy.md: `[A-Za-z0-9._-]` segments joined by `/`, no empty
- * or dot segments, at most 512 bytes) and returns it; nothing is decoded or normalised.
- *
- * @throws SecretPathError `ERR_SECRET_BAD_PATH` naming the path; `detail` says why.
- */
-export function checkSecretPath(path: string): string {
-  const reason = secretPathReason(path);
-  if (reason !== undefined)
-    throw new SecretPathError('ERR_SECRET_BAD_PATH', path, { detail: reason });
-  return path;
 }

@@ -1,6 +1,6 @@
 // Secret scopes: a prefix is a valid secret path followed by `/`, never empty.
 import { HallmarkError } from '../errors/index.js';
-import { secretPathReason } from '../policy/index.js';
+import { secretPathReason } from './secret-path.js';
 
 /**
  * Checks a scope prefix such as `osb/<instance>/` and returns it. An empty prefix (every

@@ -1,6 +1,7 @@
 // The secret store port: versioned, sealed secret values behind one small interface.
 import type { AuditEvent, AuditLog } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
+import type { SecretPath } from './secret-path.js';
 
 /** One stored version of a secret, opened. */
 export interface SecretVersion {
@@ -51,23 +52,29 @@ export interface SecretCounts {
 }
 
 /**
- * Versioned secrets. Every method validates its paths (`ERR_SECRET_BAD_PATH`) and opens what
- * it returns fail-closed (`ERR_SECRET_INTEGRITY`); no method logs or throws a value.
+ * Versioned secrets. Paths arrive parsed ({@link SecretPath}: checked once, where they entered);
+ * prefixes are checked here (`ERR_SECRET_BAD_PATH`). Every method opens what it returns
+ * fail-closed (`ERR_SECRET_INTEGRITY`); no method logs or throws a value.
  */
 export interface SecretStore {
   /** The newest version of `path`, or `version` if given. `ERR_SECRET_NOT_FOUND` otherwise. */
-  get(path: string, version?: number): Promise<SecretVersion>;
+  get(path: SecretPath, version?: number): Promise<SecretVersion>;
   /**
    * The newest version of every path, in at most one query; all or nothing: `ERR_SECRET_NOT_FOUND`
    * names the first path (in the order given) that has no version.
    */
-  getMany(paths: readonly string[]): Promise<Map<string, SecretVersion>>;
+  getMany(paths: readonly SecretPath[]): Promise<Map<string, SecretVersion>>;
   /**
    * Writes a new version (the previous ones are kept). Concurrent writers of one path get
    * distinct, consecutive versions; a version number is visible only once its write (and its
    * audit row) committed. `ERR_SECRET_TOO_LARGE` / `ERR_SECRET_BAD_VALUE` for bad values.
    */
-  put(path: string, value: string, actor: string, options?: PutOptions): Promise<SecretVersionRef>;
+  put(
+    path: SecretPath,
+    value: string,
+    actor: string,
+    options?: PutOptions,
+  ): Promise<SecretVersionRef>;
   /**
    * Removes every version of every path under `prefix` (which must end in `/`), data keys and
    * ciphertexts alike: the crypto-shredding of a whole scope (OSB deprovision).

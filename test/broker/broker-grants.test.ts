@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { announceGrantChange, BrokerGrants } from '../../broker/index.js';
 import { Database, type Queryable } from '../../src/db/index.js';
 import { canAccess, emptyPolicy } from '../../src/policy/index.js';
+import { parseSecretPath } from '../../src/secrets/index.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 
 const TD = 'hallmark.local';
@@ -51,7 +52,7 @@ async function bindRow(identity: string, options: { announce?: boolean } = {}): 
 }
 
 const reads = (grants: BrokerGrants, identity: string, instanceId: string): boolean =>
-  canAccess(policy, identity, 'read', `osb/${instanceId}/x`, grants.current());
+  canAccess(policy, identity, 'read', parseSecretPath(`osb/${instanceId}/x`), grants.current());
 
 describe('BrokerGrants', () => {
   it('grants read below the instance scope only, to the bound identity only', async () => {
@@ -59,12 +60,24 @@ describe('BrokerGrants', () => {
     const instanceId = await bindRow(API);
     await grants.reload();
     expect(reads(grants, API, instanceId)).toBe(true);
-    expect(canAccess(policy, API, 'read', `osb/${instanceId}/a/b`, grants.current())).toBe(true);
-    expect(canAccess(policy, API, 'write', `osb/${instanceId}/x`, grants.current())).toBe(false);
-    expect(canAccess(policy, API, 'read', `osb/${instanceId}`, grants.current())).toBe(false);
-    expect(canAccess(policy, API, 'read', `osb/${instanceId}-other/x`, grants.current())).toBe(
-      false,
-    );
+    expect(
+      canAccess(policy, API, 'read', parseSecretPath(`osb/${instanceId}/a/b`), grants.current()),
+    ).toBe(true);
+    expect(
+      canAccess(policy, API, 'write', parseSecretPath(`osb/${instanceId}/x`), grants.current()),
+    ).toBe(false);
+    expect(
+      canAccess(policy, API, 'read', parseSecretPath(`osb/${instanceId}`), grants.current()),
+    ).toBe(false);
+    expect(
+      canAccess(
+        policy,
+        API,
+        'read',
+        parseSecretPath(`osb/${instanceId}-other/x`),
+        grants.current(),
+      ),
+    ).toBe(false);
     expect(reads(grants, `spiffe://${TD}/ns/payments/sa/worker`, instanceId)).toBe(false);
     expect(reads(grants, `key:${API}`, instanceId)).toBe(false);
   });

@@ -1,7 +1,8 @@
 // Instance and binding ids, and the names derived from them.
 import { describe, expect, it } from 'vitest';
 import { brokerTarget, checkBrokerId, newApiKeyId, scopePrefix } from '../../broker/broker-ids.js';
-import { apiKeyIdentity, isValidSecretPath } from '../../src/policy/index.js';
+import { apiKeyIdentity } from '../../src/policy/index.js';
+import { isValidSecretPath } from '../../src/secrets/index.js';
 
 describe('broker ids', () => {
   it('accepts GUIDs and path-segment ids up to 100 characters', () => {

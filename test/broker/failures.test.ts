@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_ID } from '../../broker/index.js';
+import { parseSecretPath } from '../../src/secrets/index.js';
 import { startBrokerHarness, type BrokerHarness } from './helpers/broker-harness.js';
 import { CLOUD_FOUNDRY, DELETE_QUERY, osbHeaders } from './helpers/osb-platforms.js';
 
@@ -147,7 +148,7 @@ describe('a failing dependency half-way', () => {
         body: { service_id: SERVICE_ID, parameters: { secrets: { a: 'ALPHA', b: 'BETA' } } },
       }),
     );
-    const values = await h.secrets.getMany(paths);
+    const values = await h.secrets.getMany(paths.map((path) => parseSecretPath(path)));
     expect([...values.values()].map((v) => v.value)).toEqual(['alpha', 'beta']);
   });
 });

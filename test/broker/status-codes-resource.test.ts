@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKER_LOCK_CLASSES, PLAN_ID, SERVICE_ID } from '../../broker/index.js';
+import { parseSecretPath } from '../../src/secrets/index.js';
 import { startBrokerHarness, type BrokerHarness, type Reply } from './helpers/broker-harness.js';
 import { CLOUD_FOUNDRY, DELETE_QUERY, KUBERNETES, osbHeaders } from './helpers/osb-platforms.js';
 import {
@@ -383,7 +384,11 @@ describe('200 OK for update', () => {
       },
     });
     expect(updated).toMatchObject({ status: 200, body: {} });
-    const values = await h.secrets.getMany([`osb/${id}/a`, `osb/${id}/b`, `osb/${id}/c`]);
+    const values = await h.secrets.getMany([
+      parseSecretPath(`osb/${id}/a`),
+      parseSecretPath(`osb/${id}/b`),
+      parseSecretPath(`osb/${id}/c`),
+    ]);
     expect([...values.values()].map((v) => [v.value, v.version])).toEqual([
       ['one', 2],
       ['2', 1],

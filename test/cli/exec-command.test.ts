@@ -11,6 +11,7 @@ import { execCommand } from '../../src/cli/exec-command.js';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { HallmarkApp } from '../../src/http/index.js';
+import { parseSecretPath } from '../../src/secrets/index.js';
 import { buildSecretApp } from '../secrets/helpers/secret-test-app.js';
 import { makeTestTls } from '../secrets/helpers/test-tls.js';
 import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
@@ -77,10 +78,10 @@ describe('hallmark exec', () => {
     await writeFile(path.join(dir, 'access-token'), 'api-token\n');
     await writeFile(path.join(dir, 'bundle.pem'), tls.caPem);
     await writeFile(path.join(dir, 'worker-token'), 'worker-token\n');
-    await store.put('payments/db-password', 'p@ss w0rd with spaces', 'key:admin');
-    await store.put('payments/api/key', 'line one\nline two', 'key:admin');
-    await store.put('payments/nul', 'a\u0000b', 'key:admin');
-    await store.put('billing/db-password', 'billing-value', 'key:admin');
+    await store.put(parseSecretPath('payments/db-password'), 'p@ss w0rd with spaces', 'key:admin');
+    await store.put(parseSecretPath('payments/api/key'), 'line one\nline two', 'key:admin');
+    await store.put(parseSecretPath('payments/nul'), 'a\u0000b', 'key:admin');
+    await store.put(parseSecretPath('billing/db-password'), 'billing-value', 'key:admin');
     // Only what exec needs, plus PATH and one inherited variable to show the env is kept.
     env = {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',

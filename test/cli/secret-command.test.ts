@@ -11,6 +11,7 @@ import { secretCommand } from '../../src/cli/secret-command.js';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { HallmarkApp } from '../../src/http/index.js';
+import { parseSecretPath } from '../../src/secrets/index.js';
 import { apiDoubles } from '../client/api-doubles.js';
 import { buildSecretApp } from '../secrets/helpers/secret-test-app.js';
 import { makeTestTls } from '../secrets/helpers/test-tls.js';
@@ -69,7 +70,7 @@ describe('hallmark secret', () => {
     const set = capture('first value\n');
     expect(await secretCommand.run(['set', 'apps/db-password'], set.io)).toBe(EXIT.ok);
     expect(set.out).toEqual(['apps/db-password: version 1']);
-    expect((await store.get('apps/db-password')).value).toBe('first value');
+    expect((await store.get(parseSecretPath('apps/db-password'))).value).toBe('first value');
     expect(audit.records.at(-1)).toMatchObject({
       actor: 'key:admin',
       action: 'secret.write',
@@ -88,7 +89,7 @@ describe('hallmark secret', () => {
       EXIT.ok,
     );
     expect(set.out).toEqual(['apps/db-password: version 2']);
-    expect((await store.get('apps/db-password')).value).toBe(
+    expect((await store.get(parseSecretPath('apps/db-password'))).value).toBe(
       '-----BEGIN X-----\nAAAA\n-----END X-----\n',
     );
     const old = capture();

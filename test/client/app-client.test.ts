@@ -9,6 +9,7 @@ import { AppSecretsClient, WatchedFile, appClientOptionsFromEnv } from '../../sr
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { HallmarkApp } from '../../src/http/index.js';
+import { parseSecretPath } from '../../src/secrets/index.js';
 import { buildSecretApp } from '../secrets/helpers/secret-test-app.js';
 import { makeTestTls, type TestTls } from '../secrets/helpers/test-tls.js';
 import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
@@ -44,8 +45,8 @@ describe('AppSecretsClient', () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     url = `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-app-client-'));
-    await store.put('payments/api/key', 'api-key-value', 'key:admin');
-    await store.put('payments/worker/token', 'worker-value', 'key:admin');
+    await store.put(parseSecretPath('payments/api/key'), 'api-key-value', 'key:admin');
+    await store.put(parseSecretPath('payments/worker/token'), 'worker-value', 'key:admin');
   });
 
   afterAll(async () => {

@@ -7,6 +7,7 @@ import { HallmarkClient, HallmarkClientError } from '../../src/client/index.js';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { HallmarkApp } from '../../src/http/index.js';
+import { parseSecretPath } from '../../src/secrets/index.js';
 import { buildSecretApp } from '../secrets/helpers/secret-test-app.js';
 import { makeTestTls, type TestTls } from '../secrets/helpers/test-tls.js';
 import { apiDoubles, type SeenRequests } from './api-doubles.js';
@@ -43,10 +44,10 @@ describe('HallmarkClient', () => {
     app = await buildSecretApp({ tls, store, audit, extraRoutes: [apiDoubles(seen, tls.caPem)] });
     await app.listen({ host: '127.0.0.1', port: 0 });
     url = `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    await store.put('payments/db-password', 'db-v1', 'key:admin');
-    await store.put('payments/db-password', 'db-v2', 'key:admin');
-    await store.put('payments/api/key', 'api-key-value', 'key:admin');
-    await store.put('billing/db-password', 'billing-value', 'key:admin');
+    await store.put(parseSecretPath('payments/db-password'), 'db-v1', 'key:admin');
+    await store.put(parseSecretPath('payments/db-password'), 'db-v2', 'key:admin');
+    await store.put(parseSecretPath('payments/api/key'), 'api-key-value', 'key:admin');
+    await store.put(parseSecretPath('billing/db-password'), 'billing-value', 'key:admin');
   });
 
   afterAll(async () => {

@@ -1,5 +1,6 @@
 // The example app: its sidecar and `hallmark exec` are wired to the server, and policy.yaml
 // registers it and grants exactly the secrets it asks for.
+import { parseSecretPath } from '../../src/secrets/index.js';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { V1Deployment, V1PodSpec } from '@kubernetes/client-node';
@@ -131,10 +132,10 @@ describe('example app: hallmark exec and policy.yaml', () => {
   it('may read every secret it asks for, and nothing next to it', () => {
     const id = registration?.spiffeId.toString() as string;
     for (const secretPath of exec.secrets.values()) {
-      expect(canAccess(policy, id, 'read', secretPath), secretPath).toBe(true);
-      expect(canAccess(policy, id, 'write', secretPath), secretPath).toBe(false);
+      expect(canAccess(policy, id, 'read', parseSecretPath(secretPath)), secretPath).toBe(true);
+      expect(canAccess(policy, id, 'write', parseSecretPath(secretPath)), secretPath).toBe(false);
     }
-    expect(canAccess(policy, id, 'read', 'demo/other')).toBe(false);
+    expect(canAccess(policy, id, 'read', parseSecretPath('demo/other'))).toBe(false);
     expect(policy.registrations).toHaveLength(1);
   });
 

@@ -3,7 +3,6 @@ import type { Clock } from '../../src/clock/index.js';
 import type { Envelope, MasterKey } from '../../src/crypto/index.js';
 import {
   DEFAULT_MAX_SECRET_BYTES,
-  checkSecretPath,
   encodeSecretValue,
   openSecretVersion,
   sealSecretVersion,
@@ -11,6 +10,7 @@ import {
   validateSecretPrefix,
   type PutOptions,
   type SecretCounts,
+  type SecretPath,
   type SecretStore,
   type SecretVersion,
   type SecretVersionRef,
@@ -40,8 +40,7 @@ export class MemorySecretStore implements SecretStore {
     this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_SECRET_BYTES;
   }
 
-  async get(path: string, version?: number): Promise<SecretVersion> {
-    checkSecretPath(path);
+  async get(path: SecretPath, version?: number): Promise<SecretVersion> {
     const versions = this.#versions.get(path) ?? [];
     const number = version ?? versions.length;
     const stored = number >= 1 ? versions[number - 1] : undefined;
@@ -49,8 +48,7 @@ export class MemorySecretStore implements SecretStore {
     return this.#open(path, number, stored);
   }
 
-  async getMany(paths: readonly string[]): Promise<Map<string, SecretVersion>> {
-    for (const path of paths) checkSecretPath(path);
+  async getMany(paths: readonly SecretPath[]): Promise<Map<string, SecretVersion>> {
     for (const path of paths) if (!this.#versions.get(path)?.length) throw secretNotFound(path);
     const opened = new Map<string, SecretVersion>();
     for (const path of paths) {
@@ -61,13 +59,12 @@ export class MemorySecretStore implements SecretStore {
   }
 
   put(
-    path: string,
+    path: SecretPath,
     value: string,
     actor: string,
     options: PutOptions = {},
   ): Promise<SecretVersionRef> {
     const write = this.#writes.then(async () => {
-      checkSecretPath(path);
       const plaintext = encodeSecretValue(value, this.#maxValueBytes);
       try {
         const versions = this.#versions.get(path) ?? [];

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database, startEmbeddedPostgres, type EmbeddedCluster } from '../../src/db/index.js';
-import { PgSecretStore } from '../../src/secrets/index.js';
+import { parseSecretPath, PgSecretStore } from '../../src/secrets/index.js';
 import { runCli, tempDataDir } from '../helpers/cli-process.js';
 import { labelledCall, type LabelledOutcome } from './support/labelled-load.js';
 import { secretVersionProblems } from './support/ledger-checks.js';
@@ -134,7 +134,9 @@ describe('external PostgreSQL killed with SIGKILL, restarted later by its operat
       const store = new PgSecretStore({ db, master: new MasterKey(masterKey), clock: systemClock });
       expect(await secretVersionProblems(db, store)).toEqual([]);
       for (const write of ok.filter((o) => o.kind === 'write')) {
-        expect((await store.get(write.path as string, write.version)).value).toBe(write.value);
+        expect((await store.get(parseSecretPath(write.path as string), write.version)).value).toBe(
+          write.value,
+        );
       }
     } finally {
       await db.close();

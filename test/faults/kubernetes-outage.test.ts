@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/authn/index.js';
 import { systemClock } from '../../src/clock/index.js';
+import { parseSecretPath } from '../../src/secrets/index.js';
 import { startStack, type HallmarkStack } from '../helpers/hallmark-stack.js';
 import { HallmarkClient, transportCode } from './support/hallmark-client.js';
 import { startLoad, until } from './support/load-loop.js';
@@ -45,7 +46,7 @@ describe('Kubernetes API down or slow under load', () => {
       stack.server.ca.bundle().certificatesPem.join(''),
     );
     stack.k8s.addPod({ namespace: 'payments', name: 'api-1', serviceAccountName: 'api' });
-    await stack.server.secrets.put(SECRET_PATH, SECRET_VALUE, 'test');
+    await stack.server.secrets.put(parseSecretPath(SECRET_PATH), SECRET_VALUE, 'test');
     const apiKey = await createApiKey(stack.server.db, { id: 'app-1', role: 'app' }, systemClock);
     appToken = await apiKeyToken(client, 'app-1', apiKey);
   });

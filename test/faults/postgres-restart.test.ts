@@ -6,6 +6,7 @@ import { verifyAuditChain } from '../../src/audit/index.js';
 import { createApiKey } from '../../src/authn/index.js';
 import { systemClock } from '../../src/clock/index.js';
 import { Database, startEmbeddedPostgres, type EmbeddedCluster } from '../../src/db/index.js';
+import { parseSecretPath } from '../../src/secrets/index.js';
 import { tempDataDir } from '../helpers/cli-process.js';
 import { startStack, type HallmarkStack } from '../helpers/hallmark-stack.js';
 import { HallmarkClient, transportCode, type Reply } from './support/hallmark-client.js';
@@ -69,7 +70,7 @@ describe('PostgreSQL stopped and restarted under load', () => {
       stack.server.ca.bundle().certificatesPem.join(''),
     );
     stack.k8s.addPod({ namespace: 'payments', name: 'api-1', serviceAccountName: 'api' });
-    await stack.server.secrets.put(SECRET_PATH, SECRET_VALUE, 'test');
+    await stack.server.secrets.put(parseSecretPath(SECRET_PATH), SECRET_VALUE, 'test');
   });
 
   afterAll(async () => {

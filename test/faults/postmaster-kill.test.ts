@@ -8,7 +8,7 @@ import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database } from '../../src/db/index.js';
 import { endOrphans } from '../../src/db/postgres-orphans.js';
-import { PgSecretStore } from '../../src/secrets/index.js';
+import { parseSecretPath, PgSecretStore } from '../../src/secrets/index.js';
 import { runCli, tempDataDir } from '../helpers/cli-process.js';
 import { startTestKubernetesApi, type TestKubernetesApi } from '../k8s-api/index.js';
 import { labelledCall, type LabelledOutcome } from './support/labelled-load.js';
@@ -205,7 +205,7 @@ describe('embedded PostgreSQL postmaster killed under `hallmark server`', () => 
       const store = new PgSecretStore({ db, master: new MasterKey(masterKey), clock: systemClock });
       expect(await secretVersionProblems(db, store)).toEqual([]);
       for (const write of ok.filter((o) => o.kind === 'write')) {
-        const stored = await store.get(write.path as string, write.version);
+        const stored = await store.get(parseSecretPath(write.path as string), write.version);
         expect(stored.value).toBe(write.value);
       }
       expect(await certificatesWithoutAudit(db)).toEqual([]);

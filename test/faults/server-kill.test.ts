@@ -7,7 +7,7 @@ import { verifyAuditChain } from '../../src/audit/index.js';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database } from '../../src/db/index.js';
-import { PgSecretStore } from '../../src/secrets/index.js';
+import { parseSecretPath, PgSecretStore } from '../../src/secrets/index.js';
 import { auditSettled } from '../helpers/audit-settled.js';
 import { runCli, tempDataDir } from '../helpers/cli-process.js';
 import { createEmptyDatabase } from '../helpers/database.js';
@@ -149,7 +149,7 @@ describe('server killed with SIGKILL under load and restarted', () => {
       expect(await secretVersionProblems(db, store)).toEqual([]);
       // Every acknowledged write is there, under the version it was acknowledged with.
       for (const write of acknowledged('write')) {
-        const stored = await store.get(write.path as string, write.version);
+        const stored = await store.get(parseSecretPath(write.path as string), write.version);
         expect(stored.value).toBe(write.value);
       }
       expect(await certificatesWithoutAudit(db)).toEqual([]);

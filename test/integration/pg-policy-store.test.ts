@@ -14,6 +14,7 @@ import {
   findRegistration,
   type CompilePolicyOptions,
 } from '../../src/policy/index.js';
+import { parseSecretPath } from '../../src/secrets/index.js';
 import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
 import { ManualClock } from '../doubles/manual-clock.js';
 import { createMigratedDatabase } from '../helpers/database.js';
@@ -221,7 +222,9 @@ describe('PgPolicyStore', () => {
     const store = await freshStore();
     expect(store.version()).toBe(0);
     expect(findRegistration(store.current(), API)).toBeNull();
-    expect(canAccess(store.current(), 'key:admin', 'read', 'payments/db')).toBe(false);
+    expect(canAccess(store.current(), 'key:admin', 'read', parseSecretPath('payments/db'))).toBe(
+      false,
+    );
   });
 
   it('replaces the policy and counts versions', async () => {

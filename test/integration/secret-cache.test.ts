@@ -1,6 +1,7 @@
 // The secret cache against real PostgreSQL: reads after writes, two replicas kept current by
 // NOTIFY, deletions, lost notifications, and the TTL. Counting each replica's queries shows
 // which reads the cache answered.
+import { parseSecretPath } from '../../src/secrets/index.js';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock/index.js';
@@ -61,7 +62,9 @@ describe('PgSecretStore cache', () => {
    */
   async function untilCached(store: PgSecretStore, db: CountingDatabase, path: string) {
     expect(
-      await eventually(async () => (await queriesDuring(db, () => store.get(path))) === 0),
+      await eventually(
+        async () => (await queriesDuring(db, () => store.get(parseSecretPath(path)))) === 0,
+      ),
     ).toBe(true);
   }
 
@@ -74,72 +77,74 @@ describe('PgSecretStore cache', () => {
 
   it('answers repeated reads without PostgreSQL, and a write is visible at once on its replica', async () => {
     const { store, db } = await replica();
-    await store.put('same/a', 'one', ACTOR);
-    await store.put('same/b', 'bee', ACTOR);
-    expect((await store.get('same/a')).value).toBe('one');
+    await store.put(parseSecretPath('same/a'), 'one', ACTOR);
+    await store.put(parseSecretPath('same/b'), 'bee', ACTOR);
+    expect((await store.get(parseSecretPath('same/a'))).value).toBe('one');
     await untilCached(store, db, 'same/a');
     expect(
       await queriesDuring(db, async () => {
-        const both = await store.getMany(['same/a', 'same/b']);
+        const both = await store.getMany([parseSecretPath('same/a'), parseSecretPath('same/b')]);
         expect(both.get('same/b')?.value).toBe('bee');
       }),
     ).toBe(1); // only same/b was not cached yet
-    await store.put('same/a', 'two', ACTOR);
-    const read = await store.get('same/a');
+    await store.put(parseSecretPath('same/a'), 'two', ACTOR);
+    const read = await store.get(parseSecretPath('same/a'));
     expect([read.version, read.value]).toEqual([2, 'two']);
   });
 
   it("another replica's write reaches this replica's cache by NOTIFY", async () => {
     const a = await replica();
     const b = await replica();
-    await a.store.put('cross/a', 'old', ACTOR);
-    expect((await b.store.get('cross/a')).value).toBe('old');
+    await a.store.put(parseSecretPath('cross/a'), 'old', ACTOR);
+    expect((await b.store.get(parseSecretPath('cross/a'))).value).toBe('old');
     await untilCached(b.store, b.db, 'cross/a');
-    await a.store.put('cross/a', 'new', ACTOR);
-    expect(await eventually(async () => (await b.store.get('cross/a')).value === 'new')).toBe(true);
+    await a.store.put(parseSecretPath('cross/a'), 'new', ACTOR);
+    expect(
+      await eventually(async () => (await b.store.get(parseSecretPath('cross/a'))).value === 'new'),
+    ).toBe(true);
   });
 
   it("another replica's deletion of a scope makes its paths 404 here", async () => {
     const a = await replica();
     const b = await replica();
-    await a.store.put('scope-x/a', 'value', ACTOR);
-    await a.store.put('scope-xy/a', 'kept', ACTOR);
+    await a.store.put(parseSecretPath('scope-x/a'), 'value', ACTOR);
+    await a.store.put(parseSecretPath('scope-xy/a'), 'kept', ACTOR);
     await untilCached(b.store, b.db, 'scope-x/a');
     await untilCached(b.store, b.db, 'scope-xy/a');
     await a.store.deletePrefix('scope-x/');
     const gone = async (): Promise<boolean> =>
-      b.store.get('scope-x/a').then(
+      b.store.get(parseSecretPath('scope-x/a')).then(
         () => false,
         (err: { code?: string }) => err.code === 'ERR_SECRET_NOT_FOUND',
       );
     expect(await eventually(gone)).toBe(true);
-    expect(await queriesDuring(b.db, () => b.store.get('scope-xy/a'))).toBe(0);
+    expect(await queriesDuring(b.db, () => b.store.get(parseSecretPath('scope-xy/a')))).toBe(0);
   });
 
   it('a write rolled back by its failed audit row changes nothing anywhere', async () => {
     const a = await replica();
     const b = await replica();
-    await a.store.put('rollback/a', 'kept', ACTOR);
-    await b.store.get('rollback/a');
+    await a.store.put(parseSecretPath('rollback/a'), 'kept', ACTOR);
+    await b.store.get(parseSecretPath('rollback/a'));
     const down = new MemoryAuditLog(systemClock);
     down.failing = true;
-    const failed = a.store.put('rollback/a', 'lost', ACTOR, {
+    const failed = a.store.put(parseSecretPath('rollback/a'), 'lost', ACTOR, {
       audit: {
         log: down,
         event: () => ({ actor: ACTOR, action: 'secret.write', target: 'x', outcome: 'success' }),
       },
     });
     await expect(failed).rejects.toMatchObject({ code: 'ERR_AUDIT_UNAVAILABLE' });
-    expect((await a.store.get('rollback/a')).value).toBe('kept');
-    expect((await b.store.get('rollback/a')).value).toBe('kept');
+    expect((await a.store.get(parseSecretPath('rollback/a'))).value).toBe('kept');
+    expect((await b.store.get(parseSecretPath('rollback/a'))).value).toBe('kept');
   });
 
   it('reads PostgreSQL while notifications are down, and starts afresh when they return', async () => {
     const a = await replica();
     const b = await replica();
     for (const path of ['lost/a', 'lost/b']) {
-      await a.store.put(path, 'v1', ACTOR);
-      await a.store.put(path, 'v2', ACTOR);
+      await a.store.put(parseSecretPath(path), 'v1', ACTOR);
+      await a.store.put(parseSecretPath(path), 'v2', ACTOR);
       await untilCached(b.store, b.db, path);
     }
     // Cut every LISTEN connection, then change both paths behind the listeners' backs (a bare
@@ -149,31 +154,31 @@ describe('PgSecretStore cache', () => {
     );
     await setup.query(`UPDATE secret_heads SET latest = 1 WHERE path IN ('lost/a', 'lost/b')`);
     expect(await eventually(() => !b.db.listening)).toBe(true);
-    expect((await b.store.get('lost/a')).value).toBe('v1');
+    expect((await b.store.get(parseSecretPath('lost/a'))).value).toBe('v1');
     // lost/b is not read until the listener is back: the reconnect must have cleared it.
     expect(await eventually(() => b.db.listening, 10_000)).toBe(true);
-    expect((await b.store.get('lost/b')).value).toBe('v1');
+    expect((await b.store.get(parseSecretPath('lost/b'))).value).toBe('v1');
   });
 
   it('re-reads an entry older than the TTL, and caches nothing when sized 0', async () => {
     const { store, db } = await replica();
-    await store.put('ttl/a', 'value', ACTOR);
+    await store.put(parseSecretPath('ttl/a'), 'value', ACTOR);
     await untilCached(store, db, 'ttl/a');
     clock.advance(30_000);
-    expect(await queriesDuring(db, () => store.get('ttl/a'))).toBe(1);
+    expect(await queriesDuring(db, () => store.get(parseSecretPath('ttl/a')))).toBe(1);
     const off = await replica(0);
-    await off.store.get('ttl/a');
-    expect(await queriesDuring(off.db, () => off.store.get('ttl/a'))).toBe(1);
+    await off.store.get(parseSecretPath('ttl/a'));
+    expect(await queriesDuring(off.db, () => off.store.get(parseSecretPath('ttl/a')))).toBe(1);
   });
 
   it('serves a given version from PostgreSQL, not from the cache of the newest', async () => {
     const { store, db } = await replica();
-    await store.put('versions/a', 'v1', ACTOR);
-    await store.put('versions/a', 'v2', ACTOR);
-    expect((await store.get('versions/a')).value).toBe('v2');
+    await store.put(parseSecretPath('versions/a'), 'v1', ACTOR);
+    await store.put(parseSecretPath('versions/a'), 'v2', ACTOR);
+    expect((await store.get(parseSecretPath('versions/a'))).value).toBe('v2');
     expect(
       await queriesDuring(db, async () => {
-        expect((await store.get('versions/a', 1)).value).toBe('v1');
+        expect((await store.get(parseSecretPath('versions/a'), 1)).value).toBe('v1');
       }),
     ).toBe(1);
   });

@@ -14,7 +14,7 @@ import type { Database, Queryable } from '../../src/db/index.js';
 import type { QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { HallmarkError } from '../../src/errors/index.js';
 import type { HallmarkApp } from '../../src/http/index.js';
-import { PgSecretStore } from '../../src/secrets/index.js';
+import { parseSecretPath, PgSecretStore } from '../../src/secrets/index.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 import { rawHttpsRequest, requestTargetFor } from '../secrets/helpers/raw-https.js';
 import { API, buildSecretApp } from '../secrets/helpers/secret-test-app.js';
@@ -144,11 +144,11 @@ describe('secret routes', () => {
     app = await buildSecretApp({ tls, store, audit, maxValueBytes: 1024 });
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
-    await store.put('payments/db-password', 'db-v1', 'key:admin');
-    await store.put('payments/db-password', 'db-v2', 'key:admin');
-    await store.put('payments/api/key', 'api-key-value', 'key:admin');
-    await store.put('payments/worker/token', 'worker-token-value', 'key:admin');
-    await store.put('billing/db-password', 'billing-secret-value', 'key:admin');
+    await store.put(parseSecretPath('payments/db-password'), 'db-v1', 'key:admin');
+    await store.put(parseSecretPath('payments/db-password'), 'db-v2', 'key:admin');
+    await store.put(parseSecretPath('payments/api/key'), 'api-key-value', 'key:admin');
+    await store.put(parseSecretPath('payments/worker/token'), 'worker-token-value', 'key:admin');
+    await store.put(parseSecretPath('billing/db-password'), 'billing-secret-value', 'key:admin');
   });
 
   afterAll(async () => {
@@ -259,8 +259,8 @@ describe('secret routes', () => {
     });
 
     it('fails closed with 500 ERR_SECRET_INTEGRITY (audited) when rows were swapped', async () => {
-      await store.put('payments/swap/a', 'swap-a', 'key:admin');
-      await store.put('payments/swap/b', 'swap-b', 'key:admin');
+      await store.put(parseSecretPath('payments/swap/a'), 'swap-a', 'key:admin');
+      await store.put(parseSecretPath('payments/swap/b'), 'swap-b', 'key:admin');
       await db.query(`
         UPDATE secret_versions AS t SET ciphertext = o.ciphertext, wrapped_key = o.wrapped_key
           FROM secret_versions AS o
@@ -328,7 +328,9 @@ describe('secret routes', () => {
       });
       const rows = JSON.stringify(await auditRows());
       expect(rows).not.toContain('session-value');
-      expect((await store.get('payments/api/session-key')).value).toBe('session-value-2');
+      expect((await store.get(parseSecretPath('payments/api/session-key'))).value).toBe(
+        'session-value-2',
+      );
     });
 
     it('refuses a write with only a read grant (403), leaving the store unchanged', async () => {
@@ -392,7 +394,7 @@ describe('secret routes', () => {
     });
 
     it('writes nothing when the audit row cannot be committed (503)', async () => {
-      const before = await store.get('payments/api/session-key');
+      const before = await store.get(parseSecretPath('payments/api/session-key'));
       audit.failing = true;
       const res = await app.inject({
         method: 'PUT',
@@ -402,7 +404,7 @@ describe('secret routes', () => {
       });
       expect(res.statusCode).toBe(503);
       audit.failing = false;
-      expect(await store.get('payments/api/session-key')).toMatchObject({
+      expect(await store.get(parseSecretPath('payments/api/session-key'))).toMatchObject({
         version: before.version,
       });
     });
@@ -488,8 +490,8 @@ describe('secret routes', () => {
     it('accepts 500 paths of 512 bytes (the limits) and serves a path named __proto__', async () => {
       const long = `payments/${'l'.repeat(503)}`;
       expect(Buffer.byteLength(long)).toBe(512);
-      await store.put(long, 'long-value', 'key:admin');
-      await store.put('__proto__', 'proto-value', 'key:admin');
+      await store.put(parseSecretPath(long), 'long-value', 'key:admin');
+      await store.put(parseSecretPath('__proto__'), 'proto-value', 'key:admin');
       const res = await batch(['__proto__', long], 'admin-token');
       expect(res.statusCode).toBe(200);
       expect(JSON.parse(res.body)).toEqual(

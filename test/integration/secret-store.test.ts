@@ -5,7 +5,7 @@ import { PgAuditLog } from '../../src/audit/index.js';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { Database } from '../../src/db/index.js';
-import { PgSecretStore } from '../../src/secrets/index.js';
+import { parseSecretPath, PgSecretStore } from '../../src/secrets/index.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
 import { ManualClock } from '../doubles/manual-clock.js';
@@ -30,8 +30,8 @@ describe('PgSecretStore', () => {
 
   it('keeps no plaintext in any column of either table', async () => {
     const value = `plaintext-marker-${randomBytes(8).toString('hex')}`;
-    await store.put('rest/a', value, ACTOR);
-    await store.put('rest/a', value, ACTOR);
+    await store.put(parseSecretPath('rest/a'), value, ACTOR);
+    await store.put(parseSecretPath('rest/a'), value, ACTOR);
     const needles = [
       value,
       Buffer.from(value).toString('hex'),
@@ -54,73 +54,78 @@ describe('PgSecretStore', () => {
         }
       }
     }
-    expect((await store.get('rest/a')).value).toBe(value);
+    expect((await store.get(parseSecretPath('rest/a'))).value).toBe(value);
   });
 
   it('fails both reads closed when two rows swap ciphertexts and wrapped keys', async () => {
-    await store.put('swap/one', 'value-one', ACTOR);
-    await store.put('swap/two', 'value-two', ACTOR);
+    await store.put(parseSecretPath('swap/one'), 'value-one', ACTOR);
+    await store.put(parseSecretPath('swap/two'), 'value-two', ACTOR);
     await db.query(`
       UPDATE secret_versions AS t
          SET ciphertext = o.ciphertext, wrapped_key = o.wrapped_key
         FROM secret_versions AS o
        WHERE (t.path, o.path) IN (('swap/one', 'swap/two'), ('swap/two', 'swap/one'))`);
-    expect(await codeOf(store.get('swap/one'))).toBe('ERR_SECRET_INTEGRITY');
-    expect(await codeOf(store.get('swap/two'))).toBe('ERR_SECRET_INTEGRITY');
-    expect(await codeOf(store.getMany(['swap/one']))).toBe('ERR_SECRET_INTEGRITY');
+    expect(await codeOf(store.get(parseSecretPath('swap/one')))).toBe('ERR_SECRET_INTEGRITY');
+    expect(await codeOf(store.get(parseSecretPath('swap/two')))).toBe('ERR_SECRET_INTEGRITY');
+    expect(await codeOf(store.getMany([parseSecretPath('swap/one')]))).toBe('ERR_SECRET_INTEGRITY');
   });
 
   it('fails closed when only the ciphertexts are swapped', async () => {
-    await store.put('swapc/one', 'value-one', ACTOR);
-    await store.put('swapc/two', 'value-two', ACTOR);
+    await store.put(parseSecretPath('swapc/one'), 'value-one', ACTOR);
+    await store.put(parseSecretPath('swapc/two'), 'value-two', ACTOR);
     await db.query(`
       UPDATE secret_versions AS t SET ciphertext = o.ciphertext
         FROM secret_versions AS o
        WHERE (t.path, o.path) IN (('swapc/one', 'swapc/two'), ('swapc/two', 'swapc/one'))`);
-    expect(await codeOf(store.get('swapc/one'))).toBe('ERR_SECRET_INTEGRITY');
-    expect(await codeOf(store.get('swapc/two'))).toBe('ERR_SECRET_INTEGRITY');
+    expect(await codeOf(store.get(parseSecretPath('swapc/one')))).toBe('ERR_SECRET_INTEGRITY');
+    expect(await codeOf(store.get(parseSecretPath('swapc/two')))).toBe('ERR_SECRET_INTEGRITY');
   });
 
   it('fails closed when a row is moved to another version number', async () => {
-    await store.put('moved/x', 'first', ACTOR);
-    await store.put('moved/x', 'second', ACTOR);
+    await store.put(parseSecretPath('moved/x'), 'first', ACTOR);
+    await store.put(parseSecretPath('moved/x'), 'second', ACTOR);
     // Replace version 2's key and ciphertext with version 1's: a rollback attack.
     await db.query(`
       UPDATE secret_versions AS t SET ciphertext = o.ciphertext, wrapped_key = o.wrapped_key
         FROM secret_versions AS o
        WHERE t.path = 'moved/x' AND t.version = 2 AND o.path = 'moved/x' AND o.version = 1`);
-    expect(await codeOf(store.get('moved/x'))).toBe('ERR_SECRET_INTEGRITY');
-    expect((await store.get('moved/x', 1)).value).toBe('first');
+    expect(await codeOf(store.get(parseSecretPath('moved/x')))).toBe('ERR_SECRET_INTEGRITY');
+    expect((await store.get(parseSecretPath('moved/x'), 1)).value).toBe('first');
   });
 
   it('fails closed under another master key', async () => {
-    await store.put('other/master', 'v', ACTOR);
+    await store.put(parseSecretPath('other/master'), 'v', ACTOR);
     const other = new PgSecretStore({ db, master: new MasterKey(randomBytes(32)), clock });
-    expect(await codeOf(other.get('other/master'))).toBe('ERR_SECRET_INTEGRITY');
+    expect(await codeOf(other.get(parseSecretPath('other/master')))).toBe('ERR_SECRET_INTEGRITY');
   });
 
   it('keeps every version and returns an old one on request', async () => {
-    const first = await store.put('versions/db', 'one', ACTOR);
+    const first = await store.put(parseSecretPath('versions/db'), 'one', ACTOR);
     clock.advance(1000);
-    const second = await store.put('versions/db', 'two', 'key:admin');
+    const second = await store.put(parseSecretPath('versions/db'), 'two', 'key:admin');
     expect([first.version, second.version]).toEqual([1, 2]);
-    const latest = await store.get('versions/db');
+    const latest = await store.get(parseSecretPath('versions/db'));
     expect(latest).toMatchObject({ version: 2, value: 'two', createdBy: 'key:admin' });
     expect(latest.createdAt.getTime()).toBe(clock.now());
-    expect(await store.get('versions/db', 1)).toMatchObject({ version: 1, value: 'one' });
-    expect(await codeOf(store.get('versions/db', 3))).toBe('ERR_SECRET_NOT_FOUND');
+    expect(await store.get(parseSecretPath('versions/db'), 1)).toMatchObject({
+      version: 1,
+      value: 'one',
+    });
+    expect(await codeOf(store.get(parseSecretPath('versions/db'), 3))).toBe('ERR_SECRET_NOT_FOUND');
     expect(await store.count('versions/')).toEqual({ paths: 1, versions: 2 });
   });
 
   it('gives 40 concurrent writers of one path distinct consecutive versions', async () => {
     const refs = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => store.put('race/path', `value-${i}`, ACTOR)),
+      Array.from({ length: 40 }, (_, i) =>
+        store.put(parseSecretPath('race/path'), `value-${i}`, ACTOR),
+      ),
     );
     const versions = refs.map((r) => r.version).sort((a, b) => a - b);
     expect(versions).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     // Each version opens to the value its writer sent.
     for (const [i, ref] of refs.entries()) {
-      expect((await store.get('race/path', ref.version)).value).toBe(`value-${i}`);
+      expect((await store.get(parseSecretPath('race/path'), ref.version)).value).toBe(`value-${i}`);
     }
   });
 
@@ -134,12 +139,14 @@ describe('PgSecretStore', () => {
     });
     const refs = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        store.put('grouped/x', `value-${i}`, ACTOR, { audit: { log: audit, event } }),
+        store.put(parseSecretPath('grouped/x'), `value-${i}`, ACTOR, {
+          audit: { log: audit, event },
+        }),
       ),
     );
     expect(refs.map((r) => r.version)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     for (const [i, ref] of refs.entries())
-      expect((await store.get('grouped/x', ref.version)).value).toBe(`value-${i}`);
+      expect((await store.get(parseSecretPath('grouped/x'), ref.version)).value).toBe(`value-${i}`);
     await audit.settle();
     const rows = await db.query<{ target: string }>(
       "SELECT target FROM audit_log WHERE target LIKE 'grouped/x@%' ORDER BY seq",
@@ -149,7 +156,7 @@ describe('PgSecretStore', () => {
   });
 
   it('fails every writer of a batch whose audit rows fail, and consumes no version', async () => {
-    await store.put('grouped/y', 'kept', ACTOR);
+    await store.put(parseSecretPath('grouped/y'), 'kept', ACTOR);
     const down = new MemoryAuditLog(systemClock);
     down.failing = true;
     const event = () => ({
@@ -160,20 +167,23 @@ describe('PgSecretStore', () => {
     });
     const failed = await Promise.allSettled(
       Array.from({ length: 5 }, () =>
-        store.put('grouped/y', 'dropped', ACTOR, { audit: { log: down, event } }),
+        store.put(parseSecretPath('grouped/y'), 'dropped', ACTOR, { audit: { log: down, event } }),
       ),
     );
     expect(failed.map((f) => f.status)).toEqual(Array(5).fill('rejected'));
-    expect(await store.get('grouped/y')).toMatchObject({ version: 1, value: 'kept' });
-    expect((await store.put('grouped/y', 'next', ACTOR)).version).toBe(2);
+    expect(await store.get(parseSecretPath('grouped/y'))).toMatchObject({
+      version: 1,
+      value: 'kept',
+    });
+    expect((await store.put(parseSecretPath('grouped/y'), 'next', ACTOR)).version).toBe(2);
   });
 
   it('rolls the write back when its audit row fails (no write without its audit row)', async () => {
-    await store.put('audited/x', 'kept', ACTOR);
+    await store.put(parseSecretPath('audited/x'), 'kept', ACTOR);
     const down = new MemoryAuditLog(systemClock);
     down.failing = true;
     const versions: number[] = [];
-    const failing = store.put('audited/x', 'dropped', ACTOR, {
+    const failing = store.put(parseSecretPath('audited/x'), 'dropped', ACTOR, {
       audit: {
         log: down,
         event: (version) => {
@@ -184,49 +194,61 @@ describe('PgSecretStore', () => {
     });
     expect(await codeOf(failing)).toBe('ERR_AUDIT_UNAVAILABLE');
     expect(versions).toEqual([2]);
-    expect(await store.get('audited/x')).toMatchObject({ version: 1, value: 'kept' });
-    expect((await store.put('audited/x', 'next', ACTOR)).version).toBe(2);
+    expect(await store.get(parseSecretPath('audited/x'))).toMatchObject({
+      version: 1,
+      value: 'kept',
+    });
+    expect((await store.put(parseSecretPath('audited/x'), 'next', ACTOR)).version).toBe(2);
   });
 
   it('reads a batch in one call and names the first missing path', async () => {
-    await store.put('batch/a', 'A1', ACTOR);
-    await store.put('batch/a', 'A2', ACTOR);
-    await store.put('batch/b', 'B1', ACTOR);
-    const got = await store.getMany(['batch/b', 'batch/a']);
+    await store.put(parseSecretPath('batch/a'), 'A1', ACTOR);
+    await store.put(parseSecretPath('batch/a'), 'A2', ACTOR);
+    await store.put(parseSecretPath('batch/b'), 'B1', ACTOR);
+    const got = await store.getMany([parseSecretPath('batch/b'), parseSecretPath('batch/a')]);
     expect([...got.keys()]).toEqual(['batch/b', 'batch/a']);
     expect(got.get('batch/a')).toMatchObject({ version: 2, value: 'A2' });
     expect(got.get('batch/b')).toMatchObject({ version: 1, value: 'B1' });
-    const missing = await store.getMany(['batch/a', 'batch/none', 'batch/zzz']).catch((e) => e);
+    const missing = await store
+      .getMany([
+        parseSecretPath('batch/a'),
+        parseSecretPath('batch/none'),
+        parseSecretPath('batch/zzz'),
+      ])
+      .catch((e) => e);
     expect(missing).toMatchObject({ code: 'ERR_SECRET_NOT_FOUND', path: 'batch/none' });
   });
 
-  it('refuses bad paths and values by code, without touching the database', async () => {
+  // Bad paths never get here: the store takes a parsed SecretPath (test/secrets/secret-path.test.ts).
+  it('refuses bad values by code, without touching the database', async () => {
     const before = await store.count();
-    expect(await codeOf(store.put('../x', 'v', ACTOR))).toBe('ERR_SECRET_BAD_PATH');
-    expect(await codeOf(store.put('a//b', 'v', ACTOR))).toBe('ERR_SECRET_BAD_PATH');
-    expect(await codeOf(store.get('a/./b'))).toBe('ERR_SECRET_BAD_PATH');
-    expect(await codeOf(store.getMany(['ok/x', 'bad\u0000']))).toBe('ERR_SECRET_BAD_PATH');
-    expect(await codeOf(store.put('ok/big', 'x'.repeat(1025), ACTOR))).toBe('ERR_SECRET_TOO_LARGE');
-    expect(await codeOf(store.put('ok/big', 'é'.repeat(513), ACTOR))).toBe('ERR_SECRET_TOO_LARGE');
-    expect(await codeOf(store.put('ok/bad', 'a\ud800b', ACTOR))).toBe('ERR_SECRET_BAD_VALUE');
+    expect(await codeOf(store.put(parseSecretPath('ok/big'), 'x'.repeat(1025), ACTOR))).toBe(
+      'ERR_SECRET_TOO_LARGE',
+    );
+    expect(await codeOf(store.put(parseSecretPath('ok/big'), 'é'.repeat(513), ACTOR))).toBe(
+      'ERR_SECRET_TOO_LARGE',
+    );
+    expect(await codeOf(store.put(parseSecretPath('ok/bad'), 'a\ud800b', ACTOR))).toBe(
+      'ERR_SECRET_BAD_VALUE',
+    );
     expect(await store.count()).toEqual(before);
     // The limit itself is accepted, counted in UTF-8 bytes.
-    expect((await store.put('ok/limit', 'é'.repeat(512), ACTOR)).version).toBe(1);
+    expect((await store.put(parseSecretPath('ok/limit'), 'é'.repeat(512), ACTOR)).version).toBe(1);
   });
 
   it('round-trips non-ASCII values exactly', async () => {
     const value = 'pässwörd 🔑 \u0000 end\n';
-    await store.put('unicode/v', value, ACTOR);
-    expect((await store.get('unicode/v')).value).toBe(value);
+    await store.put(parseSecretPath('unicode/v'), value, ACTOR);
+    expect((await store.get(parseSecretPath('unicode/v'))).value).toBe(value);
   });
 
   it('crypto-shreds a scope: every key and ciphertext under the prefix, nothing else', async () => {
-    await store.put('osb/inst_1/a', 'a', ACTOR);
-    await store.put('osb/inst_1/a', 'a2', ACTOR);
-    await store.put('osb/inst_1/deep/b', 'b', ACTOR);
-    await store.put('osb/inst_10/c', 'c', ACTOR);
+    await store.put(parseSecretPath('osb/inst_1/a'), 'a', ACTOR);
+    await store.put(parseSecretPath('osb/inst_1/a'), 'a2', ACTOR);
+    await store.put(parseSecretPath('osb/inst_1/deep/b'), 'b', ACTOR);
+    await store.put(parseSecretPath('osb/inst_10/c'), 'c', ACTOR);
     // `_` is a LIKE wildcard: 'osb/inst_1/' must not match 'osb/instX1/'.
-    await store.put('osb/instX1/d', 'd', ACTOR);
+    await store.put(parseSecretPath('osb/instX1/d'), 'd', ACTOR);
     expect(await store.deletePrefix('osb/inst_1/')).toEqual({ paths: 2, versions: 3 });
     const left = await db.query<{ path: string }>(
       "SELECT path FROM secret_versions WHERE path LIKE 'osb/%'",
@@ -234,9 +256,9 @@ describe('PgSecretStore', () => {
     expect(new Set(left.rows.map((r) => r.path))).toEqual(
       new Set(['osb/inst_10/c', 'osb/instX1/d']),
     );
-    expect(await codeOf(store.get('osb/inst_1/a'))).toBe('ERR_SECRET_NOT_FOUND');
+    expect(await codeOf(store.get(parseSecretPath('osb/inst_1/a')))).toBe('ERR_SECRET_NOT_FOUND');
     // A new secret at a shredded path starts again at version 1.
-    expect((await store.put('osb/inst_1/a', 'new', ACTOR)).version).toBe(1);
+    expect((await store.put(parseSecretPath('osb/inst_1/a'), 'new', ACTOR)).version).toBe(1);
     expect(await codeOf(store.deletePrefix(''))).toBe('ERR_SECRET_BAD_PATH');
     expect(await codeOf(store.deletePrefix('osb'))).toBe('ERR_SECRET_BAD_PATH');
     expect(await codeOf(store.deletePrefix('/'))).toBe('ERR_SECRET_BAD_PATH');

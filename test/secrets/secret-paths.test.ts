@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { secretTarget } from '../../src/client/index.js';
 import { rawSecretPath } from '../../src/http/routes/secret-request-path.js';
-import { checkSecretPath, quotePath, validateSecretPrefix } from '../../src/secrets/index.js';
+import { parseSecretPath, quotePath, validateSecretPrefix } from '../../src/secrets/index.js';
 import { codeOf } from '../helpers/error-code.js';
 
 describe('rawSecretPath', () => {
@@ -31,8 +31,8 @@ describe('secretTarget', () => {
 
 describe('path helpers', () => {
   it('checks paths and names them in the error', () => {
-    expect(checkSecretPath('a/b')).toBe('a/b');
-    expect(() => checkSecretPath('a//b')).toThrow(/invalid secret path: "a\/\/b"/);
+    expect(parseSecretPath('a/b')).toBe('a/b');
+    expect(() => parseSecretPath('a//b')).toThrow(/invalid secret path: "a\/\/b"/);
   });
 
   it('quotes invalid paths visibly and boundedly', () => {

@@ -4,12 +4,12 @@ import type { CallerIdentity, TokenVerifier } from '../../authn/index.js';
 import type { Clock } from '../../clock/index.js';
 import {
   SecretPathError,
-  checkSecretPath,
   encodeSecretValue,
+  parseSecretPath,
   quotePath,
+  type SecretPath,
   type SecretStore,
 } from '../../secrets/index.js';
-import { isValidSecretPath } from '../../policy/index.js';
 import type { RoutePlugin } from '../app.js';
 import { authenticate } from '../bearer-authentication.js';
 import { changeCommitted, changeEvent, describeRequest } from '../request-audit.js';
@@ -30,12 +30,12 @@ import {
 /**
  * May `identity` perform `action` on `path`? The composition root wires this to the policy
  * (`canAccess(policy.current(), identity.id, action, path, brokerGrants)`). It is asked only
- * about valid paths and never for the admin.
+ * about parsed paths and never for the admin.
  */
 export type SecretAccess = (
   identity: CallerIdentity,
   action: 'read' | 'write',
-  path: string,
+  path: SecretPath,
 ) => boolean;
 
 /** Dependencies of {@link secretRoutes}. */
@@ -54,9 +54,30 @@ export interface SecretRouteOptions {
   maxValueBytes: number;
 }
 
-/** How a path appears in audit targets: as sent when valid, JSON-quoted and bounded if not. */
-function pathLabel(path: string): string {
-  return isValidSecretPath(path) ? path : quotePath(path);
+/**
+ * The one check of a path from the URL, made before authentication so the audit target can
+ * name it (as sent when valid, JSON-quoted and bounded if not); its refusal waits until the
+ * caller is known, by {@link acceptedPath}.
+ */
+interface PathCheck {
+  readonly path: SecretPath | undefined;
+  readonly label: string;
+  readonly refusal: unknown;
+}
+
+function checkPath(raw: string): PathCheck {
+  try {
+    const path = parseSecretPath(raw);
+    return { path, label: path, refusal: undefined };
+  } catch (refusal) {
+    return { path: undefined, label: quotePath(raw), refusal };
+  }
+}
+
+/** The parsed path, or its refusal (`ERR_SECRET_BAD_PATH` naming the path). */
+function acceptedPath(check: PathCheck): SecretPath {
+  if (check.path === undefined) throw check.refusal;
+  return check.path;
 }
 
 /**
@@ -68,7 +89,7 @@ function pathLabel(path: string): string {
  * a failed audit write fails the request (503) with nothing changed.
  */
 export const secretRoutes: RoutePlugin<SecretRouteOptions> = async (app, deps) => {
-  const allowed = (caller: CallerIdentity, action: SecretOperation, path: string): boolean =>
+  const allowed = (caller: CallerIdentity, action: SecretOperation, path: SecretPath): boolean =>
     caller.admin || deps.access(caller, action, path);
 
   app.get(
@@ -91,11 +112,11 @@ export const secretRoutes: RoutePlugin<SecretRouteOptions> = async (app, deps) =
         'read',
         () => target,
         async () => {
-          const path = rawSecretPath(request.raw.url ?? request.url);
-          target = version === undefined ? pathLabel(path) : `${pathLabel(path)}@v${version}`;
+          const check = checkPath(rawSecretPath(request.raw.url ?? request.url));
+          target = version === undefined ? check.label : `${check.label}@v${version}`;
           describeRequest(request, { target });
           const caller = await authenticate(request, deps.tokens);
-          checkSecretPath(path);
+          const path = acceptedPath(check);
           if (!allowed(caller, 'read', path)) throw new SecretPathError('ERR_POLICY_DENIED', path);
           const secret = await deps.store.get(path, version);
           await auditSuccess(deps.audit, request, `${path}@v${secret.version}`);
@@ -112,8 +133,8 @@ export const secretRoutes: RoutePlugin<SecretRouteOptions> = async (app, deps) =
       schema: { body: batchBodySchema, response: { 200: batchResponseSchema } },
     },
     async (request) => {
-      const paths = request.body.paths;
-      let target = `batch of ${paths.length}`;
+      const raw = request.body.paths;
+      let target = `batch of ${raw.length}`;
       describeRequest(request, { action: 'secret.read', target });
       return auditRefusals(
         deps.audit,
@@ -124,10 +145,10 @@ export const secretRoutes: RoutePlugin<SecretRouteOptions> = async (app, deps) =
           const caller = await authenticate(request, deps.tokens);
           // All or nothing, in three passes so the first failing path is the one named:
           // every path well-formed, then every path granted, and only then any database read.
-          for (const path of paths) {
-            target = pathLabel(path);
-            checkSecretPath(path);
-          }
+          const paths = raw.map((path) => {
+            target = quotePath(path);
+            return parseSecretPath(path);
+          });
           for (const path of paths) {
             target = path;
             if (!allowed(caller, 'read', path))
@@ -171,11 +192,11 @@ export const secretRoutes: RoutePlugin<SecretRouteOptions> = async (app, deps) =
         'write',
         () => target,
         async () => {
-          const path = rawSecretPath(request.raw.url ?? request.url);
-          target = pathLabel(path);
+          const check = checkPath(rawSecretPath(request.raw.url ?? request.url));
+          target = check.label;
           describeRequest(request, { target });
           const caller = await authenticate(request, deps.tokens);
-          checkSecretPath(path);
+          const path = acceptedPath(check);
           if (!allowed(caller, 'write', path)) throw new SecretPathError('ERR_POLICY_DENIED', path);
           // Checked here too so an oversized value is refused before any database work.
           encodeSecretValue(request.body.value, deps.maxValueBytes).fill(0);

@@ -1,6 +1,7 @@
 // After a fault: what the database must still say — issued certificates audited, secret versions whole.
 import type { Queryable } from '../../../src/db/index.js';
 import type { PgSecretStore } from '../../../src/secrets/index.js';
+import { parseSecretPath } from '../../../src/secrets/index.js';
 
 /**
  * Serials in `issued_certificates` with no `svid.x509.issued` audit row naming them, chained
@@ -60,7 +61,7 @@ export async function secretVersionProblems(
     }
     for (const version of versions) {
       try {
-        const opened = await store.get(path, version);
+        const opened = await store.get(parseSecretPath(path), version);
         if (opened.version !== version)
           problems.push({ path, problem: `v${version} opened as v${opened.version}` });
       } catch (err) {

@@ -1,5 +1,14 @@
 // Secret paths: `[A-Za-z0-9._-]` segments joined by `/`, checked byte by byte, never decoded.
-import { HallmarkError } from '../errors/index.js';
+import { SecretPathError } from './secret-path-error.js';
+
+declare const secretPathBrand: unique symbol;
+
+/**
+ * A string that passed {@link parseSecretPath} (or {@link isValidSecretPath}): the one check
+ * of a path, made where it enters (an HTTP route, the broker). Policy and the stores take this
+ * type and trust it, so a path is never checked twice and never reaches them unchecked.
+ */
+export type SecretPath = string & { readonly [secretPathBrand]: true };
 
 /** The longest secret path accepted, in bytes (docs/policy.md, "Secret paths and path patterns"). */
 export const MAX_SECRET_PATH_BYTES = 512;
@@ -56,18 +65,22 @@ export function secretPathReason(path: string): string | undefined {
   return undefined;
 }
 
-/** True when `path` is a valid secret path. */
-export function isValidSecretPath(path: string): boolean {
+/** True (and `path` is a {@link SecretPath}) when `path` is a valid secret path. */
+export function isValidSecretPath(path: string): path is SecretPath {
   return secretPathReason(path) === undefined;
 }
 
 /**
- * Checks a secret path and returns it unchanged.
+ * Checks a secret path (docs/policy.md: `[A-Za-z0-9._-]` segments joined by `/`, no empty or
+ * dot segments, at most 512 bytes) and returns it, unchanged, as a {@link SecretPath}.
  *
- * @throws HallmarkError `ERR_SECRET_BAD_PATH`; `detail` says why (for logs and audit).
+ * @throws SecretPathError `ERR_SECRET_BAD_PATH` naming the path; `detail` says why (for logs
+ *   and audit).
  */
-export function validateSecretPath(path: string): string {
+export function parseSecretPath(path: string): SecretPath {
   const reason = secretPathReason(path);
-  if (reason !== undefined) throw new HallmarkError('ERR_SECRET_BAD_PATH', { detail: reason });
-  return path;
+  if (reason !== undefined) {
+    throw new SecretPathError('ERR_SECRET_BAD_PATH', path, { detail: reason });
+  }
+  return path as SecretPath;
 }

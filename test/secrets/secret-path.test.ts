@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   MAX_SECRET_PATH_BYTES,
   isValidSecretPath,
+  parseSecretPath,
   secretPathReason,
-  validateSecretPath,
-} from '../../src/policy/index.js';
+} from '../../src/secrets/index.js';
 import { codeOf } from '../helpers/error-code.js';
 
 const REJECTED: [string, string][] = [
@@ -71,13 +71,13 @@ describe('secret paths', () => {
   it.each(REJECTED)('rejects %s', (_name, path) => {
     expect(isValidSecretPath(path)).toBe(false);
     expect(secretPathReason(path)).toBeTypeOf('string');
-    expect(codeOf(() => validateSecretPath(path))).toBe('ERR_SECRET_BAD_PATH');
+    expect(codeOf(() => parseSecretPath(path))).toBe('ERR_SECRET_BAD_PATH');
   });
 
   it.each(ACCEPTED)('accepts %j', (path) => {
     expect(isValidSecretPath(path)).toBe(true);
     expect(secretPathReason(path)).toBeUndefined();
-    expect(validateSecretPath(path)).toBe(path);
+    expect(parseSecretPath(path)).toBe(path);
   });
 
   it('counts the 512-byte limit exactly', () => {
