@@ -460,6 +460,12 @@ describe('secret routes', () => {
         code: 'ERR_SECRET_BAD_PATH',
         details: { path: 'payments/../billing/db-password' },
       });
+      // The refused path is audited quoted (it is not a SecretPath), the well-formed one not at all.
+      expect(await lastAudit()).toMatchObject({
+        action: 'secret.denied',
+        target: 'read "payments/../billing/db-password"',
+        reason: 'ERR_SECRET_BAD_PATH',
+      });
     });
 
     it('answers 404 naming the first missing path, with no values', async () => {

@@ -145,9 +145,14 @@ export const secretRoutes: RoutePlugin<SecretRouteOptions> = async (app, deps) =
           const caller = await authenticate(request, deps.tokens);
           // All or nothing, in three passes so the first failing path is the one named:
           // every path well-formed, then every path granted, and only then any database read.
+          // The one check of these paths: canAccess and getMany take the parsed SecretPaths.
           const paths = raw.map((path) => {
-            target = quotePath(path);
-            return parseSecretPath(path);
+            try {
+              return parseSecretPath(path);
+            } catch (refusal) {
+              target = quotePath(path);
+              throw refusal;
+            }
           });
           for (const path of paths) {
             target = path;
