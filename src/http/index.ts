@@ -61,3 +61,5 @@ export type { SecretAccess, SecretRouteOptions } from './routes/secret-routes.js
 export { svidRoutes } from './routes/svid-routes.js';
 export type { SvidRouteOptions } from './routes/svid-routes.js';
 export { RateLimiter } from './rate-limiter.js';
+export { BUNDLE_PATH, startBundleEndpoint } from './bundle-endpoint-server.js';
+export type { BundleEndpointOptions, BundleEndpointServer } from './bundle-endpoint-server.js';

@@ -2,8 +2,7 @@
 // listener: its own listener (HALLMARK_FEDERATION_LISTEN), under a Web PKI certificate or the SVID.
 import type { BundleDocument } from '../ca/index.js';
 import type { ServerConfig } from '../config/index.js';
-import { startBundleEndpoint } from '../http/bundle-endpoint-server.js';
-import type { ServingTlsSource } from '../http/index.js';
+import { startBundleEndpoint, type ServingTlsSource } from '../http/index.js';
 import { WebPkiCertificate } from './web-pki-certificate.js';
 
 /** The bundle endpoint's own listener, as started. */
