@@ -151,10 +151,7 @@ export async function rotateApiKey(
     `WITH k AS (
        UPDATE api_keys SET key_hash = $5, created_at = $2
         WHERE id = $1 AND revoked_at IS NULL RETURNING id
-     ), r AS (
-       INSERT INTO revocations (identity, revoked_at, actor) SELECT $4, $2, $3 FROM k
-       ${UPSERT_REVOCATION}
-     )
+     ), ${upsertRevocationCte('SELECT $4, $2, $3 FROM k')}
      ${announceRevocationSql('$6')}`,
     [id, new Date(now), actor, identity, hashApiKey(key), REVOCATIONS_CHANNEL],
   );
