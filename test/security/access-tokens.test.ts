@@ -152,6 +152,11 @@ const ADMIN_ROUTES: [string, (fx: SecurityStack, auth: Record<string, string>) =
   ['GET /v1/policy', (_fx, auth) => ({ method: 'GET', path: '/v1/policy', headers: auth })],
   ['GET /v1/audit', (_fx, auth) => ({ method: 'GET', path: '/v1/audit', headers: auth })],
   [
+    'POST /v1/apikeys/admin/rotate',
+    (_fx, auth) => ({ method: 'POST', path: '/v1/apikeys/admin/rotate', headers: auth }),
+  ],
+  ['GET /v1/compliance', (_fx, auth) => ({ method: 'GET', path: '/v1/compliance', headers: auth })],
+  [
     'GET /v1/audit/checkpoints',
     (_fx, auth) => ({ method: 'GET', path: '/v1/audit/checkpoints', headers: auth }),
   ],
