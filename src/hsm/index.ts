@@ -1,11 +1,9 @@
 // Public surface of the HSM layer: keys generated and used inside a PKCS#11 token.
 export { HsmUnavailableError } from './hsm-error.js';
 export type { HsmUnavailableReason } from './hsm-error.js';
-export { keyLabel, keyObjectId } from './key-objects.js';
+export { hsmKeyTypeOf, keyLabel, keyObjectId, newTokenKeyRef } from './key-objects.js';
 export type { HsmKeyKind, HsmKeyType, TokenKeyRef } from './key-objects.js';
 export { rawToDer } from './ecdsa-signature.js';
-export { signCompactJws } from './compact-jws.js';
-export type { TokenJwsAlgorithm, TokenJwsHeader } from './compact-jws.js';
 export { TokenKeys } from './token-keys.js';
 export type { TokenObject } from './token-keys.js';
 export { readTokenPin, TokenPin } from './token-pin.js';

@@ -1,4 +1,5 @@
 // Which token objects a Hallmark key is (CKA_ID, CKA_LABEL) and the templates that create them.
+import { randomBytes, type KeyObject } from 'node:crypto';
 import type { Attribute, Mechanism } from './pkcs11-api.js';
 import { CKA, CKK, CKM, CKO } from './pkcs11-constants.js';
 
@@ -8,32 +9,57 @@ export type HsmKeyKind = 'ca' | 'access-token' | 'jwt-authority' | 'audit-checkp
 /** Key types generated in a token (the `ec-*` and `rsa-*` of the software key types). */
 export type HsmKeyType = 'ec-p256' | 'ec-p384' | 'rsa-2048' | 'rsa-3072';
 
-/** Names one key in the token: the same kind and key id always find the same objects. */
+/** Names one key in the token: the same kind and id always find the same objects. */
 export interface TokenKeyRef {
   readonly kind: HsmKeyKind;
-  /** The key id the database row carries (a kid): 1 to 64 of `A-Z a-z 0-9 . _ -`. */
-  readonly kid: string;
+  /**
+   * The key's id in the token, which its database row stores (`pkcs11_id`): 1 to 64 of
+   * `A-Z a-z 0-9 . _ -`. Hallmark's are {@link newTokenKeyRef}'s random ones, chosen before the
+   * key exists (a kid that is a JWK thumbprint, or a CA's row id, is known only after).
+   */
+  readonly id: string;
 }
 
-const KID = /^[A-Za-z0-9._-]{1,64}$/;
+const ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 function checkRef(ref: TokenKeyRef): void {
-  if (!KID.test(ref.kid)) throw new TypeError(`not a token key id: ${JSON.stringify(ref.kid)}`);
+  if (!ID.test(ref.id)) throw new TypeError(`not a token key id: ${JSON.stringify(ref.id)}`);
+}
+
+/** A fresh reference for a key about to be generated: 128 random bits, as 32 hex digits. */
+export function newTokenKeyRef(kind: HsmKeyKind): TokenKeyRef {
+  return { kind, id: randomBytes(16).toString('hex') };
 }
 
 /**
- * CKA_ID of a key's objects: the UTF-8 bytes of `<kind>:<kid>`, so a database row's kid finds
- * its key, and `pkcs11-tool --list-objects` shows which row an object belongs to.
+ * CKA_ID of a key's objects: the UTF-8 bytes of `<kind>:<id>`, so a database row's
+ * `pkcs11_id` finds its key only among keys of the row's own kind, and
+ * `pkcs11-tool --list-objects` shows which row an object belongs to.
  */
 export function keyObjectId(ref: TokenKeyRef): Buffer {
   checkRef(ref);
-  return Buffer.from(`${ref.kind}:${ref.kid}`, 'utf8');
+  return Buffer.from(`${ref.kind}:${ref.id}`, 'utf8');
 }
 
-/** CKA_LABEL of a key's objects: `hallmark:<kind>:<kid>`. */
+/** CKA_LABEL of a key's objects: `hallmark:<kind>:<id>`. */
 export function keyLabel(ref: TokenKeyRef): string {
   checkRef(ref);
-  return `hallmark:${ref.kind}:${ref.kid}`;
+  return `hallmark:${ref.kind}:${ref.id}`;
+}
+
+/** The token key type of a node:crypto key of the same shape, or `undefined`. */
+export function hsmKeyTypeOf(key: KeyObject): HsmKeyType | undefined {
+  const details = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === 'ec') {
+    if (details?.namedCurve === 'prime256v1') return 'ec-p256';
+    if (details?.namedCurve === 'secp384r1') return 'ec-p384';
+    return undefined;
+  }
+  if (key.asymmetricKeyType === 'rsa') {
+    if (details?.modulusLength === 2048) return 'rsa-2048';
+    if (details?.modulusLength === 3072) return 'rsa-3072';
+  }
+  return undefined;
 }
 
 /** DER of the named curve OIDs for CKA_EC_PARAMS (RFC 5480 §2.1.1.1). */

@@ -24,7 +24,7 @@ export async function measureTokenSign(durationMs: number): Promise<TokenSignRat
     sessions,
   });
   try {
-    const signer = await new TokenKeys(pool).generate({ kind: 'ca', kid: 'bench' }, 'ec-p256');
+    const signer = await new TokenKeys(pool).generate({ kind: 'ca', id: 'bench' }, 'ec-p256');
     const tbs = randomBytes(200);
     for (let i = 0; i < 50; i++) await signer.sign(tbs); // warm-up
     const rate = async (inFlight: number, ms: number): Promise<number> => {

@@ -45,7 +45,7 @@ describeWithSoftHsm('keys in a SoftHSM2 token', () => {
   ])(
     'generates %s inside the token: private key sensitive, never extractable, unreadable',
     async (type, hash) => {
-      const ref: TokenKeyRef = { kind: 'ca', kid: `k-${type}` };
+      const ref: TokenKeyRef = { kind: 'ca', id: `k-${type}` };
       const signer = await keys.generate(ref, type);
       const seen = await witness(token, (api, session) => {
         const [privateKey, ...more] = find(api, session, [
@@ -84,7 +84,7 @@ describeWithSoftHsm('keys in a SoftHSM2 token', () => {
   );
 
   it('signs ECDSA as DER for X.509 or as r‖s for JOSE, and RSA with PKCS#1 v1.5 or PSS', async () => {
-    const p256 = await keys.generate({ kind: 'jwt-authority', kid: 'p256' }, 'ec-p256');
+    const p256 = await keys.generate({ kind: 'jwt-authority', id: 'p256' }, 'ec-p256');
     const der = await p256.sign(data, { format: 'der' });
     expect(der[0]).toBe(0x30);
     expect(verify('sha256', data, p256.publicKey, der)).toBe(true);
@@ -94,7 +94,7 @@ describeWithSoftHsm('keys in a SoftHSM2 token', () => {
       true,
     );
 
-    const rsa = await keys.generate({ kind: 'access-token', kid: 'rsa' }, 'rsa-2048');
+    const rsa = await keys.generate({ kind: 'access-token', id: 'rsa' }, 'rsa-2048');
     const pss = await rsa.sign(data, { padding: 'pss', hash: 'sha384' });
     const pssKey = {
       key: rsa.publicKey,
@@ -108,7 +108,7 @@ describeWithSoftHsm('keys in a SoftHSM2 token', () => {
   });
 
   it('finds a key again by kind and key id after a restart, and not under another kind', async () => {
-    const ref: TokenKeyRef = { kind: 'ca', kid: 'again' };
+    const ref: TokenKeyRef = { kind: 'ca', id: 'again' };
     const generated = await keys.generate(ref, 'ec-p384');
     await pool.close();
     pool = await TokenSessionPool.open({
@@ -123,7 +123,7 @@ describeWithSoftHsm('keys in a SoftHSM2 token', () => {
     expect(spki(found.publicKey)).toEqual(spki(generated.publicKey));
     expect(verify('sha384', data, generated.publicKey, await found.sign(data))).toBe(true);
 
-    const other = keys.signer({ kind: 'jwt-authority', kid: 'again' });
+    const other = keys.signer({ kind: 'jwt-authority', id: 'again' });
     await expect(other).rejects.toMatchObject({
       code: 'ERR_CA_UNAVAILABLE',
       reason: 'key-missing',
@@ -131,15 +131,15 @@ describeWithSoftHsm('keys in a SoftHSM2 token', () => {
   });
 
   it('refuses to generate over an existing key id', async () => {
-    const ref: TokenKeyRef = { kind: 'ca', kid: 'once' };
+    const ref: TokenKeyRef = { kind: 'ca', id: 'once' };
     await keys.generate(ref, 'ec-p256');
     await expect(keys.generate(ref, 'ec-p256')).rejects.toThrow(/already holds/);
     expect((await keys.list()).filter((o) => o.id.equals(keyObjectId(ref)))).toHaveLength(2);
   });
 
   it('destroys both objects of a retired key; signing with it then fails closed', async () => {
-    const ref: TokenKeyRef = { kind: 'access-token', kid: 'retired' };
-    const keep: TokenKeyRef = { kind: 'access-token', kid: 'kept' };
+    const ref: TokenKeyRef = { kind: 'access-token', id: 'retired' };
+    const keep: TokenKeyRef = { kind: 'access-token', id: 'kept' };
     const signer = await keys.generate(ref, 'ec-p256');
     const kept = await keys.generate(keep, 'ec-p256');
     await signer.sign(data); // caches the handle that destroy must invalidate
@@ -156,7 +156,7 @@ describeWithSoftHsm('keys in a SoftHSM2 token', () => {
   });
 
   it('lists the key objects with their protection attributes', async () => {
-    await keys.generate({ kind: 'ca', kid: 'listed' }, 'ec-p256');
+    await keys.generate({ kind: 'ca', id: 'listed' }, 'ec-p256');
     const objects = await keys.list();
     expect(objects.map((o) => [o.class, o.keyType, o.label]).sort()).toEqual([
       ['private', 'ec', 'hallmark:ca:listed'],
@@ -179,7 +179,7 @@ describeWithSoftHsm('keys in a SoftHSM2 token', () => {
   });
 
   it('exports public keys node:crypto, X.509 and JWKS can use', async () => {
-    const signer = await keys.generate({ kind: 'jwt-authority', kid: 'jwk' }, 'ec-p256');
+    const signer = await keys.generate({ kind: 'jwt-authority', id: 'jwk' }, 'ec-p256');
     const jwk = signer.publicKey.export({ format: 'jwk' });
     expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256' });
     const again = createPublicKey({ key: jwk, format: 'jwk' });

@@ -71,20 +71,20 @@ describeWithSoftHsm('token session pool on SoftHSM2', () => {
     expect(await variableOf(open({ modulePath: token.pinFile }))).toBe('HALLMARK_PKCS11_MODULE');
     // After all that, the right settings still work in the same process.
     const keys = new TokenKeys(await open());
-    const signer = await keys.generate({ kind: 'ca', kid: 'after-failures' }, 'ec-p256');
+    const signer = await keys.generate({ kind: 'ca', id: 'after-failures' }, 'ec-p256');
     expect(verify('sha256', data, signer.publicKey, await signer.sign(data))).toBe(true);
   });
 
   it('names the token when a key the database points to is not in it', async () => {
     const keys = new TokenKeys(await open());
-    await keys.generate({ kind: 'ca', kid: 'present' }, 'ec-p256');
-    const present = await keys.signersAtStart([{ kind: 'ca', kid: 'present' }]);
+    await keys.generate({ kind: 'ca', id: 'present' }, 'ec-p256');
+    const present = await keys.signersAtStart([{ kind: 'ca', id: 'present' }]);
     expect(present).toHaveLength(1);
     expect(
       await variableOf(
         keys.signersAtStart([
-          { kind: 'ca', kid: 'present' },
-          { kind: 'ca', kid: 'absent' },
+          { kind: 'ca', id: 'present' },
+          { kind: 'ca', id: 'absent' },
         ]),
       ),
     ).toBe('HALLMARK_PKCS11_TOKEN');
@@ -110,7 +110,7 @@ describeWithSoftHsm('token session pool on SoftHSM2', () => {
 
   it('signs in parallel on more requests than sessions', async () => {
     const keys = new TokenKeys(await open());
-    const signer = await keys.generate({ kind: 'ca', kid: 'parallel' }, 'ec-p256');
+    const signer = await keys.generate({ kind: 'ca', id: 'parallel' }, 'ec-p256');
     const signatures = await Promise.all(
       Array.from({ length: 20 }, (_, i) => signer.sign(Buffer.from(`request ${i}`))),
     );
@@ -121,7 +121,7 @@ describeWithSoftHsm('token session pool on SoftHSM2', () => {
 
   it('opens new sessions when the token closes them (CKR_SESSION_HANDLE_INVALID)', async () => {
     const pool = await open();
-    const signer = await new TokenKeys(pool).generate({ kind: 'ca', kid: 'closed' }, 'ec-p256');
+    const signer = await new TokenKeys(pool).generate({ kind: 'ca', id: 'closed' }, 'ec-p256');
     // Another application of this process closes every session on the slot, as a token reset does.
     await witness(token, (api, _session, slot) => api.C_CloseAllSessions(slot));
     expect(verify('sha256', data, signer.publicKey, await signer.sign(data))).toBe(true);
@@ -130,14 +130,14 @@ describeWithSoftHsm('token session pool on SoftHSM2', () => {
 
   it('logs in again when the login is lost (CKR_USER_NOT_LOGGED_IN state)', async () => {
     const pool = await open();
-    const signer = await new TokenKeys(pool).generate({ kind: 'ca', kid: 'relogin' }, 'ec-p384');
+    const signer = await new TokenKeys(pool).generate({ kind: 'ca', id: 'relogin' }, 'ec-p384');
     await witness(token, (api, session) => api.C_Logout(session), { login: false });
     expect(verify('sha384', data, signer.publicKey, await signer.sign(data))).toBe(true);
   });
 
   it('fails closed while the token is gone, reports not ready, and recovers when it is back', async () => {
     const pool = await open();
-    const signer = await new TokenKeys(pool).generate({ kind: 'ca', kid: 'vanish' }, 'ec-p256');
+    const signer = await new TokenKeys(pool).generate({ kind: 'ca', id: 'vanish' }, 'ec-p256');
     expect(await pool.readiness()).toEqual({ ready: true });
 
     await token.hide();
@@ -161,7 +161,7 @@ describeWithSoftHsm('token session pool on SoftHSM2', () => {
 
   it('notices a vanished token on the readiness probe alone, and an operation recovers it', async () => {
     const pool = await open();
-    const signer = await new TokenKeys(pool).generate({ kind: 'ca', kid: 'probe' }, 'ec-p256');
+    const signer = await new TokenKeys(pool).generate({ kind: 'ca', id: 'probe' }, 'ec-p256');
     await token.hide();
     expect((await pool.readiness()).ready).toBe(false);
     await token.restore();
@@ -172,7 +172,7 @@ describeWithSoftHsm('token session pool on SoftHSM2', () => {
 
   it('stops retrying a PIN the token refuses after a reset, and says so', async () => {
     const pool = await open();
-    const signer = await new TokenKeys(pool).generate({ kind: 'ca', kid: 'pin' }, 'ec-p256');
+    const signer = await new TokenKeys(pool).generate({ kind: 'ca', id: 'pin' }, 'ec-p256');
     await witness(token, (api, session, slot) => {
       api.C_SetPIN(session, USER_PIN, '9999-changed');
       api.C_CloseAllSessions(slot);
@@ -194,7 +194,7 @@ describeWithSoftHsm('token session pool on SoftHSM2', () => {
     expect((await pool.readiness()).ready).toBe(false);
     await pool.close();
     const restarted = new TokenKeys(await open());
-    const again = await restarted.signer({ kind: 'ca', kid: 'pin' });
+    const again = await restarted.signer({ kind: 'ca', id: 'pin' });
     expect(verify('sha256', data, again.publicKey, await again.sign(data))).toBe(true);
   });
 
