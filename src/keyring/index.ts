@@ -1,4 +1,4 @@
-// Public surface of rotating keyrings: the shared schedule, sealed key rows, signers and the rotator.
+// Public surface of rotating keyrings: the shared schedule, key rows, vault, signers and the rotator.
 export {
   expiredSlots,
   nextRotationStep,
@@ -10,9 +10,13 @@ export type { KeySchedule, KeySlot, KeyStatus, RotationStep } from './key-schedu
 export { planDistrust } from './distrust-plan.js';
 export type { DistrustPlan } from './distrust-plan.js';
 export { openPrivateKey, sealPrivateKey } from './sealed-private-key.js';
-export { localSigner, signerOf } from './key-signer.js';
+export { localSigner, signerOf, verifiesFor } from './key-signer.js';
 export type { KeySigner, SignOptions } from './key-signer.js';
-export { slotOf, tableStore } from './key-table.js';
+export { signCompactJws } from './compact-jws.js';
+export type { SignerJwsAlgorithm, SignerJwsHeader } from './compact-jws.js';
+export { KeyVault, SEALED_ONLY } from './key-vault.js';
+export type { HeldKey, KeyringKeyType, NewKey, PrivateKeyCustody } from './key-vault.js';
+export { custodyColumns, slotOf, tableStore } from './key-table.js';
 export type { KeyRow, KeyTable, NewKeyRow, StoredKey } from './key-table.js';
 export type { KeyStore } from './key-store.js';
 export type { KeyChange } from './key-steps.js';

@@ -1,5 +1,5 @@
 // What signs for one key: the keyring hands out signers, so a key held by a device can plug in.
-import { constants, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { StoredKey } from './key-table.js';
 
 /** How to sign, with node:crypto's names and defaults (the same options a PKCS#11 signer takes). */
@@ -29,6 +29,18 @@ function defaultHash(key: KeyObject): 'sha256' | 'sha384' {
   return key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'sha384' : 'sha256';
 }
 
+/** node:crypto's key options for `options` (the private key to sign, the public to verify). */
+function keyOptions(key: KeyObject, options: SignOptions) {
+  return {
+    key,
+    dsaEncoding: options.format ?? 'der',
+    // A salt as long as the digest, as RFC 8017 §9.1 recommends and JWS PS* require.
+    ...(options.padding === 'pss'
+      ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+      : {}),
+  } as const;
+}
+
 /** The signer of a private key held in this process (one per key object, reused). */
 export function localSigner(privateKey: KeyObject): KeySigner {
   let signer = signers.get(privateKey);
@@ -36,21 +48,26 @@ export function localSigner(privateKey: KeyObject): KeySigner {
     signer = {
       publicKey: createPublicKey(privateKey),
       sign: async (data, options = {}) =>
-        sign(options.hash ?? defaultHash(privateKey), data, {
-          key: privateKey,
-          dsaEncoding: options.format ?? 'der',
-          // A salt as long as the digest, as RFC 8017 §9.1 recommends and JWS PS* require.
-          ...(options.padding === 'pss'
-            ? {
-                padding: constants.RSA_PKCS1_PSS_PADDING,
-                saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
-              }
-            : {}),
-        }),
+        sign(options.hash ?? defaultHash(privateKey), data, keyOptions(privateKey, options)),
     };
     signers.set(privateKey, signer);
   }
   return signer;
+}
+
+/** True when `signature` is one a signer made over `data` with `options` for `publicKey`. */
+export function verifiesFor(
+  publicKey: KeyObject,
+  data: Buffer,
+  signature: Buffer,
+  options: SignOptions = {},
+): boolean {
+  try {
+    const hash = options.hash ?? defaultHash(publicKey);
+    return verify(hash, data, keyOptions(publicKey, options), signature);
+  } catch {
+    return false;
+  }
 }
 
 /** A stored key's signer: the kind's own (a device key), else its unsealed private key. */

@@ -19,17 +19,25 @@ export interface StepContext<M, S extends StoredKey> {
   readonly kind: KeyringKind<M, S>;
 }
 
+/** What one round has done so far: its audited changes, and the keys it generated. */
+export interface RoundRecord<M> {
+  readonly changes: KeyChange[];
+  /** Discarded (a token key destroyed) when the round's transaction does not commit. */
+  readonly generated: M[];
+}
+
 /** Applies `step`; returns true when the stored set of kids changed (anything but activation). */
 export async function applyStep<M, S extends StoredKey>(
   { store, kind }: StepContext<M, S>,
   client: Queryable,
   step: Exclude<RotationStep, { kind: 'none' }>,
   now: number,
-  changes: KeyChange[],
+  { changes, generated }: RoundRecord<M>,
 ): Promise<boolean> {
   const { actions } = kind;
   if (step.kind === 'bootstrap' || step.kind === 'prepare') {
     const material = await kind.generate();
+    generated.push(material);
     const status = step.kind === 'bootstrap' ? 'active' : 'prepared';
     const kid = await store.insert(client, material, status, now);
     changes.push({ action: status === 'active' ? actions.bootstrapped : actions.prepared, kid });
@@ -57,18 +65,18 @@ export async function forceSuccessor<M, S extends StoredKey>(
   context: StepContext<M, S>,
   client: Queryable,
   now: number,
-  changes: KeyChange[],
+  round: RoundRecord<M>,
 ): Promise<boolean> {
   const preparedKid = async (): Promise<string | undefined> =>
     (await context.store.load(client)).find((key) => key.status === 'prepared')?.kid;
   let published = false;
   let prepared = await preparedKid();
   if (prepared === undefined) {
-    published = await applyStep(context, client, { kind: 'prepare' }, now, changes);
+    published = await applyStep(context, client, { kind: 'prepare' }, now, round);
     prepared = await preparedKid();
   }
   if (prepared !== undefined) {
-    await applyStep(context, client, { kind: 'activate', kid: prepared }, now, changes);
+    await applyStep(context, client, { kind: 'activate', kid: prepared }, now, round);
   }
   return published;
 }

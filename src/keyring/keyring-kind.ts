@@ -41,6 +41,11 @@ interface KeyringKindBase<M, S extends StoredKey> {
   readonly errors?: KeyringErrors;
   /** A new key pair; with the standard table its kid must be unique in the table. */
   generate(): Promise<M>;
+  /**
+   * Forgets a key {@link generate} made in a round whose transaction did not commit (a token
+   * key is destroyed: no row will point to it). Best effort; the default does nothing.
+   */
+  discard?(material: M): Promise<void>;
   /** The audit row's target for a change of `kid` (default: the kid). */
   auditTarget?(kid: string): string;
   /**

@@ -12,15 +12,24 @@ import {
   type RotationStep,
 } from './key-schedule.js';
 import { signerOf, type KeySigner } from './key-signer.js';
-import { applyStep, forceSuccessor, type KeyChange, type StepContext } from './key-steps.js';
+import {
+  applyStep,
+  forceSuccessor,
+  type KeyChange,
+  type RoundRecord,
+  type StepContext,
+} from './key-steps.js';
 import type { KeyStore } from './key-store.js';
 import { tableStore, type StoredKey } from './key-table.js';
+import { SEALED_ONLY, type KeyVault } from './key-vault.js';
 import type { KeyringKind } from './keyring-kind.js';
 
 /** What a keyring needs from the composition root. */
 export interface RotatingKeyringDeps {
   readonly db: Database;
   readonly master: MasterKey;
+  /** Where new keys are generated and token keys sign; default: sealed keys only. */
+  readonly vault?: KeyVault;
   readonly clock: Clock;
   readonly audit: AuditLog;
   readonly log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
@@ -69,7 +78,7 @@ export interface DistrustResult {
 }
 
 /** Adds a change to the round's list and returns true when the published set changed. */
-type RoundWork = (client: Queryable, now: number, changes: KeyChange[]) => Promise<boolean>;
+type RoundWork<M> = (client: Queryable, now: number, round: RoundRecord<M>) => Promise<boolean>;
 
 /**
  * Holds one kind's keys in memory, loaded from PostgreSQL. Rotation is saved state (prepared →
@@ -105,7 +114,12 @@ export class RotatingKeyring<M, S extends StoredKey> {
   ) {
     // The union in KeyringKind guarantees a kid on table materials; TypeScript cannot see it here.
     this.#store =
-      kind.store ?? (tableStore(deps.master, kind.table as never) as unknown as KeyStore<M, S>);
+      kind.store ??
+      (tableStore(
+        deps.master,
+        kind.table as never,
+        deps.vault ?? SEALED_ONLY,
+      ) as unknown as KeyStore<M, S>);
     this.#policy =
       'nextStep' in rule
         ? rule
@@ -114,9 +128,12 @@ export class RotatingKeyring<M, S extends StoredKey> {
   }
 
   /**
-   * Subscribes to the kind's channel, applies the due step (creating the first key on a fresh
-   * database), loads the keys and, with `tickMs`, starts the ticker. The first step waits for
-   * the lock, so replicas starting together create exactly one key.
+   * Subscribes to the kind's channel, checks that every key held in a token is there, applies
+   * the due step (creating the first key on a fresh database), loads the keys and, with
+   * `tickMs`, starts the ticker. The first step waits for the lock, so replicas starting
+   * together create exactly one key.
+   * @throws ConfigError naming the PKCS#11 variable to fix when a signing key is not in the
+   *   configured token (see {@link KeyVault.checkAtStart}).
    */
   async start(options: { tickMs?: number } = {}): Promise<void> {
     this.#unsubscribe = await this.deps.db.subscribe(this.kind.channel, () => {
@@ -125,6 +142,7 @@ export class RotatingKeyring<M, S extends StoredKey> {
       );
     });
     try {
+      await this.#checkTokenKeys();
       await this.rotate({ wait: true, actor: 'system' });
       await this.reload();
     } catch (err) {
@@ -135,6 +153,17 @@ export class RotatingKeyring<M, S extends StoredKey> {
       this.#timer = setInterval(() => void this.#tick(), options.tickMs);
       this.#timer.unref();
     }
+  }
+
+  /** The keys that sign now or next must be in the token the rows point to, before any round. */
+  async #checkTokenKeys(): Promise<void> {
+    const stored = await this.#store.load(this.deps.db);
+    const held = stored.flatMap((key) =>
+      (key.status === 'active' || key.status === 'prepared') && key.tokenRef !== undefined
+        ? [{ tokenRef: key.tokenRef, signer: key.signer }]
+        : [],
+    );
+    await (this.deps.vault ?? SEALED_ONLY).checkAtStart(held);
   }
 
   /** The key to sign with; `undefined` until one is loaded. */
@@ -181,8 +210,8 @@ export class RotatingKeyring<M, S extends StoredKey> {
    * true when this replica changed the key set.
    */
   async rotate(options: RotateOptions): Promise<boolean> {
-    const changes = await this.#round(options, options.wait, (client, now, list) =>
-      options.force ? forceSuccessor(this.#steps, client, now, list) : Promise.resolve(false),
+    const changes = await this.#round(options, options.wait, (client, now, round) =>
+      options.force ? forceSuccessor(this.#steps, client, now, round) : Promise.resolve(false),
     );
     return changes.length > 0;
   }
@@ -202,7 +231,7 @@ export class RotatingKeyring<M, S extends StoredKey> {
         detail: `${this.kind.channel} keys cannot be distrusted`,
       });
     }
-    const changes = await this.#round(options, true, async (client, now, list) => {
+    const changes = await this.#round(options, true, async (client, now, round) => {
       const plan = planDistrust(await this.#store.load(client), options.kid, !!options.rotate);
       const errors = this.kind.errors ?? {
         unknownKey: 'ERR_KEYRING_UNKNOWN_KEY',
@@ -218,7 +247,7 @@ export class RotatingKeyring<M, S extends StoredKey> {
       }
       if (plan.kind === 'already') return false;
       await this.#store.distrust(client, options.kid, now);
-      list.push({ action, kid: options.kid });
+      round.changes.push({ action, kid: options.kid });
       if (plan.activateSuccessor) {
         // A successor prepared before the compromise came to light was as exposed as the key
         // distrusted (same store, same master key): distrust it too, so the successor
@@ -226,9 +255,9 @@ export class RotatingKeyring<M, S extends StoredKey> {
         for (const slot of await this.#store.load(client)) {
           if (slot.status !== 'prepared') continue;
           await this.#store.distrust(client, slot.kid, now);
-          list.push({ action, kid: slot.kid });
+          round.changes.push({ action, kid: slot.kid });
         }
-        await forceSuccessor(this.#steps, client, now, list);
+        await forceSuccessor(this.#steps, client, now, round);
       }
       return true;
     });
@@ -240,29 +269,54 @@ export class RotatingKeyring<M, S extends StoredKey> {
    * published-set hooks, NOTIFY and the audit rows. Returns the changes (none when the lock
    * was busy and `wait` is false).
    */
-  async #round(request: ChangeRequest, wait: boolean, work: RoundWork): Promise<KeyChange[]> {
-    const changes: KeyChange[] = [];
+  async #round(request: ChangeRequest, wait: boolean, work: RoundWork<M>): Promise<KeyChange[]> {
+    const round: RoundRecord<M> = { changes: [], generated: [] };
+    const { changes } = round;
     let notified = false;
+    try {
+      await this.#transaction(round, wait, work, request, (sent) => (notified = sent));
+    } catch (err) {
+      // Keys generated for rows that were never committed: a token would keep them forever.
+      for (const material of round.generated) {
+        await this.kind
+          .discard?.(material)
+          .catch((cause: Error) =>
+            this.deps.log.warn({ err: cause.message }, this.kind.logs.rotationCheckFailed),
+          );
+      }
+      throw err;
+    }
+    for (const change of changes) this.deps.log.info(change, this.kind.logs.rotated);
+    if (notified) await this.reload();
+    return changes;
+  }
+
+  async #transaction(
+    round: RoundRecord<M>,
+    wait: boolean,
+    work: RoundWork<M>,
+    request: ChangeRequest,
+    notify: (sent: boolean) => void,
+  ): Promise<void> {
+    const { changes } = round;
     await this.deps.db.transaction(async (client) => {
       if (!(await this.#lock(client, wait))) return;
       const now = this.deps.clock.now();
-      let published = await work(client, now, changes);
+      let published = await work(client, now, round);
       for (let guard = 0; guard < 4; guard++) {
         const step = this.#policy.nextStep(await this.#store.load(client), now);
         if (step.kind === 'none') break;
-        if (await applyStep(this.#steps, client, step, now, changes)) published = true;
+        if (await applyStep(this.#steps, client, step, now, round)) published = true;
       }
       if (published) await this.deps.onPublishedSetChange?.(client);
       const reconciled =
         this.kind.reconcile !== undefined &&
         (await this.kind.reconcile(client, await this.#store.load(client), now));
-      notified = changes.length > 0 || reconciled;
+      const notified = changes.length > 0 || reconciled;
       if (notified) await client.query(`NOTIFY ${this.kind.channel}`);
       await this.#audit(client, changes, request);
+      notify(notified);
     });
-    for (const change of changes) this.deps.log.info(change, this.kind.logs.rotated);
-    if (notified) await this.reload();
-    return changes;
   }
 
   async #lock(client: Queryable, wait: boolean): Promise<boolean> {
