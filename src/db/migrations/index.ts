@@ -11,6 +11,7 @@ import { distrust } from './009-distrust.js';
 import { auditSinks } from './012-audit-sinks.js';
 import { auditCheckpoints } from './013-audit-checkpoints.js';
 import { federation } from './014-federation.js';
+import { pkcs11Keys } from './015-pkcs11-keys.js';
 
 /**
  * One schema change. Versions increase along the list and are never reused; 10 and 11 were
@@ -36,4 +37,5 @@ export const MIGRATIONS: readonly Migration[] = [
   auditSinks,
   auditCheckpoints,
   federation,
+  pkcs11Keys,
 ];
