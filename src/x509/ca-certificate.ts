@@ -1,4 +1,5 @@
 // CA certificate templates: the self-signed root and the intermediate under an upstream CA.
+import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../clock/index.js';
 import { HallmarkError, isHallmarkError } from '../errors/index.js';
 import { parseTrustDomain } from '../spiffe/index.js';
@@ -6,8 +7,8 @@ import {
   BACKDATE_SECONDS,
   buildTbsCertificate,
   randomSerial,
+  certificateDer,
   serialHex,
-  signCertificate,
   wholeSeconds,
 } from './certificate-builder.js';
 import { MalformedDerError } from './der-reader.js';
@@ -24,17 +25,29 @@ import {
 import type { KeyPair } from './key-pair.js';
 import { parseCertificate } from './parsed-certificate.js';
 import { encodePem } from './pem.js';
-import { signingAlgorithmFor, verifyData } from './signature-algorithm.js';
+import { signData, signingAlgorithmFor, verifyData } from './signature-algorithm.js';
 import type { SignatureAlgorithm } from './signature-algorithm.js';
 import { prepareAuthority } from './signing-authority.js';
-import type { PreparedAuthority, SigningAuthority } from './signing-authority.js';
+import type {
+  CertificateSigner,
+  PreparedAuthority,
+  SigningAuthority,
+} from './signing-authority.js';
 import { describeKeyObject, isRefusal, keyIdentifier } from './subject-public-key.js';
 import { SvidRuleError, checkSigningCertificate } from './svid-rules.js';
 
+/**
+ * The new CA's key: a key pair in this process (`keyPair`), or a signer for a key held in a
+ * PKCS#11 token (`signer`) — exactly one.
+ */
+export interface NewCaKey {
+  readonly keyPair?: KeyPair;
+  readonly signer?: CertificateSigner;
+}
+
 /** Input of {@link buildSelfSignedCa}. */
-export interface SelfSignedCaRequest {
+export interface SelfSignedCaRequest extends NewCaKey {
   readonly trustDomain: string;
-  readonly keyPair: KeyPair;
   readonly ttlSeconds: number;
   readonly clock: Clock;
   /** Subject CN, default `Hallmark CA`; at most 64 characters. */
@@ -42,10 +55,8 @@ export interface SelfSignedCaRequest {
 }
 
 /** Input of {@link buildIntermediateCa}. */
-export interface IntermediateCaRequest {
+export interface IntermediateCaRequest extends NewCaKey {
   readonly trustDomain: string;
-  /** The new CA's key pair. */
-  readonly keyPair: KeyPair;
   /** The operator's CA that signs it. */
   readonly upstream: SigningAuthority | PreparedAuthority;
   readonly ttlSeconds: number;
@@ -58,14 +69,16 @@ export interface IntermediateCaRequest {
  * Builds a self-signed root for `trustDomain`: subject O=Hallmark, CN, serialNumber (so every
  * rotated CA has a distinct name), URI SAN `spiffe://<td>` with no path, critical
  * basicConstraints cA=true, critical keyUsage keyCertSign+cRLSign, subjectKeyIdentifier.
- * notBefore is backdated 10 s. Validated before it is returned.
+ * notBefore is backdated 10 s. Signed by its own key (through `signer` when the key is in a
+ * token), and its signature verified with the public key before it is returned.
  *
- * @returns the CA certificate (PEM); `keyPair.privateKey` is its signing key.
+ * @returns the CA certificate (PEM); `keyPair.privateKey` (or `signer`) is its signing key.
  *
- * @throws HallmarkError `ERR_SPIFFE_TRUST_DOMAIN_INVALID`, `ERR_X509_TEMPLATE_INVALID`.
+ * @throws HallmarkError `ERR_SPIFFE_TRUST_DOMAIN_INVALID`, `ERR_X509_TEMPLATE_INVALID`; a
+ *   signer's own errors (a token that cannot sign) as they are.
  * @see SPIFFE X509-SVID §3.2, §4.1, §4.3; SPIFFE-ID §3.1 (signing authority ID has no path)
  */
-export function buildSelfSignedCa(request: SelfSignedCaRequest): string {
+export async function buildSelfSignedCa(request: SelfSignedCaRequest): Promise<string> {
   const now = request.clock.now();
   const notBefore = wholeSeconds(now - BACKDATE_SECONDS * 1000);
   const notAfter = wholeSeconds(now + checkTtl(request.ttlSeconds) * 1000);
@@ -90,7 +103,7 @@ export function buildSelfSignedCa(request: SelfSignedCaRequest): string {
  *   CA, key mismatch, pathLenConstraint 0, expired), plus the errors of the root builder.
  * @see RFC 5280 §4.2.1.9 (pathLenConstraint)
  */
-export function buildIntermediateCa(request: IntermediateCaRequest): string {
+export async function buildIntermediateCa(request: IntermediateCaRequest): Promise<string> {
   let upstream: PreparedAuthority;
   try {
     upstream = prepareAuthority(request.upstream);
@@ -115,25 +128,47 @@ export function buildIntermediateCa(request: IntermediateCaRequest): string {
   return buildCa(request, cn, notBefore, notAfter, upstream);
 }
 
-function buildCa(
+/** The new CA's public key and how it signs its own certificate (a self-signed root). */
+function ownKey(request: NewCaKey): {
+  publicKey: KeyObject;
+  algorithm: SignatureAlgorithm | undefined;
+  sign: (data: Buffer) => Promise<Buffer>;
+} {
+  const { keyPair, signer } = request;
+  if ((keyPair === undefined) === (signer === undefined)) {
+    throw templateError('a new CA needs exactly one of a key pair and a signer');
+  }
+  const publicKey = (signer?.publicKey ?? keyPair?.publicKey) as KeyObject;
+  const algorithm = signingAlgorithmFor(keyPair?.privateKey ?? publicKey);
+  if (algorithm === undefined) return { publicKey, algorithm, sign: async () => Buffer.alloc(0) };
+  const sign =
+    signer !== undefined
+      ? (data: Buffer) => signer.sign(data, { hash: algorithm.hash ?? undefined })
+      : async (data: Buffer) => signData(algorithm, (keyPair as KeyPair).privateKey, data);
+  return { publicKey, algorithm, sign };
+}
+
+async function buildCa(
   request: SelfSignedCaRequest | IntermediateCaRequest,
   commonName: string,
   notBefore: Date,
   notAfter: Date,
   upstream: PreparedAuthority | undefined,
-): string {
+): Promise<string> {
   const trustDomain = parseTrustDomain(request.trustDomain);
   if (commonName.length === 0 || commonName.length > NAME_LIMITS.commonName) {
     throw templateError('subject common name must be 1 to 64 characters');
   }
-  const { keyPair } = request;
-  const keyInfo = describeKeyObject(keyPair.publicKey);
-  const ownAlgorithm = signingAlgorithmFor(keyPair.privateKey);
+  const own = ownKey(request);
+  const keyInfo = describeKeyObject(own.publicKey);
+  const ownAlgorithm = own.algorithm;
   if (isRefusal(keyInfo) || ownAlgorithm === undefined)
     throw templateError('CA key type not supported');
+  if (request.signer !== undefined && ownAlgorithm.hash === null)
+    throw templateError('a CA signer cannot sign Ed25519');
   const algorithm: SignatureAlgorithm = upstream?.signatureAlgorithm ?? ownAlgorithm;
-  const signingKey = upstream?.authority.privateKey ?? keyPair.privateKey;
-  const verifyingKey = upstream?.publicKey ?? keyPair.publicKey;
+  const sign = upstream?.sign ?? own.sign;
+  const verifyingKey = upstream?.publicKey ?? own.publicKey;
 
   const serial = randomSerial();
   const subjectDer = buildName({
@@ -161,7 +196,7 @@ function buildCa(
     spkiDer: keyInfo.spkiDer,
     extensions,
   });
-  const der = signCertificate(tbs, algorithm, signingKey);
+  const der = certificateDer(tbs, algorithm, await sign(tbs));
 
   // Validate what was produced before anyone can trust it.
   try {

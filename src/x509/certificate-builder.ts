@@ -1,6 +1,5 @@
-// The TBSCertificate and the signed Certificate: assembled with forge ASN.1, signed by node:crypto.
+// The TBSCertificate and the signed Certificate: assembled with forge ASN.1, signed by the CA's key.
 import { randomBytes } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
 import {
   bitString,
   encode,
@@ -13,7 +12,7 @@ import {
   unsignedInteger,
 } from './der-writer.js';
 import type { Asn1Node } from './der-writer.js';
-import { algorithmIdentifier, signData } from './signature-algorithm.js';
+import { algorithmIdentifier } from './signature-algorithm.js';
 import type { SignatureAlgorithm } from './signature-algorithm.js';
 
 /** How far notBefore is backdated, to absorb clock skew between server and relying parties. */
@@ -68,15 +67,15 @@ export function buildTbsCertificate(template: CertificateTemplate): Buffer {
 }
 
 /**
- * Signs `tbsDer` with node:crypto and wraps it as a Certificate (DER).
+ * The Certificate (DER): `tbsDer`, the algorithm that signed it, and its signature (made by the
+ * CA's key, in this process or in a PKCS#11 token).
  * @see RFC 5280 §4.1.1
  */
-export function signCertificate(
+export function certificateDer(
   tbsDer: Buffer,
   algorithm: SignatureAlgorithm,
-  privateKey: KeyObject,
+  signature: Buffer,
 ): Buffer {
-  const signature = signData(algorithm, privateKey, tbsDer);
   return encode(sequence([preEncoded(tbsDer), algorithmNode(algorithm), bitString(signature)]));
 }
 

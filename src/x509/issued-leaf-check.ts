@@ -57,8 +57,9 @@ export function checkIssuedLeaf(der: Buffer, intended: IntendedLeaf): void {
     if (cert.signatureAlgorithm?.oid !== authority.signatureAlgorithm.oid)
       problems.push('algorithm');
     // The signature is not re-verified here: the signing key was proven to match the CA
-    // certificate once, in prepareAuthority, and a verify (~190 µs with OpenSSL 3.0) per SVID
-    // would cost a quarter of the issuance budget. Every field above is still checked.
+    // certificate once (in prepareAuthority for a key here, by its first signature for a
+    // token's signer: signProven), and a verify (~190 µs with OpenSSL 3.0) per SVID would cost
+    // a quarter of the issuance budget. Every field above is still checked.
     if (problems.length > 0) {
       throw new HallmarkError('ERR_X509_SVID_INVALID', {
         detail: `mismatch: ${problems.join(', ')}`,

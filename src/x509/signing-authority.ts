@@ -6,16 +6,30 @@ import { MalformedDerError } from './der-reader.js';
 import { parseCertificate } from './parsed-certificate.js';
 import type { ParsedCertificate } from './parsed-certificate.js';
 import { decodeCertificates, encodePem } from './pem.js';
-import { signingAlgorithmFor } from './signature-algorithm.js';
+import { signData, signingAlgorithmFor, verifyData } from './signature-algorithm.js';
 import type { SignatureAlgorithm } from './signature-algorithm.js';
 import { describeKeyObject, isRefusal, keyIdentifier } from './subject-public-key.js';
 import { SvidRuleError, checkCanSignCertificates } from './svid-rules.js';
 
-/** A CA that can sign: its certificate, its private key and the chain above it. */
+/**
+ * Signs for a key held elsewhere than in a KeyObject here — a PKCS#11 token — and returns only
+ * signatures (DER-encoded for ECDSA, as X.509 wants). The keyring's `KeySigner` has this shape.
+ */
+export interface CertificateSigner {
+  readonly publicKey: KeyObject;
+  sign(data: Buffer, options?: { readonly hash?: 'sha256' | 'sha384' | 'sha512' }): Promise<Buffer>;
+}
+
+/**
+ * A CA that can sign: its certificate, its key and the chain above it. The key is either a
+ * private key in this process (`privateKey`) or a {@link CertificateSigner} (`signer`), never
+ * both.
+ */
 export interface SigningAuthority {
   /** The CA certificate (PEM). */
   readonly certificatePem: string;
-  readonly privateKey: KeyObject;
+  readonly privateKey?: KeyObject;
+  readonly signer?: CertificateSigner;
   /** Intermediates above this CA up to, not including, the root; often empty. */
   readonly chainPem: readonly string[];
 }
@@ -26,6 +40,8 @@ export interface PreparedAuthority {
   readonly certificate: ParsedCertificate;
   readonly publicKey: KeyObject;
   readonly signatureAlgorithm: SignatureAlgorithm;
+  /** Signs a TBSCertificate (or any DER to be signed) with the CA key and its algorithm. */
+  readonly sign: (data: Buffer) => Promise<Buffer>;
   /** Key identifier for the authorityKeyIdentifier of what it signs. */
   readonly keyId: Buffer;
   readonly notBefore: Date;
@@ -41,16 +57,23 @@ export interface PreparedAuthority {
   readonly chainPem: readonly string[];
 }
 
-// Keyed by the private key, which stays the same object while a CA is active even when
-// callers wrap it in a fresh SigningAuthority per request; the other fields are compared.
-const prepared = new WeakMap<KeyObject, PreparedAuthority>();
+// Keyed by the private key or signer, which stays the same object while a CA is active even
+// when callers wrap it in a fresh SigningAuthority per request; the other fields are compared.
+const prepared = new WeakMap<object, PreparedAuthority>();
+
+/**
+ * Authorities whose key is proven to be the certificate's: a private key here is (its public
+ * half is derived from it); a signer's is once a signature it made verified under the
+ * certificate's key ({@link signProven}).
+ */
+const proven = new WeakSet<PreparedAuthority>();
 
 /**
  * Checks a signing authority once — a CA certificate (cA true, keyCertSign), a supported key
  * that matches it, a parsable chain — and caches the pieces every issuance reuses: issuer
  * name, key identifier, signature algorithm, validity. Later calls with the same private key
- * object, certificate and chain return the cached result, so callers may pass a fresh
- * wrapper object each time.
+ * or signer object, certificate and chain return the cached result, so callers may pass a
+ * fresh wrapper object each time.
  *
  * @throws HallmarkError `ERR_CA_UNAVAILABLE` with the reason in `detail`.
  */
@@ -58,7 +81,11 @@ export function prepareAuthority(
   authority: SigningAuthority | PreparedAuthority,
 ): PreparedAuthority {
   if (isPrepared(authority)) return authority;
-  const cached = prepared.get(authority.privateKey);
+  const key = authority.privateKey ?? authority.signer;
+  if (key === undefined || (authority.privateKey && authority.signer)) {
+    throw unavailable('a CA needs exactly one of a private key and a signer');
+  }
+  const cached = prepared.get(key);
   if (
     cached !== undefined &&
     cached.authority.certificatePem === authority.certificatePem &&
@@ -67,8 +94,27 @@ export function prepareAuthority(
     return cached;
   }
   const result = prepareUncached(authority);
-  prepared.set(authority.privateKey, result);
+  prepared.set(key, result);
   return result;
+}
+
+/**
+ * Signs `data` with the authority. Until one of a signer's signatures has verified under the
+ * CA certificate's public key, each is checked before it is used: the certificate says which
+ * key signs, and a signer (a token key found by its id) must prove it is that key once.
+ *
+ * @throws HallmarkError `ERR_CA_UNAVAILABLE` when the signer's key is not the certificate's;
+ *   the signer's own errors (a token that cannot sign) as they are.
+ */
+export async function signProven(authority: PreparedAuthority, data: Buffer): Promise<Buffer> {
+  const signature = await authority.sign(data);
+  if (!proven.has(authority)) {
+    if (!verifyData(authority.signatureAlgorithm, authority.publicKey, data, signature)) {
+      throw unavailable('the CA signer does not sign for the CA certificate’s key');
+    }
+    proven.add(authority);
+  }
+  return signature;
 }
 
 function isPrepared(a: SigningAuthority | PreparedAuthority): a is PreparedAuthority {
@@ -83,7 +129,8 @@ function prepareUncached(authority: SigningAuthority): PreparedAuthority {
   // Copy first: later mutation of the caller's object must not reach the cached entry.
   const snapshot: SigningAuthority = Object.freeze({
     certificatePem: authority.certificatePem,
-    privateKey: authority.privateKey,
+    ...(authority.privateKey ? { privateKey: authority.privateKey } : {}),
+    ...(authority.signer ? { signer: authority.signer } : {}),
     chainPem: Object.freeze([...authority.chainPem]),
   });
   let certificate: ParsedCertificate;
@@ -101,17 +148,26 @@ function prepareUncached(authority: SigningAuthority): PreparedAuthority {
     }
     throw err;
   }
-  const privateKey = snapshot.privateKey;
-  if (privateKey.type !== 'private') throw unavailable('CA key is not a private key');
-  const signatureAlgorithm = signingAlgorithmFor(privateKey);
-  const keyInfo = describeKeyObject(privateKey);
+  const { privateKey, signer } = snapshot;
+  if (privateKey !== undefined && privateKey.type !== 'private') {
+    throw unavailable('CA key is not a private key');
+  }
+  const publicKey = signer?.publicKey ?? createPublicKey(privateKey as KeyObject);
+  const signatureAlgorithm = signingAlgorithmFor(publicKey);
+  const keyInfo = describeKeyObject(publicKey);
   if (signatureAlgorithm === undefined || isRefusal(keyInfo)) {
     throw unavailable('CA key type is not supported');
   }
+  const { hash } = signatureAlgorithm;
+  if (signer !== undefined && hash === null) throw unavailable('a CA signer cannot sign Ed25519');
   // @see RFC 5280 §4.1.2.7: the certificate must certify the very key we sign with.
   if (!keyInfo.spkiDer.equals(certificate.spkiDer)) {
     throw unavailable('CA private key does not match the CA certificate');
   }
+  const sign =
+    signer !== undefined
+      ? (data: Buffer) => signer.sign(data, { hash: hash ?? undefined })
+      : async (data: Buffer) => signData(signatureAlgorithm, privateKey as KeyObject, data);
   const ext = certificate.extensions;
   const keyId = ext.subjectKeyId ?? keyIdentifier(keyInfo);
   const selfSigned =
@@ -121,11 +177,12 @@ function prepareUncached(authority: SigningAuthority): PreparedAuthority {
     ...(selfSigned ? [] : [encodePem(certificate.der, 'CERTIFICATE')]),
     ...chainDer.map((der) => encodePem(der, 'CERTIFICATE')),
   ];
-  return Object.freeze({
+  const result: PreparedAuthority = Object.freeze({
     authority: snapshot,
     certificate,
-    publicKey: createPublicKey(privateKey),
+    publicKey,
     signatureAlgorithm,
+    sign,
     keyId,
     notBefore: certificate.notBefore,
     notAfter: certificate.notAfter,
@@ -133,6 +190,9 @@ function prepareUncached(authority: SigningAuthority): PreparedAuthority {
     selfSigned,
     chainPem: Object.freeze(chainPem),
   });
+  // A private key here is proven by deriving the public key from it, above.
+  if (signer === undefined) proven.add(result);
+  return result;
 }
 
 function unavailable(detail: string, cause?: unknown): HallmarkError {

@@ -9,8 +9,8 @@ import {
   BACKDATE_SECONDS,
   buildTbsCertificate,
   randomSerial,
+  certificateDer,
   serialHex,
-  signCertificate,
   wholeSeconds,
 } from './certificate-builder.js';
 import { verifyCsr } from './csr.js';
@@ -28,7 +28,7 @@ import {
 } from './extension-builder.js';
 import { OID } from './oids.js';
 import { encodePem } from './pem.js';
-import { prepareAuthority } from './signing-authority.js';
+import { prepareAuthority, signProven } from './signing-authority.js';
 import type { PreparedAuthority, SigningAuthority } from './signing-authority.js';
 import {
   describeKeyObject,
@@ -71,12 +71,13 @@ export interface X509SvidRequest {
  * critical URI SAN (the SPIFFE ID), critical keyUsage digitalSignature (+keyEncipherment for
  * RSA), extKeyUsage serverAuth+clientAuth, critical basicConstraints cA=false, subject and
  * authority key identifiers. The signed certificate is re-parsed and checked before return.
+ * The CA key signs in this process or, through its signer, in a PKCS#11 token.
  *
  * @throws HallmarkError `ERR_CSR_*` for the CSR, `ERR_X509_TEMPLATE_INVALID` for a bad TTL or
  *   an ID outside the CA's trust domain, `ERR_CA_UNAVAILABLE` for an unusable or expired
- *   CA, `ERR_X509_SVID_INVALID` if the result fails validation.
+ *   CA or a token that cannot sign, `ERR_X509_SVID_INVALID` if the result fails validation.
  */
-export function issueX509Svid(input: X509SvidRequest): IssuedSvid {
+export async function issueX509Svid(input: X509SvidRequest): Promise<IssuedSvid> {
   const csr = verifyCsr(input.csrPem);
   return issueLeaf(input, csr.publicKeyInfo, [], []);
 }
@@ -101,7 +102,7 @@ export interface ServerSvidRequest {
  * @throws HallmarkError `ERR_X509_TEMPLATE_INVALID` for a bad key, name or address, and the
  *   errors of {@link issueX509Svid}.
  */
-export function issueServerSvid(input: ServerSvidRequest): IssuedSvid {
+export async function issueServerSvid(input: ServerSvidRequest): Promise<IssuedSvid> {
   const keyInfo = describeKeyObject(input.publicKey);
   if (isRefusal(keyInfo)) throw templateError(`server key not accepted: ${keyInfo.detail}`);
   const dnsNames = input.dnsNames.map(checkDnsName);
@@ -128,12 +129,12 @@ interface LeafRequest {
   readonly clock: Clock;
 }
 
-function issueLeaf(
+async function issueLeaf(
   request: LeafRequest,
   keyInfo: PublicKeyInfo,
   dnsNames: string[],
   ipAddresses: string[],
-): IssuedSvid {
+): Promise<IssuedSvid> {
   const authority = prepareAuthority(request.authority);
   const spiffeId = revalidate(request.spiffeId);
   if (spiffeId.path === '') throw templateError('a leaf SVID needs a SPIFFE ID with a path');
@@ -181,7 +182,7 @@ function issueLeaf(
       aki,
     ],
   });
-  const der = signCertificate(tbs, authority.signatureAlgorithm, authority.authority.privateKey);
+  const der = certificateDer(tbs, authority.signatureAlgorithm, await signProven(authority, tbs));
   // SPIRE's order: build, sign, then validate what was actually produced before it leaves.
   checkIssuedLeaf(der, {
     authority,
