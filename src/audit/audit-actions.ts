@@ -45,6 +45,8 @@ export const NAMED_AUDIT_ACTIONS = [
   'ca.activated',
   'ca.distrust',
   'ca.read',
+  // an expired CA's private key destroyed in its PKCS#11 token (src/ca/ca-store.ts)
+  'ca.key_destroyed',
   // rotating keyrings (src/authn/signing-keyring.ts, src/jwtsvid/jwt-authority-keyring.ts)
   'token_key.prepared',
   'token_key.activated',

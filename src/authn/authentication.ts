@@ -24,7 +24,7 @@ import {
 } from './issued-certificates.js';
 import { PodPresenceCache, type PodLookup } from './pod-presence.js';
 import { RevocationList, type Revocation } from './revocation-list.js';
-import { rotationTickMs, type KeySchedule } from '../keyring/index.js';
+import { rotationTickMs, type KeySchedule, type KeyVault } from '../keyring/index.js';
 import { SigningKeyring } from './signing-keyring.js';
 import { SvidValidationCache } from './svid-validation-cache.js';
 import {
@@ -50,6 +50,8 @@ export const DEFAULT_SIGNING_KEY_SCHEDULE: KeySchedule = Object.freeze({
 export interface AuthenticationDeps {
   readonly db: Database;
   readonly master: MasterKey;
+  /** Where new signing keys are generated; default: sealed in PostgreSQL. */
+  readonly vault?: KeyVault;
   readonly clock: Clock;
   readonly audit: AuditLog;
   readonly log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };

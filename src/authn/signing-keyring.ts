@@ -1,5 +1,4 @@
 // The signing keyring: the active ES256 key and every key tokens may still be verified with.
-import type { KeyObject } from 'node:crypto';
 import { importJWK, type CryptoKey, type JWK } from 'jose';
 import { ADVISORY_LOCKS } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
@@ -11,8 +10,11 @@ import {
   type DistrustResult,
   type KeyringKind,
   type KeySchedule,
+  type KeySigner,
+  type KeyVault,
   type RotateOptions,
   type RotatingKeyringDeps,
+  SEALED_ONLY,
 } from '../keyring/index.js';
 import { ACCESS_TOKEN_ALG, generateSigningKey, type SigningKeyMaterial } from './signing-key.js';
 import { SIGNING_KEY_TABLE, type StoredSigningKey } from './signing-key-store.js';
@@ -23,7 +25,7 @@ export const TOKEN_KEYS_CHANNEL = 'hallmark_token_keys';
 /** An unknown kid triggers at most one reload per this interval (a flood of made-up kids cannot). */
 const UNKNOWN_KID_RELOAD_MS = 1_000;
 
-const SIGNING_KEY_KIND: KeyringKind<SigningKeyMaterial, StoredSigningKey> = {
+const signingKeyKind = (vault: KeyVault): KeyringKind<SigningKeyMaterial, StoredSigningKey> => ({
   table: SIGNING_KEY_TABLE,
   channel: TOKEN_KEYS_CHANNEL,
   lock: ADVISORY_LOCKS.tokenKeyRotation,
@@ -40,8 +42,9 @@ const SIGNING_KEY_KIND: KeyringKind<SigningKeyMaterial, StoredSigningKey> = {
     rotated: 'token signing key rotated',
     rotationCheckFailed: 'token signing key rotation check failed',
   },
-  generate: generateSigningKey,
-};
+  generate: () => generateSigningKey(vault),
+  discard: (material) => vault.discard(material.key),
+});
 
 /** What the keyring needs. */
 export type SigningKeyringDeps = Omit<RotatingKeyringDeps, 'onPublishedSetChange'>;
@@ -49,7 +52,8 @@ export type SigningKeyringDeps = Omit<RotatingKeyringDeps, 'onPublishedSetChange
 /** The key tokens are signed with now. */
 export interface ActiveSigningKey {
   readonly kid: string;
-  readonly privateKey: KeyObject;
+  /** Signs in this process (a sealed key) or in the PKCS#11 token. */
+  readonly signer: KeySigner;
 }
 
 interface VerificationKey {
@@ -81,10 +85,10 @@ export class SigningKeyring {
     readonly schedule: KeySchedule,
   ) {
     // Only what the ring uses: no caller's extra property is taken for a rotation hook.
-    const { db, master, clock, audit, log } = deps;
+    const { db, master, vault, clock, audit, log } = deps;
     this.#ring = new RotatingKeyring(
-      { db, master, clock, audit, log },
-      SIGNING_KEY_KIND,
+      { db, master, vault, clock, audit, log },
+      signingKeyKind(vault ?? SEALED_ONLY),
       schedule,
       (stored) => this.#index(stored),
     );
@@ -108,12 +112,10 @@ export class SigningKeyring {
   /** The key to sign with. @throws HallmarkError ERR_INTERNAL when none is loaded. */
   signingKey(): ActiveSigningKey {
     const active = this.#ring.signingKey();
-    // jose signs with a KeyObject: token keys are sealed keys, held in this process.
-    const privateKey = active?.privateKey;
-    if (active === undefined || privateKey === undefined) {
+    if (active === undefined) {
       throw new HallmarkError('ERR_INTERNAL', { detail: 'no active token signing key loaded' });
     }
-    return { kid: active.kid, privateKey };
+    return { kid: active.kid, signer: active.signer };
   }
 
   /**

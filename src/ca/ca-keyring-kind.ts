@@ -2,7 +2,7 @@
 import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
 import { ADVISORY_LOCKS } from '../db/index.js';
-import type { KeyringKind, RotationPolicy } from '../keyring/index.js';
+import type { KeyringKind, KeyVault, RotationPolicy } from '../keyring/index.js';
 import {
   createCaMaterial,
   type CaKeyType,
@@ -10,7 +10,12 @@ import {
   type UpstreamAuthority,
 } from './ca-material.js';
 import { CA_CHANNEL, caStatusOf, caStore, publishAnchors, type StoredCa } from './ca-store.js';
-import { nextRotationStep, publishedSlots, type CaSlot } from './rotation-schedule.js';
+import {
+  nextRotationStep,
+  publishedSlots,
+  spentTokenKeys,
+  type CaSlot,
+} from './rotation-schedule.js';
 
 /** Settings of the CA. */
 export interface CaSettings {
@@ -27,13 +32,21 @@ export function caSlotOf(ca: StoredCa): CaSlot {
     status: caStatusOf(ca.status),
     notBefore: ca.notBefore,
     notAfter: ca.notAfter,
+    tokenKey: ca.tokenRef !== undefined,
   };
 }
 
-/** SPIRE's lifetime-based schedule ({@link nextRotationStep}) in the keyring's terms. */
+/**
+ * SPIRE's lifetime-based schedule ({@link nextRotationStep}) in the keyring's terms, after
+ * the keyring's `drop` step, which for CAs destroys the token keys of expired old CAs
+ * ({@link spentTokenKeys}; the rows stay).
+ */
 export const CA_ROTATION_POLICY: RotationPolicy<StoredCa> = {
   nextStep(stored, now) {
-    const step = nextRotationStep(stored.map(caSlotOf), now);
+    const slots = stored.map(caSlotOf);
+    const spent = spentTokenKeys(slots, now);
+    if (spent.length > 0) return { kind: 'drop', kids: spent.map((slot) => String(slot.id)) };
+    const step = nextRotationStep(slots, now);
     return step.kind === 'activate' ? { kind: 'activate', kid: String(step.id) } : step;
   },
 };
@@ -43,16 +56,19 @@ export function caKeyringKind(
   master: MasterKey,
   settings: CaSettings,
   clock: Clock,
+  vault: KeyVault,
 ): KeyringKind<CaMaterial, StoredCa> {
   return {
-    store: caStore(master, settings.keyType),
+    store: caStore(master, settings.keyType, vault),
     channel: CA_CHANNEL,
     lock: ADVISORY_LOCKS.caRotation,
     actions: {
       bootstrapped: 'ca.created',
       prepared: 'ca.prepared',
       activated: 'ca.activated',
-      // CA rows are never dropped; `ca.distrust` is the operator's decision after a compromise.
+      // CA rows are never dropped; "drop" destroys an expired CA's key in the token.
+      dropped: 'ca.key_destroyed',
+      // `ca.distrust` is the operator's decision after a compromise.
       distrusted: 'ca.distrust',
     },
     logs: {
@@ -61,7 +77,8 @@ export function caKeyringKind(
       rotationCheckFailed: 'CA rotation check failed',
     },
     errors: { unknownKey: 'ERR_CA_UNKNOWN_AUTHORITY', lastKey: 'ERR_CA_LAST_AUTHORITY' },
-    generate: async () => createCaMaterial(settings, clock),
+    generate: () => createCaMaterial(settings, clock, vault),
+    discard: (material) => vault.discard(material.key),
     auditTarget: (kid) => `ca:${kid}`,
     // spiffe_sequence moves exactly when the set of published anchors changes, which includes
     // an old CA dropping out at expiry, not only rotation steps and distrust.

@@ -3,12 +3,8 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Clock } from '../clock/index.js';
 import { HallmarkError } from '../errors/index.js';
-import {
-  buildIntermediateCa,
-  buildSelfSignedCa,
-  generateKeyPair,
-  type SigningAuthority,
-} from '../x509/index.js';
+import type { KeyVault, NewKey } from '../keyring/index.js';
+import { buildIntermediateCa, buildSelfSignedCa, type SigningAuthority } from '../x509/index.js';
 import { splitPem } from './ca-store.js';
 
 /** Key algorithms a Hallmark CA may use. */
@@ -24,11 +20,16 @@ export interface UpstreamAuthority extends SigningAuthority {
 export interface CaMaterial {
   certificatePem: string;
   chainPem: string[];
-  privateKey: KeyObject;
+  /** The key pair: in this process (to be sealed) or in the PKCS#11 token. */
+  key: NewKey;
 }
 
-/** Generates a key pair and its CA certificate (node:crypto keys and signatures). */
-export function createCaMaterial(
+/**
+ * Generates a key pair in the vault (node:crypto, or the PKCS#11 token when one is configured)
+ * and its CA certificate: self-signed through the new key's signer, or signed by the upstream
+ * CA. If making the certificate fails, a token key is destroyed again.
+ */
+export async function createCaMaterial(
   settings: {
     trustDomain: string;
     keyType: CaKeyType;
@@ -36,29 +37,29 @@ export function createCaMaterial(
     upstream: UpstreamAuthority | undefined;
   },
   clock: Clock,
-): CaMaterial {
-  const keyPair = generateKeyPair(settings.keyType);
-  if (settings.upstream) {
-    const certificatePem = buildIntermediateCa({
+  vault: KeyVault,
+): Promise<CaMaterial> {
+  const key = await vault.generate('ca', settings.keyType);
+  try {
+    const common = {
       trustDomain: settings.trustDomain,
-      keyPair,
-      upstream: settings.upstream,
+      signer: key.signer,
       ttlSeconds: settings.ttlSeconds,
       clock,
-    });
-    // SVID chains carry our intermediate and the upstream's intermediates, never its root.
-    const chainPem = [settings.upstream.certificatePem, ...settings.upstream.chainPem].filter(
-      (pem) => pem !== settings.upstream?.rootPem,
-    );
-    return { certificatePem, chainPem, privateKey: keyPair.privateKey };
+    };
+    if (settings.upstream) {
+      const certificatePem = await buildIntermediateCa({ ...common, upstream: settings.upstream });
+      // SVID chains carry our intermediate and the upstream's intermediates, never its root.
+      const chainPem = [settings.upstream.certificatePem, ...settings.upstream.chainPem].filter(
+        (pem) => pem !== settings.upstream?.rootPem,
+      );
+      return { certificatePem, chainPem, key };
+    }
+    return { certificatePem: await buildSelfSignedCa(common), chainPem: [], key };
+  } catch (err) {
+    await vault.discard(key).catch(() => undefined);
+    throw err;
   }
-  const certificatePem = buildSelfSignedCa({
-    trustDomain: settings.trustDomain,
-    keyPair,
-    ttlSeconds: settings.ttlSeconds,
-    clock,
-  });
-  return { certificatePem, chainPem: [], privateKey: keyPair.privateKey };
 }
 
 /**

@@ -5,7 +5,13 @@ import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
 import type { Database } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
-import { RotatingKeyring, type ChangeRequest } from '../keyring/index.js';
+import {
+  RotatingKeyring,
+  SEALED_ONLY,
+  signerOf,
+  type ChangeRequest,
+  type KeyVault,
+} from '../keyring/index.js';
 import { prepareAuthority, type PreparedAuthority } from '../x509/index.js';
 import type { CaMaterial } from './ca-material.js';
 import { CA_ROTATION_POLICY, caKeyringKind, caSlotOf, type CaSettings } from './ca-keyring-kind.js';
@@ -28,6 +34,8 @@ export interface TrustBundle {
 export interface CaDeps {
   db: Database;
   master: MasterKey;
+  /** Where new CA keys are generated; default: sealed in PostgreSQL. */
+  vault?: KeyVault;
   clock: Clock;
   audit: AuditLog;
   log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
@@ -77,7 +85,7 @@ export class CertificateAuthority {
   ) {
     this.#ring = new RotatingKeyring(
       deps,
-      caKeyringKind(deps.master, settings, deps.clock),
+      caKeyringKind(deps.master, settings, deps.clock, deps.vault ?? SEALED_ONLY),
       CA_ROTATION_POLICY,
       (stored) => this.#index(stored),
     );
@@ -173,14 +181,14 @@ export class CertificateAuthority {
     const sequence = await readBundleSequence(this.deps.db);
     let active = this.#active;
     const signing = stored.find((ca) => ca.status === 'active');
-    // The X.509 engine signs with a KeyObject: CA keys are sealed keys, held in this process.
-    const privateKey = signing?.privateKey;
-    if (signing !== undefined && privateKey !== undefined && signing.id !== active?.id) {
+    // The X.509 engine signs through the key's signer: a sealed key here, or a token key.
+    const signer = signing === undefined ? undefined : signerOf(signing);
+    if (signing !== undefined && signer !== undefined && signing.id !== active?.id) {
       active = {
         id: signing.id,
         authority: prepareAuthority({
           certificatePem: signing.certificatePem,
-          privateKey,
+          signer,
           chainPem: signing.chainPem,
         }),
       };

@@ -6,6 +6,8 @@ export interface CaSlot {
   status: 'prepared' | 'active' | 'old' | 'distrusted';
   notBefore: number;
   notAfter: number;
+  /** True while a PKCS#11 token still holds the CA's private key. */
+  tokenKey?: boolean;
 }
 
 /** The transition the rotator should make now, if any. */
@@ -29,6 +31,17 @@ export function nextRotationStep(slots: readonly CaSlot[], now: number): Rotatio
   return now >= active.notAfter - lifetime / 6
     ? { kind: 'activate', id: prepared.id }
     : { kind: 'none' };
+}
+
+/**
+ * Old CAs whose private key is still in the token although their certificate has expired:
+ * every certificate they signed has expired too (an SVID never outlives its CA), so the key
+ * can be destroyed. Sealed keys of old CAs are left as they always were.
+ */
+export function spentTokenKeys<T extends CaSlot>(slots: readonly T[], now: number): T[] {
+  return slots.filter(
+    (slot) => slot.status === 'old' && slot.tokenKey === true && now >= slot.notAfter,
+  );
 }
 
 /** CAs whose certificates belong in the trust bundle: every one not yet expired nor distrusted. */

@@ -88,6 +88,7 @@ export const ERROR_CODES = {
   ERR_AUTHN_NOT_ADMIN: 'admin access required',
   ERR_AUTHN_WORKLOAD_NOT_REGISTERED: 'workload is no longer registered',
   ERR_AUTHN_POD_GONE: 'pod that owns this SVID no longer exists',
+  ERR_AUTHN_SIGNING_UNAVAILABLE: 'access tokens cannot be signed now; retry later',
 
   // JWT-SVIDs: issuance, and validation with go-spiffe's rejection reasons as messages
   ERR_JWTSVID_AUDIENCE_INVALID: 'audience must be 1 to 16 strings of 1 to 256 characters',

@@ -1,22 +1,26 @@
-// A JWT authority key: the key pair that signs JWT-SVIDs, its kid, bundle JWK and sealed form.
-import { generateKeyPair, type KeyObject } from 'node:crypto';
-import { promisify } from 'node:util';
+// A JWT authority key: the key pair that signs JWT-SVIDs, its kid, bundle JWK and stored form.
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { BundleJwk } from '../ca/index.js';
 import type { MasterKey } from '../crypto/index.js';
-import { openPrivateKey, sealPrivateKey } from '../keyring/index.js';
+import {
+  openPrivateKey,
+  sealPrivateKey,
+  type KeyringKeyType,
+  type KeyVault,
+  type NewKey,
+} from '../keyring/index.js';
 import { keyShapeOf, type JwtSvidAlgorithm } from './jwt-svid-algorithm.js';
 
-const generateKeyPairAsync = promisify(generateKeyPair);
-
-/** A freshly generated or unsealed JWT authority. */
+/** A freshly generated JWT authority, not yet stored. */
 export interface JwtAuthorityMaterial {
   /** RFC 7638 JWK thumbprint of the public key. */
   readonly kid: string;
   readonly alg: JwtSvidAlgorithm;
   /** The public key as published in the SPIFFE bundle. */
   readonly bundleJwk: BundleJwk;
-  readonly privateKey: KeyObject;
+  /** The key pair: in this process (to be sealed) or in the PKCS#11 token. */
+  readonly key: NewKey;
 }
 
 /**
@@ -40,16 +44,33 @@ async function thumbprintOf(publicJwk: JWK): Promise<string> {
   return calculateJwkThumbprint(required, 'sha256');
 }
 
-/** Generates a key pair for `alg` in node:crypto; its kid is the public key's JWK thumbprint. */
-export async function generateJwtAuthority(alg: JwtSvidAlgorithm): Promise<JwtAuthorityMaterial> {
+/** The key type `alg` signs with (its curve, or its RSA modulus size). */
+export function keyTypeOf(alg: JwtSvidAlgorithm): KeyringKeyType {
   const shape = keyShapeOf(alg);
-  const { publicKey, privateKey } =
-    shape.kty === 'EC'
-      ? await generateKeyPairAsync('ec', { namedCurve: shape.crv })
-      : await generateKeyPairAsync('rsa', { modulusLength: shape.modulusBits });
-  const publicJwk = publicKey.export({ format: 'jwk' }) as JWK;
+  if (shape.kty === 'EC') {
+    return shape.crv === 'P-256' ? 'ec-p256' : shape.crv === 'P-384' ? 'ec-p384' : 'ec-p521';
+  }
+  return `rsa-${shape.modulusBits}` as KeyringKeyType;
+}
+
+/**
+ * Generates a key pair for `alg` in the vault (node:crypto, or the PKCS#11 token when one is
+ * configured); its kid is the public key's JWK thumbprint, known only once the key exists.
+ */
+export async function generateJwtAuthority(
+  vault: KeyVault,
+  alg: JwtSvidAlgorithm,
+): Promise<JwtAuthorityMaterial> {
+  const key = await vault.generate('jwt-authority', keyTypeOf(alg));
+  const publicJwk = key.publicKey.export({ format: 'jwk' }) as JWK;
   const kid = await thumbprintOf(publicJwk);
-  return { kid, alg, bundleJwk: bundleJwkOf(publicJwk, kid), privateKey };
+  return { kid, alg, bundleJwk: bundleJwkOf(publicJwk, kid), key };
+}
+
+/** The public key of a bundle JWK (its key members only). */
+export function publicKeyOfBundleJwk(jwk: BundleJwk): KeyObject {
+  const { kty, crv, x, y, n, e } = jwk;
+  return createPublicKey({ key: { kty, crv, x, y, n, e } as JsonWebKey, format: 'jwk' });
 }
 
 /** AAD binds a sealed key to its kid and algorithm, so rows cannot be swapped or relabelled. */
@@ -57,9 +78,13 @@ function sealAad(kid: string, alg: JwtSvidAlgorithm): string {
   return `jwt-authority-key|${kid}|${alg}`;
 }
 
-/** The private key as PKCS#8 DER sealed under the master key. */
-export function sealJwtAuthority(master: MasterKey, material: JwtAuthorityMaterial): Buffer {
-  return sealPrivateKey(master, material.privateKey, sealAad(material.kid, material.alg));
+/** A private key as PKCS#8 DER sealed under the master key. */
+export function sealJwtAuthority(
+  master: MasterKey,
+  material: Pick<JwtAuthorityMaterial, 'kid' | 'alg'>,
+  privateKey: KeyObject,
+): Buffer {
+  return sealPrivateKey(master, privateKey, sealAad(material.kid, material.alg));
 }
 
 /**

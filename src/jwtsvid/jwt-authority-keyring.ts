@@ -1,5 +1,4 @@
 // The JWT authority keyring: the key that signs JWT-SVIDs now and every key the bundle publishes.
-import type { KeyObject } from 'node:crypto';
 import type { BundleJwk } from '../ca/index.js';
 import { ADVISORY_LOCKS } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
@@ -10,7 +9,10 @@ import {
   type DistrustResult,
   type KeyringKind,
   type KeySchedule,
+  type KeySigner,
+  type KeyVault,
   type RotatingKeyringDeps,
+  SEALED_ONLY,
 } from '../keyring/index.js';
 import { generateJwtAuthority, type JwtAuthorityMaterial } from './jwt-authority-key.js';
 import {
@@ -29,6 +31,7 @@ const MAX_TICK_MS = 30_000;
 
 function jwtAuthorityKind(
   algorithm: JwtSvidAlgorithm,
+  vault: KeyVault,
 ): KeyringKind<JwtAuthorityMaterial, StoredJwtAuthority> {
   return {
     table: JWT_AUTHORITY_TABLE,
@@ -46,7 +49,8 @@ function jwtAuthorityKind(
       rotated: 'JWT authority rotated',
       rotationCheckFailed: 'JWT authority rotation check failed',
     },
-    generate: () => generateJwtAuthority(algorithm),
+    generate: () => generateJwtAuthority(vault, algorithm),
+    discard: (material) => vault.discard(material.key),
   };
 }
 
@@ -61,7 +65,8 @@ export type JwtAuthorityKeyringDeps = RotatingKeyringDeps;
 export interface ActiveJwtAuthority {
   readonly kid: string;
   readonly alg: JwtSvidAlgorithm;
-  readonly privateKey: KeyObject;
+  /** Signs in this process (a sealed key) or in the PKCS#11 token. */
+  readonly signer: KeySigner;
 }
 
 /** An authority as operators and tests see it (no key material). */
@@ -97,7 +102,8 @@ export class JwtAuthorityKeyring {
   ): Promise<JwtAuthorityKeyring> {
     const resolved = resolveJwtAuthoritySettings(settings);
     const schedule = jwtAuthoritySchedule(resolved);
-    const ring = new RotatingKeyring(deps, jwtAuthorityKind(resolved.algorithm), schedule);
+    const kind = jwtAuthorityKind(resolved.algorithm, deps.vault ?? SEALED_ONLY);
+    const ring = new RotatingKeyring(deps, kind, schedule);
     const tickMs = resolved.tick ? Math.min(MAX_TICK_MS, rotationTickMs(schedule)) : undefined;
     await ring.start({ tickMs });
     return new JwtAuthorityKeyring(ring, schedule);
@@ -106,14 +112,12 @@ export class JwtAuthorityKeyring {
   /** The authority to sign with. @throws HallmarkError ERR_JWTSVID_AUTHORITY_UNAVAILABLE */
   signingAuthority(): ActiveJwtAuthority {
     const active = this.#ring.signingKey();
-    // jose signs with a KeyObject: JWT authorities are sealed keys, held in this process.
-    const privateKey = active?.privateKey;
-    if (active === undefined || privateKey === undefined) {
+    if (active === undefined) {
       throw new HallmarkError('ERR_JWTSVID_AUTHORITY_UNAVAILABLE', {
         detail: 'no active JWT authority loaded',
       });
     }
-    return { kid: active.kid, alg: active.alg, privateKey };
+    return { kid: active.kid, alg: active.alg, signer: active.signer };
   }
 
   /**

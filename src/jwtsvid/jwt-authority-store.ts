@@ -1,10 +1,11 @@
-// Persistence of JWT authorities: rows of jwt_authority_keys, private keys sealed under the master key.
+// Persistence of JWT authorities: rows of jwt_authority_keys, private keys sealed or in the token.
 import type { BundleJwk } from '../ca/index.js';
 import { HallmarkError } from '../errors/index.js';
-import { slotOf, type KeyTable, type StoredKey } from '../keyring/index.js';
+import { custodyColumns, slotOf, type KeyTable, type StoredKey } from '../keyring/index.js';
 import {
   bundleJwkOf,
   openJwtAuthority,
+  publicKeyOfBundleJwk,
   sealJwtAuthority,
   type JwtAuthorityMaterial,
 } from './jwt-authority-key.js';
@@ -16,16 +17,19 @@ export interface StoredJwtAuthority extends StoredKey {
   readonly bundleJwk: BundleJwk;
 }
 
-/** The `jwt_authority_keys` table (migration 7): a signing key row plus its `alg`. */
+/** The `jwt_authority_keys` table (migrations 7 and 13): a signing key row plus its `alg`. */
 export const JWT_AUTHORITY_TABLE: KeyTable<JwtAuthorityMaterial, StoredJwtAuthority> = {
   name: 'jwt_authority_keys',
+  tokenKind: 'jwt-authority',
   extraColumns: ['alg'],
   toRow: (master, material) => ({
     publicJwk: material.bundleJwk,
-    sealedPrivateKey: sealJwtAuthority(master, material),
+    ...custodyColumns(material.key.custody, (privateKey) =>
+      sealJwtAuthority(master, material, privateKey),
+    ),
     extra: [material.alg],
   }),
-  fromRow: (master, row) => {
+  fromRow: (master, row, vault) => {
     const alg = row['alg'];
     // The table's CHECK allows only these; a row that says otherwise was not written by us.
     if (!isJwtSvidAlgorithm(alg)) {
@@ -33,15 +37,19 @@ export const JWT_AUTHORITY_TABLE: KeyTable<JwtAuthorityMaterial, StoredJwtAuthor
         detail: `JWT authority ${row.kid} has algorithm ${String(alg)}`,
       });
     }
+    // Rebuilt from the key members only, whatever else the stored JSON holds.
+    const bundleJwk = bundleJwkOf(row.public_jwk, row.kid);
     return {
       ...slotOf(row),
       alg,
-      // Rebuilt from the key members only, whatever else the stored JSON holds.
-      bundleJwk: bundleJwkOf(row.public_jwk, row.kid),
-      privateKey:
-        row.sealed_private_key === null
-          ? undefined
-          : openJwtAuthority(master, row.kid, alg, row.sealed_private_key),
+      bundleJwk,
+      ...vault.held(
+        'jwt-authority',
+        { sealed: row.sealed_private_key, pkcs11Id: row.pkcs11_id },
+        () => publicKeyOfBundleJwk(bundleJwk),
+        (sealed) => openJwtAuthority(master, row.kid, alg, sealed),
+        row.status === 'prepared' || row.status === 'active',
+      ),
     };
   },
 };

@@ -1,8 +1,9 @@
 // Issuing JWT-SVIDs: build the claims, sign with the active JWT authority, validate before returning.
-import { SignJWT } from 'jose';
 import type { BundleJwk } from '../ca/index.js';
 import type { Clock } from '../clock/index.js';
 import { HallmarkError, isHallmarkError } from '../errors/index.js';
+import { HsmUnavailableError } from '../hsm/index.js';
+import { signCompactJws } from '../keyring/index.js';
 import type { SpiffeId } from '../spiffe/index.js';
 import type { ActiveJwtAuthority } from './jwt-authority-keyring.js';
 import { requestedAudience } from './jwt-svid-audience.js';
@@ -69,7 +70,9 @@ export function jwtSvidClaims(
 
 /**
  * Signs JWT-SVIDs: JWS Compact Serialization (§5.1) with exactly the protected headers `alg`,
- * `kid` and `typ: JWT` (§2), claims `sub`, `aud`, `iat`, `exp`. Each token is validated with
+ * `kid` and `typ: JWT` (§2), claims `aud`, `sub`, `iat`, `exp` — in that order, as jose's
+ * SignJWT writes them, signed through the authority's signer (in process, or in the PKCS#11
+ * token). Each token is validated with
  * {@link validateJwtSvid} against the published bundle keys before it is returned, the same
  * check a relying party makes (CONVENTIONS: build → sign → validate).
  */
@@ -82,13 +85,14 @@ export class JwtSvidIssuer {
 
   /**
    * Issues a JWT-SVID for `request.spiffeId`.
-   * @throws HallmarkError ERR_JWTSVID_AUDIENCE_INVALID, ERR_JWTSVID_AUTHORITY_UNAVAILABLE,
+   * @throws HallmarkError ERR_JWTSVID_AUDIENCE_INVALID, ERR_JWTSVID_AUTHORITY_UNAVAILABLE (none
+   *   loaded, or its PKCS#11 token cannot sign now),
    *   ERR_AUTHN_CLIENT_CERT_INVALID (the X509-SVID expires within the second),
    *   ERR_JWTSVID_ISSUED_INVALID (the signed token failed validation; nothing is returned).
    */
   async issue(request: JwtSvidRequest): Promise<IssuedJwtSvid> {
     const audience = requestedAudience(request.audience);
-    const { kid, alg, privateKey } = this.authorities.signingAuthority();
+    const { kid, alg, signer } = this.authorities.signingAuthority();
     const now = this.clock.now();
     const claims = jwtSvidClaims({ ...request, audience }, now, this.settings.ttlMs);
     if (claims.exp * 1000 <= now) {
@@ -96,18 +100,28 @@ export class JwtSvidIssuer {
         detail: `X509-SVID expires at ${request.notAfter.toISOString()}, too soon for a JWT-SVID`,
       });
     }
-    const jwt = new SignJWT({ aud: claims.aud }).setProtectedHeader({
-      alg,
-      kid,
-      typ: JWT_SVID_TYP,
-    });
-    // OpenID Connect Core §2: `iss` is exactly the discovery document's `issuer`.
-    if (this.settings.issuer !== undefined) jwt.setIssuer(this.settings.issuer);
-    const token = await jwt
-      .setSubject(claims.sub)
-      .setIssuedAt(claims.iat)
-      .setExpirationTime(claims.exp)
-      .sign(privateKey);
+    const payload = {
+      aud: claims.aud,
+      // OpenID Connect Core §2: `iss` is exactly the discovery document's `issuer`.
+      ...(this.settings.issuer !== undefined ? { iss: this.settings.issuer } : {}),
+      sub: claims.sub,
+      iat: claims.iat,
+      exp: claims.exp,
+    };
+    let token: string;
+    try {
+      token = await signCompactJws(
+        signer,
+        { alg, kid, typ: JWT_SVID_TYP },
+        JSON.stringify(payload),
+      );
+    } catch (err) {
+      if (!(err instanceof HsmUnavailableError)) throw err;
+      throw new HallmarkError('ERR_JWTSVID_AUTHORITY_UNAVAILABLE', {
+        detail: err.detail,
+        cause: err,
+      });
+    }
     try {
       await validateJwtSvid(token, {
         bundleJwks: this.authorities.bundleJwks(),

@@ -77,6 +77,7 @@ export const ACTION_MAPPING: Readonly<Record<NamedAuditAction, ActionMapping>> =
   'ca.activated': entity(ACTIVATE, 'Certificate Authority'),
   'ca.distrust': entity(DISABLE, 'Certificate Authority'),
   'ca.read': entity(READ, 'Certificate Authority'),
+  'ca.key_destroyed': entity(DELETE, 'Certificate Authority Key'),
   'token_key.prepared': entity(CREATE, 'Access Token Signing Key'),
   'token_key.activated': entity(ACTIVATE, 'Access Token Signing Key'),
   'token_key.dropped': entity(DELETE, 'Access Token Signing Key'),

@@ -89,7 +89,7 @@ export const svidRoutes: RoutePlugin<SvidRouteOptions> = async (app, deps) => {
       const spiffeId = registration.spiffeId.toString();
       describeRequest(request, { actor: spiffeId, target: spiffeId });
       const { id: caId, authority } = deps.ca.signingAuthority();
-      const svid = issueX509Svid({
+      const svid = await issueX509Svid({
         csrPem: request.body.csr,
         spiffeId: registration.spiffeId,
         ttlSeconds: registration.ttlSeconds ?? deps.defaultTtlSeconds,
