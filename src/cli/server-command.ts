@@ -59,22 +59,15 @@ HALLMARK_DATA_DIR -> --data-dir. Without DATABASE_URL an embedded PostgreSQL run
       }
       throw err;
     }
-    if (config.pkcs11 !== undefined) {
-      // Fail closed until the server generates and uses its keys in the token: running with
-      // keys sealed in PostgreSQL while the operator asked for an HSM would be worse than not.
-      io.err(
-        'hallmark: invalid configuration: HALLMARK_PKCS11_MODULE: this version keeps its keys ' +
-          'sealed in PostgreSQL and cannot use a PKCS#11 token yet',
-      );
-      return EXIT.usage;
-    }
     // A worker of the cluster: the primary prints, watches signals and owns the exit code.
     if (cluster.isWorker) return serveAsWorker(config);
     let server: Started;
     try {
       server = config.workers > 1 ? await startCluster(config) : await startServer(config);
     } catch (err) {
-      // A setting that only proves wrong at start (a certificate file that does not fit).
+      // What only start-up can find out about the configuration (the PKCS#11 token, its PIN,
+      // a key the database says is in it; a certificate file that does not fit): exit 2
+      // naming the variable, like a bad value.
       if (err instanceof ConfigError) {
         io.err(`hallmark: invalid configuration: ${err.message}`);
         return EXIT.usage;

@@ -54,6 +54,7 @@ import { prepareHost, type PreparedHost } from './host-preparation.js';
 import { ServingCertificate } from './serving-certificate.js';
 import { startFederation } from './federation-wiring.js';
 import { serverComplianceOptions } from './compliance-sources.js';
+import { openServerVault } from './key-vault-setup.js';
 
 /** A running server and what a caller (CLI, tests) needs to use and stop it. */
 export interface RunningServer {
@@ -171,6 +172,19 @@ export async function startServer(
     cleanups.push(() => readiness.close());
 
     const master = await loadMasterKey(config.masterKey);
+    // Before any keyring: with a PKCS#11 token every new signing key is generated in it.
+    const {
+      vault,
+      readiness: tokenReadiness,
+      close: closeVault,
+    } = await openServerVault(config.pkcs11, clock);
+    cleanups.push(closeVault);
+    if (config.pkcs11 !== undefined) {
+      log.info(
+        { token: config.pkcs11.tokenLabel },
+        'signing keys are generated in the PKCS#11 token',
+      );
+    }
     const auditLog = log.child({ component: 'audit' });
     const audit = new PgAuditLog(db, clock, (record: AuditRecord) =>
       auditLog.info({ audit: record }, 'audit'),
@@ -183,7 +197,7 @@ export async function startServer(
 
     const upstream = config.upstreamCa ? await loadUpstreamAuthority(config.upstreamCa) : undefined;
     const ca = await CertificateAuthority.start(
-      { db, master, clock, audit, log },
+      { db, master, vault, clock, audit, log },
       {
         trustDomain: config.trustDomain,
         keyType: config.caKeyType,
@@ -197,6 +211,7 @@ export async function startServer(
       {
         db,
         master,
+        vault,
         clock,
         audit,
         log,
@@ -249,6 +264,7 @@ export async function startServer(
       {
         db,
         master,
+        vault,
         clock,
         audit,
         log,
@@ -279,7 +295,13 @@ export async function startServer(
     });
     await secrets.listen();
 
-    const tls = new ServingCertificate(ca, config.trustDomain, config.serverNames, clock);
+    const tls = await ServingCertificate.start(
+      ca,
+      config.trustDomain,
+      config.serverNames,
+      clock,
+      log.child({ component: 'serving-certificate' }),
+    );
     cleanups.push(() => tls.stop());
     const metrics = createMetricsRegistry();
     // A Web PKI certificate that cannot be used stops start-up (exit 2, naming the variable).
@@ -341,7 +363,14 @@ export async function startServer(
       metrics,
       metricsEndpoint: worker?.metrics(metrics),
       logger: log,
-      readiness: () => readiness.check(),
+      // Not ready while the database is (schema behind, no connection), or while the PKCS#11
+      // token cannot sign: SVID requests fail closed (503) then, and load balancers should
+      // send them elsewhere.
+      readiness: async () => {
+        const database = await readiness.check();
+        if (!database.ready) return database;
+        return tokenReadiness();
+      },
     });
     cleanups.push(() => app.close());
     // Each route group is an encapsulated plugin taking its dependencies as options.

@@ -10,30 +10,53 @@ import { generateKeyPair, issueServerSvid } from '../x509/index.js';
 /** Lifetime of the serving certificate; short, because it is renewed in memory for free. */
 const SERVING_TTL_SECONDS = 24 * 3600;
 
+/** Where a failed renewal is reported (the certificate in use stays until one succeeds). */
+export interface RenewalLog {
+  warn(obj: object, msg?: string): void;
+}
+
 /**
  * Issues the serving certificate from the active CA with a fresh key that never leaves this
  * process, re-issues it at half-life and whenever the CA set changes, and tells listeners
- * (the HTTPS server swaps its secure context; no restart).
+ * (the HTTPS server swaps its secure context; no restart). The CA signs through its signer, so
+ * issuing is asynchronous; a renewal that fails (a PKCS#11 token that is away) keeps the
+ * current certificate and is tried again on the next check.
  */
 export class ServingCertificate implements ServingTlsSource {
-  #material: TlsMaterial;
+  #material: TlsMaterial = { key: '', cert: '', ca: [] };
   #renewAt = 0;
   #timer: NodeJS.Timeout | undefined;
+  #unsubscribe: () => void = () => undefined;
+  #renewing: Promise<void> | undefined;
   readonly #listeners = new Set<(material: TlsMaterial) => void>();
-  readonly #unsubscribe: () => void;
 
-  constructor(
+  private constructor(
     private readonly ca: CertificateAuthority,
     private readonly trustDomain: string,
     private readonly names: readonly string[],
     private readonly clock: Clock,
-  ) {
-    this.#material = this.#issue();
-    this.#unsubscribe = ca.onChange(() => this.#bundleChanged());
-    this.#timer = setInterval(() => {
-      if (this.clock.now() >= this.#renewAt) this.renew();
+    private readonly log: RenewalLog,
+  ) {}
+
+  /**
+   * Issues the first certificate and starts watching the CA and the clock.
+   * @throws HallmarkError ERR_CA_UNAVAILABLE when the CA cannot sign now.
+   */
+  static async start(
+    ca: CertificateAuthority,
+    trustDomain: string,
+    names: readonly string[],
+    clock: Clock,
+    log: RenewalLog,
+  ): Promise<ServingCertificate> {
+    const serving = new ServingCertificate(ca, trustDomain, names, clock, log);
+    serving.#material = await serving.#issue();
+    serving.#unsubscribe = ca.onChange(() => serving.#bundleChanged());
+    serving.#timer = setInterval(() => {
+      if (serving.clock.now() >= serving.#renewAt) void serving.renew();
     }, 30_000);
-    this.#timer.unref();
+    serving.#timer.unref();
+    return serving;
   }
 
   current(): TlsMaterial {
@@ -50,10 +73,21 @@ export class ServingCertificate implements ServingTlsSource {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Issues a new certificate now and notifies listeners. */
-  renew(): void {
-    this.#material = this.#issue();
-    for (const listener of this.#listeners) listener(this.#material);
+  /** Issues a new certificate now and notifies listeners; one renewal at a time, never throws. */
+  renew(): Promise<void> {
+    this.#renewing ??= this.#issue()
+      .then((material) => {
+        this.#material = material;
+        for (const listener of this.#listeners) listener(material);
+      })
+      .catch((err: Error) =>
+        this.log.warn(
+          { err: err.message },
+          'serving certificate not renewed; kept the current one',
+        ),
+      )
+      .finally(() => (this.#renewing = undefined));
+    return this.#renewing;
   }
 
   /**
@@ -66,17 +100,17 @@ export class ServingCertificate implements ServingTlsSource {
     const bundle = this.ca.bundle().certificatesPem;
     const issuer = new X509Certificate(this.#material.cert).issuer;
     if (!bundle.some((pem) => new X509Certificate(pem).subject === issuer)) {
-      this.renew();
+      void this.renew();
       return;
     }
     this.#material = { ...this.#material, ca: [...bundle] };
     for (const listener of this.#listeners) listener(this.#material);
   }
 
-  #issue(): TlsMaterial {
+  async #issue(): Promise<TlsMaterial> {
     const { authority } = this.ca.signingAuthority();
     const keyPair = generateKeyPair('ec-p256');
-    const svid = issueServerSvid({
+    const svid = await issueServerSvid({
       spiffeId: spiffeIdFromPath(this.trustDomain, SERVER_SPIFFE_PATH),
       publicKey: keyPair.publicKey,
       dnsNames: this.names.filter((name) => isIP(name) === 0),
