@@ -23,9 +23,9 @@ function pkcs8(keyPair: KeyPair): string {
 }
 
 /** An upstream root (the only trust anchor), Hallmark's intermediate under it, and a leaf. */
-function upstreamChain() {
+async function upstreamChain() {
   const rootKey = generateKeyPair('ec-p256');
-  const rootPem = buildSelfSignedCa({
+  const rootPem = await buildSelfSignedCa({
     trustDomain: TD,
     keyPair: rootKey,
     ttlSeconds: 3600,
@@ -33,7 +33,7 @@ function upstreamChain() {
     subjectCommonName: 'Upstream Root',
   });
   const caKey = generateKeyPair('ec-p256');
-  const intermediatePem = buildIntermediateCa({
+  const intermediatePem = await buildIntermediateCa({
     trustDomain: TD,
     keyPair: caKey,
     upstream: { certificatePem: rootPem, privateKey: rootKey.privateKey, chainPem: [] },
@@ -41,7 +41,7 @@ function upstreamChain() {
     clock: systemClock,
   });
   const leafKey = generateKeyPair('ec-p256');
-  const svid = issueX509Svid({
+  const svid = await issueX509Svid({
     csrPem: buildCsr(leafKey),
     spiffeId: parseSpiffeId(ID),
     ttlSeconds: 600,
@@ -51,8 +51,8 @@ function upstreamChain() {
   return { rootPem, intermediatePem, leafPem: svid.certificatePem, leafKey };
 }
 
-describe('verifiedClientSvid on a real mutual-TLS socket', () => {
-  const chain = upstreamChain();
+describe('verifiedClientSvid on a real mutual-TLS socket', async () => {
+  const chain = await upstreamChain();
   let server: ReturnType<typeof createServer>;
   let port = 0;
   const sockets: TLSSocket[] = [];

@@ -37,9 +37,9 @@ function pkcs8(keyPair: KeyPair): string {
 }
 
 /** An operator's root, two Hallmark intermediates under it, and a leaf from the first. */
-function upstreamPki() {
+async function upstreamPki() {
   const rootKey = generateKeyPair('ec-p256');
-  const rootPem = buildSelfSignedCa({
+  const rootPem = await buildSelfSignedCa({
     trustDomain: TD,
     keyPair: rootKey,
     ttlSeconds: 3600,
@@ -47,9 +47,9 @@ function upstreamPki() {
     subjectCommonName: 'Operator Root',
   });
   const upstream = { certificatePem: rootPem, privateKey: rootKey.privateKey, chainPem: [] };
-  const intermediate = () => {
+  const intermediate = async () => {
     const keyPair = generateKeyPair('ec-p256');
-    const certificatePem = buildIntermediateCa({
+    const certificatePem = await buildIntermediateCa({
       trustDomain: TD,
       keyPair,
       upstream,
@@ -58,10 +58,10 @@ function upstreamPki() {
     });
     return { certificatePem, privateKey: keyPair.privateKey, chainPem: [] };
   };
-  const first = intermediate();
-  const second = intermediate();
+  const first = await intermediate();
+  const second = await intermediate();
   const leafKey = generateKeyPair('ec-p256');
-  const leaf = issueX509Svid({
+  const leaf = await issueX509Svid({
     csrPem: buildCsr(leafKey),
     spiffeId: parseSpiffeId(ID),
     ttlSeconds: 600,
@@ -71,8 +71,8 @@ function upstreamPki() {
   return { rootPem, first, second, leafPem: leaf.certificatePem, leafKey };
 }
 
-describe('distrustedIssuerOf', () => {
-  const pki = upstreamPki();
+describe('distrustedIssuerOf', async () => {
+  const pki = await upstreamPki();
   const issuer = (id: number, pem: string): DistrustedIssuer => ({
     id,
     certificate: new X509Certificate(pem),
@@ -127,7 +127,7 @@ describe('login by issuance record', () => {
       distrusted: () => distrusted,
     };
     await loginWorkload(deps, svid);
-    const pki = upstreamPki();
+    const pki = await upstreamPki();
     distrusted = [{ id: 8, certificate: new X509Certificate(pki.second.certificatePem) }];
     await loginWorkload(deps, svid);
     distrusted = [{ id: 7, certificate: new X509Certificate(pki.first.certificatePem) }];
@@ -137,8 +137,8 @@ describe('login by issuance record', () => {
   });
 });
 
-describe('verifiedClientSvid with a distrusted CA', () => {
-  const pki = upstreamPki();
+describe('verifiedClientSvid with a distrusted CA', async () => {
+  const pki = await upstreamPki();
   let server: ReturnType<typeof createServer>;
   let port = 0;
   const sockets: TLSSocket[] = [];

@@ -12,16 +12,16 @@ export interface BenchTls {
 }
 
 /** A fresh CA and a one-hour serving certificate for `127.0.0.1` naming `spiffeId`. */
-export function benchTls(spiffeId: string): BenchTls {
+export async function benchTls(spiffeId: string): Promise<BenchTls> {
   const caKeys = generateKeyPair('ec-p256');
-  const bundlePem = buildSelfSignedCa({
+  const bundlePem = await buildSelfSignedCa({
     trustDomain: 'bench.local',
     keyPair: caKeys,
     ttlSeconds: 3600,
     clock: systemClock,
   });
   const keys = generateKeyPair('ec-p256');
-  const serving = issueServerSvid({
+  const serving = await issueServerSvid({
     spiffeId: parseSpiffeId(spiffeId),
     publicKey: keys.publicKey,
     dnsNames: [],

@@ -53,7 +53,7 @@ function answerFor(method: string | undefined, path: string | undefined): string
   return path?.includes('/pods/real-') ? REAL_POD_JSON : POD_JSON;
 }
 
-const tls = benchTls('spiffe://bench.local/k8s-api');
+const tls = await benchTls('spiffe://bench.local/k8s-api');
 const server = createServer({ key: tls.key, cert: tls.cert }, (request, response) => {
   request.resume();
   request.on('end', () => {

@@ -24,7 +24,7 @@ export interface RouteFloorServerInfo {
   bundlePem: string;
 }
 
-const tls = benchTls('spiffe://bench.local/hallmark/server');
+const tls = await benchTls('spiffe://bench.local/hallmark/server');
 const signingKey = generateKeyPair('ec-p256').privateKey;
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-floor-'));

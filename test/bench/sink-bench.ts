@@ -29,7 +29,7 @@ export async function measureSyslogSink(rows: number): Promise<{ perSecond: numb
   await chmod(dir, 0o711);
   const cluster = await startEmbeddedPostgres({ dir: path.join(dir, 'pg') });
   const db = new Database(cluster.url, { max: 4 });
-  const pki = testPki();
+  const pki = await testPki();
   const rsyslog = await startRsyslog({
     protocol: 'tls',
     tls: { ...pki.server, ca: pki.ca, requireClientCert: false },

@@ -16,8 +16,8 @@ function variableOf(env: Record<string, string>): string | undefined {
   return undefined;
 }
 
-describe('audit sink configuration', () => {
-  const pki = testPki();
+describe('audit sink configuration', async () => {
+  const pki = await testPki();
   let dir: string;
   let ca: string;
   let cert: string;

@@ -228,7 +228,7 @@ describe('distrust under an upstream CA', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-upstream-'));
     const rootKey = generateKeyPair('ec-p256');
-    const rootPem = buildSelfSignedCa({
+    const rootPem = await buildSelfSignedCa({
       trustDomain: 'hallmark.local',
       keyPair: rootKey,
       ttlSeconds: 86_400,

@@ -4,6 +4,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
+import { signCompactJws } from '../../src/keyring/index.js';
 import type { Database } from '../../src/db/index.js';
 import { compilePolicy, isStillRegistered, type CompiledPolicy } from '../../src/policy/index.js';
 import type { SigningAuthority } from '../../src/x509/index.js';
@@ -29,10 +30,10 @@ const OTHER_POLICY = `workloads:\n  - namespace: billing\n    serviceAccount: ap
 
 const start = systemClock.now();
 const clock = new ManualClock(start);
-const ca1 = testCa(TD, start, 'CA one');
-const ca2 = testCa(TD, start, 'CA two');
-const foreign = testCa('other.local', start, 'Foreign CA');
-const serving = testServerCertificate(ca1, TD, clock);
+const ca1 = await testCa(TD, start, 'CA one');
+const ca2 = await testCa(TD, start, 'CA two');
+const foreign = await testCa('other.local', start, 'Foreign CA');
+const serving = await testServerCertificate(ca1, TD, clock);
 const trustedCas = [ca1.certificatePem];
 const fullBundle = [ca1.certificatePem, ca2.certificatePem, foreign.certificatePem];
 
@@ -104,7 +105,7 @@ async function auditOf(response: TestResponse): Promise<Record<string, string> |
 
 /** A fresh SVID for ID from CA one, recorded for a running pod. */
 async function podSvid(podName: string, podUid: string): Promise<TestSvid> {
-  const svid = testSvid(ca1, ID, clock);
+  const svid = await testSvid(ca1, ID, clock);
   pods.set('payments', podName, runningPod(podUid));
   await record(ca1, svid, { name: podName, uid: podUid });
   return svid;
@@ -196,7 +197,7 @@ describe('POST /v1/authn/login', () => {
   });
 
   it('refuses a certificate from a CA removed from the bundle', async () => {
-    const svid = testSvid(ca2, ID, clock);
+    const svid = await testSvid(ca2, ID, clock);
     pods.set('payments', 'api-ca2', runningPod('uid-ca2'));
     await record(ca2, svid, { name: 'api-ca2', uid: 'uid-ca2' });
     expect((await login(svid)).status).toBe(200);
@@ -213,7 +214,7 @@ describe('POST /v1/authn/login', () => {
   });
 
   it('refuses an expired SVID', async () => {
-    const svid = testSvid(ca1, ID, new ManualClock(start - 2 * 3_600_000), 3_600);
+    const svid = await testSvid(ca1, ID, new ManualClock(start - 2 * 3_600_000), 3_600);
     pods.set('payments', 'api-old', runningPod('uid-old'));
     await record(ca1, svid, { name: 'api-old', uid: 'uid-old' });
     const response = await login(svid);
@@ -228,7 +229,7 @@ describe('POST /v1/authn/login', () => {
   });
 
   it('refuses a valid SVID whose serial this server never recorded', async () => {
-    const response = await login(testSvid(ca1, ID, clock));
+    const response = await login(await testSvid(ca1, ID, clock));
     expect([response.status, responseCode(response)]).toEqual([
       401,
       'ERR_AUTHN_CLIENT_CERT_INVALID',
@@ -240,7 +241,7 @@ describe('POST /v1/authn/login', () => {
   });
 
   it('refuses an SVID of another trust domain, even from a CA in the bundle', async () => {
-    const svid = testSvid(foreign, 'spiffe://other.local/ns/payments/sa/api', clock);
+    const svid = await testSvid(foreign, 'spiffe://other.local/ns/payments/sa/api', clock);
     await record(foreign, svid, null);
     const response = await login(svid);
     expect([response.status, responseCode(response)]).toEqual([
@@ -303,10 +304,10 @@ describe('access tokens on a protected route', () => {
   });
 
   /** A token with valid shape signed by the live signing key, with `claims` changed. */
-  async function signed(claims: Record<string, unknown>, alg = 'ES256'): Promise<string> {
-    const { kid, privateKey } = replica.authn.keyring.signingKey();
+  async function signed(claims: Record<string, unknown>): Promise<string> {
+    const { kid, signer } = replica.authn.keyring.signingKey();
     const iat = Math.floor(clock.now() / 1000);
-    return new SignJWT({
+    const payload = {
       sub: ID,
       role: 'workload',
       jti: 'x',
@@ -316,9 +317,8 @@ describe('access tokens on a protected route', () => {
       nbf: iat,
       exp: iat + 480,
       ...claims,
-    })
-      .setProtectedHeader({ alg, kid, typ: 'JWT' })
-      .sign(privateKey);
+    };
+    return signCompactJws(signer, { alg: 'ES256', kid, typ: 'JWT' }, JSON.stringify(payload));
   }
 
   async function expect401(candidate: string, code = 'ERR_AUTHN_TOKEN_INVALID'): Promise<void> {

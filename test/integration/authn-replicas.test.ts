@@ -1,5 +1,5 @@
 // Several server processes on one database: shared signing keys, rotation, revocation by NOTIFY.
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -7,6 +7,7 @@ import {
   revokeIdentity,
   type AuthenticationSettings,
 } from '../../src/authn/index.js';
+import { openSigningKey } from '../../src/authn/signing-key.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database } from '../../src/db/index.js';
 import { MemoryPods } from '../fixtures/authn/memory-keys.js';
@@ -93,13 +94,16 @@ describe('signing keys across replicas', () => {
 
   it('stores private keys sealed: no key material in the table', async () => {
     const a = await replica();
-    const { privateKey } = a.keyring.signingKey();
-    const der = privateKey.export({ format: 'der', type: 'pkcs8' });
-    const d = Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url');
+    const { kid, signer } = a.keyring.signingKey();
     const row = await handles[0]!.query<{ sealed_private_key: Buffer; public_jwk: object }>(
       'SELECT sealed_private_key, public_jwk FROM token_signing_keys',
     );
     const sealed = row.rows[0]!.sealed_private_key;
+    // The signing key is the one sealed in the row (opened only here, to know what to look for).
+    const privateKey = openSigningKey(master, kid, sealed);
+    expect(createPublicKey(privateKey).equals(signer.publicKey)).toBe(true);
+    const der = privateKey.export({ format: 'der', type: 'pkcs8' });
+    const d = Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url');
     expect(sealed.includes(der)).toBe(false);
     expect(sealed.includes(d)).toBe(false);
     expect(JSON.stringify(row.rows[0]!.public_jwk)).not.toContain('"d"');

@@ -9,6 +9,7 @@ import {
 } from '../../src/ca/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { Database, MIGRATIONS, migrate } from '../../src/db/index.js';
+import { SEALED_ONLY } from '../../src/keyring/index.js';
 import { eventually } from '../fixtures/authn/mtls-client.js';
 import { createEmptyDatabase } from '../helpers/database.js';
 import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
@@ -162,13 +163,12 @@ describe('upgrade from the seven-migration schema', () => {
       MIGRATIONS.filter((m) => m.version <= 7),
     );
     // A CA as the earlier release stored it: the key sealed under its certificate's hash.
-    const material = createCaMaterial(settings, clock);
+    const material = await createCaMaterial(settings, clock, SEALED_ONLY);
+    if (material.key.custody.kind !== 'sealed') throw new Error('expected a key in this process');
+    const privateKey = material.key.custody.privateKey;
     const der = new X509Certificate(material.certificatePem).raw;
     const aad = `ca-key|${createHash('sha256').update(der).digest('hex')}`;
-    const sealed = master.seal(
-      material.privateKey.export({ format: 'der', type: 'pkcs8' }) as Buffer,
-      aad,
-    );
+    const sealed = master.seal(privateKey.export({ format: 'der', type: 'pkcs8' }) as Buffer, aad);
     const inserted = await db.query<{ id: string }>(
       `INSERT INTO ca_authorities (status, key_type, cert_pem, sealed_key, not_before, not_after, created_at, activated_at)
        VALUES ('active', 'ec-p256', $1, $2, now(), now() + interval '1 hour', now(), now()) RETURNING id`,
@@ -184,7 +184,7 @@ describe('upgrade from the seven-migration schema', () => {
       ca
         .signingAuthority()
         .authority.publicKey.export({ format: 'der', type: 'spki' })
-        .equals(createPublicKey(material.privateKey).export({ format: 'der', type: 'spki' })),
+        .equals(createPublicKey(privateKey).export({ format: 'der', type: 'spki' })),
     ).toBe(true);
     expect(ca.bundle()).toMatchObject({ sequence: 41, certificatesPem: [material.certificatePem] });
   });

@@ -46,8 +46,8 @@ describe('CA rotation with a 60-second CA lifetime, two replicas', () => {
     await db.close();
   });
 
-  function issue(ca: CertificateAuthority) {
-    return issueX509Svid({
+  async function issue(ca: CertificateAuthority) {
+    return await issueX509Svid({
       csrPem: csr,
       spiffeId: id,
       ttlSeconds: 3600,
@@ -70,7 +70,7 @@ describe('CA rotation with a 60-second CA lifetime, two replicas', () => {
   it('prepares the next CA at half-life, publishing it before it signs anything', async () => {
     const [a, b] = replicas as [CertificateAuthority, CertificateAuthority];
     const before = a.bundle();
-    const oldSvid = issue(a);
+    const oldSvid = await issue(a);
     clock.advance(30_000);
     const changed = await Promise.all([
       a.rotate({ wait: false, actor: 'system' }),
@@ -83,7 +83,7 @@ describe('CA rotation with a 60-second CA lifetime, two replicas', () => {
     expect(bundle.certificatesPem).toHaveLength(2);
     expect(bundle.sequence).toBeGreaterThan(before.sequence);
     // Still signing with the old CA: the new one is only published.
-    expect(issuerOf(issue(b).certificatePem)).toBe(issuerOf(oldSvid.certificatePem));
+    expect(issuerOf((await issue(b)).certificatePem)).toBe(issuerOf(oldSvid.certificatePem));
 
     clock.advance(20_000); // one sixth of the lifetime remains
     await Promise.all([
@@ -92,7 +92,7 @@ describe('CA rotation with a 60-second CA lifetime, two replicas', () => {
     ]);
     await Promise.all([a.reload(), b.reload()]);
     expect(audit.records.filter((r) => r.action === 'ca.activated')).toHaveLength(1);
-    const newSvid = issue(a);
+    const newSvid = await issue(a);
     expect(issuerOf(newSvid.certificatePem)).not.toBe(issuerOf(oldSvid.certificatePem));
     // The new signer was in the bundle published before activation.
     expect(

@@ -35,9 +35,9 @@ const TTL = 5 * 60_000;
 // TLS checks certificates against the real time, so the injected clock starts there.
 const start = systemClock.now();
 const clock = new ManualClock(start);
-const ca = testCa(TD, start, 'CA one');
-const foreign = testCa('other.local', start, 'Foreign CA');
-const serving = testServerCertificate(ca, TD, clock);
+const ca = await testCa(TD, start, 'CA one');
+const foreign = await testCa('other.local', start, 'Foreign CA');
+const serving = await testServerCertificate(ca, TD, clock);
 const trustedCas = [ca.certificatePem];
 
 let db: Database;
@@ -123,7 +123,7 @@ beforeEach(() => {
 
 describe('POST /v1/svid/jwt', () => {
   it('issues a JWT-SVID for the client certificate identity that validates with jose and with us', async () => {
-    const svid = testSvid(ca, ID, clock);
+    const svid = await testSvid(ca, ID, clock);
     const response = await issueJwt(svid, { audience: ['svc', 'reports'] });
     expect(response.status).toBe(200);
     expect(Object.keys(response.body).sort()).toEqual(['expires_at', 'spiffe_id', 'token']);
@@ -171,7 +171,7 @@ describe('POST /v1/svid/jwt', () => {
   });
 
   it('never lets the JWT-SVID outlive the X509-SVID it was asked with', async () => {
-    const svid = testSvid(ca, ID, clock, 120);
+    const svid = await testSvid(ca, ID, clock, 120);
     const response = await issueJwt(svid);
     expect(response.status).toBe(200);
     const exp = decodeJwt(response.body.token as string).exp as number;
@@ -196,13 +196,13 @@ describe('POST /v1/svid/jwt', () => {
     const forged = await issueJwt(selfSignedSpiffeLeaf(ID));
     expect(forged.status).toBe(401);
     expect(responseCode(forged)).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
-    const other = await issueJwt(testSvid(foreign, 'spiffe://other.local/ns/a/sa/b', clock));
+    const other = await issueJwt(await testSvid(foreign, 'spiffe://other.local/ns/a/sa/b', clock));
     expect(other.status).toBe(401);
     expect(responseCode(other)).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
   });
 
   it('refuses an expired X509-SVID (the injected clock decides, as for login)', async () => {
-    const svid = testSvid(ca, ID, clock, 60);
+    const svid = await testSvid(ca, ID, clock, 60);
     clock.advance(61_000);
     const response = await issueJwt(svid);
     expect(responseCode(response)).toBe('ERR_AUTHN_CLIENT_CERT_INVALID');
@@ -214,7 +214,7 @@ describe('POST /v1/svid/jwt', () => {
     ['an empty audience', { audience: ['svc', ''] }],
     ['a 257-character audience', { audience: ['x'.repeat(257)] }],
   ])('refuses %s with ERR_JWTSVID_AUDIENCE_INVALID (400)', async (_name, body) => {
-    const response = await issueJwt(testSvid(ca, ID, clock), body);
+    const response = await issueJwt(await testSvid(ca, ID, clock), body);
     expect(response.status).toBe(400);
     expect(responseCode(response)).toBe('ERR_JWTSVID_AUDIENCE_INVALID');
     expect(await auditOf(response)).toMatchObject({ actor: ID, outcome: 'denied' });
@@ -226,20 +226,20 @@ describe('POST /v1/svid/jwt', () => {
     ['a number in the list', { audience: ['svc', 1] }],
     ['an unknown field', { audience: ['svc'], ttl: 3600 }],
   ])('refuses %s with ERR_REQUEST_INVALID', async (_name, body) => {
-    const response = await issueJwt(testSvid(ca, ID, clock), body);
+    const response = await issueJwt(await testSvid(ca, ID, clock), body);
     expect(response.status).toBe(400);
     expect(responseCode(response)).toBe('ERR_REQUEST_INVALID');
   });
 
   it('refuses a request with no body at all with ERR_REQUEST_INVALID', async () => {
-    const client = testSvid(ca, ID, clock);
+    const client = await testSvid(ca, ID, clock);
     const response = await call({ port, ca: trustedCas, path: '/v1/svid/jwt', client });
     expect(response.status).toBe(400);
     expect(responseCode(response)).toBe('ERR_REQUEST_INVALID');
   });
 
   it('applies the caller re-check and the limiter before signing anything', async () => {
-    const svid = testSvid(ca, ID, clock);
+    const svid = await testSvid(ca, ID, clock);
     const seen: string[] = [];
     callerCheck = async (caller) => {
       seen.push(caller.spiffeId.toString());

@@ -42,10 +42,13 @@ interface ToyMaterial {
 const KIND: KeyringKind<ToyMaterial, StoredKey> = {
   table: {
     name: 'toy_keys',
+    // Never in a token here: the vault is the sealed-only default.
+    tokenKind: 'access-token',
     extraColumns: [],
     toRow: (master, material) => ({
       publicJwk: { kid: material.kid },
       sealedPrivateKey: sealPrivateKey(master, material.privateKey, `toy|${material.kid}`),
+      pkcs11Id: null,
       extra: [],
     }),
     fromRow: (master, row) => ({
@@ -124,7 +127,7 @@ describe('RotatingKeyring.distrust (toy kind)', () => {
     await db.query(`
       CREATE TABLE toy_keys (
         kid text PRIMARY KEY, status text NOT NULL, public_jwk jsonb NOT NULL,
-        sealed_private_key bytea, created_at timestamptz NOT NULL,
+        sealed_private_key bytea, pkcs11_id text, created_at timestamptz NOT NULL,
         activated_at timestamptz, retired_at timestamptz
       );
       CREATE UNIQUE INDEX toy_keys_one_active ON toy_keys (status) WHERE status = 'active';

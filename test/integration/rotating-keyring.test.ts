@@ -45,6 +45,8 @@ const aad = (kid: string, label: string): string => `test-key|${kid}|${label}`;
 const KIND: KeyringKind<TestMaterial, StoredTestKey> = {
   table: {
     name: 'test_keys',
+    // Never in a token here: the vault is the sealed-only default.
+    tokenKind: 'access-token',
     extraColumns: ['label'],
     toRow: (master, material) => ({
       publicJwk: { kid: material.kid },
@@ -53,6 +55,7 @@ const KIND: KeyringKind<TestMaterial, StoredTestKey> = {
         material.privateKey,
         aad(material.kid, material.label),
       ),
+      pkcs11Id: null,
       extra: [material.label],
     }),
     fromRow: (master, row) => {
@@ -131,6 +134,7 @@ beforeEach(async () => {
       status text NOT NULL,
       public_jwk jsonb NOT NULL,
       sealed_private_key bytea,
+      pkcs11_id text,
       created_at timestamptz NOT NULL,
       activated_at timestamptz,
       retired_at timestamptz

@@ -2,9 +2,11 @@
 import { constants, createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { BundleJwk } from '../../src/ca/index.js';
 import type { ActiveJwtAuthority, JwtSvidAlgorithm } from '../../src/jwtsvid/index.js';
+import { localSigner } from '../../src/keyring/index.js';
 
 /** A key pair with its bundle entry, independent of src/jwtsvid's key code. */
 export interface TestAuthority extends ActiveJwtAuthority {
+  readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
   readonly bundleJwk: BundleJwk;
 }
@@ -23,7 +25,7 @@ export function testAuthority(alg: JwtSvidAlgorithm = 'ES256', kid?: string): Te
     jwk.kty === 'EC'
       ? { kty: 'EC', use: 'jwt-svid', kid: id, crv: jwk.crv, x: jwk.x, y: jwk.y }
       : { kty: 'RSA', use: 'jwt-svid', kid: id, n: jwk.n, e: jwk.e };
-  return { kid: id, alg, privateKey, publicKey, bundleJwk };
+  return { kid: id, alg, privateKey, signer: localSigner(privateKey), publicKey, bundleJwk };
 }
 
 /** A stand-in keyring: signs with `active`, publishes every authority in `published`. */

@@ -1,13 +1,13 @@
 // Forged credentials for the corpus: access tokens re-signed, unsigned or tampered; rogue SVIDs.
 import {
   createHmac,
-  createPublicKey,
   generateKeyPairSync,
   type KeyObject,
   type KeyPairKeyObjectResult,
 } from 'node:crypto';
 import { SignJWT, decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose';
 import { systemClock } from '../../src/clock/index.js';
+import { signCompactJws } from '../../src/keyring/index.js';
 import { parseSpiffeId } from '../../src/spiffe/index.js';
 import {
   buildCsr,
@@ -37,9 +37,12 @@ export async function resigned(
   const { header, claims } = partsOf(token);
   const payload: JWTPayload = { ...claims, ...edit.claims };
   for (const name of edit.drop ?? []) delete payload[name];
-  return new SignJWT(payload)
-    .setProtectedHeader({ ...header, kid: active.kid, ...edit.header, alg: 'ES256' })
-    .sign(edit.key ?? active.privateKey);
+  const protectedHeader = { ...header, kid: active.kid, ...edit.header, alg: 'ES256' as const };
+  if (edit.key !== undefined) {
+    return new SignJWT(payload).setProtectedHeader(protectedHeader).sign(edit.key);
+  }
+  // The server's own key signs through its signer (it may be in a PKCS#11 token).
+  return signCompactJws(active.signer, protectedHeader, JSON.stringify(payload));
 }
 
 /** `token` with claims edited but the original signature kept. */
@@ -63,7 +66,7 @@ export function hmacWithPublicKey(fx: SecurityStack, token: string, form: 'pem' 
   const active = fx.stack.server.authn.keyring.signingKey();
   const { header, claims } = partsOf(token);
   // Only the public half: that is all an attacker has.
-  const publicKey = createPublicKey(active.privateKey);
+  const publicKey = active.signer.publicKey;
   const secret =
     form === 'pem'
       ? publicKey.export({ format: 'pem', type: 'spki' }).toString()
@@ -86,16 +89,16 @@ export const ATTACKER_EC = generateKeyPairSync('ec', { namedCurve: 'P-256' });
  * An X509-SVID for `spiffeId` from a root the attacker made for the same trust domain: right
  * shape, right SPIFFE ID, wrong issuer.
  */
-export function rogueSvid(spiffeId: string): { cert: string; key: string } {
+export async function rogueSvid(spiffeId: string): Promise<{ cert: string; key: string }> {
   const rootKeys = generateKeyPair('ec-p256');
-  const root = buildSelfSignedCa({
+  const root = await buildSelfSignedCa({
     trustDomain: 'hallmark.local',
     keyPair: rootKeys,
     ttlSeconds: 86_400,
     clock: systemClock,
   });
   const leafKeys = generateKeyPair('ec-p256');
-  const svid = issueX509Svid({
+  const svid = await issueX509Svid({
     csrPem: buildCsr(leafKeys),
     spiffeId: parseSpiffeId(spiffeId),
     ttlSeconds: 3600,

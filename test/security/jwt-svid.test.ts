@@ -41,8 +41,8 @@ const CASES: RefusalCase[] = [
   },
   {
     name: 'an SVID from a root the attacker made',
-    request: (fx) => {
-      const rogue = rogueSvid('spiffe://hallmark.local/ns/payments/sa/api');
+    request: async (fx) => {
+      const rogue = await rogueSvid('spiffe://hallmark.local/ns/payments/sa/api');
       return {
         method: 'POST',
         path: JWT,

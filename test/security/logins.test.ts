@@ -80,8 +80,8 @@ const CASES: RefusalCase[] = [
   },
   {
     name: 'mTLS: an SVID for the same SPIFFE ID from a root the attacker made',
-    request: (fx) => {
-      const rogue = rogueSvid('spiffe://hallmark.local/ns/payments/sa/api');
+    request: async (fx) => {
+      const rogue = await rogueSvid('spiffe://hallmark.local/ns/payments/sa/api');
       return {
         method: 'POST',
         path: '/v1/authn/login',
@@ -93,8 +93,8 @@ const CASES: RefusalCase[] = [
   },
   {
     name: 'mTLS: a rogue SVID for the admin-looking ID',
-    request: (fx) => {
-      const rogue = rogueSvid('spiffe://hallmark.local/admin');
+    request: async (fx) => {
+      const rogue = await rogueSvid('spiffe://hallmark.local/admin');
       return {
         method: 'POST',
         path: '/v1/authn/login',

@@ -24,7 +24,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'hallmark-compiled-'));
-  const pki = createTestPki(systemClock);
+  const pki = await createTestPki(systemClock);
   fake = await startFakeHallmarkServer(pki);
   await writeFile(path.join(root, 'ca.pem'), pki.bundlePem);
   await writeFile(path.join(root, 'token'), 'projected-token');

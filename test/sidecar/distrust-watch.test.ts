@@ -28,11 +28,11 @@ const ID = 'spiffe://hallmark.local/ns/payments/sa/api';
 const distrusted = (): HallmarkError =>
   new ServerRefusal('ERR_AUTHN_CA_DISTRUSTED', 401, 'POST /v1/authn/login: 401');
 
-describe('chainReachesBundle', () => {
+describe('chainReachesBundle', async () => {
   const clock = new ManualClock(T0);
-  const pki = createTestPki(clock);
-  const other = createTestPki(clock);
-  const svid = issueTestSvid(pki, buildCsr(generateKeyPair('ec-p256')), ID, 3600, clock);
+  const pki = await createTestPki(clock);
+  const other = await createTestPki(clock);
+  const svid = await issueTestSvid(pki, buildCsr(generateKeyPair('ec-p256')), ID, 3600, clock);
 
   it('holds while the CA that signed the SVID is in the bundle, and not once it left', () => {
     expect(chainReachesBundle(svid.chainPem, [pki.bundlePem])).toBe(true);
@@ -66,11 +66,11 @@ describe('the schedule', () => {
   });
 });
 
-describe('watchForDistrust', () => {
+describe('watchForDistrust', async () => {
   const clock = new ManualClock(T0);
-  const pki = createTestPki(clock);
-  const next = createTestPki(clock);
-  const svid = issueTestSvid(pki, buildCsr(generateKeyPair('ec-p256')), ID, 3600, clock);
+  const pki = await createTestPki(clock);
+  const next = await createTestPki(clock);
+  const svid = await issueTestSvid(pki, buildCsr(generateKeyPair('ec-p256')), ID, 3600, clock);
 
   function watch(bundles: X509TrustBundle[], jwtError?: Error) {
     const timers = new ManualTimers(clock);
@@ -174,13 +174,13 @@ describe('the refresh loop and the Workload API feed', () => {
     await loop.stop();
   });
 
-  it('the feed serves a withdrawn SVID no more, and the next one again', () => {
+  it('the feed serves a withdrawn SVID no more, and the next one again', async () => {
     const clock = new ManualClock(T0);
     const feed = new IdentityFeed({ clock, timers: new ManualTimers(clock) });
-    const pki = createTestPki(clock);
-    const obtained = (n: number) => {
+    const pki = await createTestPki(clock);
+    const obtained = async (n: number) => {
       const keyPair = generateKeyPair('ec-p256');
-      const svid = issueTestSvid(pki, buildCsr(keyPair), ID, 3600, clock);
+      const svid = await issueTestSvid(pki, buildCsr(keyPair), ID, 3600, clock);
       return {
         files: {
           chainPem: svid.chainPem,
@@ -191,14 +191,14 @@ describe('the refresh loop and the Workload API feed', () => {
         expiresAt: T0 + n * 3_600_000,
       };
     };
-    const first = obtained(1);
+    const first = await obtained(1);
     feed.publish(first);
     const seen: (string | undefined)[] = [];
     feed.subscribe((snapshot) => seen.push(snapshot.svid?.chainPem ?? snapshot.error?.code));
     feed.withdraw(first.files.chainPem, distrusted());
     expect(feed.snapshot().svid).toBeUndefined();
     expect(feed.snapshot().latest?.chainPem).toBe(first.files.chainPem);
-    const second = obtained(2);
+    const second = await obtained(2);
     feed.publish(second);
     feed.withdraw(first.files.chainPem, distrusted()); // stale: changes nothing
     expect(seen).toEqual(['ERR_WORKLOADAPI_SVID_UNAVAILABLE', second.files.chainPem]);

@@ -84,7 +84,13 @@ export async function startFakeHallmarkServer(pki: TestPki): Promise<FakeHallmar
       }
       if (route === 'POST /v1/svid/x509') {
         const { csr } = JSON.parse(body) as { csr: string };
-        const svid = issueTestSvid(pki, csr, state.spiffeId, state.svidTtlSeconds, systemClock);
+        const svid = await issueTestSvid(
+          pki,
+          csr,
+          state.spiffeId,
+          state.svidTtlSeconds,
+          systemClock,
+        );
         return json(res, 200, {
           spiffe_id:
             behaviour.kind === 'wrong-spiffe-id' ? `${state.spiffeId}-other` : state.spiffeId,

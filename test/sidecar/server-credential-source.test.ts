@@ -28,7 +28,7 @@ let tokenPath: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-source-'));
-  pki = createTestPki(systemClock);
+  pki = await createTestPki(systemClock);
   fake = await startFakeHallmarkServer(pki);
   bundlePath = path.join(dir, 'ca.pem');
   tokenPath = path.join(dir, 'token');
@@ -158,7 +158,7 @@ describe('ServerCredentialSource over the client library', () => {
   });
 
   it('refuses a server its bundle does not vouch for, before sending the token', async () => {
-    const other = createTestPki(systemClock);
+    const other = await createTestPki(systemClock);
     const otherBundle = path.join(dir, 'other-ca.pem');
     await writeFile(otherBundle, other.bundlePem);
     const err = await failureOf(sourceWith({ bundle: otherBundle }).obtainSvid());

@@ -22,7 +22,7 @@ let sidecar: SidecarHandle | undefined;
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'hallmark-sidecar-'));
-  const pki = createTestPki(systemClock);
+  const pki = await createTestPki(systemClock);
   fake = await startFakeHallmarkServer(pki);
   await writeFile(path.join(root, 'ca.pem'), pki.bundlePem);
   await writeFile(path.join(root, 'token'), 'projected-token');

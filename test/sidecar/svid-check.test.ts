@@ -7,10 +7,10 @@ import { ManualClock } from '../doubles/manual-clock.js';
 import { codeOf } from '../helpers/error-code.js';
 
 const clock = new ManualClock(Date.now());
-const pki = createTestPki(clock);
+const pki = await createTestPki(clock);
 const ID = 'spiffe://hallmark.local/ns/payments/sa/api';
 const keyPair = generateKeyPair('ec-p256');
-const issued = issueTestSvid(pki, buildCsr(keyPair), ID, 600, clock);
+const issued = await issueTestSvid(pki, buildCsr(keyPair), ID, 600, clock);
 const answer: IssuedSvid = {
   spiffeId: ID,
   chainPem: issued.chainPem,
@@ -41,9 +41,9 @@ describe('checkIssuedSvid', () => {
     ],
     [
       'another trust bundle',
-      () =>
+      async () =>
         checkIssuedSvid(
-          { ...answer, bundlePem: createTestPki(clock).bundlePem },
+          { ...answer, bundlePem: (await createTestPki(clock)).bundlePem },
           keyPair.publicKey,
           clock.now(),
         ),

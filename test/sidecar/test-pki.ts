@@ -21,16 +21,19 @@ export interface TestPki {
 }
 
 /** Makes a root CA for `trustDomain` and a serving certificate for 127.0.0.1/localhost. */
-export function createTestPki(clock: Clock, trustDomain = 'hallmark.local'): TestPki {
+export async function createTestPki(
+  clock: Clock,
+  trustDomain = 'hallmark.local',
+): Promise<TestPki> {
   const keyPair = generateKeyPair('ec-p256');
-  const bundlePem = buildSelfSignedCa({ trustDomain, keyPair, ttlSeconds: 86_400, clock });
+  const bundlePem = await buildSelfSignedCa({ trustDomain, keyPair, ttlSeconds: 86_400, clock });
   const authority: SigningAuthority = {
     certificatePem: bundlePem,
     privateKey: keyPair.privateKey,
     chainPem: [],
   };
   const serverKey = generateKeyPair('ec-p256');
-  const serving = issueServerSvid({
+  const serving = await issueServerSvid({
     spiffeId: parseSpiffeId(`spiffe://${trustDomain}/hallmark/server`),
     publicKey: serverKey.publicKey,
     dnsNames: ['localhost'],
@@ -48,14 +51,14 @@ export function createTestPki(clock: Clock, trustDomain = 'hallmark.local'): Tes
 }
 
 /** Issues an SVID for `csrPem` as the server would. */
-export function issueTestSvid(
+export async function issueTestSvid(
   pki: TestPki,
   csrPem: string,
   spiffeId: string,
   ttlSeconds: number,
   clock: Clock,
-): { chainPem: string; notAfter: Date } {
-  const svid = issueX509Svid({
+): Promise<{ chainPem: string; notAfter: Date }> {
+  const svid = await issueX509Svid({
     csrPem,
     spiffeId: parseSpiffeId(spiffeId),
     ttlSeconds,

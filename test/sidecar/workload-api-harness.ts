@@ -62,7 +62,7 @@ export class InProcessServer implements HallmarkServerApi, JwtServerApi {
 
   async issueSvid(_token: string, csrPem: string): Promise<IssuedSvid> {
     if (this.failure) throw this.failure;
-    const svid = issueTestSvid(this.pki, csrPem, ID, this.svidTtlSeconds, this.clock);
+    const svid = await issueTestSvid(this.pki, csrPem, ID, this.svidTtlSeconds, this.clock);
     return {
       spiffeId: ID,
       chainPem: svid.chainPem,
@@ -120,7 +120,7 @@ export async function createHarness(): Promise<Harness> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-wlapi-'));
   const clock = new ManualClock(T0);
   const timers = new ManualTimers(clock);
-  const server = new InProcessServer(createTestPki(clock), clock);
+  const server = new InProcessServer(await createTestPki(clock), clock);
   const attempts: RefreshAttempt[] = [];
   const config: SidecarConfig = Object.freeze({
     serverUrl: 'https://127.0.0.1:1',

@@ -96,7 +96,7 @@ describe('Workload API: X509-SVID profile', () => {
     await waitFor('renewed', () => h.attempts.filter((a) => a.credential === 'svid').length === 2);
     expect(bundles.messages).toHaveLength(1);
 
-    h.server.pki = createTestPki(h.clock);
+    h.server.pki = await createTestPki(h.clock);
     await h.advanceTo(handle.state.svid!.renewAt, 1);
     const second = await bundles.message(2);
     expect(

@@ -24,8 +24,8 @@ async function adminLogin(stack: HallmarkStack, key?: string): Promise<number> {
   return status;
 }
 
-describe('audit sinks in the server', () => {
-  const pki = testPki();
+describe('audit sinks in the server', async () => {
+  const pki = await testPki();
   let dir: string;
   let caFile: string;
   let tokenFile: string;
@@ -79,7 +79,7 @@ describe('audit sinks in the server', () => {
   );
 
   it('stays ready and serves requests while its receiver fails verification', async () => {
-    const other = testPki('other.test');
+    const other = await testPki('other.test');
     const receiver = new HttpsReceiver(other.server, await freeLoopbackPort());
     await receiver.start();
     try {

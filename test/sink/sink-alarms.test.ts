@@ -6,8 +6,8 @@ import { WebhookTransport } from '../../src/sink/webhook-transport.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 import { appendRows, eventually, HttpsReceiver, senderFor, testPki } from './sink-fixtures.js';
 
-describe('sink alarms written to the audit log', () => {
-  const pki = testPki();
+describe('sink alarms written to the audit log', async () => {
+  const pki = await testPki();
   const dbs: Database[] = [];
   afterAll(async () => {
     for (const db of dbs) await db.close();

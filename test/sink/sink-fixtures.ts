@@ -19,9 +19,13 @@ export interface TestPki {
   client: { cert: string; key: string };
 }
 
-function leaf(caPem: string, caKey: KeyObject, id: string): { cert: string; key: string } {
+async function leaf(
+  caPem: string,
+  caKey: KeyObject,
+  id: string,
+): Promise<{ cert: string; key: string }> {
   const keys = generateKeyPair('ec-p256');
-  const svid = issueServerSvid({
+  const svid = await issueServerSvid({
     spiffeId: parseSpiffeId(id),
     publicKey: keys.publicKey,
     dnsNames: ['localhost'],
@@ -37,9 +41,9 @@ function leaf(caPem: string, caKey: KeyObject, id: string): { cert: string; key:
 }
 
 /** A fresh P-256 CA with a receiver and a client certificate. */
-export function testPki(name = 'sink.test'): TestPki {
+export async function testPki(name = 'sink.test'): Promise<TestPki> {
   const caKeys = generateKeyPair('ec-p256');
-  const ca = buildSelfSignedCa({
+  const ca = await buildSelfSignedCa({
     trustDomain: name,
     keyPair: caKeys,
     ttlSeconds: 3600,
@@ -47,8 +51,8 @@ export function testPki(name = 'sink.test'): TestPki {
   });
   return {
     ca,
-    server: leaf(ca, caKeys.privateKey, `spiffe://${name}/receiver`),
-    client: leaf(ca, caKeys.privateKey, `spiffe://${name}/hallmark`),
+    server: await leaf(ca, caKeys.privateKey, `spiffe://${name}/receiver`),
+    client: await leaf(ca, caKeys.privateKey, `spiffe://${name}/hallmark`),
   };
 }
 

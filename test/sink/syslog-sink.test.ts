@@ -34,8 +34,8 @@ function transport(target: SyslogTarget, format: 'ocsf' | 'hallmark' = 'ocsf'): 
   });
 }
 
-describe.skipIf(!RSYSLOG_TESTS)('syslog sink → rsyslog', () => {
-  const pki = testPki();
+describe.skipIf(!RSYSLOG_TESTS)('syslog sink → rsyslog', async () => {
+  const pki = await testPki();
   let url: string;
   let db: Database;
   const receivers: RsyslogReceiver[] = [];
@@ -101,7 +101,7 @@ describe.skipIf(!RSYSLOG_TESTS)('syslog sink → rsyslog', () => {
   });
 
   it('refuses a receiver whose certificate does not verify: a metric, no delivery, no cursor move', async () => {
-    const other = testPki('other.test');
+    const other = await testPki('other.test');
     const rsyslog = await receiver({
       protocol: 'tls',
       tls: { ...other.server, ca: other.ca, requireClientCert: false },

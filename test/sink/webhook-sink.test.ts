@@ -18,8 +18,8 @@ import {
   testPki,
 } from './sink-fixtures.js';
 
-describe('webhook sink → HTTPS receiver (CloudEvents batches)', () => {
-  const pki = testPki();
+describe('webhook sink → HTTPS receiver (CloudEvents batches)', async () => {
+  const pki = await testPki();
   let dir: string;
   let tokenFile: string;
   const receivers: HttpsReceiver[] = [];

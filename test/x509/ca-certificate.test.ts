@@ -7,11 +7,11 @@ import {
   generateKeyPair,
   prepareAuthority,
 } from '../../src/x509/index.js';
-import { caught, hasOpenssl, makeRoot, openssl, T0 } from './x509-helpers.js';
+import { caught, caughtAsync, hasOpenssl, makeRoot, openssl, T0 } from './x509-helpers.js';
 import { ManualClock } from '../doubles/manual-clock.js';
 
-describe('buildSelfSignedCa', () => {
-  const root = makeRoot('ec-p256', { td: 'example.org', ttlSeconds: 86_400 });
+describe('buildSelfSignedCa', async () => {
+  const root = await makeRoot('ec-p256', { td: 'example.org', ttlSeconds: 86_400 });
   const cert = new X509Certificate(root.certificatePem);
 
   it('is a self-signed CA whose only SAN is the trust domain ID', () => {
@@ -39,17 +39,17 @@ describe('buildSelfSignedCa', () => {
     expect(text).not.toContain('Digital Signature');
   });
 
-  it.each(['ec-p384', 'rsa-3072', 'ed25519'] as const)('works with a %s key', (type) => {
-    const ca = makeRoot(type);
+  it.each(['ec-p384', 'rsa-3072', 'ed25519'] as const)('works with a %s key', async (type) => {
+    const ca = await makeRoot(type);
     const c = new X509Certificate(ca.certificatePem);
     expect(c.verify(c.publicKey)).toBe(true);
     expect(prepareAuthority(ca).selfSigned).toBe(true);
   });
 
-  it('takes a subject CN and refuses bad parameters', () => {
+  it('takes a subject CN and refuses bad parameters', async () => {
     const keyPair = generateKeyPair('ec-p256');
     const clock = new ManualClock(T0);
-    const named = buildSelfSignedCa({
+    const named = await buildSelfSignedCa({
       trustDomain: 'td',
       keyPair,
       ttlSeconds: 60,
@@ -57,16 +57,19 @@ describe('buildSelfSignedCa', () => {
       subjectCommonName: 'Ops CA',
     });
     expect(new X509Certificate(named).subject).toContain('CN=Ops CA');
-    const bad = (over: object) =>
-      caught(() =>
-        buildSelfSignedCa({ trustDomain: 'td', keyPair, ttlSeconds: 60, clock, ...over }),
+    const bad = async (over: object) =>
+      (
+        await caughtAsync(
+          async () =>
+            await buildSelfSignedCa({ trustDomain: 'td', keyPair, ttlSeconds: 60, clock, ...over }),
+        )
       ).code;
-    expect(bad({ subjectCommonName: 'x'.repeat(65) })).toBe('ERR_X509_TEMPLATE_INVALID');
-    expect(bad({ subjectCommonName: '' })).toBe('ERR_X509_TEMPLATE_INVALID');
-    expect(bad({ ttlSeconds: 0 })).toBe('ERR_X509_TEMPLATE_INVALID');
-    expect(bad({ trustDomain: 'Bad.Domain' })).toBe('ERR_SPIFFE_TRUST_DOMAIN_INVALID');
+    expect(await bad({ subjectCommonName: 'x'.repeat(65) })).toBe('ERR_X509_TEMPLATE_INVALID');
+    expect(await bad({ subjectCommonName: '' })).toBe('ERR_X509_TEMPLATE_INVALID');
+    expect(await bad({ ttlSeconds: 0 })).toBe('ERR_X509_TEMPLATE_INVALID');
+    expect(await bad({ trustDomain: 'Bad.Domain' })).toBe('ERR_SPIFFE_TRUST_DOMAIN_INVALID');
     expect(
-      bad({
+      await bad({
         keyPair: {
           publicKey: keyPair.publicKey,
           privateKey: generateKeyPair('ec-p256').privateKey,
@@ -76,11 +79,11 @@ describe('buildSelfSignedCa', () => {
   });
 });
 
-describe('buildIntermediateCa', () => {
-  const upstream = makeRoot('rsa-2048', { td: 'corp.example', ttlSeconds: 365 * 86_400 });
+describe('buildIntermediateCa', async () => {
+  const upstream = await makeRoot('rsa-2048', { td: 'corp.example', ttlSeconds: 365 * 86_400 });
   const keyPair = generateKeyPair('ec-p256');
   const clock = new ManualClock(T0 + 3600_000);
-  const pem = buildIntermediateCa({
+  const pem = await buildIntermediateCa({
     trustDomain: 'hallmark.local',
     keyPair,
     upstream,
@@ -118,9 +121,9 @@ describe('buildIntermediateCa', () => {
     expect(text).toContain('Signature Algorithm: sha256WithRSAEncryption');
   });
 
-  it('caps notAfter at the upstream notAfter', () => {
-    const short = makeRoot('ec-p256', { ttlSeconds: 7200 });
-    const capped = buildIntermediateCa({
+  it('caps notAfter at the upstream notAfter', async () => {
+    const short = await makeRoot('ec-p256', { ttlSeconds: 7200 });
+    const capped = await buildIntermediateCa({
       trustDomain: 'hallmark.local',
       keyPair,
       upstream: short,
@@ -132,30 +135,35 @@ describe('buildIntermediateCa', () => {
     );
   });
 
-  it('refuses an upstream that cannot sign CAs', () => {
-    const build = (up: Parameters<typeof buildIntermediateCa>[0]['upstream'], at = clock) =>
-      caught(() =>
-        buildIntermediateCa({
-          trustDomain: 'hallmark.local',
-          keyPair,
-          upstream: up,
-          ttlSeconds: 60,
-          clock: at,
-        }),
+  it('refuses an upstream that cannot sign CAs', async () => {
+    const build = async (up: Parameters<typeof buildIntermediateCa>[0]['upstream'], at = clock) =>
+      (
+        await caughtAsync(
+          async () =>
+            await buildIntermediateCa({
+              trustDomain: 'hallmark.local',
+              keyPair,
+              upstream: up,
+              ttlSeconds: 60,
+              clock: at,
+            }),
+        )
       ).code;
     // an intermediate with pathLenConstraint 0 may only sign leaves
-    expect(build({ certificatePem: pem, privateKey: keyPair.privateKey, chainPem: [] })).toBe(
+    expect(await build({ certificatePem: pem, privateKey: keyPair.privateKey, chainPem: [] })).toBe(
       'ERR_CA_UPSTREAM_INVALID',
     );
     // a key that is not the certificate's
-    expect(build({ ...upstream, privateKey: generateKeyPair('rsa-2048').privateKey })).toBe(
+    expect(await build({ ...upstream, privateKey: generateKeyPair('rsa-2048').privateKey })).toBe(
       'ERR_CA_UPSTREAM_INVALID',
     );
     // expired
-    expect(build(upstream, new ManualClock(T0 + 366 * 86_400_000))).toBe('ERR_CA_UPSTREAM_INVALID');
+    expect(await build(upstream, new ManualClock(T0 + 366 * 86_400_000))).toBe(
+      'ERR_CA_UPSTREAM_INVALID',
+    );
     // garbage
     expect(
-      build({
+      await build({
         ...upstream,
         certificatePem: '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n',
       }),

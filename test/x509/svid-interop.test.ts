@@ -21,14 +21,14 @@ import { ManualClock } from '../doubles/manual-clock.js';
 const ISSUED_AT = T0 + 60_000;
 const CHECK_AT = Math.floor((ISSUED_AT + 5 * 60_000) / 1000);
 
-function svidFor(
+async function svidFor(
   authority: SigningAuthority,
   leafType: KeyType,
   path = '/ns/payments/sa/api',
   clock = new ManualClock(ISSUED_AT),
 ) {
   const keyPair = generateKeyPair(leafType);
-  const svid = issueX509Svid({
+  const svid = await issueX509Svid({
     csrPem: buildCsr(keyPair),
     spiffeId: parseSpiffeId(`spiffe://hallmark.local${path}`),
     ttlSeconds: 3600,
@@ -38,17 +38,19 @@ function svidFor(
   return { keyPair, svid };
 }
 
-describe.skipIf(!hasOpenssl)('openssl verify -x509_strict', () => {
+describe.skipIf(!hasOpenssl)('openssl verify -x509_strict', async () => {
   const caTypes: KeyType[] = ['ec-p256', 'ec-p384', 'rsa-3072', 'ed25519'];
   const leafTypes: KeyType[] = ['ec-p256', 'ec-p384', 'rsa-2048', 'ed25519'];
-  const roots = new Map(caTypes.map((t) => [t, makeRoot(t)]));
+  const roots = new Map(
+    await Promise.all(caTypes.map(async (t) => [t, await makeRoot(t)] as const)),
+  );
 
   for (const caType of caTypes) {
     it.each(leafTypes)(
       `accepts a %s SVID from a ${caType} root for sslclient and sslserver`,
-      (leafType) => {
+      async (leafType) => {
         const root = roots.get(caType)!;
-        const { svid } = svidFor(root, leafType);
+        const { svid } = await svidFor(root, leafType);
         for (const purpose of ['sslclient', 'sslserver'] as const) {
           const result = opensslVerify({
             leafPem: svid.certificatePem,
@@ -63,11 +65,11 @@ describe.skipIf(!hasOpenssl)('openssl verify -x509_strict', () => {
     );
   }
 
-  it('accepts an SVID chained through an intermediate under an upstream root', () => {
-    const upstream = makeRoot('rsa-2048', { td: 'corp.example', ttlSeconds: 365 * 86_400 });
+  it('accepts an SVID chained through an intermediate under an upstream root', async () => {
+    const upstream = await makeRoot('rsa-2048', { td: 'corp.example', ttlSeconds: 365 * 86_400 });
     const keyPair = generateKeyPair('ec-p256');
     const intermediate: SigningAuthority = {
-      certificatePem: buildIntermediateCa({
+      certificatePem: await buildIntermediateCa({
         trustDomain: 'hallmark.local',
         keyPair,
         upstream,
@@ -77,7 +79,7 @@ describe.skipIf(!hasOpenssl)('openssl verify -x509_strict', () => {
       privateKey: keyPair.privateKey,
       chainPem: [],
     };
-    const { svid } = svidFor(intermediate, 'ec-p256');
+    const { svid } = await svidFor(intermediate, 'ec-p256');
     expect(svid.chainPem).toHaveLength(2);
     expect(svid.chainPem[1]).toBe(intermediate.certificatePem);
     for (const purpose of ['sslclient', 'sslserver'] as const) {
@@ -100,10 +102,10 @@ describe.skipIf(!hasOpenssl)('openssl verify -x509_strict', () => {
     expect(broken.ok).toBe(false);
   });
 
-  it('rejects an SVID against another trust bundle and after it expires', () => {
+  it('rejects an SVID against another trust bundle and after it expires', async () => {
     const root = roots.get('ec-p256')!;
-    const { svid } = svidFor(root, 'ec-p256');
-    const stranger = makeRoot('ec-p256');
+    const { svid } = await svidFor(root, 'ec-p256');
+    const stranger = await makeRoot('ec-p256');
     expect(
       opensslVerify({
         leafPem: svid.certificatePem,
@@ -123,9 +125,9 @@ describe.skipIf(!hasOpenssl)('openssl verify -x509_strict', () => {
     ).toBe(false);
   });
 
-  it('accepts the server SVID for sslserver', () => {
+  it('accepts the server SVID for sslserver', async () => {
     const root = roots.get('ec-p256')!;
-    const svid = issueServerSvid({
+    const svid = await issueServerSvid({
       spiffeId: parseSpiffeId('spiffe://hallmark.local/hallmark/server'),
       publicKey: generateKeyPair('ec-p256').publicKey,
       dnsNames: ['localhost'],
@@ -144,23 +146,23 @@ describe.skipIf(!hasOpenssl)('openssl verify -x509_strict', () => {
   });
 });
 
-describe('TLS 1.3 mutual TLS between two SVIDs on 127.0.0.1', () => {
+describe('TLS 1.3 mutual TLS between two SVIDs on 127.0.0.1', async () => {
   const cleanup: (() => void)[] = [];
   afterEach(() => {
     for (const fn of cleanup.splice(0)) fn();
   });
 
   // Real sockets check validity against the real time, so these SVIDs use the system clock.
-  const root = makeRoot('ec-p256', { clock: new ManualClock(systemClock.now()) });
+  const root = await makeRoot('ec-p256', { clock: new ManualClock(systemClock.now()) });
   const serverId = 'spiffe://hallmark.local/ns/payments/sa/server';
   const clientId = 'spiffe://hallmark.local/ns/billing/sa/client';
-  const server = svidFor(
+  const server = await svidFor(
     root,
     'ec-p256',
     '/ns/payments/sa/server',
     new ManualClock(systemClock.now()),
   );
-  const client = svidFor(
+  const client = await svidFor(
     root,
     'ec-p256',
     '/ns/billing/sa/client',
@@ -245,8 +247,8 @@ describe('TLS 1.3 mutual TLS between two SVIDs on 127.0.0.1', () => {
   });
 
   it('fails when the client SVID comes from another CA', async () => {
-    const strangerRoot = makeRoot('ec-p256', { clock: new ManualClock(systemClock.now()) });
-    const stranger = svidFor(
+    const strangerRoot = await makeRoot('ec-p256', { clock: new ManualClock(systemClock.now()) });
+    const stranger = await svidFor(
       strangerRoot,
       'ec-p256',
       '/ns/billing/sa/client',

@@ -14,14 +14,14 @@ import {
 } from '../../src/x509/index.js';
 import { parseCertificate } from '../../src/x509/parsed-certificate.js';
 import { decodeSinglePem } from '../../src/x509/pem.js';
-import { caught, fixture, hasOpenssl, makeRoot, openssl, T0 } from './x509-helpers.js';
+import { caught, caughtAsync, fixture, hasOpenssl, makeRoot, openssl, T0 } from './x509-helpers.js';
 import { ManualClock } from '../doubles/manual-clock.js';
 
 const ID = parseSpiffeId('spiffe://hallmark.local/ns/payments/sa/api');
-const root = makeRoot('ec-p256', { ttlSeconds: 30 * 86_400 });
+const root = await makeRoot('ec-p256', { ttlSeconds: 30 * 86_400 });
 
-function issue(csrPem: string, overrides: Partial<Parameters<typeof issueX509Svid>[0]> = {}) {
-  return issueX509Svid({
+async function issue(csrPem: string, overrides: Partial<Parameters<typeof issueX509Svid>[0]> = {}) {
+  return await issueX509Svid({
     csrPem,
     spiffeId: ID,
     ttlSeconds: 3600,
@@ -35,9 +35,9 @@ function extensionIds(pem: string): string[] {
   return [...parseCertificate(decodeSinglePem(pem, ['CERTIFICATE'])).extensions.all.keys()];
 }
 
-describe('issueX509Svid: the certificate', () => {
+describe('issueX509Svid: the certificate', async () => {
   const csr = buildCsr(generateKeyPair('ec-p256'));
-  const svid = issue(csr);
+  const svid = await issue(csr);
   const cert = new X509Certificate(svid.certificatePem);
   const caCert = new X509Certificate(root.certificatePem);
 
@@ -94,8 +94,10 @@ describe('issueX509Svid: the certificate', () => {
     expect(text).toContain('Signature Algorithm: ecdsa-with-SHA256');
   });
 
-  it('uses a fresh positive 128-bit serial each time', () => {
-    const serials = new Set(Array.from({ length: 50 }, () => issue(csr).serialHex));
+  it('uses a fresh positive 128-bit serial each time', async () => {
+    const serials = new Set(
+      await Promise.all(Array.from({ length: 50 }, async () => (await issue(csr)).serialHex)),
+    );
     expect(serials.size).toBe(50);
     for (const serial of serials) {
       expect(serial.length).toBeLessThanOrEqual(32);
@@ -104,8 +106,8 @@ describe('issueX509Svid: the certificate', () => {
   });
 });
 
-describe('issueX509Svid: the CSR contributes its key and nothing else', () => {
-  const svid = issue(fixture('csr-p256-requests-ca-and-sans.pem'));
+describe('issueX509Svid: the CSR contributes its key and nothing else', async () => {
+  const svid = await issue(fixture('csr-p256-requests-ca-and-sans.pem'));
   const cert = new X509Certificate(svid.certificatePem);
 
   it('ignores the requested CA flag, SANs, key usages, subject and other extensions', () => {
@@ -123,9 +125,9 @@ describe('issueX509Svid: the CSR contributes its key and nothing else', () => {
 });
 
 describe('issueX509Svid: key types', () => {
-  it.each(KEY_TYPES)('issues for a %s CSR', (type: KeyType) => {
+  it.each(KEY_TYPES)('issues for a %s CSR', async (type: KeyType) => {
     const keyPair = generateKeyPair(type);
-    const svid = issue(buildCsr(keyPair));
+    const svid = await issue(buildCsr(keyPair));
     const cert = new X509Certificate(svid.certificatePem);
     expect(cert.publicKey.export({ type: 'spki', format: 'der' })).toEqual(
       keyPair.publicKey.export({ type: 'spki', format: 'der' }),
@@ -138,19 +140,19 @@ describe('issueX509Svid: key types', () => {
     ['csr-rsa3072.pem'],
     ['csr-rsa2048-pss.pem'],
     ['csr-ed25519.pem'],
-  ])('issues for OpenSSL CSR %s', (name) => {
-    expect(new X509Certificate(issue(fixture(name)).certificatePem).ca).toBe(false);
+  ])('issues for OpenSSL CSR %s', async (name) => {
+    expect(new X509Certificate((await issue(fixture(name))).certificatePem).ca).toBe(false);
   });
 
-  it.skipIf(!hasOpenssl)('adds keyEncipherment for RSA keys only', () => {
+  it.skipIf(!hasOpenssl)('adds keyEncipherment for RSA keys only', async () => {
     const rsa = openssl(
       ['x509', '-noout', '-text'],
-      issue(fixture('csr-rsa3072.pem')).certificatePem,
+      (await issue(fixture('csr-rsa3072.pem'))).certificatePem,
     );
     expect(rsa).toMatch(/Key Usage: critical\s+Digital Signature, Key Encipherment\s/);
     const ec = openssl(
       ['x509', '-noout', '-text'],
-      issue(fixture('csr-p384-sha384.pem')).certificatePem,
+      (await issue(fixture('csr-p384-sha384.pem'))).certificatePem,
     );
     expect(ec).toMatch(/Key Usage: critical\s+Digital Signature\s/);
   });
@@ -159,9 +161,9 @@ describe('issueX509Svid: key types', () => {
     ['ec-p384', 'ecdsa-with-SHA384'],
     ['rsa-2048', 'sha256WithRSAEncryption'],
     ['ed25519', 'ED25519'],
-  ] as const)('signs with a %s CA using %s', (caType, algorithm) => {
-    const ca = makeRoot(caType);
-    const svid = issue(buildCsr(generateKeyPair('ec-p256')), { authority: ca });
+  ] as const)('signs with a %s CA using %s', async (caType, algorithm) => {
+    const ca = await makeRoot(caType);
+    const svid = await issue(buildCsr(generateKeyPair('ec-p256')), { authority: ca });
     const cert = new X509Certificate(svid.certificatePem);
     expect(cert.verify(new X509Certificate(ca.certificatePem).publicKey)).toBe(true);
     if (hasOpenssl) {
@@ -175,70 +177,87 @@ describe('issueX509Svid: key types', () => {
 describe('issueX509Svid: lifetimes', () => {
   const csr = buildCsr(generateKeyPair('ec-p256'));
 
-  it('caps notAfter at the CA notAfter', () => {
-    const shortCa = makeRoot('ec-p256', { ttlSeconds: 1800 });
+  it('caps notAfter at the CA notAfter', async () => {
+    const shortCa = await makeRoot('ec-p256', { ttlSeconds: 1800 });
     const caNotAfter = new Date(new X509Certificate(shortCa.certificatePem).validTo).getTime();
-    const svid = issue(csr, { authority: shortCa, ttlSeconds: 86_400 });
+    const svid = await issue(csr, { authority: shortCa, ttlSeconds: 86_400 });
     expect(svid.notAfter.getTime()).toBe(caNotAfter);
   });
 
-  it('never starts before the CA', () => {
-    const svid = issue(csr, { clock: new ManualClock(T0) });
+  it('never starts before the CA', async () => {
+    const svid = await issue(csr, { clock: new ManualClock(T0) });
     const caNotBefore = new Date(new X509Certificate(root.certificatePem).validFrom).getTime();
     expect(svid.notBefore.getTime()).toBe(caNotBefore);
   });
 
-  it('truncates times to whole seconds', () => {
-    const svid = issue(csr, { clock: new ManualClock(T0 + 61_500) });
+  it('truncates times to whole seconds', async () => {
+    const svid = await issue(csr, { clock: new ManualClock(T0 + 61_500) });
     expect(svid.notBefore.getTime()).toBe(T0 + 51_000);
     expect(svid.notAfter.getTime()).toBe(T0 + 61_000 + 3600_000);
   });
 
-  it('refuses to sign with an expired or not yet valid CA', () => {
+  it('refuses to sign with an expired or not yet valid CA', async () => {
     const late = new ManualClock(T0 + 31 * 86_400_000);
-    expect(caught(() => issue(csr, { clock: late })).code).toBe('ERR_CA_UNAVAILABLE');
+    expect((await caughtAsync(async () => await issue(csr, { clock: late }))).code).toBe(
+      'ERR_CA_UNAVAILABLE',
+    );
     const early = new ManualClock(T0 - 3600_000);
-    expect(caught(() => issue(csr, { clock: early })).code).toBe('ERR_CA_UNAVAILABLE');
+    expect((await caughtAsync(async () => await issue(csr, { clock: early }))).code).toBe(
+      'ERR_CA_UNAVAILABLE',
+    );
   });
 
-  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses TTL %s', (ttlSeconds) => {
-    expect(caught(() => issue(csr, { ttlSeconds })).code).toBe('ERR_X509_TEMPLATE_INVALID');
-  });
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
+    'refuses TTL %s',
+    async (ttlSeconds) => {
+      expect((await caughtAsync(async () => await issue(csr, { ttlSeconds }))).code).toBe(
+        'ERR_X509_TEMPLATE_INVALID',
+      );
+    },
+  );
 });
 
 describe('issueX509Svid: identities', () => {
   const csr = buildCsr(generateKeyPair('ec-p256'));
 
-  it('refuses an ID outside the CA trust domain', () => {
+  it('refuses an ID outside the CA trust domain', async () => {
     const spiffeId = parseSpiffeId('spiffe://other.example/ns/a/sa/b');
-    expect(caught(() => issue(csr, { spiffeId })).code).toBe('ERR_X509_TEMPLATE_INVALID');
+    expect((await caughtAsync(async () => await issue(csr, { spiffeId }))).code).toBe(
+      'ERR_X509_TEMPLATE_INVALID',
+    );
   });
 
-  it('refuses the trust domain ID itself (a leaf needs a path, X509-SVID §3.1)', () => {
+  it('refuses the trust domain ID itself (a leaf needs a path, X509-SVID §3.1)', async () => {
     const spiffeId = parseSpiffeId('spiffe://hallmark.local');
-    expect(caught(() => issue(csr, { spiffeId })).code).toBe('ERR_X509_TEMPLATE_INVALID');
+    expect((await caughtAsync(async () => await issue(csr, { spiffeId }))).code).toBe(
+      'ERR_X509_TEMPLATE_INVALID',
+    );
   });
 
-  it('revalidates a hand-made SpiffeId object', () => {
+  it('revalidates a hand-made SpiffeId object', async () => {
     const forged: SpiffeId = {
       trustDomain: 'hallmark.local',
       path: '/../admin',
       toString: () => 'spiffe://hallmark.local/../admin',
     };
-    expect(caught(() => issue(csr, { spiffeId: forged })).code).toBe('ERR_X509_TEMPLATE_INVALID');
+    expect((await caughtAsync(async () => await issue(csr, { spiffeId: forged }))).code).toBe(
+      'ERR_X509_TEMPLATE_INVALID',
+    );
   });
 
-  it('passes CSR errors through', () => {
-    expect(caught(() => issue(fixture('csr-rsa1024.pem'))).code).toBe('ERR_CSR_UNSUPPORTED_KEY');
-    expect(caught(() => issue('garbage')).code).toBe('ERR_CSR_MALFORMED');
+  it('passes CSR errors through', async () => {
+    expect((await caughtAsync(async () => await issue(fixture('csr-rsa1024.pem')))).code).toBe(
+      'ERR_CSR_UNSUPPORTED_KEY',
+    );
+    expect((await caughtAsync(async () => await issue('garbage'))).code).toBe('ERR_CSR_MALFORMED');
   });
 });
 
 describe('issueServerSvid', () => {
   const keyPair = generateKeyPair('ec-p256');
   const spiffeId = parseSpiffeId('spiffe://hallmark.local/hallmark/server');
-  const serve = (dnsNames: string[], ipAddresses: string[]) =>
-    issueServerSvid({
+  const serve = async (dnsNames: string[], ipAddresses: string[]) =>
+    await issueServerSvid({
       spiffeId,
       publicKey: keyPair.publicKey,
       dnsNames,
@@ -248,8 +267,8 @@ describe('issueServerSvid', () => {
       clock: new ManualClock(T0 + 60_000),
     });
 
-  it('carries the URI SAN plus DNS and IP SANs', () => {
-    const svid = serve(
+  it('carries the URI SAN plus DNS and IP SANs', async () => {
+    const svid = await serve(
       ['localhost', 'Hallmark.Hallmark.svc'],
       ['127.0.0.1', '::1', '2001:db8::10'],
     );
@@ -267,13 +286,17 @@ describe('issueServerSvid', () => {
 
   it.each([['*.example.com'], ['bad_name'], ['-a.example'], ['a..b'], [''], ['x'.repeat(64)]])(
     'refuses DNS name %j',
-    (name) => {
-      expect(caught(() => serve([name], [])).code).toBe('ERR_X509_TEMPLATE_INVALID');
+    async (name) => {
+      expect((await caughtAsync(async () => await serve([name], []))).code).toBe(
+        'ERR_X509_TEMPLATE_INVALID',
+      );
     },
   );
 
-  it.each([['256.0.0.1'], ['fe80::1%eth0'], ['localhost']])('refuses IP address %j', (ip) => {
-    expect(caught(() => serve([], [ip])).code).toBe('ERR_X509_TEMPLATE_INVALID');
+  it.each([['256.0.0.1'], ['fe80::1%eth0'], ['localhost']])('refuses IP address %j', async (ip) => {
+    expect((await caughtAsync(async () => await serve([], [ip]))).code).toBe(
+      'ERR_X509_TEMPLATE_INVALID',
+    );
   });
 });
 
@@ -289,9 +312,9 @@ describe('prepareAuthority', () => {
     expect(prepareAuthority(a)).toBe(a);
   });
 
-  it('re-checks when the certificate changes', () => {
+  it('re-checks when the certificate changes', async () => {
     const a = prepareAuthority(root);
-    const other = makeRoot('ec-p256');
+    const other = await makeRoot('ec-p256');
     // same key, another CA's certificate: not served from the cache, and the mismatch is caught
     expect(
       caught(() => prepareAuthority({ ...root, certificatePem: other.certificatePem })).code,
@@ -302,7 +325,7 @@ describe('prepareAuthority', () => {
     expect(prepareAuthority({ ...root })).toBe(a);
   });
 
-  it('refuses a key that does not match, a public key, and a leaf certificate', () => {
+  it('refuses a key that does not match, a public key, and a leaf certificate', async () => {
     const stranger = generateKeyPair('ec-p256');
     expect(caught(() => prepareAuthority({ ...root, privateKey: stranger.privateKey })).code).toBe(
       'ERR_CA_UNAVAILABLE',
@@ -311,7 +334,7 @@ describe('prepareAuthority', () => {
       caught(() => prepareAuthority({ ...root, privateKey: root.keyPair.publicKey })).code,
     ).toBe('ERR_CA_UNAVAILABLE');
     const leafKey = generateKeyPair('ec-p256');
-    const leaf = issue(buildCsr(leafKey));
+    const leaf = await issue(buildCsr(leafKey));
     expect(
       caught(() =>
         prepareAuthority({

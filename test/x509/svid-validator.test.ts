@@ -12,9 +12,10 @@ import {
 } from '../../src/x509/index.js';
 import {
   buildTbsCertificate,
+  certificateDer,
   randomSerial,
-  signCertificate,
 } from '../../src/x509/certificate-builder.js';
+import { signData } from '../../src/x509/signature-algorithm.js';
 import type { Asn1Node } from '../../src/x509/der-writer.js';
 import { buildName, EMPTY_NAME_DER } from '../../src/x509/distinguished-name.js';
 import {
@@ -40,10 +41,10 @@ import { ManualClock } from '../doubles/manual-clock.js';
 
 const NOW = new ManualClock(T0 + 120_000);
 const ID = 'spiffe://hallmark.local/ns/payments/sa/api';
-const root = makeRoot('ec-p256');
+const root = await makeRoot('ec-p256');
 
-function issue(authority: SigningAuthority, clock = new ManualClock(T0 + 60_000)) {
-  return issueX509Svid({
+async function issue(authority: SigningAuthority, clock = new ManualClock(T0 + 60_000)) {
+  return await issueX509Svid({
     csrPem: buildCsr(generateKeyPair('ec-p256')),
     spiffeId: parseSpiffeId(ID),
     ttlSeconds: 3600,
@@ -87,14 +88,18 @@ function craft(
     extensions: extensions(defaults),
   });
   return encodePem(
-    signCertificate(tbs, authority.signatureAlgorithm, issuer.privateKey),
+    certificateDer(
+      tbs,
+      authority.signatureAlgorithm,
+      signData(authority.signatureAlgorithm, issuer.privateKey!, tbs),
+    ),
     'CERTIFICATE',
   );
 }
 
 describe('validateX509Svid: valid chains', () => {
-  it('accepts an SVID issued by a bundle root', () => {
-    const svid = issue(root);
+  it('accepts an SVID issued by a bundle root', async () => {
+    const svid = await issue(root);
     const verified = validateX509Svid(svid.chainPem, [root.certificatePem], NOW);
     expect(verified.spiffeId.toString()).toBe(ID);
     expect(verified.serialHex).toBe(svid.serialHex);
@@ -103,17 +108,17 @@ describe('validateX509Svid: valid chains', () => {
     expect(verified.pathLength).toBe(2);
   });
 
-  it('accepts an SVID through an intermediate, in separate or concatenated PEM', () => {
-    const upstream = makeRoot('rsa-2048', { td: 'corp.example' });
+  it('accepts an SVID through an intermediate, in separate or concatenated PEM', async () => {
+    const upstream = await makeRoot('rsa-2048', { td: 'corp.example' });
     const keyPair = generateKeyPair('ec-p384');
-    const certificatePem = buildIntermediateCa({
+    const certificatePem = await buildIntermediateCa({
       trustDomain: 'hallmark.local',
       keyPair,
       upstream,
       ttlSeconds: 86_400,
       clock: new ManualClock(T0),
     });
-    const svid = issue({ certificatePem, privateKey: keyPair.privateKey, chainPem: [] });
+    const svid = await issue({ certificatePem, privateKey: keyPair.privateKey, chainPem: [] });
     expect(validateX509Svid(svid.chainPem, [upstream.certificatePem], NOW).pathLength).toBe(3);
     expect(
       validateX509Svid([svid.chainPem.join('')], [upstream.certificatePem], NOW).pathLength,
@@ -122,12 +127,14 @@ describe('validateX509Svid: valid chains', () => {
     invalid([svid.certificatePem], [upstream.certificatePem]);
   });
 
-  it('finds the right root in a bundle holding several (CA rotation)', () => {
-    const next = makeRoot('ec-p256');
-    const svid = issue(next);
+  it('finds the right root in a bundle holding several (CA rotation)', async () => {
+    const next = await makeRoot('ec-p256');
+    const svid = await issue(next);
     const bundle = [root.certificatePem, next.certificatePem];
     expect(validateX509Svid(svid.chainPem, bundle, NOW).spiffeId.toString()).toBe(ID);
-    expect(validateX509Svid(issue(root).chainPem, [bundle.join('')], NOW).pathLength).toBe(2);
+    expect(validateX509Svid((await issue(root)).chainPem, [bundle.join('')], NOW).pathLength).toBe(
+      2,
+    );
   });
 
   it('accepts SVIDs made outside the engine when they follow the rules', () => {
@@ -138,11 +145,11 @@ describe('validateX509Svid: valid chains', () => {
   });
 });
 
-describe('validateX509Svid: trust and time', () => {
-  const svid = issue(root);
+describe('validateX509Svid: trust and time', async () => {
+  const svid = await issue(root);
 
-  it('rejects another trust bundle and a missing bundle', () => {
-    invalid(svid.chainPem, [makeRoot('ec-p256').certificatePem]);
+  it('rejects another trust bundle and a missing bundle', async () => {
+    invalid(svid.chainPem, [(await makeRoot('ec-p256')).certificatePem]);
     invalid(svid.chainPem, []);
   });
 
@@ -250,10 +257,10 @@ describe('validateX509Svid: X509-SVID leaf rules', () => {
 });
 
 describe('validateX509Svid: signing certificates on the path', () => {
-  it('rejects a leaf signed by another leaf', () => {
+  it('rejects a leaf signed by another leaf', async () => {
     const leafKey = generateKeyPair('ec-p256');
     const leafCa: SigningAuthority = {
-      ...issueForKey(leafKey),
+      ...(await issueForKey(leafKey)),
       privateKey: leafKey.privateKey,
       chainPem: [],
     };
@@ -262,10 +269,10 @@ describe('validateX509Svid: signing certificates on the path', () => {
     invalid([pem, leafCa.certificatePem], [root.certificatePem]);
   });
 
-  it('enforces pathLenConstraint', () => {
+  it('enforces pathLenConstraint', async () => {
     const keyPair = generateKeyPair('ec-p256');
     const inter1: SigningAuthority = {
-      certificatePem: buildIntermediateCa({
+      certificatePem: await buildIntermediateCa({
         trustDomain: 'hallmark.local',
         keyPair,
         upstream: root,
@@ -296,7 +303,9 @@ describe('validateX509Svid: signing certificates on the path', () => {
       'no valid path',
     );
     // the same shape without the violation: inter1's leaf directly
-    expect(validateX509Svid(issue(inter1).chainPem, [root.certificatePem], NOW).pathLength).toBe(3);
+    expect(
+      validateX509Svid((await issue(inter1)).chainPem, [root.certificatePem], NOW).pathLength,
+    ).toBe(3);
   });
 
   it('refuses a path through a CA with name constraints (not evaluated, so not trusted)', () => {
@@ -321,8 +330,10 @@ describe('validateX509Svid: signing certificates on the path', () => {
   });
 });
 
-function issueForKey(keyPair: ReturnType<typeof generateKeyPair>): { certificatePem: string } {
-  const svid = issueX509Svid({
+async function issueForKey(
+  keyPair: ReturnType<typeof generateKeyPair>,
+): Promise<{ certificatePem: string }> {
+  const svid = await issueX509Svid({
     csrPem: buildCsr(keyPair),
     spiffeId: parseSpiffeId(`${ID}-signer`),
     ttlSeconds: 3600,
@@ -351,5 +362,8 @@ function craftWithKey(key: SigningAuthority['privateKey']): string {
     spkiDer: LEAF_KEY.spkiDer,
     extensions: [subjectAltNameExtension({ uris: [ID] }, true), keyUsageExtension([0])],
   });
-  return encodePem(signCertificate(tbs, ECDSA_SHA256, key), 'CERTIFICATE');
+  return encodePem(
+    certificateDer(tbs, ECDSA_SHA256, signData(ECDSA_SHA256, key!, tbs)),
+    'CERTIFICATE',
+  );
 }

@@ -31,16 +31,29 @@ export function caught(fn: () => unknown): { code: string; detail: string | unde
   throw new Error('expected a HallmarkError, nothing was thrown');
 }
 
+/** The code (and detail) of the HallmarkError `fn` rejects with; fails when it resolves. */
+export async function caughtAsync(
+  fn: () => Promise<unknown>,
+): Promise<{ code: string; detail: string | undefined }> {
+  try {
+    await fn();
+  } catch (err) {
+    if (isHallmarkError(err)) return { code: err.code, detail: err.detail };
+    throw err;
+  }
+  throw new Error('expected a HallmarkError, nothing was thrown');
+}
+
 /** A fixed test time: 2026-01-01T00:00:00Z. */
 export const T0 = Date.UTC(2026, 0, 1);
 
 /** A root CA for `td` at the test clock, with its key pair. */
-export function makeRoot(
+export async function makeRoot(
   keyType: KeyType = 'ec-p256',
   options: { td?: string; ttlSeconds?: number; clock?: ManualClock } = {},
-): SigningAuthority & { keyPair: KeyPair } {
+): Promise<SigningAuthority & { keyPair: KeyPair }> {
   const keyPair = generateKeyPair(keyType);
-  const certificatePem = buildSelfSignedCa({
+  const certificatePem = await buildSelfSignedCa({
     trustDomain: options.td ?? 'hallmark.local',
     keyPair,
     ttlSeconds: options.ttlSeconds ?? 30 * 86_400,
