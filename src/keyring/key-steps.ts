@@ -1,5 +1,5 @@
 // The writes of one rotation step, and the forced successor: what a keyring round applies.
-import type { NamedAuditAction } from '../audit/index.js';
+import type { AuditLog, NamedAuditAction } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
 import type { RotationStep } from './key-schedule.js';
@@ -79,4 +79,41 @@ export async function forceSuccessor<M, S extends StoredKey>(
     await applyStep(context, client, { kind: 'activate', kid: prepared }, now, round);
   }
   return published;
+}
+
+/** Takes the kind's advisory lock for the round; with `wait` false, false when it is busy. */
+export async function takeRoundLock(
+  client: Queryable,
+  lock: number,
+  wait: boolean,
+): Promise<boolean> {
+  if (wait) {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [lock]);
+    return true;
+  }
+  const taken = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
+    lock,
+  ]);
+  return taken.rows[0]?.ok === true;
+}
+
+/** Stages one audit row per change, in the round's transaction. */
+export async function stageChanges(
+  audit: AuditLog,
+  client: Queryable,
+  changes: readonly KeyChange[],
+  request: { readonly actor: string; readonly requestId?: string },
+  target: ((kid: string) => string) | undefined,
+): Promise<void> {
+  if (changes.length === 0) return;
+  await audit.stage(
+    client,
+    changes.map((change) => ({
+      actor: request.actor,
+      action: change.action,
+      target: target?.(change.kid) ?? change.kid,
+      outcome: 'success' as const,
+      requestId: request.requestId,
+    })),
+  );
 }

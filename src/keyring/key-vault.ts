@@ -13,6 +13,7 @@ import {
   type TokenKeys,
 } from '../hsm/index.js';
 import { localSigner, verifiesFor, type KeySigner, type SignOptions } from './key-signer.js';
+import type { StoredKey } from './key-table.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -170,15 +171,18 @@ export class KeyVault {
   }
 
   /**
-   * Checks at start that the token holds every key the database says signs from it, and that
-   * each is the key the row's public key belongs to.
+   * Checks at start that the token holds every prepared or active key whose row says it is in
+   * the token, and that each is the key the row's public key belongs to.
    * @throws ConfigError naming `HALLMARK_PKCS11_MODULE` (token rows but no token configured)
    *   or `HALLMARK_PKCS11_TOKEN` (a key missing, or a different key under its CKA_ID): the
    *   server stops with exit 2.
    */
-  async checkAtStart(
-    keys: readonly { tokenRef: TokenKeyRef; signer?: KeySigner }[],
-  ): Promise<void> {
+  async checkAtStart(stored: readonly StoredKey[]): Promise<void> {
+    const keys = stored.flatMap((key) =>
+      (key.status === 'active' || key.status === 'prepared') && key.tokenRef !== undefined
+        ? [{ tokenRef: key.tokenRef, signer: key.signer }]
+        : [],
+    );
     if (keys.length === 0) return;
     if (this.token === undefined) {
       throw new ConfigError(

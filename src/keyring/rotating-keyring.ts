@@ -15,6 +15,8 @@ import { signerOf, type KeySigner } from './key-signer.js';
 import {
   applyStep,
   forceSuccessor,
+  stageChanges,
+  takeRoundLock,
   type KeyChange,
   type RoundRecord,
   type StepContext,
@@ -142,7 +144,8 @@ export class RotatingKeyring<M, S extends StoredKey> {
       );
     });
     try {
-      await this.#checkTokenKeys();
+      // The keys that sign now or next must be in the token their rows point to.
+      await (this.deps.vault ?? SEALED_ONLY).checkAtStart(await this.#store.load(this.deps.db));
       await this.rotate({ wait: true, actor: 'system' });
       await this.reload();
     } catch (err) {
@@ -153,17 +156,6 @@ export class RotatingKeyring<M, S extends StoredKey> {
       this.#timer = setInterval(() => void this.#tick(), options.tickMs);
       this.#timer.unref();
     }
-  }
-
-  /** The keys that sign now or next must be in the token the rows point to, before any round. */
-  async #checkTokenKeys(): Promise<void> {
-    const stored = await this.#store.load(this.deps.db);
-    const held = stored.flatMap((key) =>
-      (key.status === 'active' || key.status === 'prepared') && key.tokenRef !== undefined
-        ? [{ tokenRef: key.tokenRef, signer: key.signer }]
-        : [],
-    );
-    await (this.deps.vault ?? SEALED_ONLY).checkAtStart(held);
   }
 
   /** The key to sign with; `undefined` until one is loaded. */
@@ -274,82 +266,37 @@ export class RotatingKeyring<M, S extends StoredKey> {
     const { changes } = round;
     let notified = false;
     try {
-      await this.#transaction(round, wait, work, request, (sent) => (notified = sent));
+      await this.deps.db.transaction(async (client) => {
+        if (!(await takeRoundLock(client, this.kind.lock, wait))) return;
+        const now = this.deps.clock.now();
+        let published = await work(client, now, round);
+        for (let guard = 0; guard < 4; guard++) {
+          const step = this.#policy.nextStep(await this.#store.load(client), now);
+          if (step.kind === 'none') break;
+          if (await applyStep(this.#steps, client, step, now, round)) published = true;
+        }
+        if (published) await this.deps.onPublishedSetChange?.(client);
+        const reconciled =
+          this.kind.reconcile !== undefined &&
+          (await this.kind.reconcile(client, await this.#store.load(client), now));
+        notified = changes.length > 0 || reconciled;
+        if (notified) await client.query(`NOTIFY ${this.kind.channel}`);
+        // The keyring's one audit point: the rows are staged in the change's own transaction,
+        // so a key changes with its rows or not at all.
+        await stageChanges(this.deps.audit, client, changes, request, this.kind.auditTarget);
+      });
     } catch (err) {
       // Keys generated for rows that were never committed: a token would keep them forever.
       for (const material of round.generated) {
-        await this.kind
-          .discard?.(material)
-          .catch((cause: Error) =>
-            this.deps.log.warn({ err: cause.message }, this.kind.logs.rotationCheckFailed),
-          );
+        await this.kind.discard?.(material).catch((cause: Error) => {
+          this.deps.log.warn({ err: cause.message }, this.kind.logs.rotationCheckFailed);
+        });
       }
       throw err;
     }
     for (const change of changes) this.deps.log.info(change, this.kind.logs.rotated);
     if (notified) await this.reload();
     return changes;
-  }
-
-  async #transaction(
-    round: RoundRecord<M>,
-    wait: boolean,
-    work: RoundWork<M>,
-    request: ChangeRequest,
-    notify: (sent: boolean) => void,
-  ): Promise<void> {
-    const { changes } = round;
-    await this.deps.db.transaction(async (client) => {
-      if (!(await this.#lock(client, wait))) return;
-      const now = this.deps.clock.now();
-      let published = await work(client, now, round);
-      for (let guard = 0; guard < 4; guard++) {
-        const step = this.#policy.nextStep(await this.#store.load(client), now);
-        if (step.kind === 'none') break;
-        if (await applyStep(this.#steps, client, step, now, round)) published = true;
-      }
-      if (published) await this.deps.onPublishedSetChange?.(client);
-      const reconciled =
-        this.kind.reconcile !== undefined &&
-        (await this.kind.reconcile(client, await this.#store.load(client), now));
-      const notified = changes.length > 0 || reconciled;
-      if (notified) await client.query(`NOTIFY ${this.kind.channel}`);
-      await this.#audit(client, changes, request);
-      notify(notified);
-    });
-  }
-
-  async #lock(client: Queryable, wait: boolean): Promise<boolean> {
-    if (wait) {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [this.kind.lock]);
-      return true;
-    }
-    const lock = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
-      this.kind.lock,
-    ]);
-    return lock.rows[0]?.ok === true;
-  }
-
-  /**
-   * The keyring's one audit point: the rows are staged in the change's own transaction, so a
-   * key changes with its rows or not at all.
-   */
-  async #audit(
-    client: Queryable,
-    changes: readonly KeyChange[],
-    request: ChangeRequest,
-  ): Promise<void> {
-    if (changes.length === 0) return;
-    await this.deps.audit.stage(
-      client,
-      changes.map((change) => ({
-        actor: request.actor,
-        action: change.action,
-        target: this.kind.auditTarget?.(change.kid) ?? change.kid,
-        outcome: 'success' as const,
-        requestId: request.requestId,
-      })),
-    );
   }
 
   async #tick(): Promise<void> {
