@@ -66,6 +66,9 @@ export async function startCluster(
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? serverLogger(config);
   const host = await prepareHost(config, log, clock);
+  // The primary signs nothing: it opened the token only to refuse a wrong configuration before
+  // PostgreSQL started. Each worker opens its own, and makes and uses every signing key in it.
+  await host.vault?.close();
   const bundleFile = path.join(config.dataDir, 'bundle.pem');
   const bundle = new BundleFile(bundleFile, (err) =>
     log.warn({ err: err.message }, 'bundle.pem not written'),

@@ -155,6 +155,21 @@ export async function startServer(
       host = await prepareHost(config, log, clock);
       cleanups.push(() => (host as PreparedHost).close());
     }
+    // A lone server uses the token its host preparation opened before the database started; a
+    // worker opens its own (its primary opened one only to check it): with a token, every new
+    // signing key of every keyring is generated in it.
+    const {
+      vault,
+      readiness: tokenReadiness,
+      close: closeVault,
+    } = host.vault ?? (await openServerVault(config.pkcs11, clock));
+    cleanups.push(closeVault);
+    if (config.pkcs11 !== undefined) {
+      log.info(
+        { token: config.pkcs11.tokenLabel },
+        'signing keys are generated in the PKCS#11 token',
+      );
+    }
     const { databaseUrl, admin, lost } = host;
     const worker = options.worker;
     const db = new Database(databaseUrl, {
@@ -172,19 +187,6 @@ export async function startServer(
     cleanups.push(() => readiness.close());
 
     const master = await loadMasterKey(config.masterKey);
-    // Before any keyring: with a PKCS#11 token every new signing key is generated in it.
-    const {
-      vault,
-      readiness: tokenReadiness,
-      close: closeVault,
-    } = await openServerVault(config.pkcs11, clock);
-    cleanups.push(closeVault);
-    if (config.pkcs11 !== undefined) {
-      log.info(
-        { token: config.pkcs11.tokenLabel },
-        'signing keys are generated in the PKCS#11 token',
-      );
-    }
     const auditLog = log.child({ component: 'audit' });
     const audit = new PgAuditLog(db, clock, (record: AuditRecord) =>
       auditLog.info({ audit: record }, 'audit'),

@@ -8,6 +8,7 @@ import { loadMasterKey } from '../crypto/index.js';
 import { Database, MIGRATIONS, migrate, type EmbeddedCluster } from '../db/index.js';
 import { prepareDataDir } from './data-dir.js';
 import { startEmbeddedDatabase } from './embedded-database.js';
+import { openServerVault, type ServerVault } from './key-vault-setup.js';
 
 /** The prepared host: the database every serving process connects to, and first-start news. */
 export interface PreparedHost {
@@ -19,6 +20,13 @@ export interface PreparedHost {
   readonly admin: AdminBootstrap;
   /** Resolves once the embedded PostgreSQL died for good (never with DATABASE_URL). */
   readonly lost: Promise<Error>;
+  /**
+   * The key vault, opened before PostgreSQL started (a wrong PKCS#11 module, token or PIN stops
+   * start-up first, exit 2). Its owner closes it, not {@link PreparedHost.close}: the lone server
+   * signs with it; the cluster's primary, which signs nothing, closes it at once and each worker
+   * opens its own. Absent on the host a worker is handed.
+   */
+  readonly vault?: ServerVault;
   /** Stops the embedded PostgreSQL, after every process using it has stopped. */
   close(): Promise<void>;
 }
@@ -42,12 +50,20 @@ export async function prepareHost(
   clock: Clock,
 ): Promise<PreparedHost> {
   await prepareDataDir(config.dataDir);
+  // The token first: a wrong module, label or PIN stops start-up (exit 2) before a database
+  // starts.
+  const vault = await openServerVault(config.pkcs11, clock);
   let cluster: EmbeddedCluster | undefined;
   let lost = new Promise<Error>(() => undefined);
   if (config.databaseUrl === undefined) {
-    ({ cluster, lost } = await startEmbeddedDatabase(config.dataDir, log, {
-      max_connections: String(embeddedMaxConnections(config.workers)),
-    }));
+    try {
+      ({ cluster, lost } = await startEmbeddedDatabase(config.dataDir, log, {
+        max_connections: String(embeddedMaxConnections(config.workers)),
+      }));
+    } catch (err) {
+      await vault.close().catch(() => undefined);
+      throw err;
+    }
   }
   const stopCluster = async (): Promise<void> => {
     await cluster?.stop();
@@ -73,9 +89,17 @@ export async function prepareHost(
     } finally {
       await db.close();
     }
-    return { databaseUrl, embedded: cluster !== undefined, admin, lost, close: stopCluster };
+    return {
+      databaseUrl,
+      embedded: cluster !== undefined,
+      admin,
+      lost,
+      vault,
+      close: stopCluster,
+    };
   } catch (err) {
     await stopCluster().catch(() => undefined);
+    await vault.close().catch(() => undefined);
     throw err;
   }
 }

@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -122,8 +122,8 @@ describe('hallmark server', () => {
     [{ HALLMARK_PKCS11_TOKEN: 't' }, [], 'HALLMARK_PKCS11_MODULE'],
     [
       {},
-      ['--pkcs11-module', '/m.so', '--pkcs11-token', 't', '--pkcs11-pin-file', '/p'],
-      'HALLMARK_PKCS11_MODULE',
+      ['--pkcs11-module', '/m.so', '--pkcs11-token', 't', '--pkcs11-pin-file', '/nonexistent/pin'],
+      'HALLMARK_PKCS11_PIN_FILE',
     ],
     [{ HALLMARK_PREAUTH_RATE: '0' }, [], 'HALLMARK_PREAUTH_RATE'],
     [{ HALLMARK_TOKENREVIEW_CONCURRENCY: 'lots' }, [], 'HALLMARK_TOKENREVIEW_CONCURRENCY'],
@@ -134,6 +134,23 @@ describe('hallmark server', () => {
     expect(await main(['server', ...args], io)).toBe(2);
     expect(out).toEqual([]);
     expect(err).toEqual([expect.stringContaining(variable)]);
+  });
+
+  it('exits 2 naming HALLMARK_PKCS11_MODULE when the PKCS#11 library cannot be loaded', async () => {
+    const dir = await tempDataDir();
+    dirs.push(dir);
+    const pinFile = path.join(dir, 'pin');
+    await writeFile(pinFile, '1234\n', { mode: 0o600 });
+    const { io, out, err } = captureIo({
+      HALLMARK_DATA_DIR: dir,
+      HALLMARK_PKCS11_MODULE: path.join(dir, 'no-such-module.so'),
+      HALLMARK_PKCS11_TOKEN: 't',
+      HALLMARK_PKCS11_PIN_FILE: pinFile,
+    });
+    expect(await main(['server'], io)).toBe(2);
+    expect(out).toEqual([]);
+    expect(err).toEqual([expect.stringContaining('HALLMARK_PKCS11_MODULE')]);
+    expect(err.join('')).not.toContain('1234');
   });
 
   it('prints help for the command and for the CLI', async () => {
