@@ -6,7 +6,7 @@ export const ROWS = {
   raw: 'raw crypto.sign P-256: the yardstick of every ratio (always measured)',
   'csr-floor': 'raw verify and JWK key import, and the engine ceiling they make with sign',
   engine: 'certificate engine, CSR in -> checked SVID out, in-process',
-  hsm: 'P-256 signing through SoftHSM2 (PKCS#11), 1 in flight and 4 sessions',
+  hsm: 'P-256 signing and the engine with its CA in SoftHSM2 (PKCS#11), 1 and 16 in flight',
   audit: 'audit appends, 256 concurrent, durable embedded PostgreSQL, with and without checkpoints',
   checkpoint: 'one signed audit checkpoint round; archive and offline verify of 100k rows',
   policy: 'policy compile of 50k registrations + 50k grants, and a 1 MiB YAML load',

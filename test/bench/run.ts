@@ -128,6 +128,8 @@ try {
       for (const [name, rate] of [
         ['SoftHSM2 C_Sign P-256, 1 in flight', token.serial],
         [`SoftHSM2 C_Sign P-256, ${token.sessions} sessions`, token.parallel],
+        ['engine, CA in SoftHSM2, 1 in flight (CSR -> SVID)', token.engineSerial],
+        [`engine, CA in SoftHSM2, 16 in flight`, token.engineParallel],
       ] as const)
         report.add({
           key: 'hsm',

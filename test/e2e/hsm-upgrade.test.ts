@@ -63,8 +63,11 @@ describeWithSoftHsm('from sealed keys to a SoftHSM2 token', () => {
     const sealed = await stackOf({});
     let old: { chainPem: string; keyPem: string };
     let sealedRows: Awaited<ReturnType<typeof keyRows>>;
+    let adminKey: string;
     try {
       old = await svid(sealed);
+      // Written once, by the first start, into that server's data dir.
+      adminKey = (await readFile(sealed.server.admin.file, 'utf8')).trim();
       sealedRows = await keyRows(sealed.server.db);
     } finally {
       await sealed.close();
@@ -74,12 +77,19 @@ describeWithSoftHsm('from sealed keys to a SoftHSM2 token', () => {
 
     const moved = await stackOf(tokenEnv());
     try {
-      // The sealed keys still sign: the old SVID logs in, a JWT-SVID is issued.
-      const client = moved.agent({ cert: old.chainPem, key: old.keyPem });
-      expect(
-        (await moved.call('POST', '/v1/authn/login', { body: {}, dispatcher: client })).status,
-      ).toBe(200);
-      const adminKey = (await readFile(moved.server.admin.file, 'utf8')).trim();
+      // The sealed keys still sign under the token's configuration, until they rotate: an SVID
+      // from the sealed CA, an access token and a JWT-SVID from the sealed keys. (The SVID from
+      // before belongs to a pod of the previous test Kubernetes API, gone now.)
+      const before = await svid(moved);
+      const client = moved.agent({ cert: before.chainPem, key: before.keyPem });
+      const login = await moved.call('POST', '/v1/authn/login', { body: {}, dispatcher: client });
+      expect(login.status).toBe(200);
+      const jwt = await moved.call('POST', '/v1/svid/jwt', {
+        body: { audience: ['db'] },
+        dispatcher: client,
+      });
+      expect(jwt.status).toBe(200);
+      expect(await tokenPrivateKeys(token)).toEqual([]);
       const admin = await moved.call('POST', '/v1/authn/apikey', {
         body: { id: 'admin', api_key: adminKey },
       });
