@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import type { MasterKey } from '../crypto/index.js';
 import type { Database } from '../db/index.js';
+import type { KeyVault } from '../keyring/index.js';
 import { AuditCheckpointer, type CheckpointLogger } from './audit-checkpointer.js';
 import { DEFAULT_CHECKPOINT_CADENCE, type CheckpointCadence } from './checkpoint-cadence.js';
 import { CheckpointKeyring } from './checkpoint-keyring.js';
@@ -12,6 +13,8 @@ import { CheckpointKeyring } from './checkpoint-keyring.js';
 export interface AuditCheckpointsDeps {
   readonly db: Database;
   readonly master: MasterKey;
+  /** Where new checkpoint keys are made: sealed (default) or in the PKCS#11 token. */
+  readonly vault?: KeyVault;
   readonly clock: Clock;
   readonly audit: AuditLog;
   readonly log: CheckpointLogger;
@@ -34,9 +37,9 @@ export interface AuditCheckpoints {
 
 /** Loads (or creates) the checkpoint key, then starts signing the head on its cadence. */
 export async function startAuditCheckpoints(deps: AuditCheckpointsDeps): Promise<AuditCheckpoints> {
-  const { db, master, clock, audit, log } = deps;
+  const { db, master, vault, clock, audit, log } = deps;
   const keyring = await CheckpointKeyring.start(
-    { db, master, clock, audit, log },
+    { db, master, vault, clock, audit, log },
     { rotationPeriodMs: deps.keyRotationMs, tick: deps.tick },
   );
   const cadence: CheckpointCadence = {

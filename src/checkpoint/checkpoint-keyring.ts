@@ -4,7 +4,9 @@ import { ADVISORY_LOCKS } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
 import {
   RotatingKeyring,
+  SEALED_ONLY,
   rotationTickMs,
+  type KeyVault,
   type KeyringKind,
   type KeySchedule,
   type RotateOptions,
@@ -25,24 +27,30 @@ export const CHECKPOINT_KEYS_CHANNEL = 'hallmark_audit_checkpoint_keys';
 /** Default rotation period (`HALLMARK_AUDIT_CHECKPOINT_KEY_ROTATION`). */
 export const DEFAULT_CHECKPOINT_KEY_ROTATION_MS = 30 * 86_400_000;
 
-const CHECKPOINT_KEY_KIND: KeyringKind<CheckpointKeyMaterial, StoredCheckpointKey> = {
-  table: CHECKPOINT_KEY_TABLE,
-  channel: CHECKPOINT_KEYS_CHANNEL,
-  lock: ADVISORY_LOCKS.auditCheckpointKeyRotation,
-  // No `dropped`: a checkpoint must verify as long as the audit is kept, archives included.
-  // No `distrusted` yet: a distrusted key is published nowhere, which would orphan its checkpoints.
-  actions: {
-    bootstrapped: 'audit_checkpoint_key.activated',
-    prepared: 'audit_checkpoint_key.prepared',
-    activated: 'audit_checkpoint_key.activated',
-  },
-  logs: {
-    reloadFailed: 'audit checkpoint key reload failed',
-    rotated: 'audit checkpoint key rotated',
-    rotationCheckFailed: 'audit checkpoint key rotation check failed',
-  },
-  generate: generateCheckpointKey,
-};
+/** The checkpoint keys' kind; new keys come from `vault` (the token when one is configured). */
+function checkpointKeyKind(
+  vault: KeyVault,
+): KeyringKind<CheckpointKeyMaterial, StoredCheckpointKey> {
+  return {
+    table: CHECKPOINT_KEY_TABLE,
+    channel: CHECKPOINT_KEYS_CHANNEL,
+    lock: ADVISORY_LOCKS.auditCheckpointKeyRotation,
+    // No `dropped`: a checkpoint must verify as long as the audit is kept, archives included.
+    // No `distrusted` yet: a distrusted key is published nowhere, which would orphan its checkpoints.
+    actions: {
+      bootstrapped: 'audit_checkpoint_key.activated',
+      prepared: 'audit_checkpoint_key.prepared',
+      activated: 'audit_checkpoint_key.activated',
+    },
+    logs: {
+      reloadFailed: 'audit checkpoint key reload failed',
+      rotated: 'audit checkpoint key rotated',
+      rotationCheckFailed: 'audit checkpoint key rotation check failed',
+    },
+    generate: () => generateCheckpointKey(vault),
+    discard: (material) => vault.discard(material.key),
+  };
+}
 
 /**
  * The rotation schedule: a successor is prepared half a period ahead and published 30 s before
@@ -70,9 +78,10 @@ export class CheckpointKeyring {
 
   private constructor(deps: CheckpointKeyringDeps, rotationPeriodMs: number) {
     const { db, master, clock, audit, log } = deps;
+    const vault = deps.vault ?? SEALED_ONLY;
     this.#ring = new RotatingKeyring(
-      { db, master, clock, audit, log },
-      CHECKPOINT_KEY_KIND,
+      { db, master, clock, audit, log, vault },
+      checkpointKeyKind(vault),
       checkpointKeySchedule(rotationPeriodMs),
     );
   }

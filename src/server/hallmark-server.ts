@@ -334,6 +334,7 @@ export async function startServer(
     const checkpoints = await startAuditCheckpoints({
       db,
       master,
+      vault,
       clock,
       audit,
       log: log.child({ component: 'audit-checkpoint' }),

@@ -24,8 +24,10 @@ import { ManualClock } from '../doubles/manual-clock.js';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
+// The sink's server certificate, issued by an async engine; made once per file.
+const pki = await testPki();
+
 describe('checkpoints delivered by a sink', () => {
-  const pki = testPki();
   let dir: string;
 
   beforeAll(async () => {

@@ -19,8 +19,10 @@ function checkpointSeqs(lines: readonly string[]): number[] {
   );
 }
 
+// The sink's server certificate, issued by an async engine; made once per file.
+const pki = await testPki();
+
 describe.skipIf(!RSYSLOG_TESTS)('the truncation attack against a running server', () => {
-  const pki = testPki();
   let dir: string;
   let stack: HallmarkStack | undefined;
 

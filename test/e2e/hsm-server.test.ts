@@ -132,7 +132,12 @@ describeWithSoftHsm('the server with its keys in a SoftHSM2 token', () => {
     const rows = await keyRows(stack.server.db);
     const signing = rows.filter((row) => row.status === 'active' || row.status === 'prepared');
     expect(new Set(signing.map((row) => row.table))).toEqual(
-      new Set(['ca_authorities', 'token_signing_keys', 'jwt_authority_keys']),
+      new Set([
+        'ca_authorities',
+        'token_signing_keys',
+        'jwt_authority_keys',
+        'audit_checkpoint_keys',
+      ]),
     );
     for (const row of signing) expect(row.tokenId, row.key).toBeDefined();
     expect(rows.filter((row) => row.sealed)).toEqual([]);

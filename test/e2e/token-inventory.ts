@@ -62,7 +62,7 @@ export interface KeyRow {
   readonly sealed: boolean;
 }
 
-/** Every key row of the CA, access-token and JWT-authority keyrings. */
+/** Every key row of the CA, access-token, JWT-authority and audit-checkpoint keyrings. */
 export async function keyRows(db: Queryable): Promise<KeyRow[]> {
   const { rows } = await db.query<{
     table: string;
@@ -79,7 +79,10 @@ export async function keyRows(db: Queryable): Promise<KeyRow[]> {
             sealed_private_key IS NOT NULL FROM token_signing_keys
      UNION ALL
      SELECT 'jwt_authority_keys', kid, status, 'jwt-authority', pkcs11_id,
-            sealed_private_key IS NOT NULL FROM jwt_authority_keys`,
+            sealed_private_key IS NOT NULL FROM jwt_authority_keys
+     UNION ALL
+     SELECT 'audit_checkpoint_keys', kid, status, 'audit-checkpoint', pkcs11_id,
+            sealed_private_key IS NOT NULL FROM audit_checkpoint_keys`,
   );
   return rows.map((row) => ({
     table: row.table,

@@ -36,5 +36,16 @@ export const pkcs11Keys = {
       AND (status NOT IN ('prepared', 'active') OR sealed_key IS NOT NULL OR pkcs11_id IS NOT NULL)
       AND (status <> 'distrusted' OR (sealed_key IS NULL AND pkcs11_id IS NULL)));
     CREATE UNIQUE INDEX ca_authorities_pkcs11_id ON ca_authorities (pkcs11_id);
+
+    -- Audit checkpoint keys (migration 13) likewise; they are never dropped, so a retired token
+    -- key stays in the token (its public JWK keeps verifying its checkpoints from the row).
+    ALTER TABLE audit_checkpoint_keys ADD COLUMN pkcs11_id text;
+    ALTER TABLE audit_checkpoint_keys DROP CONSTRAINT audit_checkpoint_keys_check;
+    ALTER TABLE audit_checkpoint_keys ADD CONSTRAINT audit_checkpoint_keys_check CHECK (
+      NOT (sealed_private_key IS NOT NULL AND pkcs11_id IS NOT NULL)
+      AND (status NOT IN ('prepared', 'active') OR sealed_private_key IS NOT NULL OR pkcs11_id IS NOT NULL)
+      AND (status IN ('prepared', 'active') OR sealed_private_key IS NULL)
+      AND (status <> 'distrusted' OR pkcs11_id IS NULL));
+    CREATE UNIQUE INDEX audit_checkpoint_keys_pkcs11_id ON audit_checkpoint_keys (pkcs11_id);
   `,
 } as const;
