@@ -12,11 +12,7 @@ import { HallmarkError } from '../errors/index.js';
  * - `closed`: the pool was closed.
  */
 export type HsmUnavailableReason =
-  | 'token-unavailable'
-  | 'pin-rejected'
-  | 'key-missing'
-  | 'key-mismatch'
-  | 'closed';
+  'token-unavailable' | 'pin-rejected' | 'key-missing' | 'key-mismatch' | 'closed';
 
 /**
  * The token cannot serve a signing operation. Code `ERR_CA_UNAVAILABLE`, so a request that needs
