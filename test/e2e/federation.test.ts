@@ -21,6 +21,7 @@ import { MemoryLogger } from '../sidecar/fakes.js';
 import { createTestPki, type TestPki } from '../sidecar/test-pki.js';
 import { waitFor } from '../sidecar/wait-for.js';
 import { WorkloadApiClient, failureOf } from '../sidecar/workload-api-client.js';
+import { signCompactJws } from '../../src/keyring/index.js';
 import { systemClock } from '../../src/clock/index.js';
 
 const B_SERVER = 'spiffe://b.test/hallmark/server';
@@ -111,7 +112,7 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'a.crt'), aCert.certPem);
   await writeFile(path.join(dir, 'a.key'), aCert.keyPem);
   // The hostile endpoint: trust domain h.test, Web PKI under the same root.
-  h = createTestPki(systemClock, 'h.test');
+  h = await createTestPki(systemClock, 'h.test');
   const hostileCert = web.issueServer({ ips: ['127.0.0.1'] });
   hostile = createHttpsServer({ cert: hostileCert.certPem, key: hostileCert.keyPem }, (_q, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -283,7 +284,17 @@ describe('federation between a.test and b.test', () => {
     const byA = await failureOf(
       aWeb.api.validateJwtSvid({
         audience: 'shop-web',
-        svid: await forged(ownOfA.privateKey, ownOfA.kid, ownOfA.alg),
+        // A's authority signs through its signer (its key may be in a PKCS#11 token).
+        svid: await signCompactJws(
+          ownOfA.signer,
+          { alg: ownOfA.alg, kid: ownOfA.kid, typ: 'JWT' },
+          JSON.stringify({
+            aud: ['shop-web'],
+            sub: B_API,
+            iat: Math.floor(systemClock.now() / 1000),
+            exp: Math.floor(systemClock.now() / 1000) + 120,
+          }),
+        ),
       }),
     );
     expect(byA.details).toMatch(/^ERR_JWTSVID_AUTHORITY_UNKNOWN/);
@@ -349,10 +360,14 @@ describe('federation between a.test and b.test', () => {
     const held = path.join(aWeb.out, 'federated', 'h.test.pem');
     const good = await readFile(held, 'utf8');
     expect(new X509Certificate(good).raw.equals(new X509Certificate(h.bundlePem).raw)).toBe(true);
-    const c = createTestPki(systemClock, 'c.test');
+    const c = await createTestPki(systemClock, 'c.test');
+    const [h2, h3] = [
+      await createTestPki(systemClock, 'h.test'),
+      await createTestPki(systemClock, 'h.test'),
+    ];
     const cases: [() => void, string][] = [
       [
-        () => (hostileAnswer = bundleJson(4, [createTestPki(systemClock, 'h.test').bundlePem])),
+        () => (hostileAnswer = bundleJson(4, [h2.bundlePem])),
         'ERR_FEDERATION_BUNDLE_SEQUENCE_REGRESSED',
       ],
       [() => (hostileAnswer = '{"keys": [{"kty":'), 'ERR_FEDERATION_BUNDLE_MALFORMED'],
@@ -365,7 +380,7 @@ describe('federation between a.test and b.test', () => {
           // A certificate of a Web PKI root A does not trust: not the https_web profile.
           const other = createWebPki('Not Trusted').issueServer({ ips: ['127.0.0.1'] });
           hostile.setSecureContext({ cert: other.certPem, key: other.keyPem });
-          hostileAnswer = bundleJson(10, [createTestPki(systemClock, 'h.test').bundlePem]);
+          hostileAnswer = bundleJson(10, [h3.bundlePem]);
         },
         'ERR_FEDERATION_ENDPOINT_UNAUTHENTICATED',
       ],

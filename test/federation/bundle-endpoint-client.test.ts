@@ -35,7 +35,7 @@ let spiffeUrl: string;
 
 beforeAll(async () => {
   web = createWebPki();
-  b = createTestPki(systemClock, 'b.test');
+  b = await createTestPki(systemClock, 'b.test');
   const webCert = web.issueServer();
   webUrl = await serve(webCert.certPem, webCert.keyPem, (path) =>
     path === '/big'
@@ -117,7 +117,7 @@ describe('fetching a bundle endpoint', () => {
       spiffeProfile('spiffe://b.test/somebody-else'),
       spiffeProfile('spiffe://a.test/hallmark/server'),
       spiffeProfile('spiffe://b.test/hallmark/server', [
-        createTestPki(systemClock, 'b.test').bundlePem,
+        (await createTestPki(systemClock, 'b.test')).bundlePem,
       ]),
     ]) {
       expect(

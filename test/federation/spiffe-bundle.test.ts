@@ -17,7 +17,7 @@ import { createTestPki } from '../sidecar/test-pki.js';
 import { createWebPki } from './web-pki.js';
 import { codeOf } from '../helpers/error-code.js';
 
-const caPem = (trustDomain: string): string =>
+const caPem = (trustDomain: string): Promise<string> =>
   buildSelfSignedCa({
     trustDomain,
     keyPair: generateKeyPair('ec-p256'),
@@ -39,7 +39,9 @@ function jwtEntry(kid: string, type: 'ec' | 'rsa' = 'ec'): Record<string, unknow
   return { ...publicKey.export({ format: 'jwk' }), use: 'jwt-svid', kid };
 }
 
-const B_CA = caPem('b.test');
+const B_CA = await caPem('b.test');
+const OTHER_B_CA = await caPem('b.test');
+const B_LEAF = (await createTestPki(systemClock, 'b.test')).serverCertPem;
 const JWT = jwtEntry('k1');
 const doc = (extra: Record<string, unknown> = {}, keys: unknown[] = [x509Entry(B_CA), JWT]) =>
   JSON.stringify({ keys, spiffe_sequence: 7, spiffe_refresh_hint: 60, ...extra });
@@ -77,7 +79,7 @@ describe('parsing a SPIFFE bundle', () => {
     expect(bundle.jwtAuthorities[0]).toMatchObject({ kid: 'r', kty: 'RSA' });
   });
 
-  const other = x509Entry(caPem('b.test'));
+  const other = x509Entry(OTHER_B_CA);
   it.each([
     ['not JSON', '{"keys": ['],
     ['not an object', '[]'],
@@ -93,10 +95,7 @@ describe('parsing a SPIFFE bundle', () => {
     ],
     ['x5c empty', doc({}, [{ ...other, x5c: [] }])],
     ['x5c not DER', doc({}, [{ ...other, x5c: ['bm90IGEgY2VydA=='] }])],
-    [
-      'x5c a leaf, not a CA',
-      doc({}, [x509Entry(createTestPki(systemClock, 'b.test').serverCertPem)]),
-    ],
+    ['x5c a leaf, not a CA', doc({}, [x509Entry(B_LEAF)])],
     ['key members of another key', doc({}, [{ ...other, x: (JWT as { x: string }).x }])],
     ['jwt-svid without kid', doc({}, [{ ...JWT, kid: undefined }])],
     ['jwt-svid with an empty kid', doc({}, [{ ...JWT, kid: '' }])],
@@ -122,8 +121,8 @@ describe('parsing a SPIFFE bundle', () => {
 });
 
 describe('bootstrap bundles', () => {
-  it('are PEM CA certificates or a bundle document, without a sequence', () => {
-    const second = caPem('b.test');
+  it('are PEM CA certificates or a bundle document, without a sequence', async () => {
+    const second = await caPem('b.test');
     const pem = parseBootstrapBundle(`${B_CA}\n${second}`);
     expect(pem.x509Authorities).toHaveLength(2);
     expect(pem.sequence).toBeUndefined();
@@ -137,7 +136,7 @@ describe('bootstrap bundles', () => {
       'a private key',
       generateKeyPair('ec-p256').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     ],
-    ['a leaf certificate', createTestPki(systemClock, 'b.test').serverCertPem],
+    ['a leaf certificate', B_LEAF],
     ['text around the PEM', `hello\n${B_CA}`],
     ['a damaged certificate', B_CA.replace(/[A-Z]{8}/, 'AAAAAAAA')],
     ['JWT keys only', JSON.stringify({ keys: [JWT] })],
@@ -160,7 +159,7 @@ describe('keeping the newest bundle', () => {
     bundle,
     source,
   });
-  const rotated = [x509Entry(B_CA), x509Entry(caPem('b.test')), JWT];
+  const rotated = [x509Entry(B_CA), x509Entry(OTHER_B_CA), JWT];
 
   it('stores the first bundle, anything after a bootstrap bundle, and higher sequences', () => {
     expect(decideBundleUpdate(undefined, at(3)).kind).toBe('store');

@@ -87,7 +87,7 @@ describe('the federation poller', () => {
 
   beforeAll(async () => {
     ({ db } = await createMigratedDatabase());
-    b = createTestPki(clock, 'b.test');
+    b = await createTestPki(clock, 'b.test');
     server = createServer({ cert: b.serverCertPem, key: b.serverKeyPem }, (_req, res) => {
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -143,8 +143,8 @@ describe('the federation poller', () => {
     expect(await poller.refresh()).toBe(true);
     expect(cache.rows()[0]!.lastSuccessAt).toBe(before.lastSuccessAt);
 
-    const c = createTestPki(clock, 'c.test');
-    const rotatedB = createTestPki(clock, 'b.test');
+    const c = await createTestPki(clock, 'c.test');
+    const rotatedB = await createTestPki(clock, 'b.test');
     const hostile: [string, string][] = [
       [bundleOf(4, [rotatedB.bundlePem]), 'ERR_FEDERATION_BUNDLE_SEQUENCE_REGRESSED'],
       ['{"keys": [', 'ERR_FEDERATION_BUNDLE_MALFORMED'],
@@ -164,7 +164,7 @@ describe('the federation poller', () => {
       expect(cache.rows()[0]).toMatchObject({ lastError: code });
     }
     // A certificate that does not match the profile: an SVID of another CA on the endpoint.
-    const impostor = createTestPki(clock, 'b.test');
+    const impostor = await createTestPki(clock, 'b.test');
     server.setSecureContext({ cert: impostor.serverCertPem, key: impostor.serverKeyPem });
     answer = bundleOf(10, [impostor.bundlePem]);
     await round(poller);
@@ -219,7 +219,7 @@ describe('the federation poller', () => {
 
   it('re-bootstraps on a new bootstrap bundle and forgets a dropped relationship', async () => {
     const { poller, cache } = replicas[0]!;
-    const next = createTestPki(clock, 'b.test');
+    const next = await createTestPki(clock, 'b.test');
     const bootstrap = parseBootstrapBundle(next.bundlePem);
     relationships = [
       {

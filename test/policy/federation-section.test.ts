@@ -6,8 +6,8 @@ import { findRegistration } from '../../src/policy/index.js';
 import { createTestPki } from '../sidecar/test-pki.js';
 import { compile, problemPaths, problemsOf } from './policy-test-helpers.js';
 
-const B = createTestPki(systemClock, 'b.example');
-const C = createTestPki(systemClock, 'c.example');
+const B = await createTestPki(systemClock, 'b.example');
+const C = await createTestPki(systemClock, 'c.example');
 const indent = (pem: string): string =>
   pem
     .trim()

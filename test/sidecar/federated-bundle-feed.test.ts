@@ -47,12 +47,13 @@ class HandTimers {
   }
 }
 
+const b1 = await createTestPki(clock, 'b.test');
+const b2 = await createTestPki(clock, 'b.test');
+const c = await createTestPki(clock, 'c.test');
+
 describe('the federated bundle feed', () => {
   let dir: string;
   let store: CredentialDirectory;
-  const b1 = createTestPki(clock, 'b.test');
-  const b2 = createTestPki(clock, 'b.test');
-  const c = createTestPki(clock, 'c.test');
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-federated-feed-'));

@@ -152,7 +152,7 @@ describe('runSidecarOnce', () => {
   });
 
   it('writes the federated bundles that come with the SVID to federated/<td>.pem', async () => {
-    const b = createTestPki(systemClock, 'b.test');
+    const b = await createTestPki(systemClock, 'b.test');
     const cert = new X509Certificate(b.bundlePem);
     fake.federatedBundles = {
       'b.test': {
