@@ -13,7 +13,7 @@ export interface StoredSigningKey extends StoredKey {
   readonly publicJwk: JWK;
 }
 
-/** The `token_signing_keys` table (migrations 4 and 13). */
+/** The `token_signing_keys` table (migrations 4 and 15). */
 export const SIGNING_KEY_TABLE: KeyTable<SigningKeyMaterial, StoredSigningKey> = {
   name: 'token_signing_keys',
   tokenKind: 'access-token',

@@ -44,7 +44,7 @@ function sealAad(kid: string): string {
   return `audit-checkpoint-key|${kid}`;
 }
 
-/** The `audit_checkpoint_keys` table (migrations 13 and 14). */
+/** The `audit_checkpoint_keys` table (migrations 13 and 15). */
 export const CHECKPOINT_KEY_TABLE: KeyTable<CheckpointKeyMaterial, StoredCheckpointKey> = {
   name: 'audit_checkpoint_keys',
   tokenKind: 'audit-checkpoint',

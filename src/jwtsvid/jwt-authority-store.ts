@@ -17,7 +17,7 @@ export interface StoredJwtAuthority extends StoredKey {
   readonly bundleJwk: BundleJwk;
 }
 
-/** The `jwt_authority_keys` table (migrations 7 and 13): a signing key row plus its `alg`. */
+/** The `jwt_authority_keys` table (migrations 7 and 15): a signing key row plus its `alg`. */
 export const JWT_AUTHORITY_TABLE: KeyTable<JwtAuthorityMaterial, StoredJwtAuthority> = {
   name: 'jwt_authority_keys',
   tokenKind: 'jwt-authority',

@@ -37,7 +37,7 @@ export interface KeyRow {
 export interface NewKeyRow {
   /** Serialised into `public_jwk`. */
   readonly publicJwk: object;
-  /** Exactly one of the two: a row is sealed or token-held, never both (migration 14). */
+  /** Exactly one of the two: a row is sealed or token-held, never both (migration 15). */
   readonly sealedPrivateKey: Buffer | null;
   readonly pkcs11Id: string | null;
   /** Values of {@link KeyTable.extraColumns}, in that order. */
