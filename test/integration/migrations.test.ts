@@ -56,12 +56,53 @@ describe('migrations', () => {
         MIGRATIONS.filter((m) => m.version < 14),
       );
       expect(await isFullyMigrated(db, MIGRATIONS)).toBe(false);
-      expect(await migrate(db, MIGRATIONS)).toEqual([14]);
+      expect(
+        await migrate(
+          db,
+          MIGRATIONS.filter((m) => m.version <= 14),
+        ),
+      ).toEqual([14]);
       const columns = await db.query<{ column_name: string }>(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'federated_bundles'",
       );
       expect(columns.rows.map((r) => r.column_name)).toContain('sequence');
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('upgrade a database with sealed keys to the PKCS#11 columns: only 015 runs, every row kept sealed', async () => {
+    const url = await createEmptyDatabase();
+    const db = new Database(url, { max: 2 });
+    try {
+      await migrate(
+        db,
+        MIGRATIONS.filter((m) => m.version < 15),
+      );
+      // Key rows as a release before 15 wrote them: an active sealed key and a retired one.
+      const at = new Date('2026-03-01T00:00:00Z');
+      for (const table of ['token_signing_keys', 'audit_checkpoint_keys']) {
+        await db.query(
+          `INSERT INTO ${table} (kid, status, public_jwk, sealed_private_key, created_at, activated_at, retired_at)
+           VALUES ('a', 'active', '{}', '\\x01', $1, $1, NULL), ('r', 'retired', '{}', NULL, $1, $1, $1)`,
+          [at],
+        );
+      }
+      expect(await migrate(db, MIGRATIONS)).toEqual([15]);
       expect(await isFullyMigrated(db, MIGRATIONS)).toBe(true);
+      for (const table of ['token_signing_keys', 'audit_checkpoint_keys']) {
+        const rows = await db.query<{ kid: string; sealed: boolean; pkcs11_id: string | null }>(
+          `SELECT kid, sealed_private_key IS NOT NULL AS sealed, pkcs11_id FROM ${table} ORDER BY kid`,
+        );
+        expect(rows.rows).toEqual([
+          { kid: 'a', sealed: true, pkcs11_id: null },
+          { kid: 'r', sealed: false, pkcs11_id: null },
+        ]);
+        // The new rule: an active key is sealed or in a token, never both.
+        await expect(
+          db.query(`UPDATE ${table} SET pkcs11_id = 'x' WHERE kid = 'a'`),
+        ).rejects.toMatchObject({ code: '23514' });
+      }
     } finally {
       await db.close();
     }
