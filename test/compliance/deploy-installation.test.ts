@@ -39,7 +39,7 @@ describe.skipIf(!RSYSLOG_TESTS)('the deploy/ installation', () => {
   beforeAll(async () => {
     if (!RSYSLOG_TESTS) console.warn(RSYSLOG_SKIP_REASON);
     dir = await mkdtemp(path.join(os.tmpdir(), 'hallmark-deploy-compliance-'));
-    const pki = testPki();
+    const pki = await testPki();
     rsyslog = await startRsyslog({
       protocol: 'tls',
       tls: { ...pki.server, ca: pki.ca, requireClientCert: false },

@@ -2,14 +2,14 @@
 // row is dropped or distrusted, and never left behind by a round that did not commit.
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { MemoryAuditLog } from '../../src/audit/index.js';
-import { ManualClock } from '../../src/clock/index.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import type { Database } from '../../src/db/index.js';
 import { TokenKeys, TokenPin, TokenSessionPool } from '../../src/hsm/index.js';
 import { JwtAuthorityKeyring, type JwtAuthoritySettings } from '../../src/jwtsvid/index.js';
 import { KeyVault } from '../../src/keyring/index.js';
 import { keyRows, tokenPrivateKeys } from '../e2e/token-inventory.js';
+import { ManualClock } from '../doubles/manual-clock.js';
+import { MemoryAuditLog } from '../doubles/memory-audit-log.js';
 import { createMigratedDatabase } from '../helpers/database.js';
 import { describeWithSoftHsm } from '../hsm/describe-with-softhsm.js';
 import { USER_PIN, createSoftHsmToken, type SoftHsmToken } from '../hsm/softhsm.js';
