@@ -156,7 +156,7 @@ export async function measureEngine(durationMs: number): Promise<Rate & { parts:
   // Issuance is asynchronous (the CA may sign in a token): each SVID is awaited, one at a time.
   const rate = await measureAsync(durationMs, 1, issue);
   // One issued leaf per CSR of the pool, and what the issuer meant each to say.
-  const leaves = [];
+  const leaves: { der: Buffer; intended: IntendedLeaf }[] = [];
   for (const [i, csrPem] of pool.entries()) {
     const svid = await issue(i);
     const der = decodeSinglePem(svid.certificatePem, ['CERTIFICATE']);

@@ -19,7 +19,6 @@ function privateKeyOf(custody: PrivateKeyCustody): KeyObject {
   return custody.privateKey;
 }
 
-
 describe('generateJwtAuthority', () => {
   it.each([
     ['ES256', 'P-256'],

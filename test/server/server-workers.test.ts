@@ -24,7 +24,7 @@ const POLICY = 'workloads:\n  - namespace: payments\n    serviceAccount: api\n';
 const SVID_ROUTE = 'method="POST",route="/v1/svid/x509",status="200"';
 
 describe('hallmark server with HALLMARK_WORKERS=2 on its embedded PostgreSQL', () => {
-  const pki = testPki();
+  let pki: Awaited<ReturnType<typeof testPki>>;
   let k8s: TestKubernetesApi;
   let dataDir: string;
   let receiver: HttpsReceiver;
@@ -51,6 +51,7 @@ describe('hallmark server with HALLMARK_WORKERS=2 on its embedded PostgreSQL', (
   }
 
   beforeAll(async () => {
+    pki = await testPki();
     k8s = await startTestKubernetesApi();
     k8s.addPod({ namespace: 'payments', name: 'api-1', serviceAccountName: 'api' });
     dataDir = await tempDataDir('hallmark-workers-');

@@ -7,7 +7,7 @@ import {
   generateKeyPair,
   prepareAuthority,
 } from '../../src/x509/index.js';
-import { caught, caughtAsync, hasOpenssl, makeRoot, openssl, T0 } from './x509-helpers.js';
+import { caughtAsync, hasOpenssl, makeRoot, openssl, T0 } from './x509-helpers.js';
 import { ManualClock } from '../doubles/manual-clock.js';
 
 describe('buildSelfSignedCa', async () => {
