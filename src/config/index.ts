@@ -12,6 +12,7 @@ export {
 export type { ServerConfig, CaKeyType, MasterKeySource, Pkcs11Config } from './server-config.js';
 export type { AuditSinksConfig, SyslogSinkConfig, WebhookSinkConfig } from './audit-sink-config.js';
 export type { AuditCheckpointConfig } from './audit-checkpoint-config.js';
+export type { AuditRetentionConfig } from './audit-retention-config.js';
 export { HALLMARK_VERSION } from './version.js';
 export { JWT_SVID_ALGORITHM_OF } from './federation-config.js';
 export type { FederationConfig, JwtSvidKeyType } from './federation-config.js';

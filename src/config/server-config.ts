@@ -11,6 +11,11 @@ import {
   readAuditCheckpoints,
   type AuditCheckpointConfig,
 } from './audit-checkpoint-config.js';
+import {
+  AUDIT_RETENTION_VARIABLES,
+  readAuditRetention,
+  type AuditRetentionConfig,
+} from './audit-retention-config.js';
 import { ConfigError } from './config-error.js';
 import { EnvReader, type ConfigSource } from './env-reader.js';
 import {
@@ -103,6 +108,8 @@ export interface ServerConfig {
   readonly auditCheckpoints: AuditCheckpointConfig;
   /** Server processes sharing the listener (`HALLMARK_WORKERS`, `auto` resolved); 1: no cluster. */
   readonly workers: number;
+  /** The audit retention policy: archive directory, online and total retention. */
+  readonly auditRetention: AuditRetentionConfig;
 }
 
 /**
@@ -154,6 +161,7 @@ export const KNOWN_VARIABLES: readonly string[] = [
   'HALLMARK_WORKERS',
   ...AUDIT_SINK_VARIABLES,
   ...AUDIT_CHECKPOINT_VARIABLES,
+  ...AUDIT_RETENTION_VARIABLES,
   // client side: sidecar, exec, admin CLI
   'HALLMARK_SERVER_URL',
   'HALLMARK_SERVER_BUNDLE',
@@ -346,6 +354,8 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'expected a postgres:// or postgresql:// URL');
   }
+  const auditSinks = readAuditSinks(reader);
+  const auditCheckpoints = readAuditCheckpoints(reader);
   const config: ServerConfig = {
     listen: reader.listen('HALLMARK_LISTEN', '127.0.0.1:8443'),
     dataDir,
@@ -406,9 +416,13 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
       'trace',
       'silent',
     ] as const),
-    auditSinks: readAuditSinks(reader),
-    auditCheckpoints: readAuditCheckpoints(reader),
+    auditSinks,
+    auditCheckpoints,
     workers: readWorkers(reader, source.cores),
+    auditRetention: readAuditRetention(reader, {
+      checkpointIntervalSeconds: auditCheckpoints.intervalSeconds,
+      sinkLagAlarmSeconds: auditSinks.lagAlarmSeconds,
+    }),
   };
   return Object.freeze({
     ...config,
@@ -417,6 +431,7 @@ export function loadServerConfig(source: ConfigSource): ServerConfig {
     serverNames: Object.freeze([...serverNames]),
     auditSinks: Object.freeze(config.auditSinks),
     auditCheckpoints: Object.freeze(config.auditCheckpoints),
+    auditRetention: Object.freeze(config.auditRetention),
   });
 }
 
