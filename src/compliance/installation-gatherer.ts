@@ -7,6 +7,7 @@ import type { KeySchedule, KeySlot, KeyStatus } from '../keyring/index.js';
 import type { CompiledPolicy } from '../policy/index.js';
 import { certificateFacts } from './certificate-facts.js';
 import { masterKeyFacts } from './master-key-facts.js';
+import { retentionFacts } from './retention-facts.js';
 import type { DependencyAudit } from './dependency-audit.js';
 import type {
   AuditSinkFacts,
@@ -337,7 +338,7 @@ export async function gatherSnapshot(
     auditSinks,
     checkpoints,
     checkpointKeys,
-    retention: undefined,
+    retention: retentionFacts(config.auditRetention),
     manifests: supplied.manifests,
     dependencies: supplied.dependencies,
   };

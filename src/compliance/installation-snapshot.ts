@@ -162,8 +162,10 @@ export interface CheckpointFacts {
 export interface RetentionFacts {
   /** Rows kept available in PostgreSQL for this long (seconds); `undefined`: forever. */
   readonly onlineSeconds: number | undefined;
-  /** Rows kept in the archive for this long (seconds); `undefined`: no archive. */
+  /** Segments kept until their rows are this old (seconds); `undefined`: no archive. */
   readonly archiveSeconds: number | undefined;
+  /** Where segments are written (`HALLMARK_AUDIT_ARCHIVE_DIR`); `undefined`: nowhere. */
+  readonly archiveDir: string | undefined;
 }
 
 /** Everything the controls read; gathered by I/O, evaluated purely. */

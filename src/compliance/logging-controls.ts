@@ -146,18 +146,18 @@ const retention: Control = {
   id: 'HM-LOG-04',
   area: 'logging-monitoring',
   title: 'Audit history retained 12 months, 3 immediately available',
-  checks: `An audit archive and retention policy is configured: rows are kept at least ${describeSeconds(MIN_RETENTION_SECONDS)} (in PostgreSQL or the archive) and at least ${describeSeconds(MIN_ONLINE_SECONDS)} of them in PostgreSQL.`,
+  checks: `An audit retention policy is configured and enforced: rows stay in PostgreSQL at least ${describeSeconds(MIN_ONLINE_SECONDS)} (HALLMARK_AUDIT_RETENTION_ONLINE; unset: never archived) and are kept at least ${describeSeconds(MIN_RETENTION_SECONDS)} in all, counted from their commit, in PostgreSQL or in the segments written to HALLMARK_AUDIT_ARCHIVE_DIR (HALLMARK_AUDIT_ARCHIVE_RETENTION). A retention declared without an archive directory is no archive.`,
   references: {
     pciDss: ['10.5.1'],
     soc2: ['CC7.2'],
     nist80053: ['AU-11'],
   },
   remediation:
-    'Until Hallmark enforces a retention policy, keep rows in PostgreSQL at least 3 months, archive older ones with hallmark audit archive, and keep the segments (and the SIEM copies) at least 12 months; record that procedure for the assessor.',
+    'Set HALLMARK_AUDIT_ARCHIVE_DIR to a durable volume shared by the replicas (and backed up), HALLMARK_AUDIT_RETENTION_ONLINE to 90d or more (older rows are archived there and deleted from PostgreSQL automatically) and HALLMARK_AUDIT_ARCHIVE_RETENTION to 365d or more; keep the segments that long (Hallmark never deletes them) and check them with hallmark audit verify --archive DIR.',
   evaluate({ retention: facts }) {
     if (facts === undefined) {
       return fail(
-        'this server has no audit archive or retention policy: nothing says how long rows are kept or where their copies are',
+        'this server has no audit archive or retention policy: nothing says how long rows are kept or where their copies are (HALLMARK_AUDIT_RETENTION_ONLINE, HALLMARK_AUDIT_ARCHIVE_RETENTION)',
         { retention: null },
       );
     }
@@ -166,6 +166,7 @@ const retention: Control = {
     const evidence: Evidence = {
       online: online === undefined ? 'forever' : describeSeconds(online),
       archive: archive === undefined ? 'none' : describeSeconds(archive),
+      archiveDir: facts.archiveDir ?? null,
     };
     if (online !== undefined && online < MIN_ONLINE_SECONDS) {
       return fail(
@@ -173,14 +174,22 @@ const retention: Control = {
         evidence,
       );
     }
+    // Both periods count from a row's commit: the archive keeps a row until it is that old.
     const total = online === undefined ? Infinity : Math.max(online, archive ?? 0);
     if (total < MIN_RETENTION_SECONDS) {
       return fail(
-        `rows are kept ${describeSeconds(total)} in all, under ${describeSeconds(MIN_RETENTION_SECONDS)}`,
+        archive === undefined
+          ? `rows are archived after ${describeSeconds(online as number)} but no archive retention applies (${facts.archiveDir === undefined ? 'no archive directory' : 'HALLMARK_AUDIT_ARCHIVE_RETENTION unset'}): rows are kept ${describeSeconds(total)} in all, under ${describeSeconds(MIN_RETENTION_SECONDS)}`
+          : `rows are kept ${describeSeconds(total)} in all, under ${describeSeconds(MIN_RETENTION_SECONDS)}`,
         evidence,
       );
     }
-    return pass('retention meets 12 months with 3 online', evidence);
+    return pass(
+      online === undefined
+        ? 'rows are never archived automatically: all of them stay in PostgreSQL'
+        : `rows stay ${describeSeconds(online)} in PostgreSQL and ${describeSeconds(total)} in all (archive ${facts.archiveDir ?? 'none'})`,
+      evidence,
+    );
   },
 };
 

@@ -6,6 +6,7 @@ import {
   type Control,
   type InstallationSnapshot,
 } from '../../src/compliance/index.js';
+import { retentionFacts } from '../../src/compliance/retention-facts.js';
 import type { KubeObject } from '../../src/manifest/index.js';
 import { NOW, compliantSnapshot } from './snapshot-fixture.js';
 
@@ -508,7 +509,33 @@ const BREAKS: readonly { id: string; what: string; change: Break; cause: RegExp 
     cause: /kept 180d in all, under 365d/,
     change: (s) => ({
       ...s,
-      retention: { onlineSeconds: 90 * 86_400, archiveSeconds: 180 * 86_400 },
+      retention: { ...s.retention!, onlineSeconds: 90 * 86_400, archiveSeconds: 180 * 86_400 },
+    }),
+  },
+  {
+    id: 'HM-LOG-04',
+    what: 'rows online only 30 days',
+    cause: /rows stay in PostgreSQL only 30d, under 90d/,
+    change: (s) => ({ ...s, retention: { ...s.retention!, onlineSeconds: 30 * 86_400 } }),
+  },
+  {
+    id: 'HM-LOG-04',
+    what: 'rows archived with no archive retention declared',
+    cause:
+      /archived after 100d but no archive retention applies \(HALLMARK_AUDIT_ARCHIVE_RETENTION unset\)/,
+    change: (s) => ({ ...s, retention: { ...s.retention!, archiveSeconds: undefined } }),
+  },
+  {
+    id: 'HM-LOG-04',
+    what: 'an archive retention declared without an archive directory',
+    cause: /no archive retention applies \(no archive directory\)/,
+    change: (s) => ({
+      ...s,
+      retention: retentionFacts({
+        archiveDir: undefined,
+        onlineSeconds: 100 * 86_400,
+        archiveSeconds: 400 * 86_400,
+      }),
     }),
   },
   {
@@ -675,6 +702,18 @@ describe('controls that may not apply', () => {
       },
     };
     expect(evaluate('HM-LOG-02', idle).status).toBe('pass');
+  });
+
+  it('HM-LOG-04 passes when rows are never archived, whatever the archive keeps', () => {
+    const forever = retentionFacts({
+      archiveDir: '/var/lib/hallmark-audit',
+      onlineSeconds: undefined,
+      archiveSeconds: 365 * 86_400,
+    });
+    expect(evaluate('HM-LOG-04', { ...compliantSnapshot(), retention: forever })).toMatchObject({
+      status: 'pass',
+      evidence: { online: 'forever', archive: '365d' },
+    });
   });
 
   it('a control that throws fails instead of passing', () => {

@@ -167,7 +167,11 @@ export function compliantSnapshot(): InstallationSnapshot {
       schedule: { ...schedule, rotationPeriodMs: 7 * DAY },
       tickMs: 60_000,
     },
-    retention: { onlineSeconds: 100 * 86_400, archiveSeconds: 400 * 86_400 },
+    retention: {
+      onlineSeconds: 100 * 86_400,
+      archiveSeconds: 400 * 86_400,
+      archiveDir: '/var/lib/hallmark-audit',
+    },
     manifests: deployManifests(),
     dependencies: {
       ran: true,
