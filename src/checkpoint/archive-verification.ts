@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { JSONWebKeySet } from 'jose';
 import { ChainVerifier, GENESIS_HASH } from '../audit/index.js';
+import { HallmarkError } from '../errors/index.js';
 import {
   fileDigest,
   fileLines,
@@ -168,4 +169,36 @@ export async function archiveKeys(dir: string): Promise<JSONWebKeySet> {
     for (const key of manifest.keys?.keys ?? []) byKid.set(String(key.kid), key);
   }
   return { keys: [...byKid.values()] };
+}
+
+/**
+ * Re-reads a segment just written and checks it is the one meant: the manifest on disk equals
+ * `manifest`, the rows file has its digest, and its rows chain from `prev_hash` to the closing
+ * checkpoint's hash. Throws ERR_AUDIT_ARCHIVE_DIR otherwise (nothing may be deleted then).
+ */
+export async function verifyWrittenSegment(
+  files: { readonly rows: string; readonly manifest: string },
+  manifest: SegmentManifest,
+): Promise<void> {
+  const refuse = (detail: string): never => {
+    throw new HallmarkError('ERR_AUDIT_ARCHIVE_DIR', {
+      detail: `segment ${manifest.first}-${manifest.last} does not read back: ${detail}`,
+    });
+  };
+  try {
+    const onDisk = await readFile(files.manifest, 'utf8');
+    if (onDisk !== `${JSON.stringify(manifest, null, 2)}\n`) refuse('its manifest differs');
+    if ((await fileDigest(files.rows)) !== manifest.sha256) refuse('its rows digest differs');
+    const verifier = new ChainVerifier({ seq: manifest.first - 1, hash: manifest.prev_hash });
+    for await (const line of fileLines(files.rows)) {
+      if (line === '') continue;
+      const row = parseSegmentLine(line);
+      if (row === undefined || !verifier.add(row)) break;
+    }
+    const verdict = verifier.finish({ seq: manifest.last, hash: manifest.last_hash });
+    if (!verdict.ok) refuse(`broken at seq ${verdict.seq}: ${verdict.problem}`);
+  } catch (err) {
+    if (err instanceof HallmarkError) throw err;
+    refuse((err as NodeJS.ErrnoException).code ?? (err as Error).message);
+  }
 }

@@ -20,6 +20,7 @@ import {
   SEGMENT_VERSION,
   type SegmentManifest,
 } from './archive-segment.js';
+import { verifyWrittenSegment } from './archive-verification.js';
 import { verifyCheckpointJws } from './checkpoint-statement.js';
 import { readBase, readCheckpoints, readHead, storedCheckpointKeys } from './checkpoint-store.js';
 
@@ -35,6 +36,8 @@ export interface ArchiveRequest {
   readonly dir: string;
   /** Who archives, for the audit row (`cli:<user>` from the command line). */
   readonly actor: string;
+  /** At most this many rows per segment (the automatic archive bounds its transaction). */
+  readonly maxRows?: number;
 }
 
 /** What an archive did. */
@@ -116,34 +119,37 @@ async function* segmentRows(
   }
 }
 
-/**
- * Archives the retained chain up to the newest stored checkpoint before the boundary: the
- * rows go to a segment in `dir` (verified as written: chained from the anchor, ending on the
- * checkpoint's hash) with a manifest holding the closing checkpoint, every checkpoint of the
- * range and the public keys; then, in the transaction that read them, the rows and the
- * checkpoints below the closing one are deleted, the closing one becomes the retained chain's
- * anchor (`audit_base`), and an `audit.archived` row naming the range and the segment's digest
- * is staged. The files are removed again if that transaction does not commit. A refusal
- * (boundary past the head, nothing checkpointed, an unwritable directory, a broken chain)
- * deletes nothing and is audited as `audit.archive.denied`.
- */
-export async function archiveAudit(request: ArchiveRequest): Promise<ArchiveResult> {
+async function archiveRun(
+  request: ArchiveRequest,
+  when: 'asked' | 'due',
+): Promise<ArchiveResult | undefined> {
   const { db, audit, clock, dir } = request;
   let files: { rows: string; manifest: string } | undefined;
   let committed = false;
   try {
     await writableDir(dir);
     const result = await db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.auditArchive]);
+      if (when === 'asked') {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.auditArchive]);
+      } else {
+        const lock = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
+          ADVISORY_LOCKS.auditArchive,
+        ]);
+        // Another replica (or an operator's archive) is at it: its result is ours.
+        if (lock.rows[0]?.ok !== true) return undefined;
+      }
       const head = (await readHead(tx)) ?? { seq: 0, hash: GENESIS_HASH };
       const start = (await readBase(tx)) ?? { seq: 0, hash: GENESIS_HASH };
       const now = clock.now();
-      const upTo = await upperBound(tx, request.before, head.seq, now);
+      const bound = await upperBound(tx, request.before, head.seq, now);
+      const upTo = Math.min(bound, start.seq + (request.maxRows ?? Number.MAX_SAFE_INTEGER));
       const closingRows = await tx.query<{ seq: string }>(
         'SELECT max(seq) AS seq FROM audit_checkpoints WHERE seq > $1 AND seq <= $2',
         [start.seq, upTo],
       );
       const last = Number(closingRows.rows[0]?.seq ?? 0);
+      // Nothing due is the normal state of a periodic archive, not a refusal to audit.
+      if (last === 0 && when === 'due') return undefined;
       if (last === 0) {
         throw new HallmarkError('ERR_AUDIT_ARCHIVE_NOTHING', {
           detail: `no signed checkpoint between seq ${start.seq + 1} and seq ${upTo}`,
@@ -179,6 +185,8 @@ export async function archiveAudit(request: ArchiveRequest): Promise<ArchiveResu
           detail: `cannot write the segment: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
         });
       });
+      // Read back from the disk before a row is deleted: what the archive holds, not what we sent.
+      await verifyWrittenSegment(files, manifest);
       await tx.query('DELETE FROM audit_log WHERE seq <= $1', [last]);
       await tx.query('DELETE FROM audit_checkpoints WHERE seq < $1', [last]);
       await tx.query(
@@ -219,4 +227,31 @@ export async function archiveAudit(request: ArchiveRequest): Promise<ArchiveResu
     }
     throw err;
   }
+}
+
+/**
+ * Archives the retained chain up to the newest stored checkpoint before the boundary: the
+ * rows go to a segment in `dir` (verified as written: chained from the anchor, ending on the
+ * checkpoint's hash) with a manifest holding the closing checkpoint, every checkpoint of the
+ * range and the public keys; then, in the transaction that read them, the rows and the
+ * checkpoints below the closing one are deleted, the closing one becomes the retained chain's
+ * anchor (`audit_base`), and an `audit.archived` row naming the range and the segment's digest
+ * is staged. The files are removed again if that transaction does not commit. A refusal
+ * (boundary past the head, nothing checkpointed, an unwritable directory, a broken chain)
+ * deletes nothing and is audited as `audit.archive.denied`. The segment is read back from the
+ * disk and verified (digest, chain to the closing checkpoint) before any row is deleted.
+ */
+export async function archiveAudit(request: ArchiveRequest): Promise<ArchiveResult> {
+  return (await archiveRun(request, 'asked')) as ArchiveResult;
+}
+
+/**
+ * The retention policy's archive: the same step as {@link archiveAudit}, but it waits for no
+ * one and refuses nothing that is merely not due. Resolves undefined when another replica holds
+ * the archive lock or no signed checkpoint closes rows before the boundary (no audit row then);
+ * a failure (unwritable directory, a segment that does not read back, a broken chain) deletes
+ * nothing, is audited as `audit.archive.denied` and rejects.
+ */
+export async function archiveDue(request: ArchiveRequest): Promise<ArchiveResult | undefined> {
+  return archiveRun(request, 'due');
 }

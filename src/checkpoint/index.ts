@@ -34,7 +34,13 @@ export { readReceivedCheckpoints, CHECKPOINT_EVENT_TYPE } from './received-check
 export type { ReceivedCheckpoint, ReceivedCheckpoints } from './received-checkpoints.js';
 export { ARCHIVED_TARGET, verifyAuditTrail } from './trail-verification.js';
 export type { TrailOptions, TrailProblem, TrailVerdict } from './trail-verification.js';
-export { archiveAudit } from './audit-archive.js';
+export { archiveAudit, archiveDue } from './audit-archive.js';
+export {
+  AuditRetention,
+  DEFAULT_RETENTION_SEGMENT_ROWS,
+  DEFAULT_RETENTION_TICK_MS,
+} from './audit-retention.js';
+export type { AuditRetentionDeps } from './audit-retention.js';
 export type { ArchiveBoundary, ArchiveRequest, ArchiveResult } from './audit-archive.js';
 export { archiveKeys, verifyArchive } from './archive-verification.js';
 export type { ArchiveVerdict } from './archive-verification.js';

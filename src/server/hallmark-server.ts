@@ -44,7 +44,11 @@ import {
 import { PodAttestor, createKubernetesApi, type KubernetesApi } from '../attest/index.js';
 import { PgPolicyStore, canAccess, findRegistration, isStillRegistered } from '../policy/index.js';
 import { DEFAULT_SECRET_CACHE, PgSecretStore } from '../secrets/index.js';
-import { startAuditCheckpoints, type AuditCheckpoints } from '../checkpoint/index.js';
+import {
+  AuditRetention,
+  startAuditCheckpoints,
+  type AuditCheckpoints,
+} from '../checkpoint/index.js';
 import { oidcCacheMaxAgeSeconds } from '../oidc/index.js';
 import { JwtAuthorityKeyring, JwtSvidIssuer } from '../jwtsvid/index.js';
 import { BrokerGrants, brokerPlugin } from '../../broker/index.js';
@@ -73,6 +77,8 @@ export interface RunningServer {
   readonly secrets: PgSecretStore;
   /** The checkpoint keyring (JWKS, detached signatures) and the checkpointer. */
   readonly checkpoints: AuditCheckpoints;
+  /** The automatic archive (`HALLMARK_AUDIT_RETENTION_ONLINE`); `undefined` when not set. */
+  readonly retention: AuditRetention | undefined;
   readonly embedded: boolean;
   /** The port of the bundle endpoint's own listener (`HALLMARK_FEDERATION_LISTEN`), if any. */
   readonly federationPort: number | undefined;
@@ -94,7 +100,7 @@ export interface StartOptions {
   kubernetes?: KubernetesApi;
   /** Disables the CA's rotation ticker (tests drive rotation by hand). */
   caTicker?: boolean;
-  /** Disables the checkpoint tickers (tests sign checkpoints by hand). */
+  /** Disables the checkpoint and retention tickers (tests sign and archive by hand). */
   checkpointTicker?: boolean;
   /** The host as the cluster's primary prepared it; by default the server prepares it itself. */
   host?: PreparedHost;
@@ -345,6 +351,24 @@ export async function startServer(
       tick: options.checkpointTicker,
     });
     cleanups.push(() => checkpoints.stop());
+    // The retention policy: rows past the online period leave PostgreSQL for the archive.
+    const { archiveDir, onlineSeconds } = config.auditRetention;
+    const retention =
+      archiveDir === undefined || onlineSeconds === undefined
+        ? undefined
+        : new AuditRetention({
+            db,
+            audit,
+            clock,
+            log: log.child({ component: 'audit-retention' }),
+            metrics,
+            dir: archiveDir,
+            onlineMs: onlineSeconds * 1000,
+          });
+    if (retention !== undefined) {
+      if (options.checkpointTicker !== false) retention.start();
+      cleanups.push(() => retention.stop());
+    }
     // Started before the listener and never awaited by a request: a receiver that is down
     // shows in hallmark_audit_sink_* and the log, /readyz stays ready.
     const sinks = await startAuditSinks({
@@ -495,6 +519,7 @@ export async function startServer(
       authn,
       secrets,
       checkpoints,
+      retention,
       embedded: host.embedded,
       federationPort: federation.endpointPort,
       lost,
