@@ -8,6 +8,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
@@ -37,6 +38,10 @@ const KINDS: Readonly<Record<string, KindSchema>> = {
   'v1/Service': { model: Service, clientType: 'V1Service' },
   'v1/ConfigMap': { model: ConfigMap, clientType: 'V1ConfigMap' },
   'v1/Secret': { model: Secret, clientType: 'V1Secret' },
+  'v1/PersistentVolumeClaim': {
+    model: PersistentVolumeClaim,
+    clientType: 'V1PersistentVolumeClaim',
+  },
   'apps/v1/Deployment': { model: Deployment, clientType: 'V1Deployment' },
   'policy/v1/PodDisruptionBudget': {
     model: PodDisruptionBudget,

@@ -174,6 +174,7 @@ describe('kustomizations', () => {
     expect(base?.resources).toEqual([
       'namespace.yaml',
       'rbac.yaml',
+      'audit-archive.yaml',
       'server.yaml',
       'service.yaml',
       'pod-disruption-budget.yaml',
