@@ -64,6 +64,10 @@ describe('a non-compliant installation', () => {
       checkpointTicker: false,
       env: {
         HALLMARK_AUDIT_CHECKPOINT_INTERVAL: '1s',
+        // A retention policy that archives after a month and keeps segments half a year.
+        HALLMARK_AUDIT_ARCHIVE_DIR: path.join(dir, 'audit-archive'),
+        HALLMARK_AUDIT_RETENTION_ONLINE: '30d',
+        HALLMARK_AUDIT_ARCHIVE_RETENTION: '180d',
         HALLMARK_MASTER_KEY: '', // generated into the data directory
         HALLMARK_CA_TTL: '730d',
         HALLMARK_TOKEN_TTL: '2h',
@@ -207,6 +211,9 @@ describe('a non-compliant installation', () => {
       'HM-LOG-01',
       new RegExp(`broken at seq ${tamperedSeq}: row content does not match its hash`),
     );
+  });
+  it('HM-LOG-04: rows archived after 30 days', () => {
+    expectFail('HM-LOG-04', /rows stay in PostgreSQL only 30d, under 90d/);
   });
   it('HM-LOG-03: no audit sink', () => {
     expectFail('HM-LOG-03', /no audit sink is configured/);
