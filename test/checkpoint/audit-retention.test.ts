@@ -1,6 +1,6 @@
 // The retention policy on PostgreSQL: rows past the online period archived on a tick, nothing lost on failure.
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
@@ -12,6 +12,7 @@ import {
   startAuditCheckpoints,
   type AuditCheckpoints,
 } from '../../src/checkpoint/index.js';
+import { verifyWrittenSegment } from '../../src/checkpoint/archive-verification.js';
 import { MasterKey } from '../../src/crypto/index.js';
 import { ADVISORY_LOCKS, type Database } from '../../src/db/index.js';
 import { runCli } from '../helpers/cli-process.js';
@@ -110,6 +111,16 @@ describe('the automatic audit archive (HALLMARK_AUDIT_RETENTION_ONLINE)', () => 
     expect(await retention.round()).toEqual([]);
     expect(await count(db, 'SELECT seq AS n FROM audit_head')).toBe(head);
     expect((await readdir(archive)).length).toBe(2);
+
+    // The read-back check that runs before any row is deleted refuses a segment changed on disk.
+    const files = segmentFiles(archive, 1, old);
+    await expect(verifyWrittenSegment(files, segment!.manifest)).resolves.toBeUndefined();
+    const text = await readFile(files.rows, 'utf8');
+    await writeFile(files.rows, text.replace('"actor":"key:admin"', '"actor":"key:other"'));
+    expect(await codeOf(verifyWrittenSegment(files, segment!.manifest))).toBe(
+      'ERR_AUDIT_ARCHIVE_DIR',
+    );
+    await writeFile(files.rows, text);
 
     const offline = await runCli(['audit', 'verify', '--archive', archive]);
     expect(offline.stderr).toBe('');
