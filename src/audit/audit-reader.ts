@@ -54,6 +54,70 @@ export async function auditHeadSeq(db: Queryable): Promise<number> {
   return Number(result.rows[0]?.seq ?? 0);
 }
 
+/** The chain's head as stored, or `undefined` before the first row was ever chained. */
+export async function readAuditHead(
+  db: Queryable,
+): Promise<{ seq: number; hash: string } | undefined> {
+  const result = await db.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_head');
+  const row = result.rows[0];
+  return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash };
+}
+
+/** `seq` of the last row committed before `time` (0 when none is that old). */
+export async function lastAuditSeqBefore(db: Queryable, time: Date): Promise<number> {
+  const result = await db.query<{ seq: string | null }>(
+    'SELECT max(seq) AS seq FROM audit_log WHERE time < $1',
+    [time],
+  );
+  return Number(result.rows[0]?.seq ?? 0);
+}
+
+/** The stored hash of row `seq`, if that row is still in the table. */
+export async function auditRowHash(db: Queryable, seq: number): Promise<string | undefined> {
+  const result = await db.query<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = $1', [
+    seq,
+  ]);
+  return result.rows[0]?.hash;
+}
+
+/** The first chained row after `seq`: its seq and commit time (epoch ms). */
+export async function firstAuditRowAfter(
+  db: Queryable,
+  seq: number,
+): Promise<{ seq: number; time: number } | undefined> {
+  const result = await db.query<{ seq: string; time: Date }>(
+    'SELECT seq, time FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1',
+    [seq],
+  );
+  const row = result.rows[0];
+  return row === undefined ? undefined : { seq: Number(row.seq), time: row.time.getTime() };
+}
+
+/** How many chained rows follow `seq`, and when the oldest of them was committed (epoch ms). */
+export async function auditRowsAfter(
+  db: Queryable,
+  seq: number,
+): Promise<{ count: number; oldest: number | undefined }> {
+  const result = await db.query<{ n: string; oldest: Date | null }>(
+    'SELECT count(*) AS n, min(time) AS oldest FROM audit_log WHERE seq > $1',
+    [seq],
+  );
+  return {
+    count: Number(result.rows[0]?.n ?? 0),
+    oldest: result.rows[0]?.oldest?.getTime(),
+  };
+}
+
+/** Targets of the successful `audit.archived` rows, chained or still staged. */
+export async function archivedRowTargets(db: Queryable): Promise<string[]> {
+  const result = await db.query<{ target: string }>(
+    `SELECT target FROM audit_log WHERE action = 'audit.archived' AND outcome = 'success'
+     UNION ALL
+     SELECT target FROM audit_pending WHERE action = 'audit.archived' AND outcome = 'success'`,
+  );
+  return result.rows.map((row) => row.target);
+}
+
 /** Rows with `seq > after`, oldest first, at most `limit`. */
 export async function readAuditPage(
   db: Queryable,

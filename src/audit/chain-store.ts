@@ -112,6 +112,14 @@ export async function readStaged(db: Queryable, limit: number): Promise<StagedRo
 }
 
 /**
+ * Deletes the chained rows up to `last`: only for an archive whose segment holds them, inside
+ * the transaction that also writes its `audit.archived` row and moves the chain's base.
+ */
+export async function deleteChainPrefix(tx: Queryable, last: number): Promise<void> {
+  await tx.query('DELETE FROM audit_log WHERE seq <= $1', [last]);
+}
+
+/**
  * Takes the head row's lock until COMMIT and reads it. An empty chain gets its genesis head
  * row here first; it is committed only together with the batch that moves it.
  */

@@ -13,10 +13,17 @@ export { ChainVerifier, verifyChain } from './chain-verifier.js';
 export type { ChainVerdict } from './chain-verifier.js';
 export { DEFAULT_STAGED_POLL_MS, PgAuditLog } from './pg-audit-log.js';
 export {
+  archivedRowTargets,
   auditHeadSeq,
+  auditRowHash,
+  auditRowsAfter,
+  firstAuditRowAfter,
   firstAuditSeqSince,
+  lastAuditSeqBefore,
   oldestAuditSeq,
+  readAuditHead,
   readAuditPage,
   verifyAuditChain,
 } from './audit-reader.js';
+export { deleteChainPrefix } from './chain-store.js';
 export type { AuditVerification, ChainWalk } from './audit-reader.js';

@@ -4,6 +4,9 @@ import { access, mkdir } from 'node:fs/promises';
 import {
   ChainVerifier,
   GENESIS_HASH,
+  auditRowHash,
+  deleteChainPrefix,
+  lastAuditSeqBefore,
   readAuditPage,
   type AuditLog,
   type AuditRecord,
@@ -85,11 +88,7 @@ async function upperBound(
       detail: `--before ${new Date(before.time).toISOString()} is in the future`,
     });
   }
-  const result = await tx.query<{ seq: string | null }>(
-    'SELECT max(seq) AS seq FROM audit_log WHERE time < $1',
-    [new Date(before.time)],
-  );
-  return Number(result.rows[0]?.seq ?? 0);
+  return lastAuditSeqBefore(tx, new Date(before.time));
 }
 
 /** The retained rows from `after` to `last`, as segment lines, each checked against the chain. */
@@ -108,10 +107,7 @@ async function* segmentRows(
     }
     after = (page.at(-1) as AuditRecord).seq;
   }
-  const last_row = await tx.query<{ hash: string }>('SELECT hash FROM audit_log WHERE seq = $1', [
-    last,
-  ]);
-  const verdict = verifier.finish({ seq: last, hash: last_row.rows[0]?.hash ?? '' });
+  const verdict = verifier.finish({ seq: last, hash: (await auditRowHash(tx, last)) ?? '' });
   if (!verdict.ok) {
     throw new HallmarkError('ERR_AUDIT_CHAIN_BROKEN', {
       detail: `not archiving a broken chain: seq ${verdict.seq}: ${verdict.problem}`,
@@ -187,7 +183,7 @@ async function archiveRun(
       });
       // Read back from the disk before a row is deleted: what the archive holds, not what we sent.
       await verifyWrittenSegment(files, manifest);
-      await tx.query('DELETE FROM audit_log WHERE seq <= $1', [last]);
+      await deleteChainPrefix(tx, last);
       await tx.query('DELETE FROM audit_checkpoints WHERE seq < $1', [last]);
       await tx.query(
         `INSERT INTO audit_base (id, seq, hash) VALUES (true, $1, $2)

@@ -1,5 +1,6 @@
 // The checkpoint tables in SQL: insert, read after a seq, the latest one, the public keys, the base.
 import type { JSONWebKeySet, JWK } from 'jose';
+import { readAuditHead } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
 import type { SignedCheckpoint } from './checkpoint-statement.js';
 
@@ -85,9 +86,7 @@ export async function readBase(db: Queryable): Promise<{ seq: number; hash: stri
 
 /** The chain head as stored (seq 0 while the chain is empty). */
 export async function readHead(db: Queryable): Promise<{ seq: number; hash: string } | undefined> {
-  const result = await db.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_head');
-  const row = result.rows[0];
-  return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash };
+  return readAuditHead(db);
 }
 
 /** True when migration 13 has run (a verifier may meet a database of an earlier release). */

@@ -1,6 +1,7 @@
 // `audit verify` beyond the chain: stored checkpoints, the archived prefix's anchor, received checkpoints.
 import type { JSONWebKeySet } from 'jose';
 import {
+  archivedRowTargets,
   verifyAuditChain,
   type AuditRecord,
   type AuditVerification,
@@ -179,13 +180,8 @@ async function checkBase(
       message: `the retained chain starts after seq ${base.seq}, which no stored checkpoint signs`,
     });
   }
-  const marks = await tx.query<{ target: string }>(
-    `SELECT target FROM audit_log WHERE action = 'audit.archived' AND outcome = 'success'
-     UNION ALL
-     SELECT target FROM audit_pending WHERE action = 'audit.archived' AND outcome = 'success'`,
-  );
-  const accounted = marks.rows.some(
-    (row) => Number(ARCHIVED_TARGET.exec(row.target)?.[2]) === base.seq,
+  const accounted = (await archivedRowTargets(tx)).some(
+    (target) => Number(ARCHIVED_TARGET.exec(target)?.[2]) === base.seq,
   );
   if (!accounted) {
     problems.push({

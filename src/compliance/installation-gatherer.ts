@@ -1,5 +1,5 @@
 // Gathering the snapshot: the I/O half of compliance (database reads, the key file, certificates).
-import { verifyAuditChain } from '../audit/index.js';
+import { auditRowsAfter, firstAuditRowAfter, verifyAuditChain } from '../audit/index.js';
 import type { Clock } from '../clock/index.js';
 import type { ServerConfig } from '../config/index.js';
 import type { Database, Queryable } from '../db/index.js';
@@ -85,19 +85,12 @@ async function checkpointFacts(
     'SELECT seq, time FROM audit_checkpoints ORDER BY seq DESC LIMIT 1',
   );
   const row = latest.rows[0];
-  const unsigned = await db.query<{ seq: string; time: Date }>(
-    'SELECT seq, time FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1',
-    [row?.seq ?? 0],
-  );
-  const first = unsigned.rows[0];
+  const first = await firstAuditRowAfter(db, Number(row?.seq ?? 0));
   return {
     intervalSeconds: cadence.intervalSeconds,
     tickMs: cadence.tickMs,
     latest: row === undefined ? undefined : { seq: Number(row.seq), signedAt: row.time.getTime() },
-    oldestUnsigned:
-      first === undefined
-        ? undefined
-        : { seq: Number(first.seq), committedAt: first.time.getTime() },
+    oldestUnsigned: first === undefined ? undefined : { seq: first.seq, committedAt: first.time },
   };
 }
 
@@ -238,15 +231,12 @@ async function sinkFacts(
       [name],
     );
     const delivered = cursor.rows[0] === undefined ? undefined : Number(cursor.rows[0].seq);
-    const pending = await db.query<{ n: string; oldest: Date | null }>(
-      `SELECT count(*) AS n, min(time) AS oldest FROM audit_log WHERE seq > $1`,
-      [delivered ?? 0],
-    );
+    const pending = await auditRowsAfter(db, delivered ?? 0);
     sinks.push({
       name,
       deliveredSeq: delivered,
-      undeliveredRows: Number(pending.rows[0]?.n ?? 0),
-      oldestUndeliveredAt: pending.rows[0]?.oldest?.getTime(),
+      undeliveredRows: pending.count,
+      oldestUndeliveredAt: pending.oldest,
     });
   }
   return { lagAlarmSeconds, sinks };
