@@ -10,7 +10,10 @@ import type { AuditEvent, AuditRecord } from './audit-record.js';
  *   resolves only after its row is committed to the chain;
  * - a state change {@link stage}s its row inside its own transaction, so the row commits
  *   exactly when the change does (no change without a row, no row for a change that did not
- *   happen); the row joins the chain moments later.
+ *   happen); the row joins the chain moments later;
+ * - a change that cannot conflict with any other (an insert under a fresh key, such as an
+ *   SVID's issuance record) is handed over with its row ({@link appendWith}): the log commits
+ *   it with the row, linked into the chain at once, in the transaction of its next batch.
  *
  * Every method rejects with `ERR_AUDIT_UNAVAILABLE` when the database could not store the row,
  * and callers then fail the request (fail closed: no audit row, no certificate, no secret). A
@@ -35,8 +38,26 @@ export interface AuditLog {
     change: pg.QueryConfig,
     events: AuditEvent | readonly AuditEvent[],
   ): Promise<pg.QueryResult<R>>;
+  /**
+   * Writes `change` and the row of `event` in one transaction together with the other changes
+   * and rows queued meanwhile (a group commit: one COMMIT for all of them), the row linked into
+   * the chain there and then. Resolves with the record after that COMMIT. A change that fails
+   * fails only its own request: its batch is written again one change at a time.
+   */
+  appendWith<T>(change: BatchedChange<T>, event: AuditEvent): Promise<AuditRecord>;
   /** Resolves once every row staged and committed before the call is in the chain. */
   settle(): Promise<void>;
+}
+
+/**
+ * A change {@link AuditLog.appendWith} writes in its batch's transaction. The changes of one
+ * batch that share `statement` are written by one call of it, so `statement` must write every
+ * row it is given in one statement (an `INSERT … SELECT … FROM unnest(…)`); a statement that
+ * writes fewer rows than it was given fails the batch.
+ */
+export interface BatchedChange<T> {
+  statement(rows: readonly T[]): pg.QueryConfig;
+  readonly row: T;
 }
 
 /** One event or several, as the staging methods take them. */

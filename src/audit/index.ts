@@ -8,7 +8,7 @@ export {
   httpAuditAction,
 } from './audit-actions.js';
 export type { AuditAction, HttpAuditAction, NamedAuditAction } from './audit-actions.js';
-export type { AuditLog, AuditSink } from './audit-log.js';
+export type { AuditLog, AuditSink, BatchedChange } from './audit-log.js';
 export { ChainVerifier, verifyChain } from './chain-verifier.js';
 export type { ChainVerdict } from './chain-verifier.js';
 export { DEFAULT_STAGED_POLL_MS, PgAuditLog } from './pg-audit-log.js';

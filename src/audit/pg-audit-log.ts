@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Clock } from '../clock/index.js';
 import type { Database, Queryable } from '../db/index.js';
 import { HallmarkError } from '../errors/index.js';
-import { eventList, type AuditLog, type AuditSink } from './audit-log.js';
+import { eventList, type AuditLog, type AuditSink, type BatchedChange } from './audit-log.js';
 import { nextRecord, type AuditEvent, type AuditRecord } from './audit-record.js';
 import {
   lockHead,
@@ -14,11 +14,13 @@ import {
   type ChainHead,
   type StagedRow,
 } from './chain-store.js';
-import { stageFailure } from './stage-failure.js';
+import { isDatabaseFault, stageFailure } from './stage-failure.js';
 
 interface Pending {
   event: AuditEvent;
   time: string;
+  /** Written in the same transaction as the row ({@link PgAuditLog.appendWith}). */
+  change?: BatchedChange<unknown>;
   resolve: (record: AuditRecord) => void;
   reject: (err: unknown) => void;
 }
@@ -37,13 +39,16 @@ export const DEFAULT_STAGED_POLL_MS = 1_000;
 /**
  * The chain extender: one drain loop per process writes, each time it is woken, a batch made
  * of the oldest staged rows (if asked to look: after a local transaction that staged a row
- * committed, on the poll, on {@link settle}) followed by the queued {@link append}s. The batch
- * is linked to the head this process last wrote and stored by one statement that also deletes
- * the staged rows and moves the head only if it is still there, so a lone server chains each
- * batch in one round trip (two when staged rows are read). When another server moved the head
- * in between, nothing is written and the batch is linked again inside a transaction that holds
- * the head row's lock, so any number of server processes produce one unbroken chain and chain
- * each other's staged rows. Every {@link append} resolves only after its row's COMMIT.
+ * committed, on the poll, on {@link settle}) followed by the queued {@link append}s and
+ * {@link appendWith}s. The batch is linked to the head this process last wrote and stored by
+ * one statement that also deletes the staged rows and moves the head only if it is still there,
+ * so a lone server chains each batch in one round trip (two when staged rows are read). The
+ * changes handed over with {@link appendWith} are written after that statement in the same
+ * transaction, one statement per kind of change, so a batch of SVID issuances is one COMMIT.
+ * When another server moved the head in between, nothing is written and the batch is linked
+ * again inside a transaction that holds the head row's lock, so any number of server processes
+ * produce one unbroken chain and chain each other's staged rows. Every {@link append} and
+ * {@link appendWith} resolves only after its row's COMMIT.
  */
 export class PgAuditLog implements AuditLog {
   readonly #queue: Pending[] = [];
@@ -54,6 +59,8 @@ export class PgAuditLog implements AuditLog {
   /** The head as this process last committed it; unknown until the first write. */
   #head: ChainHead | undefined;
   #poll: NodeJS.Timeout | undefined;
+  /** How many entries at the front of the queue are written alone (after a failed batch). */
+  #alone = 0;
 
   constructor(
     private readonly db: Database,
@@ -64,6 +71,19 @@ export class PgAuditLog implements AuditLog {
   append(event: AuditEvent): Promise<AuditRecord> {
     return new Promise<AuditRecord>((resolve, reject) => {
       this.#queue.push({ event, time: this.#now(), resolve, reject });
+      this.#kick();
+    });
+  }
+
+  appendWith<T>(change: BatchedChange<T>, event: AuditEvent): Promise<AuditRecord> {
+    return new Promise<AuditRecord>((resolve, reject) => {
+      this.#queue.push({
+        event,
+        time: this.#now(),
+        change: change as BatchedChange<unknown>,
+        resolve,
+        reject,
+      });
       this.#kick();
     });
   }
@@ -138,17 +158,28 @@ export class PgAuditLog implements AuditLog {
         const look = this.#lookForStaged;
         this.#lookForStaged = false;
         const waiters = look ? this.#stagedWaiters.splice(0) : [];
-        const batch = this.#queue.splice(0, MAX_BATCH);
+        const alone = this.#alone > 0;
+        if (alone) this.#alone -= 1;
+        const batch = this.#queue.splice(0, alone ? 1 : MAX_BATCH);
         let written: Written;
         try {
           written = await this.#write(batch, look);
         } catch (cause) {
           this.#head = undefined;
+          if (batch.length > 1 && batch.some((p) => p.change) && !isDatabaseFault(cause)) {
+            // A change of the batch was wrong, not the database: write the batch again one
+            // entry at a time, so that only that change's request fails.
+            this.#queue.unshift(...batch);
+            this.#alone += batch.length;
+            this.#lookForStaged ||= look;
+            this.#stagedWaiters.unshift(...waiters);
+            continue;
+          }
           const err = new HallmarkError('ERR_AUDIT_UNAVAILABLE', {
             cause,
             detail: (cause as Error).message,
           });
-          for (const pending of batch) pending.reject(err);
+          for (const pending of batch) pending.reject(pending.change ? stageFailure(cause) : err);
           for (const waiter of waiters) waiter.reject(err);
           continue;
         }
@@ -173,8 +204,18 @@ export class PgAuditLog implements AuditLog {
     if (this.#head !== undefined) {
       const staged = look ? await readStaged(this.db, MAX_BATCH) : [];
       if (staged.length + batch.length === 0) return { records: [], staged: 0 };
-      const records = linkBatch(this.#head, staged, batch);
-      if (await storeIfHeadUnchanged(this.db, this.#head, records, idsOf(staged))) {
+      const head = this.#head;
+      const records = linkBatch(head, staged, batch);
+      const stagedIds = idsOf(staged);
+      const stored = batch.some((p) => p.change)
+        ? await this.db.transaction(async (tx) => {
+            // The head first, as every writer: its lock orders the changes' row locks.
+            if (!(await storeIfHeadUnchanged(tx, head, records, stagedIds))) return false;
+            await writeChanges(tx, batch);
+            return true;
+          })
+        : await storeIfHeadUnchanged(this.db, head, records, stagedIds);
+      if (stored) {
         this.#head = headOf(records);
         return { records, staged: staged.length };
       }
@@ -187,6 +228,7 @@ export class PgAuditLog implements AuditLog {
       if (records.length === 0) return { head, records, staged: 0 };
       if (!(await storeIfHeadUnchanged(client, head, records, idsOf(staged))))
         throw new HallmarkError('ERR_INTERNAL', { detail: 'audit head moved while locked' });
+      await writeChanges(client, batch);
       return { head: headOf(records), records, staged: staged.length };
     });
     this.#head = written.head;
@@ -211,6 +253,28 @@ function linkBatch(
   for (const row of staged) records.push((prev = nextRecord(prev, row.event, row.time)));
   for (const pending of batch) records.push((prev = nextRecord(prev, pending.event, pending.time)));
   return records;
+}
+
+/**
+ * The batch's changes, one statement per kind of change. Each must write every row it was
+ * given: a row for a change that did not happen would otherwise commit.
+ */
+async function writeChanges(tx: Queryable, batch: readonly Pending[]): Promise<void> {
+  const kinds = new Map<BatchedChange<unknown>['statement'], unknown[]>();
+  for (const { change } of batch) {
+    if (change === undefined) continue;
+    const rows = kinds.get(change.statement);
+    if (rows === undefined) kinds.set(change.statement, [change.row]);
+    else rows.push(change.row);
+  }
+  for (const [statement, rows] of kinds) {
+    const result = await tx.query(statement(rows));
+    if (result.rowCount !== rows.length) {
+      throw new HallmarkError('ERR_INTERNAL', {
+        detail: `a batched change wrote ${result.rowCount ?? 0} of ${rows.length} rows`,
+      });
+    }
+  }
 }
 
 function idsOf(staged: readonly StagedRow[]): string[] {

@@ -33,7 +33,7 @@ export {
   cachedIssuedCertificates,
   normalizeSerial,
   pgIssuedCertificates,
-  recordIssuanceStatement,
+  issuanceRecordChange,
 } from './issued-certificates.js';
 export type {
   IssuedCertificateLookup,

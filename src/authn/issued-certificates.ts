@@ -1,6 +1,7 @@
 // The issuance record of an SVID (table issued_certificates): which attested workload it was for.
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
+import type { BatchedChange } from '../audit/index.js';
 import { preparedStatement, type Queryable } from '../db/index.js';
 
 /** What the server recorded when it issued an X509-SVID. */
@@ -61,32 +62,39 @@ const FIND_BY_SERIAL = preparedStatement(
 );
 
 const RECORD_ISSUED = preparedStatement(
-  'issued-certificate-insert',
+  'issued-certificates-insert',
   `INSERT INTO issued_certificates
      (serial, spiffe_id, ca_id, not_after, public_key_fingerprint, issued_at, namespace,
       service_account, pod_name, pod_uid)
-   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-   RETURNING serial`,
+   SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[],
+                        $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[])`,
 );
 
-/**
- * The insert of an issuance record, as one statement returning the serial: the SVID route runs
- * it together with staging its audit row (`AuditLog.stageWith`), so the record and the row
- * commit in one round trip, or neither does.
- */
-export function recordIssuanceStatement(record: NewIssuanceRecord): pg.QueryConfig {
+/** The insert of many issuance records as one statement. */
+function recordIssuances(records: readonly NewIssuanceRecord[]): pg.QueryConfig {
+  const column = <K extends keyof NewIssuanceRecord>(key: K): NewIssuanceRecord[K][] =>
+    records.map((record) => record[key]);
   return RECORD_ISSUED([
-    record.serial,
-    record.spiffeId,
-    record.caId,
-    record.notAfter,
-    record.publicKeyFingerprint,
-    record.issuedAt,
-    record.namespace,
-    record.serviceAccount,
-    record.podName,
-    record.podUid,
+    column('serial'),
+    column('spiffeId'),
+    column('caId'),
+    column('notAfter'),
+    column('publicKeyFingerprint'),
+    column('issuedAt'),
+    column('namespace'),
+    column('serviceAccount'),
+    column('podName'),
+    column('podUid'),
   ]);
+}
+
+/**
+ * An issuance record as a change for `AuditLog.appendWith`: the SVID route hands it over with
+ * its `svid.x509.issued` row, so the record and the row commit together (with the other SVIDs
+ * issued meanwhile, in one statement and one COMMIT), or neither does.
+ */
+export function issuanceRecordChange(record: NewIssuanceRecord): BatchedChange<NewIssuanceRecord> {
+  return { statement: recordIssuances, row: record };
 }
 
 /** The PostgreSQL lookup: one primary-key read per login. */

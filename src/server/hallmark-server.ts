@@ -407,7 +407,6 @@ export async function startServer(
       policy,
       ca,
       audit,
-      db,
       clock,
       limiter,
       defaultTtlSeconds: config.svidTtlSeconds,

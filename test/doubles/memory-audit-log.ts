@@ -7,6 +7,7 @@ import {
   type AuditEvent,
   type AuditLog,
   type AuditRecord,
+  type BatchedChange,
 } from '../../src/audit/index.js';
 import type { Clock } from '../../src/clock/index.js';
 import type { Queryable } from '../../src/db/index.js';
@@ -19,6 +20,8 @@ import { HallmarkError } from '../../src/errors/index.js';
  */
 export class MemoryAuditLog implements AuditLog {
   readonly records: AuditRecord[] = [];
+  /** The rows of the changes handed over with {@link appendWith} (there is no database). */
+  readonly changes: unknown[] = [];
   failing = false;
 
   constructor(private readonly clock: Clock) {}
@@ -29,6 +32,12 @@ export class MemoryAuditLog implements AuditLog {
     const last = this.records.at(-1) ?? { seq: 0, hash: GENESIS_HASH };
     const record = nextRecord(last, event, new Date(this.clock.now()).toISOString());
     this.records.push(record);
+    return record;
+  }
+
+  async appendWith<T>(change: BatchedChange<T>, event: AuditEvent): Promise<AuditRecord> {
+    const record = await this.append(event);
+    this.changes.push(change.row);
     return record;
   }
 

@@ -219,9 +219,9 @@ describe('a change commits with its audit row, or not at all', () => {
     const records = async (): Promise<number> =>
       (await rows('SELECT serial FROM issued_certificates')).length;
 
-    it('answers 503 with neither record nor audit row when the audit row cannot be staged', async () => {
+    it('answers 503 with neither record nor audit row when the audit row cannot be written', async () => {
       const [audited, recorded] = [await issuedRows(), await records()];
-      await fillStorageOf('audit_pending');
+      await fillStorageOf('audit_log');
       const refused = await issue();
       expect(refused.status).toBe(503);
       expect(refused.body.error?.code).toBe('ERR_AUDIT_UNAVAILABLE');

@@ -6,6 +6,7 @@ import {
   PgAuditLog,
   type AuditEvent,
   type AuditLog,
+  type BatchedChange,
   type AuditRecord,
 } from '../../src/audit/index.js';
 import { systemClock } from '../../src/clock/index.js';
@@ -26,6 +27,9 @@ class SwitchableAudit implements AuditLog {
   constructor(private readonly inner: AuditLog) {}
   append(event: AuditEvent): Promise<AuditRecord> {
     return this.failing ? this.#down() : this.inner.append(event);
+  }
+  appendWith<T>(change: BatchedChange<T>, event: AuditEvent): Promise<AuditRecord> {
+    return this.failing ? this.#down() : this.inner.appendWith(change, event);
   }
   stage(tx: Queryable, events: AuditEvent | readonly AuditEvent[]): Promise<void> {
     return this.failing ? this.#down() : this.inner.stage(tx, events);

@@ -3,8 +3,7 @@ import type { PodAttestor } from '../../attest/index.js';
 import type { AuditLog } from '../../audit/index.js';
 import type { CertificateAuthority } from '../../ca/index.js';
 import type { Clock } from '../../clock/index.js';
-import { recordIssuanceStatement } from '../../authn/index.js';
-import type { Queryable } from '../../db/index.js';
+import { issuanceRecordChange } from '../../authn/index.js';
 import { HallmarkError } from '../../errors/index.js';
 import { findRegistration, type PolicyStore } from '../../policy/index.js';
 import { issueX509Svid } from '../../x509/index.js';
@@ -41,7 +40,6 @@ export interface SvidRouteOptions {
   policy: PolicyStore;
   ca: CertificateAuthority;
   audit: AuditLog;
-  db: Queryable;
   clock: Clock;
   limiter: RateLimiter;
   defaultTtlSeconds: number;
@@ -97,8 +95,8 @@ export const svidRoutes: RoutePlugin<SvidRouteOptions> = async (app, deps) => {
         clock: deps.clock,
       });
       // The issuance record (which login re-checks) and the `svid.x509.issued` row in one
-      // statement: both commit before the certificate leaves the process, or neither does.
-      const record = recordIssuanceStatement({
+      // transaction: both commit before the certificate leaves the process, or neither does.
+      const record = issuanceRecordChange({
         serial: svid.serialHex,
         spiffeId,
         caId,
@@ -110,8 +108,7 @@ export const svidRoutes: RoutePlugin<SvidRouteOptions> = async (app, deps) => {
         podName: workload.podName,
         podUid: workload.podUid,
       });
-      await deps.audit.stageWith(
-        deps.db,
+      await deps.audit.appendWith(
         record,
         changeEvent(request, {
           action: 'svid.x509.issued',

@@ -142,6 +142,7 @@ export async function startBrokerHarness(): Promise<BrokerHarness> {
     Promise.reject(new HallmarkError('ERR_AUDIT_UNAVAILABLE', { detail: 'injected' }));
   const brokerAudit: AuditLog = {
     append: (event) => (faults.audit ? auditDown() : audit.append(event)),
+    appendWith: (change, event) => (faults.audit ? auditDown() : audit.appendWith(change, event)),
     stage: (tx, event) => (faults.audit ? auditDown() : audit.stage(tx, event)),
     stageWith: (target, change, event) =>
       faults.audit ? auditDown() : audit.stageWith(target, change, event),

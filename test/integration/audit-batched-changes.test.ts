@@ -1,0 +1,165 @@
+// Changes handed to the audit log with their row: committed together, chained at once, one COMMIT a batch.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  PgAuditLog,
+  verifyAuditChain,
+  type AuditEvent,
+  type AuditRecord,
+  type BatchedChange,
+} from '../../src/audit/index.js';
+import { systemClock } from '../../src/clock/index.js';
+import { Database } from '../../src/db/index.js';
+import { createMigratedDatabase } from '../helpers/database.js';
+
+const event = (target: string): AuditEvent => ({
+  actor: 'k8s:apps/web/web-0',
+  action: 'svid.x509.issued',
+  target,
+  outcome: 'success',
+  requestId: `req-${target}`,
+});
+
+/** Inserts every id it is given in one statement, as a table owner's batched insert does. */
+const insertChanges = (ids: readonly string[]) => ({
+  name: 'test-batched-changes-insert',
+  text: 'INSERT INTO changes (id) SELECT * FROM unnest($1::text[])',
+  values: [ids],
+});
+const change = (id: string): BatchedChange<string> => ({ statement: insertChanges, row: id });
+
+describe('changes written with their audit row (appendWith)', () => {
+  let db: Database;
+  let other: Database;
+  let log: PgAuditLog;
+  const sunk: AuditRecord[] = [];
+
+  beforeEach(async () => {
+    const created = await createMigratedDatabase();
+    db = created.db;
+    other = new Database(created.url, { max: 4 });
+    sunk.length = 0;
+    log = new PgAuditLog(db, systemClock, (record) => sunk.push(record));
+    await db.query('CREATE TABLE changes (id text PRIMARY KEY)');
+  });
+
+  afterEach(async () => {
+    await log.stop();
+    await other.close();
+    await db.close();
+  });
+
+  const changes = async (): Promise<string[]> =>
+    (await db.query<{ id: string }>('SELECT id FROM changes ORDER BY id')).rows.map((r) => r.id);
+  const chainTargets = async (): Promise<string[]> =>
+    (await db.query<{ target: string }>('SELECT target FROM audit_log ORDER BY seq')).rows.map(
+      (r) => r.target,
+    );
+  const commits = async (): Promise<number> =>
+    Number(
+      (
+        await other.query<{ n: string }>(
+          'SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()',
+        )
+      ).rows[0]?.n,
+    );
+
+  it('resolves only when the change and its chained row are committed, and stages nothing', async () => {
+    const record = await log.appendWith(change('a'), event('a'));
+    // Read by another connection: both are visible as soon as the promise resolves.
+    expect((await other.query('SELECT id FROM changes')).rows).toEqual([{ id: 'a' }]);
+    expect((await other.query('SELECT seq, target FROM audit_log')).rows).toEqual([
+      { seq: String(record.seq), target: 'a' },
+    ]);
+    expect(Number((await other.query('SELECT count(*) AS n FROM audit_pending')).rows[0]?.n)).toBe(
+      0,
+    );
+    expect(sunk.map((r) => r.target)).toEqual(['a']);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: 1 });
+  });
+
+  it('writes concurrent changes in few transactions, every one with its row', async () => {
+    // Settle the statistics, so that the count below is this burst's own.
+    await log.append({ ...event('warm-up'), action: 'audit.read' });
+    await other.query('SELECT pg_stat_clear_snapshot()');
+    const before = await commits();
+    const ids = Array.from({ length: 200 }, (_, i) => `c${String(i).padStart(3, '0')}`);
+    const records = await Promise.all(ids.map((id) => log.appendWith(change(id), event(id))));
+    expect(await changes()).toEqual(ids);
+    expect((await chainTargets()).slice(1).sort()).toEqual(ids);
+    expect(new Set(records.map((r) => r.seq)).size).toBe(200);
+    await other.query('SELECT pg_stat_clear_snapshot()');
+    // One transaction per change would be 200 and more; a batch is one.
+    expect((await commits()) - before).toBeLessThan(50);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: 201 });
+  });
+
+  it('fails only the wrong change of a batch, which leaves no row', async () => {
+    await db.query("INSERT INTO changes VALUES ('taken')");
+    const results = await Promise.allSettled([
+      log.appendWith(change('x1'), event('x1')),
+      log.appendWith(change('taken'), event('taken')),
+      log.append({ ...event('plain'), action: 'audit.read' }),
+      log.appendWith(change('x2'), event('x2')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    // The change's own constraint, not an outage: no retry would cure it.
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: '23505' });
+    expect(await changes()).toEqual(['taken', 'x1', 'x2']);
+    expect((await chainTargets()).sort()).toEqual(['plain', 'x1', 'x2']);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: 3 });
+    // The log goes on after it.
+    await log.appendWith(change('x3'), event('x3'));
+    expect(await changes()).toContain('x3');
+  });
+
+  it('writes neither change nor row when the database cannot store the row (ERR_AUDIT_UNAVAILABLE)', async () => {
+    await db.query(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN RAISE EXCEPTION 'audit storage full' USING ERRCODE = 'disk_full'; END $$`);
+    await db.query(
+      'CREATE TRIGGER refuse BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse()',
+    );
+    const results = await Promise.allSettled(
+      ['d1', 'd2', 'd3'].map((id) => log.appendWith(change(id), event(id))),
+    );
+    for (const result of results) {
+      expect(result).toMatchObject({
+        status: 'rejected',
+        reason: { code: 'ERR_AUDIT_UNAVAILABLE' },
+      });
+    }
+    expect(await changes()).toEqual([]);
+    expect(await chainTargets()).toEqual([]);
+  });
+
+  it('fails a batch whose statement wrote fewer rows than it was given, writing nothing', async () => {
+    const skipping = (ids: readonly string[]) => ({
+      text: 'INSERT INTO changes (id) SELECT * FROM unnest($1::text[]) ON CONFLICT DO NOTHING',
+      values: [ids],
+    });
+    await db.query("INSERT INTO changes VALUES ('dup')");
+    await expect(
+      log.appendWith({ statement: skipping, row: 'dup' }, event('dup')),
+    ).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
+    expect(await chainTargets()).toEqual([]);
+  });
+
+  it('keeps one unbroken chain when two servers write batches at once', async () => {
+    const second = new PgAuditLog(other, systemClock);
+    try {
+      const ids = Array.from({ length: 60 }, (_, i) => `r${String(i).padStart(2, '0')}`);
+      await Promise.all(
+        ids.map((id, i) => (i % 2 === 0 ? log : second).appendWith(change(id), event(id))),
+      );
+      expect(await changes()).toEqual(ids);
+      expect((await chainTargets()).sort()).toEqual(ids);
+      expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: 60 });
+    } finally {
+      await second.stop();
+    }
+  });
+});
