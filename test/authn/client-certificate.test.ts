@@ -2,10 +2,12 @@
 import { once } from 'node:events';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifiedClientSvid } from '../../src/authn/index.js';
+import { SvidValidationCache } from '../../src/authn/svid-validation-cache.js';
 import { systemClock } from '../../src/clock/index.js';
 import { parseSpiffeId } from '../../src/spiffe/index.js';
+import { ManualClock } from '../doubles/manual-clock.js';
 import {
   buildCsr,
   buildIntermediateCa,
@@ -123,5 +125,76 @@ describe('verifiedClientSvid on a real mutual-TLS socket', async () => {
     expect(() => checkedAgainstRoot(socket)).toThrow(
       expect.objectContaining({ code: 'ERR_AUTHN_CLIENT_CERT_REQUIRED' }),
     );
+  });
+
+  describe("on a kept-alive connection, with the service's cache", () => {
+    it('checks each request against the bundle of that moment', async () => {
+      const otherRoot = await buildSelfSignedCa({
+        trustDomain: TD,
+        keyPair: generateKeyPair('ec-p256'),
+        ttlSeconds: 3600,
+        clock: systemClock,
+        subjectCommonName: 'Other Root',
+      });
+      let bundle = [chain.rootPem];
+      const context = {
+        bundle: () => [...bundle],
+        trustDomain: TD,
+        clock: systemClock,
+        cache: new SvidValidationCache(),
+      };
+      const socket = await serverSideOf(chain.leafPem + chain.intermediatePem);
+      expect(verifiedClientSvid(socket, context).spiffeId.toString()).toBe(ID);
+      bundle = [otherRoot];
+      expect(() => verifiedClientSvid(socket, context)).toThrow(
+        expect.objectContaining({ code: 'ERR_AUTHN_CLIENT_CERT_INVALID' }),
+      );
+      bundle = [chain.rootPem];
+      expect(verifiedClientSvid(socket, context).spiffeId.toString()).toBe(ID);
+    });
+
+    it('refuses the SVID once it has expired', async () => {
+      const clock = new ManualClock(Date.now());
+      const context = {
+        bundle: () => [chain.rootPem],
+        trustDomain: TD,
+        clock,
+        cache: new SvidValidationCache(),
+      };
+      const socket = await serverSideOf(chain.leafPem + chain.intermediatePem);
+      expect(verifiedClientSvid(socket, context).spiffeId.toString()).toBe(ID);
+      clock.advance(601_000);
+      expect(() => verifiedClientSvid(socket, context)).toThrow(
+        expect.objectContaining({ code: 'ERR_AUTHN_CLIENT_CERT_INVALID' }),
+      );
+    });
+
+    it('reads the chain off the connection once', async () => {
+      const context = {
+        bundle: () => [chain.rootPem],
+        trustDomain: TD,
+        clock: systemClock,
+        cache: new SvidValidationCache(),
+      };
+      const socket = await serverSideOf(chain.leafPem + chain.intermediatePem);
+      const read = vi.spyOn(socket, 'getPeerX509Certificate');
+      for (let i = 0; i < 3; i++) verifiedClientSvid(socket, context);
+      expect(read).toHaveBeenCalledTimes(1);
+    });
+
+    it("does not lend one connection's result to another", async () => {
+      const context = {
+        bundle: () => [chain.rootPem],
+        trustDomain: TD,
+        clock: systemClock,
+        cache: new SvidValidationCache(),
+      };
+      const withPath = await serverSideOf(chain.leafPem + chain.intermediatePem);
+      expect(verifiedClientSvid(withPath, context).spiffeId.toString()).toBe(ID);
+      const leafAlone = await serverSideOf(chain.leafPem);
+      expect(() => verifiedClientSvid(leafAlone, context)).toThrow(
+        expect.objectContaining({ code: 'ERR_AUTHN_CLIENT_CERT_INVALID' }),
+      );
+    });
   });
 });
