@@ -1,5 +1,4 @@
 // Issuing access tokens: ES256 JWTs signed with the keyring's active key, in process or in a token.
-import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock/index.js';
 import { HsmUnavailableError } from '../hsm/index.js';
 import { HallmarkError } from '../errors/index.js';
@@ -12,6 +11,7 @@ import {
 } from './access-token-claims.js';
 import { ACCESS_TOKEN_ALG } from './signing-key.js';
 import type { ActiveSigningKey } from './signing-keyring.js';
+import { newTokenId } from './token-id.js';
 
 /** Where the issuer gets its signing key (the {@link SigningKeyring}). */
 export interface SigningKeySource {
@@ -62,7 +62,7 @@ export class AccessTokenIssuer {
     const exp = Math.floor(
       Math.min(now + this.settings.ttlMs, subject.notAfter ?? Infinity) / 1000,
     );
-    const tokenId = randomBytes(16).toString('base64url');
+    const tokenId = newTokenId();
     const claims = {
       ...privateClaims(subject),
       iss: this.settings.issuer,
