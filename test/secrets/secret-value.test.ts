@@ -56,4 +56,12 @@ describe('decodeSecretValue', () => {
     expect(() => decodeSecretValue(Buffer.from([0x61, 0xc3]))).toThrow();
     expect(() => decodeSecretValue(Buffer.from([0xc0, 0xae]))).toThrow();
   });
+
+  it('decodes each value on its own: a refused or truncated value leaves nothing behind', () => {
+    expect(() => decodeSecretValue(Buffer.from([0x61, 0xe2, 0x82]))).toThrow();
+    // With the truncated € still pending this byte would complete it.
+    expect(() => decodeSecretValue(Buffer.from([0xac]))).toThrow();
+    expect(() => decodeSecretValue(Buffer.from([0xf0, 0x9f]))).toThrow();
+    expect(decodeSecretValue(Buffer.from('\ufeffnext', 'utf8'))).toBe('\ufeffnext');
+  });
 });
