@@ -76,6 +76,8 @@ export class CertificateAuthority {
   /** The active CA, parsed once: issuance is the hot path and must not re-parse it. */
   #active: { id: number; authority: PreparedAuthority } | undefined;
   #stored: readonly StoredCa[] = [];
+  /** The last {@link bundle}, for the CAs it was made of, until its first anchor expires. */
+  #bundle: { stored: readonly StoredCa[]; validUntil: number; bundle: TrustBundle } | undefined;
   #distrusted: readonly DistrustedCa[] = [];
   #sequence = 0;
 
@@ -117,14 +119,24 @@ export class CertificateAuthority {
   /** The published trust bundle. */
   bundle(): TrustBundle {
     const now = this.deps.clock.now();
+    const kept = this.#bundle;
+    // Every SVID answer and every login reads the bundle: it is rebuilt only when the CAs
+    // changed or the first of its anchors expired.
+    if (kept !== undefined && kept.stored === this.#stored && now < kept.validUntil) {
+      return kept.bundle;
+    }
+    const published = this.settings.upstream ? [] : publishedSlots(this.#cas(), now);
     const anchors = this.settings.upstream
       ? [this.settings.upstream.rootPem]
-      : publishedSlots(this.#cas(), now).map((ca) => ca.certificatePem);
-    return {
+      : published.map((ca) => ca.certificatePem);
+    const bundle: TrustBundle = {
       certificatesPem: anchors,
       sequence: this.#sequence,
       refreshHintSeconds: Math.max(5, Math.min(300, Math.floor(this.settings.ttlSeconds / 12))),
     };
+    const validUntil = Math.min(Infinity, ...published.map((ca) => ca.notAfter));
+    this.#bundle = { stored: this.#stored, validUntil, bundle };
+    return bundle;
   }
 
   /** Every loaded CA, oldest first (for operators and tests). */

@@ -123,7 +123,10 @@ export async function buildApp(options: AppOptions): Promise<HallmarkApp> {
   // a wrong content type is 415 ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE (docs/errors.md).
   app.removeContentTypeParser('text/plain');
   await app.register(requestContext);
-  app.addHook('onSend', async (request, reply) => labelResponse(reply, request.id));
+  app.addHook('onSend', (request, reply, payload, done) => {
+    labelResponse(reply, request.id);
+    done(null, payload);
+  });
   const { preauth } = options;
   if (preauth !== undefined) installPreauthLimit(app, preauth);
   installErrorHandling(

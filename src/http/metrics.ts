@@ -21,7 +21,7 @@ export function installRequestMetrics(app: FastifyInstance, registry: Registry):
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     histogram.observe(
       {
         method: request.method,
@@ -30,5 +30,6 @@ export function installRequestMetrics(app: FastifyInstance, registry: Registry):
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 }

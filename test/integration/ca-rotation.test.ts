@@ -115,6 +115,8 @@ describe('CA rotation with a 60-second CA lifetime, two replicas', () => {
     const sequence = a.bundle().sequence;
     expect(a.bundle().certificatesPem).toContain(first.certificatePem);
     clock.advance(11_000); // past the first CA's notAfter
+    // Out of the bundle at its notAfter, before anything reloads the CAs.
+    expect(a.bundle().certificatesPem).not.toContain(first.certificatePem);
     await a.rotate({ wait: false, actor: 'system' });
     await a.reload();
     expect(a.bundle().certificatesPem).not.toContain(first.certificatePem);
