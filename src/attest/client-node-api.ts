@@ -1,20 +1,14 @@
 // The real KubernetesApi: @kubernetes/client-node 1.4 with one kubeconfig parsed once, its
 // credentials applied once a second, a kept-alive connection pool, and a deadline on every call.
 import type { RequestOptions } from 'node:https';
-import { Agent } from 'undici';
+import { Pool } from 'undici';
 import {
   IsomorphicFetchHttpLibrary,
   KubeConfig,
   ServerConfiguration,
   createConfiguration,
 } from '@kubernetes/client-node';
-import type {
-  Cluster,
-  Configuration,
-  PromiseHttpLibrary,
-  RequestContext,
-  ResponseContext,
-} from '@kubernetes/client-node';
+import type { Cluster, Configuration, RequestContext } from '@kubernetes/client-node';
 // The generated request factories, which the package builds its API classes from but does not
 // re-export; @kubernetes/client-node is pinned to one version.
 import { AuthenticationV1ApiRequestFactory } from '@kubernetes/client-node/dist/gen/apis/AuthenticationV1Api.js';
@@ -24,11 +18,13 @@ import type { Clock } from '../clock/index.js';
 import { HallmarkError } from '../errors/index.js';
 import { toAttestError } from './api-failure.js';
 import { withDeadline } from './call-deadline.js';
+import type { CallDeadline } from './call-deadline.js';
 import { KubeconfigCredentials } from './kubeconfig-credentials.js';
 import { answerJson, podOf, tokenReviewStatusOf } from './kubernetes-answers.js';
+import type { KubernetesAnswer } from './kubernetes-answers.js';
 import type { KubernetesApi } from './kubernetes-api.js';
 import type { Pod, TokenReviewStatus } from './kubernetes-objects.js';
-import { UndiciHttpLibrary } from './undici-http-library.js';
+import { UndiciTransport } from './undici-transport.js';
 
 /** Options of {@link createKubernetesApi}. */
 export interface KubernetesApiOptions {
@@ -81,29 +77,48 @@ function loadKubeConfig(options: KubernetesApiOptions): KubeConfig {
   return kc;
 }
 
-/** One kept-alive pool and the transport that sends client-node's requests through it. */
+/** How a built request reaches the API server. */
 interface Transport {
-  readonly agent: Agent | undefined;
-  readonly http: PromiseHttpLibrary;
+  send(request: RequestContext, deadline: CallDeadline): Promise<KubernetesAnswer>;
+  close(): Promise<void>;
+}
+
+/**
+ * Proxied clusters keep client-node's own transport: its per-request agent carries the proxy,
+ * and its fetch takes an AbortSignal.
+ */
+class FetchTransport implements Transport {
+  readonly #library = new IsomorphicFetchHttpLibrary();
+
+  async send(request: RequestContext, deadline: CallDeadline): Promise<KubernetesAnswer> {
+    const controller = new AbortController();
+    deadline.onAbort((reason) => controller.abort(reason));
+    request.setSignal(controller.signal);
+    const response = await this.#library.send(request).toPromise();
+    return {
+      status: response.httpStatusCode,
+      headers: response.headers,
+      text: await response.body.text(),
+    };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /**
  * client-node builds a fresh https.Agent for every request (one TLS handshake per call) and
  * sends through node-fetch; at thousands of attestations a second we reuse one kept-alive
- * undici pool with the kubeconfig's TLS settings instead. Proxied clusters keep client-node's
- * own transport (its per-request agent carries the proxy).
+ * undici pool with the kubeconfig's TLS settings instead.
  */
 async function sharedTransport(kc: KubeConfig, maxSockets: number): Promise<Transport> {
-  if (kc.getCurrentCluster()?.proxyUrl) {
-    const fetchLibrary = new IsomorphicFetchHttpLibrary();
-    return {
-      agent: undefined,
-      http: { send: (request) => fetchLibrary.send(request).toPromise() },
-    };
-  }
+  const cluster = kc.getCurrentCluster() as Cluster;
+  if (cluster.proxyUrl) return new FetchTransport();
   const tls: RequestOptions = {};
   await kc.applyToHTTPSOptions(tls);
-  const agent = new Agent({
+  const origin = new URL(cluster.server).origin;
+  const pool = new Pool(origin, {
     connections: maxSockets,
     connect: {
       ca: tls.ca,
@@ -116,7 +131,7 @@ async function sharedTransport(kc: KubeConfig, maxSockets: number): Promise<Tran
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 30_000,
   });
-  return { agent, http: new UndiciHttpLibrary(agent) };
+  return new UndiciTransport(pool, origin);
 }
 
 /**
@@ -131,6 +146,8 @@ class ClientNodeKubernetesApi implements KubernetesApi {
   private readonly pods: CoreV1ApiRequestFactory;
   private readonly configuration: Configuration;
   private transport: Promise<Transport> | undefined;
+  // The transport once built, for calls that need not wait for it.
+  private built: { transport: Transport; of: Promise<Transport> } | undefined;
   private transportBuiltAt = 0;
 
   constructor(
@@ -149,30 +166,32 @@ class ClientNodeKubernetesApi implements KubernetesApi {
     this.pods = new CoreV1ApiRequestFactory(this.configuration);
   }
 
-  async reviewToken(token: string, audiences: readonly string[]): Promise<TokenReviewStatus> {
+  reviewToken(token: string, audiences: readonly string[]): Promise<TokenReviewStatus> {
     const operation = 'create TokenReview';
     const body = {
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'TokenReview',
       spec: { token, audiences: [...audiences] },
     };
-    return this.call(operation, token, async (send) =>
-      tokenReviewStatusOf(
-        await answerJson(await send(await this.reviews.createTokenReview(body)), operation),
-      ),
+    return this.call(
+      operation,
+      token,
+      () => this.reviews.createTokenReview(body),
+      (answer) => tokenReviewStatusOf(answerJson(answer, operation)),
     );
   }
 
-  async getPod(namespace: string, name: string): Promise<Pod | null> {
+  getPod(namespace: string, name: string): Promise<Pod | null> {
     const operation = `get pod ${namespace}/${name}`;
-    return this.call(operation, undefined, async (send) => {
-      const response = await send(await this.pods.readNamespacedPod(name, namespace));
-      if (response.httpStatusCode === 404) return null;
-      return podOf(await answerJson(response, operation));
-    });
+    return this.call(
+      operation,
+      undefined,
+      () => this.pods.readNamespacedPod(name, namespace),
+      (answer) => (answer.status === 404 ? null : podOf(answerJson(answer, operation))),
+    );
   }
 
-  private currentTransport(): Promise<Transport> {
+  private currentTransport(): Transport | Promise<Transport> {
     const now = this.clock.now();
     if (this.transport === undefined || now - this.transportBuiltAt > AGENT_LIFETIME_MS) {
       const previous = this.transport;
@@ -180,27 +199,31 @@ class ClientNodeKubernetesApi implements KubernetesApi {
       this.transport = built;
       this.transportBuiltAt = now;
       // The old pool finishes its in-flight calls, then closes its sockets.
-      void previous?.then((old) => old.agent?.close()).catch(() => undefined);
-      // A failed build (unreadable CA file) is retried on the next call, not cached.
-      built.catch(() => {
-        if (this.transport === built) this.transport = undefined;
-      });
+      void previous?.then((old) => old.close()).catch(() => undefined);
+      built.then(
+        (transport) => {
+          if (this.transport === built) this.built = { transport, of: built };
+        },
+        // A failed build (unreadable CA file) is retried on the next call, not cached.
+        () => {
+          if (this.transport === built) this.transport = undefined;
+        },
+      );
     }
-    return this.transport;
+    const built = this.built;
+    return built !== undefined && built.of === this.transport ? built.transport : this.transport;
   }
 
   private async call<T>(
     operation: string,
     secret: string | undefined,
-    run: (send: (request: RequestContext) => Promise<ResponseContext>) => Promise<T>,
+    build: () => Promise<RequestContext>,
+    read: (answer: KubernetesAnswer) => T,
   ): Promise<T> {
     try {
-      return await withDeadline(this.timeoutMs, async (signal) => {
+      return await withDeadline(this.timeoutMs, async (deadline) => {
         const transport = await this.currentTransport();
-        return run((request) => {
-          request.setSignal(signal);
-          return transport.http.send(request);
-        });
+        return read(await transport.send(await build(), deadline));
       });
     } catch (err) {
       throw toAttestError(err, operation, secret);

@@ -1,7 +1,6 @@
 // Kubernetes answers read as plain JSON: the slices attestation checks (kubernetes-objects.ts),
 // every field type-checked, in place of client-node's typed deserialisation of whole objects.
 import { ApiException } from '@kubernetes/client-node';
-import type { ResponseContext } from '@kubernetes/client-node';
 import type { Pod, TokenReviewStatus, UserInfo } from './kubernetes-objects.js';
 
 /** An answer that is not the object Kubernetes documents: attestation fails closed on it. */
@@ -10,6 +9,13 @@ export class MalformedAnswer extends Error {
     super(`malformed ${what} in the Kubernetes answer`);
     this.name = 'MalformedAnswer';
   }
+}
+
+/** One answer of the API server as the transport read it. */
+export interface KubernetesAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly text: string;
 }
 
 type Json = Record<string, unknown>;
@@ -37,11 +43,13 @@ function strings(value: unknown, what: string): string[] | undefined {
  * The JSON body of a successful answer; an `ApiException` (as client-node throws) for any
  * other status, carrying the body so the caller can report the API server's Status.
  */
-export async function answerJson(response: ResponseContext, operation: string): Promise<unknown> {
-  const text = await response.body.text();
-  const status = response.httpStatusCode;
+export function answerJson(answer: KubernetesAnswer, operation: string): unknown {
+  const { status, text } = answer;
   if (status < 200 || status > 299) {
-    throw new ApiException(status, `${operation}: HTTP ${status}`, text, response.headers);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(answer.headers))
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    throw new ApiException(status, `${operation}: HTTP ${status}`, text, headers);
   }
   try {
     return JSON.parse(text) as unknown;

@@ -1,5 +1,5 @@
 // Kubernetes answers read as plain JSON: the slices attestation checks, type-checked, failing closed.
-import { ApiException, ResponseContext } from '@kubernetes/client-node';
+import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
   MalformedAnswer,
@@ -7,16 +7,10 @@ import {
   podOf,
   tokenReviewStatusOf,
 } from '../../src/attest/kubernetes-answers.js';
+import type { KubernetesAnswer } from '../../src/attest/kubernetes-answers.js';
 
-function response(status: number, text: string): ResponseContext {
-  return new ResponseContext(
-    status,
-    { 'content-type': 'application/json' },
-    {
-      text: () => Promise.resolve(text),
-      binary: () => Promise.resolve(Buffer.from(text)),
-    },
-  );
+function response(status: number, text: string): KubernetesAnswer {
+  return { status, headers: { 'content-type': 'application/json' }, text };
 }
 
 const REVIEW = {
@@ -91,13 +85,15 @@ describe('Kubernetes answers', () => {
       expect(() => podOf(bad)).toThrow(MalformedAnswer);
   });
 
-  it('parses a 2xx body, and throws an ApiException carrying the Status for anything else', async () => {
-    expect(await answerJson(response(201, '{"a":1}'), 'create TokenReview')).toEqual({ a: 1 });
-    await expect(answerJson(response(200, 'not json'), 'get pod')).rejects.toThrow(MalformedAnswer);
-    const refused = await answerJson(
-      response(403, '{"kind":"Status","reason":"Forbidden"}'),
-      'get pod',
-    ).catch((err: unknown) => err);
+  it('parses a 2xx body, and throws an ApiException carrying the Status for anything else', () => {
+    expect(answerJson(response(201, '{"a":1}'), 'create TokenReview')).toEqual({ a: 1 });
+    expect(() => answerJson(response(200, 'not json'), 'get pod')).toThrow(MalformedAnswer);
+    let refused: unknown;
+    try {
+      answerJson(response(403, '{"kind":"Status","reason":"Forbidden"}'), 'get pod');
+    } catch (err) {
+      refused = err;
+    }
     expect(refused).toBeInstanceOf(ApiException);
     expect((refused as ApiException<string>).code).toBe(403);
     expect((refused as ApiException<string>).body).toContain('Forbidden');
