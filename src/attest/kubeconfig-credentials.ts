@@ -19,8 +19,6 @@ export const CREDENTIALS_TTL_MS = 1_000;
 export class KubeconfigCredentials implements SecurityAuthentication {
   #headers: Promise<Record<string, string>> | undefined;
   #madeAt = 0;
-  // The current headers once they are known, so that a request gets them without a promise.
-  #known: { of: Promise<Record<string, string>>; entries: [string, string][] } | undefined;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -31,16 +29,9 @@ export class KubeconfigCredentials implements SecurityAuthentication {
     return 'kubeconfig credentials';
   }
 
-  applySecurityAuthentication(context: RequestContext): void | Promise<void> {
-    const headers = this.headers();
-    const known = this.#known;
-    if (known !== undefined && known.of === headers) {
-      for (const [name, value] of known.entries) context.setHeaderParam(name, value);
-      return;
-    }
-    return headers.then((made) => {
-      for (const [name, value] of Object.entries(made)) context.setHeaderParam(name, value);
-    });
+  async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    for (const [name, value] of Object.entries(await this.headers()))
+      context.setHeaderParam(name, value);
   }
 
   /** The headers every request carries now. */
@@ -51,14 +42,9 @@ export class KubeconfigCredentials implements SecurityAuthentication {
       this.#headers = made;
       this.#madeAt = now;
       // A failure (an exec plugin that exited non-zero) is not kept: the next call tries again.
-      made.then(
-        (headers) => {
-          if (this.#headers === made) this.#known = { of: made, entries: Object.entries(headers) };
-        },
-        () => {
-          if (this.#headers === made) this.#headers = undefined;
-        },
-      );
+      made.catch(() => {
+        if (this.#headers === made) this.#headers = undefined;
+      });
     }
     return this.#headers;
   }
