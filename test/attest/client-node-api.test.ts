@@ -39,6 +39,15 @@ describe('createKubernetesApi', () => {
     expect(pod?.metadata?.uid).toBe(k8s.getPod('payments', 'api-0')?.metadata.uid);
   });
 
+  it('reads a pod whose answer spans many TLS records, multi-byte text intact', async () => {
+    // 64 KB of labels: several reads of the socket, and characters split between them.
+    const labels: Record<string, string> = {};
+    for (let i = 0; i < 400; i++) labels[`team.example/k${i}`] = `é€😀${'v'.repeat(140)}${i}`;
+    k8s.addPod({ namespace: 'payments', name: 'big-0', serviceAccountName: 'api', labels });
+    const pod = await api.getPod('payments', 'big-0');
+    expect(pod?.metadata?.labels).toEqual(labels);
+  });
+
   it('returns null for a pod that does not exist', async () => {
     expect(await api.getPod('payments', 'nope')).toBeNull();
   });
