@@ -1,6 +1,7 @@
-// The least one Kubernetes call can cost Hallmark: an HTTPS GET round trip through undici (as
-// attestation's client-node adapter sends it) to a process that only answers with a pod-sized
-// body. The client side runs in the bench's own process, whose CPU is what Hallmark would pay.
+// What one Kubernetes call costs at least: an HTTPS GET round trip through undici's `request()`
+// on a kept-alive pool to a process that only answers with a pod-sized body (attestation's
+// adapter dispatches to such a pool without request()'s response stream, a little less). The
+// client side runs in the bench's own process, whose CPU is what Hallmark would pay.
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { startJsonProcess } from './bench-process.js';
