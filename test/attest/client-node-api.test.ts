@@ -1,6 +1,9 @@
 // The client-node adapter's failure handling against the test Kubernetes API, and proof
 // that the test API refuses (and records) any call outside deploy/rbac.yaml.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -120,6 +123,38 @@ describe('createKubernetesApi', () => {
     clock.advance(11 * 60_000);
     await expect(fromFile.getPod('payments', 'api-0')).resolves.not.toBeNull();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends through the kubeconfig’s proxy, with the same answers and the same deadline', async () => {
+    const tunnels: string[] = [];
+    const proxy = createServer();
+    proxy.on('connect', (request, client, head) => {
+      tunnels.push(request.url ?? '');
+      const [host, port] = (request.url ?? '').split(':');
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const doc = parse(k8s.kubeconfig()) as { clusters: { cluster: Record<string, string> }[] };
+      const { port } = proxy.address() as AddressInfo;
+      doc.clusters[0]!.cluster['proxy-url'] = `http://127.0.0.1:${port}`;
+      const proxied = createKubernetesApi({ kubeconfigYaml: stringify(doc), timeoutMs: 400 });
+      expect((await proxied.reviewToken(token, ['hallmark'])).authenticated).toBe(true);
+      expect(await proxied.getPod('payments', 'nope')).toBeNull();
+      expect(tunnels.length).toBeGreaterThan(0);
+      k8s.setLatency(30_000);
+      expect(await codeOf(proxied.getPod('payments', 'api-0'))).toBe('ERR_ATTEST_UNAVAILABLE');
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
   });
 
   it.skipIf(process.env.KUBERNETES_SERVICE_HOST !== undefined)(
