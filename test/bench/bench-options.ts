@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 /** Every row the bench can run, by the name `--only` takes, in the order they run. */
 export const ROWS = {
   raw: 'raw crypto.sign P-256: the yardstick of every ratio (always measured)',
-  'csr-floor': 'raw verify and JWK key import, and the engine ceiling they make with sign',
+  'csr-floor': 'raw verify, JWK key import, both on a new key, and the engine ceiling with sign',
   engine: 'certificate engine, CSR in -> checked SVID out, in-process',
   hsm: 'P-256 signing and the engine with its CA in SoftHSM2 (PKCS#11), 1 and 16 in flight',
   audit: 'audit appends, 256 concurrent, durable embedded PostgreSQL, with and without checkpoints',

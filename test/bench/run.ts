@@ -73,12 +73,14 @@ try {
     target: 'reference',
   });
 
+  let engineCeiling: { rate: number; cpu: number } | undefined;
   if (want('csr-floor')) {
-    // What every issuance must do besides signing; the engine cannot be faster than all three.
-    const floor = await measureCsrFloor(ms(2000));
+    // What every issuance must do besides signing; the engine cannot be faster than all of it.
+    const floor = await measureCsrFloor(ms(3000));
     for (const [name, rate] of [
       ['raw crypto.verify P-256 (CSR check)', floor.verify.opsPerSec],
       ['P-256 public key import (JWK)', floor.keyImport.opsPerSec],
+      ['JWK import + verify under the new key', floor.importAndVerify.opsPerSec],
     ] as const)
       report.add({
         key: 'csr-floor',
@@ -88,15 +90,20 @@ try {
         target: 'reference',
         ratio: rate / raw.opsPerSec,
       });
-    const ceiling =
-      1 / (1 / raw.opsPerSec + 1 / floor.verify.opsPerSec + 1 / floor.keyImport.opsPerSec);
+    // The pair, not verify and import apart: a new key's first verify costs more (see measureCsrFloor).
+    const ceiling = 1 / (1 / raw.opsPerSec + 1 / floor.importAndVerify.opsPerSec);
+    engineCeiling = { rate: ceiling, cpu: floor.cpu.sign + floor.cpu.importAndVerify };
     report.add({
       key: 'csr-floor',
-      name: 'engine ceiling (sign+verify+import)',
+      name: 'engine ceiling (sign+import+verify)',
       value: ceiling,
       unit: 'SVIDs/s',
       target: 'reference: no engine beats it',
       ratio: ceiling / raw.opsPerSec,
+      notes: [
+        `CPU µs: sign ${figure(floor.cpu.sign)} + import and verify ` +
+          `${figure(floor.cpu.importAndVerify)} = ${figure(engineCeiling.cpu)}`,
+      ],
     });
   }
 
@@ -114,6 +121,12 @@ try {
           `verify ${figure(engine.parts.csr)} · template + sign + PEM ` +
           `${figure(engine.parts.total - engine.parts.csr - engine.parts.leafCheck)} · ` +
           `issued-leaf re-check ${figure(engine.parts.leafCheck)}`,
+        ...(engineCeiling === undefined
+          ? []
+          : [
+              `engine / ceiling: ${percent(engine.opsPerSec / engineCeiling.rate)} by rate, ` +
+                `${percent(engineCeiling.cpu / engine.parts.total)} by CPU per SVID`,
+            ]),
       ],
     });
   }
@@ -290,3 +303,7 @@ const file = await report.write({
   machineAtEnd,
 });
 report.say(`report written to ${file} (${report.rows.length} rows)`);
+
+function percent(fraction: number): string {
+  return `${(100 * fraction).toFixed(0)} %`;
+}
