@@ -1,5 +1,5 @@
 // SubjectPublicKeyInfo: which public keys Hallmark accepts, their canonical DER, and key IDs.
-import { createHash, createPublicKey } from 'node:crypto';
+import { createPublicKey, hash } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import {
   MalformedDerError,
@@ -237,10 +237,10 @@ export function describeKeyObject(key: KeyObject): PublicKeyInfo | PublicKeyRefu
  * @see RFC 7093 §2 method 1; RFC 5280 §4.2.1.2
  */
 export function keyIdentifier(info: PublicKeyInfo): Buffer {
-  return createHash('sha256').update(info.keyBytes).digest().subarray(0, 20);
+  return hash('sha256', info.keyBytes, 'buffer').subarray(0, 20);
 }
 
 /** SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex (what issuance records store). */
 export function spkiFingerprint(spkiDer: Buffer): string {
-  return createHash('sha256').update(spkiDer).digest('hex');
+  return hash('sha256', spkiDer, 'hex');
 }

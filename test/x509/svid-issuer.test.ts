@@ -12,6 +12,7 @@ import {
   prepareAuthority,
   type KeyType,
 } from '../../src/x509/index.js';
+import { randomSerial } from '../../src/x509/certificate-builder.js';
 import { parseCertificate } from '../../src/x509/parsed-certificate.js';
 import { decodeSinglePem } from '../../src/x509/pem.js';
 import { caught, caughtAsync, fixture, hasOpenssl, makeRoot, openssl, T0 } from './x509-helpers.js';
@@ -102,6 +103,23 @@ describe('issueX509Svid: the certificate', async () => {
     for (const serial of serials) {
       expect(serial.length).toBeLessThanOrEqual(32);
       expect(BigInt(`0x${serial}`) > 0n).toBe(true);
+    }
+  });
+});
+
+describe('randomSerial', () => {
+  it('gives distinct positive serials of at most 16 bytes, unchanged after later ones', () => {
+    // More serials than one refill of the random pool holds, so refills are crossed.
+    const first = randomSerial();
+    const kept = Buffer.from(first);
+    const serials = Array.from({ length: 1000 }, () => randomSerial());
+    expect(first.equals(kept)).toBe(true);
+    const hexes = new Set([first, ...serials].map((s) => s.toString('hex')));
+    expect(hexes.size).toBe(1001);
+    for (const serial of serials) {
+      expect(serial.length).toBeGreaterThan(0);
+      expect(serial.length).toBeLessThanOrEqual(16);
+      expect(serial[0]).not.toBe(0);
     }
   });
 });
