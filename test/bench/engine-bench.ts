@@ -20,7 +20,7 @@ import { decodeSinglePem } from '../../src/x509/pem.js';
  * and OpenSSL take thousands of issuances to settle (the first 500 cost about three times
  * the settled CPU), so a short run measured cold would mostly time the warm-up.
  */
-const WARM_UP = 2000;
+export const WARM_UP = 2000;
 
 /** Operations per second measured over roughly `durationMs`. */
 export interface Rate {
@@ -79,7 +79,10 @@ export async function measureRawSign(durationMs: number): Promise<Rate> {
  * `1 / (1/sign + 1/importAndVerify)`. The CPU of a sign and of the pair is read as well, to
  * set beside the engine's own CPU per SVID when a busy machine makes the rates wander.
  */
-export async function measureCsrFloor(durationMs: number): Promise<{
+export async function measureCsrFloor(
+  durationMs: number,
+  warmUp = WARM_UP,
+): Promise<{
   verify: Rate;
   keyImport: Rate;
   importAndVerify: Rate;
@@ -97,7 +100,7 @@ export async function measureCsrFloor(durationMs: number): Promise<{
       throw new Error('verify failed');
     }
   };
-  for (let i = 0; i < WARM_UP; i++) importAndVerify(i);
+  for (let i = 0; i < warmUp; i++) importAndVerify(i);
   const verifyRate = measure(durationMs / 4, 50, () => {
     if (!verify('sha256', tbs, publicKey, signature)) throw new Error('verify failed');
   });
@@ -157,7 +160,10 @@ export interface EngineParts {
  * nothing is cached per CSR); and the CPU of its parts, read from `process.cpuUsage` so a
  * busy machine's waits do not count.
  */
-export async function measureEngine(durationMs: number): Promise<Rate & { parts: EngineParts }> {
+export async function measureEngine(
+  durationMs: number,
+  warmUp = WARM_UP,
+): Promise<Rate & { parts: EngineParts }> {
   const keyPair = generateKeyPair('ec-p256');
   const certificatePem = await buildSelfSignedCa({
     trustDomain: 'bench.local',
@@ -180,7 +186,7 @@ export async function measureEngine(durationMs: number): Promise<Rate & { parts:
       authority,
       clock: systemClock,
     });
-  for (let i = 0; i < WARM_UP; i++) await issue(i);
+  for (let i = 0; i < warmUp; i++) await issue(i);
   // Issuance is asynchronous (the CA may sign in a token): each SVID is awaited, one at a time.
   const rate = await measureAsync(durationMs, 1, issue);
   // One issued leaf per CSR of the pool, and what the issuer meant each to say.

@@ -6,7 +6,7 @@ import { BenchReport, figure } from './bench-report.js';
 import { parseBenchOptions, usage, type BenchOptions, type RowName } from './bench-options.js';
 import { measureAuditAppends } from './audit-bench.js';
 import { measureArchive, measureCheckpointRound } from './checkpoint-bench.js';
-import { measureCsrFloor, measureEngine, measureRawSign } from './engine-bench.js';
+import { WARM_UP, measureCsrFloor, measureEngine, measureRawSign } from './engine-bench.js';
 import { runFloorSteps } from './floor-steps.js';
 import { runHallmarkSteps } from './hallmark-steps.js';
 import { measureHttpsFloor } from './https-floor.js';
@@ -76,7 +76,7 @@ try {
   let engineCeiling: { rate: number; cpu: number } | undefined;
   if (want('csr-floor')) {
     // What every issuance must do besides signing; the engine cannot be faster than all of it.
-    const floor = await measureCsrFloor(ms(3000));
+    const floor = await measureCsrFloor(ms(3000), options.quick ? 20 : WARM_UP);
     for (const [name, rate] of [
       ['raw crypto.verify P-256 (CSR check)', floor.verify.opsPerSec],
       ['P-256 public key import (JWK)', floor.keyImport.opsPerSec],
@@ -108,7 +108,7 @@ try {
   }
 
   if (want('engine')) {
-    const engine = await measureEngine(ms(5000));
+    const engine = await measureEngine(ms(5000), options.quick ? 20 : WARM_UP);
     report.add({
       key: 'engine',
       name: 'certificate engine (CSR -> SVID)',
