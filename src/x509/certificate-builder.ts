@@ -1,5 +1,5 @@
 // The TBSCertificate and the signed Certificate: assembled with forge ASN.1, signed by the CA's key.
-import { randomFillSync } from 'node:crypto';
+import { pooledRandomBytes } from '../crypto/index.js';
 import {
   bitString,
   encode,
@@ -80,10 +80,6 @@ export function certificateDer(
 }
 
 const SERIAL_BYTES = 16;
-// One CSPRNG call fills the serials of 256 certificates: node:crypto's per-call overhead is
-// ten times the cost of 16 random bytes. Each byte is handed out once, then the pool refills.
-const serialPool = Buffer.alloc(SERIAL_BYTES * 256);
-let serialOffset = serialPool.length;
 
 /**
  * A 128-bit random serial number from node:crypto, as a positive magnitude (never zero).
@@ -91,13 +87,7 @@ let serialOffset = serialPool.length;
  */
 export function randomSerial(): Buffer {
   for (;;) {
-    if (serialOffset === serialPool.length) {
-      randomFillSync(serialPool);
-      serialOffset = 0;
-    }
-    // A copy: the pool's bytes are overwritten at the next refill.
-    const serial = Buffer.from(serialPool.subarray(serialOffset, serialOffset + SERIAL_BYTES));
-    serialOffset += SERIAL_BYTES;
+    const serial = pooledRandomBytes(SERIAL_BYTES);
     // Leading zero bytes are dropped so the magnitude is what DER and OpenSSL print.
     let start = 0;
     while (start < serial.length && serial[start] === 0) start++;
