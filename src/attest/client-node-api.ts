@@ -222,8 +222,12 @@ class ClientNodeKubernetesApi implements KubernetesApi {
   ): Promise<T> {
     try {
       return await withDeadline(this.timeoutMs, async (deadline) => {
-        const transport = await this.currentTransport();
-        return read(await transport.send(await build(), deadline));
+        // The request first, then the pool: a pool is closed when it is replaced, so none is
+        // held across an await before the call is dispatched on it.
+        const request = await build();
+        const current = this.currentTransport();
+        const transport = current instanceof Promise ? await current : current;
+        return read(await transport.send(request, deadline));
       });
     } catch (err) {
       throw toAttestError(err, operation, secret);

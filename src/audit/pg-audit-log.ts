@@ -154,21 +154,23 @@ export class PgAuditLog implements AuditLog {
     this.#draining = true;
     try {
       while (this.#queue.length > 0 || this.#lookForStaged) {
-        // Whoever asked to look is answered by a read that starts after they asked.
-        const look = this.#lookForStaged;
-        this.#lookForStaged = false;
-        const waiters = look ? this.#stagedWaiters.splice(0) : [];
+        // Entries written again alone (after a failed batch) are written without staged rows,
+        // so that a wrong entry fails its own request and nothing else.
         const alone = this.#alone > 0;
         if (alone) this.#alone -= 1;
+        // Whoever asked to look is answered by a read that starts after they asked.
+        const look = !alone && this.#lookForStaged;
+        if (look) this.#lookForStaged = false;
+        const waiters = look ? this.#stagedWaiters.splice(0) : [];
         const batch = this.#queue.splice(0, alone ? 1 : MAX_BATCH);
         let written: Written;
         try {
           written = await this.#write(batch, look);
         } catch (cause) {
           this.#head = undefined;
-          if (batch.length > 1 && batch.some((p) => p.change) && !isDatabaseFault(cause)) {
-            // A change of the batch was wrong, not the database: write the batch again one
-            // entry at a time, so that only that change's request fails.
+          if (!alone && batch.length > 0 && !isDatabaseFault(cause)) {
+            // An entry (or a change) was wrong, not the database: write the entries again one
+            // at a time, so that only the wrong one's request fails.
             this.#queue.unshift(...batch);
             this.#alone += batch.length;
             this.#lookForStaged ||= look;
