@@ -42,7 +42,8 @@ export const DEFAULT_STAGED_POLL_MS = 1_000;
  * committed, on the poll, on {@link settle}) followed by the queued {@link append}s and
  * {@link appendWith}s. The batch is linked to the head this process last wrote and stored by
  * one statement that also deletes the staged rows and moves the head only if it is still there,
- * so a lone server chains each batch in one round trip (two when staged rows are read). The
+ * so a lone server chains each batch of appends in one round trip (two when staged rows are
+ * read; a batch carrying changes is BEGIN, that statement, one per kind of change, COMMIT). The
  * changes handed over with {@link appendWith} are written after that statement in the same
  * transaction, one statement per kind of change, so a batch of SVID issuances is one COMMIT.
  * When another server moved the head in between, nothing is written and the batch is linked

@@ -55,8 +55,9 @@ function presentedChain(certificates: readonly X509Certificate[]): string[] {
   return chain;
 }
 
-/** The same trust anchors in the same order (the CA hands out a new array on every call). */
+/** The same trust anchors in the same order (the CA keeps its array until the CAs change). */
 function sameBundle(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
   return a.length === b.length && a.every((pem, index) => pem === b[index]);
 }
 

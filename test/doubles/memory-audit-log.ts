@@ -20,8 +20,6 @@ import { HallmarkError } from '../../src/errors/index.js';
  */
 export class MemoryAuditLog implements AuditLog {
   readonly records: AuditRecord[] = [];
-  /** The rows of the changes handed over with {@link appendWith} (there is no database). */
-  readonly changes: unknown[] = [];
   failing = false;
 
   constructor(private readonly clock: Clock) {}
@@ -35,10 +33,9 @@ export class MemoryAuditLog implements AuditLog {
     return record;
   }
 
-  async appendWith<T>(change: BatchedChange<T>, event: AuditEvent): Promise<AuditRecord> {
-    const record = await this.append(event);
-    this.changes.push(change.row);
-    return record;
+  /** There is no database here for the change: only its row is kept. */
+  async appendWith<T>(_change: BatchedChange<T>, event: AuditEvent): Promise<AuditRecord> {
+    return this.append(event);
   }
 
   async stage(_tx: Queryable, events: AuditEvent | readonly AuditEvent[]): Promise<void> {
