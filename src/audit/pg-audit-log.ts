@@ -60,6 +60,8 @@ export class PgAuditLog implements AuditLog {
   /** The head as this process last committed it; unknown until the first write. */
   #head: ChainHead | undefined;
   #poll: NodeJS.Timeout | undefined;
+  /** Another process moved the head since this one last wrote it. */
+  #contended = false;
   /** How many entries at the front of the queue are written alone (after a failed batch). */
   #alone = 0;
 
@@ -204,7 +206,10 @@ export class PgAuditLog implements AuditLog {
   }
 
   async #write(batch: Pending[], look: boolean): Promise<Written> {
-    if (this.#head !== undefined) {
+    // While another process keeps moving the head (workers, replicas under load), the
+    // optimistic write would fail nearly every time and cost a round trip and a lock wait:
+    // go straight to the locked path until a locked write finds the head where we left it.
+    if (this.#head !== undefined && !this.#contended) {
       const staged = look ? await readStaged(this.db, MAX_BATCH) : [];
       if (staged.length + batch.length === 0) return { records: [], staged: 0 };
       const head = this.#head;
@@ -223,8 +228,10 @@ export class PgAuditLog implements AuditLog {
         return { records, staged: staged.length };
       }
     }
+    const known = this.#head;
     const written = await this.db.transaction(async (client) => {
-      const head = await lockHead(client);
+      const head = await lockHead(client, known === undefined);
+      this.#contended = known === undefined || head.seq !== known.seq || head.hash !== known.hash;
       // Under the head's lock no other extender can chain these rows before we do.
       const staged = look ? await readStaged(client, MAX_BATCH) : [];
       const records = linkBatch(head, staged, batch);
