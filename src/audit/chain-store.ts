@@ -121,16 +121,13 @@ export async function deleteChainPrefix(tx: Queryable, last: number): Promise<vo
 
 /**
  * Takes the head row's lock until COMMIT and reads it. An empty chain gets its genesis head
- * row here first (unless the caller has seen the head, so knows the row is there); it is
- * committed only together with the batch that moves it.
+ * row here first; it is committed only together with the batch that moves it.
  */
-export async function lockHead(client: Queryable, mayBeEmpty = true): Promise<ChainHead> {
-  if (mayBeEmpty) {
-    await client.query(
-      'INSERT INTO audit_head (id, seq, hash) VALUES (true, 0, $1) ON CONFLICT (id) DO NOTHING',
-      [GENESIS_HASH],
-    );
-  }
+export async function lockHead(client: Queryable): Promise<ChainHead> {
+  await client.query(
+    'INSERT INTO audit_head (id, seq, hash) VALUES (true, 0, $1) ON CONFLICT (id) DO NOTHING',
+    [GENESIS_HASH],
+  );
   const head = await client.query<{ seq: string; hash: string }>(
     'SELECT seq, hash FROM audit_head FOR UPDATE',
   );

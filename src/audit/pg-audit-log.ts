@@ -60,8 +60,6 @@ export class PgAuditLog implements AuditLog {
   /** The head as this process last committed it; unknown until the first write. */
   #head: ChainHead | undefined;
   #poll: NodeJS.Timeout | undefined;
-  /** Another process moved the head since this one last wrote it. */
-  #contended = false;
   /** How many entries at the front of the queue are written alone (after a failed batch). */
   #alone = 0;
 
@@ -206,10 +204,7 @@ export class PgAuditLog implements AuditLog {
   }
 
   async #write(batch: Pending[], look: boolean): Promise<Written> {
-    // While another process keeps moving the head (workers, replicas under load), the
-    // optimistic write would fail nearly every time and cost a round trip and a lock wait:
-    // go straight to the locked path until a locked write finds the head where we left it.
-    if (this.#head !== undefined && !this.#contended) {
+    if (this.#head !== undefined) {
       const staged = look ? await readStaged(this.db, MAX_BATCH) : [];
       if (staged.length + batch.length === 0) return { records: [], staged: 0 };
       const head = this.#head;
@@ -228,10 +223,8 @@ export class PgAuditLog implements AuditLog {
         return { records, staged: staged.length };
       }
     }
-    const known = this.#head;
     const written = await this.db.transaction(async (client) => {
-      const head = await lockHead(client, known === undefined);
-      this.#contended = known === undefined || head.seq !== known.seq || head.hash !== known.hash;
+      const head = await lockHead(client);
       // Under the head's lock no other extender can chain these rows before we do.
       const staged = look ? await readStaged(client, MAX_BATCH) : [];
       const records = linkBatch(head, staged, batch);
