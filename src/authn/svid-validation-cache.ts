@@ -54,14 +54,15 @@ export class SvidValidationCache {
    * @see RFC 5280 §4.1.2.5: the validity period includes both notBefore and notAfter.
    */
   static isCurrent(svid: VerifiedX509Svid, now: number): boolean {
-    return now >= svid.notBefore.getTime() && now <= svid.notAfter.getTime();
+    // The whole path, not only the leaf: an intermediate may expire first.
+    return now >= svid.pathNotBefore.getTime() && now <= svid.pathNotAfter.getTime();
   }
 
-  /** A previous result for `key` if the leaf is still valid at `now`. */
+  /** A previous result for `key` if its whole path is still valid at `now`. */
   get(key: string, now: number): VerifiedX509Svid | undefined {
     const svid = this.#entries.get(key);
     if (svid === undefined) return undefined;
-    if (now > svid.notAfter.getTime()) {
+    if (now > svid.pathNotAfter.getTime()) {
       this.#entries.delete(key);
       return undefined;
     }

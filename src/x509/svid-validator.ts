@@ -29,6 +29,12 @@ export interface VerifiedX509Svid {
   readonly publicKeyFingerprint: string;
   /** How many certificates the verified path has, leaf and root included. */
   readonly pathLength: number;
+  /**
+   * When every certificate of the verified path, root included, is within its validity: the
+   * latest notBefore and the earliest notAfter on it. A kept result is current only inside it.
+   */
+  readonly pathNotBefore: Date;
+  readonly pathNotAfter: Date;
 }
 
 /** Longest path tried: leaf, up to four intermediates, root. */
@@ -61,15 +67,17 @@ export function validateX509Svid(
     const { spiffeId } = checkLeafSvid(leaf);
     const intermediates = chain.slice(1).map(authorityEntry);
     const now = clock.now();
-    const length = findPath(leaf, 0, intermediates, roots, now, new Set());
-    if (length === undefined) fail('no valid path to a bundle certificate');
+    const path = findPath(leaf, 0, intermediates, roots, now, new Set());
+    if (path === undefined) fail('no valid path to a bundle certificate');
     return {
       spiffeId,
       serialHex: serialHex(leaf.serial),
       notBefore: leaf.notBefore,
       notAfter: leaf.notAfter,
       publicKeyFingerprint: spkiFingerprint(leaf.spkiDer),
-      pathLength: length,
+      pathLength: path.length,
+      pathNotBefore: new Date(path.notBefore),
+      pathNotAfter: new Date(path.notAfter),
     };
   } catch (err) {
     if (err instanceof MalformedDerError || err instanceof SvidRuleError) fail(err.message, err);
@@ -115,9 +123,26 @@ function signingKeyOf(cert: ParsedCertificate): KeyObject | undefined {
   }
 }
 
+/** A path found: its length in certificates and when all of them are valid (ms). */
+interface FoundPath {
+  readonly length: number;
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
+/** `path` narrowed to the validity of `cert`, which is on it. */
+function narrowed(path: FoundPath, cert: ParsedCertificate): FoundPath {
+  return {
+    length: path.length,
+    notBefore: Math.max(path.notBefore, cert.notBefore.getTime()),
+    notAfter: Math.min(path.notAfter, cert.notAfter.getTime()),
+  };
+}
+
 /**
- * Depth-first search for an issuer path; returns its length in certificates. `below` counts
- * the intermediates already between the leaf and `cert` (for pathLenConstraint).
+ * Depth-first search for an issuer path; returns its length in certificates and the window in
+ * which all of them are valid. `below` counts the intermediates already between the leaf and
+ * `cert` (for pathLenConstraint).
  * @see RFC 5280 §6.1.3 (basic certificate processing), §6.1.4 (k), (l) (path length)
  */
 function findPath(
@@ -127,18 +152,25 @@ function findPath(
   roots: readonly AuthorityEntry[],
   now: number,
   visited: Set<AuthorityEntry>,
-): number | undefined {
+): FoundPath | undefined {
   if (!withinValidity(cert, now)) return undefined;
   if (below + 2 > MAX_PATH) return undefined;
   for (const root of roots) {
-    if (issues(root, cert, below) && withinValidity(root.cert, now)) return below + 2;
+    if (issues(root, cert, below) && withinValidity(root.cert, now)) {
+      const rootOnly = {
+        length: below + 2,
+        notBefore: root.cert.notBefore.getTime(),
+        notAfter: root.cert.notAfter.getTime(),
+      };
+      return narrowed(rootOnly, cert);
+    }
   }
   for (const next of intermediates) {
     if (visited.has(next) || !issues(next, cert, below)) continue;
     visited.add(next);
-    const length = findPath(next.cert, below + 1, intermediates, roots, now, visited);
+    const path = findPath(next.cert, below + 1, intermediates, roots, now, visited);
     visited.delete(next);
-    if (length !== undefined) return length;
+    if (path !== undefined) return narrowed(path, cert);
   }
   return undefined;
 }

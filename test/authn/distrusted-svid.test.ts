@@ -113,6 +113,8 @@ describe('login by issuance record', () => {
       notAfter: new Date(clock.now() + 3_600_000),
       publicKeyFingerprint: 'f'.repeat(64),
       pathLength: 2,
+      pathNotBefore: new Date(0),
+      pathNotAfter: new Date(8_640_000_000_000_000),
     };
     const pods = new MemoryPods();
     pods.set('payments', 'api-0', runningPod('uid-1', {}));

@@ -1,4 +1,4 @@
-// The login's SVID validation cache: keyed by chain and bundle, honouring the leaf's validity.
+// The login's SVID validation cache: keyed by chain and bundle, honouring its path's validity.
 import { describe, expect, it } from 'vitest';
 import { SvidValidationCache } from '../../src/authn/svid-validation-cache.js';
 import { parseSpiffeId } from '../../src/spiffe/index.js';
@@ -12,6 +12,8 @@ const svid: VerifiedX509Svid = {
   notAfter: new Date(T + 3_600_000),
   publicKeyFingerprint: 'ab',
   pathLength: 2,
+  pathNotBefore: new Date(T - 10_000),
+  pathNotAfter: new Date(T + 3_600_000),
 };
 
 describe('SvidValidationCache', () => {
@@ -23,7 +25,7 @@ describe('SvidValidationCache', () => {
     expect(SvidValidationCache.keyOf(['other'], ['ca1', 'ca2'])).not.toBe(key);
   });
 
-  it('returns a result only within the leaf validity period', () => {
+  it('returns a result only within the validity period', () => {
     const cache = new SvidValidationCache();
     cache.set('k', svid);
     expect(cache.get('k', T)).toBe(svid);
@@ -31,6 +33,16 @@ describe('SvidValidationCache', () => {
     expect(cache.get('k', T + 3_600_000)).toBe(svid);
     expect(cache.get('k', T + 3_600_001)).toBeUndefined();
     expect(cache.get('k', T)).toBeUndefined(); // expired entries are dropped
+  });
+
+  it('returns a result only while every certificate of its path is valid', () => {
+    // An intermediate that expires an hour before the leaf does.
+    const shortPath = { ...svid, notAfter: new Date(T + 7_200_000) };
+    const cache = new SvidValidationCache();
+    cache.set('k', shortPath);
+    expect(cache.get('k', T + 3_600_000)).toBe(shortPath);
+    expect(SvidValidationCache.isCurrent(shortPath, T + 3_600_001)).toBe(false);
+    expect(cache.get('k', T + 3_600_001)).toBeUndefined();
   });
 
   it('stays bounded, dropping the oldest entry', () => {

@@ -25,6 +25,8 @@ const svid: VerifiedX509Svid = {
   notAfter: new Date(clock.now() + 3_600_000),
   publicKeyFingerprint: 'f'.repeat(64),
   pathLength: 2,
+  pathNotBefore: new Date(0),
+  pathNotAfter: new Date(8_640_000_000_000_000),
 };
 
 const record: IssuedCertificateRecord = {

@@ -1,4 +1,5 @@
 // X509-SVID validation: leaf rules and the path to a bundle root, against well- and ill-formed chains.
+import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseSpiffeId } from '../../src/spiffe/index.js';
 import {
@@ -119,7 +120,18 @@ describe('validateX509Svid: valid chains', () => {
       clock: new ManualClock(T0),
     });
     const svid = await issue({ certificatePem, privateKey: keyPair.privateKey, chainPem: [] });
-    expect(validateX509Svid(svid.chainPem, [upstream.certificatePem], NOW).pathLength).toBe(3);
+    const verified = validateX509Svid(svid.chainPem, [upstream.certificatePem], NOW);
+    expect(verified.pathLength).toBe(3);
+    // The window in which every certificate of the path is valid, for results kept later.
+    const path = [svid.certificatePem, certificatePem, upstream.certificatePem].map(
+      (pem) => new X509Certificate(pem),
+    );
+    expect(verified.pathNotBefore.getTime()).toBe(
+      Math.max(...path.map((c) => new Date(c.validFrom).getTime())),
+    );
+    expect(verified.pathNotAfter.getTime()).toBe(
+      Math.min(...path.map((c) => new Date(c.validTo).getTime())),
+    );
     expect(
       validateX509Svid([svid.chainPem.join('')], [upstream.certificatePem], NOW).pathLength,
     ).toBe(3);
