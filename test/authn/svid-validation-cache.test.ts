@@ -45,6 +45,17 @@ describe('SvidValidationCache', () => {
     expect(cache.get('k', T + 3_600_001)).toBeUndefined();
   });
 
+  it("forgets a connection's check once its handshake changes (renegotiation)", () => {
+    const cache = new SvidValidationCache();
+    const connection = {};
+    const first = Buffer.from('finished-1');
+    const seen = { finished: first, certificates: [], bundle: ['ca1'], svid };
+    cache.rememberHandshake(connection, seen);
+    expect(cache.ofHandshake(connection, Buffer.from('finished-1'))).toBe(seen);
+    expect(cache.ofHandshake(connection, Buffer.from('finished-2'))).toBeUndefined();
+    expect(cache.ofHandshake({}, first)).toBeUndefined();
+  });
+
   it('stays bounded, dropping the oldest entry', () => {
     const cache = new SvidValidationCache(2);
     cache.set('a', svid);
