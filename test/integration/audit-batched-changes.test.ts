@@ -1,15 +1,13 @@
 // Changes handed to the audit log with their row: committed together, chained at once, one COMMIT a batch.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   PgAuditLog,
   verifyAuditChain,
   type AuditEvent,
-  type AuditRecord,
   type BatchedChange,
 } from '../../src/audit/index.js';
 import { systemClock } from '../../src/clock/index.js';
-import { Database } from '../../src/db/index.js';
-import { createMigratedDatabase } from '../helpers/database.js';
+import { useAuditFixture } from '../helpers/audit-fixture.js';
 
 const event = (target: string): AuditEvent => ({
   actor: 'k8s:apps/web/web-0',
@@ -28,51 +26,33 @@ const insertChanges = (ids: readonly string[]) => ({
 const change = (id: string): BatchedChange<string> => ({ statement: insertChanges, row: id });
 
 describe('changes written with their audit row (appendWith)', () => {
-  let db: Database;
-  let other: Database;
-  let log: PgAuditLog;
-  const sunk: AuditRecord[] = [];
-
-  beforeEach(async () => {
-    const created = await createMigratedDatabase();
-    db = created.db;
-    other = new Database(created.url, { max: 4 });
-    sunk.length = 0;
-    log = new PgAuditLog(db, systemClock, (record) => sunk.push(record));
-    await db.query('CREATE TABLE changes (id text PRIMARY KEY)');
-  });
-
-  afterEach(async () => {
-    await log.stop();
-    await other.close();
-    await db.close();
-  });
+  const f = useAuditFixture({ otherPoolSize: 4 });
 
   const changes = async (): Promise<string[]> =>
-    (await db.query<{ id: string }>('SELECT id FROM changes ORDER BY id')).rows.map((r) => r.id);
+    (await f.db.query<{ id: string }>('SELECT id FROM changes ORDER BY id')).rows.map((r) => r.id);
   const chainTargets = async (): Promise<string[]> =>
-    (await db.query<{ target: string }>('SELECT target FROM audit_log ORDER BY seq')).rows.map(
+    (await f.db.query<{ target: string }>('SELECT target FROM audit_log ORDER BY seq')).rows.map(
       (r) => r.target,
     );
   it('resolves only when the change and its chained row are committed, and stages nothing', async () => {
-    const record = await log.appendWith(change('a'), event('a'));
+    const record = await f.log.appendWith(change('a'), event('a'));
     // Read by another connection: both are visible as soon as the promise resolves.
-    expect((await other.query('SELECT id FROM changes')).rows).toEqual([{ id: 'a' }]);
-    expect((await other.query('SELECT seq, target FROM audit_log')).rows).toEqual([
+    expect((await f.other.query('SELECT id FROM changes')).rows).toEqual([{ id: 'a' }]);
+    expect((await f.other.query('SELECT seq, target FROM audit_log')).rows).toEqual([
       { seq: String(record.seq), target: 'a' },
     ]);
-    expect(Number((await other.query('SELECT count(*) AS n FROM audit_pending')).rows[0]?.n)).toBe(
-      0,
-    );
-    expect(sunk.map((r) => r.target)).toEqual(['a']);
-    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: 1 });
+    expect(
+      Number((await f.other.query('SELECT count(*) AS n FROM audit_pending')).rows[0]?.n),
+    ).toBe(0);
+    expect(f.sunk.map((r) => r.target)).toEqual(['a']);
+    expect(await verifyAuditChain(f.db)).toMatchObject({ ok: true, rows: 1 });
   });
 
   it('writes concurrent changes in few transactions, every one with its row', async () => {
-    await log.append({ ...event('warm-up'), action: 'audit.read' });
-    const transactions = vi.spyOn(db, 'transaction');
+    await f.log.append({ ...event('warm-up'), action: 'audit.read' });
+    const transactions = vi.spyOn(f.db, 'transaction');
     const ids = Array.from({ length: 200 }, (_, i) => `c${String(i).padStart(3, '0')}`);
-    const records = await Promise.all(ids.map((id) => log.appendWith(change(id), event(id))));
+    const records = await Promise.all(ids.map((id) => f.log.appendWith(change(id), event(id))));
     expect(await changes()).toEqual(ids);
     expect((await chainTargets()).slice(1).sort()).toEqual(ids);
     expect(new Set(records.map((r) => r.seq)).size).toBe(200);
@@ -80,34 +60,34 @@ describe('changes written with their audit row (appendWith)', () => {
     expect(transactions.mock.calls.length).toBeGreaterThan(0);
     expect(transactions.mock.calls.length).toBeLessThan(20);
     transactions.mockRestore();
-    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: 201 });
+    expect(await verifyAuditChain(f.db)).toMatchObject({ ok: true, rows: 201 });
   });
 
   it('fails neither the rows waiting on settle() nor a plain append for one wrong change', async () => {
-    await db.query("INSERT INTO changes VALUES ('taken')");
+    await f.db.query("INSERT INTO changes VALUES ('taken')");
     // A row staged and committed by a change elsewhere, to be chained by the next batch.
-    await db.transaction(async (tx) => {
+    await f.db.transaction(async (tx) => {
       await tx.query("INSERT INTO changes VALUES ('staged')");
-      await log.stage(tx, event('staged'));
+      await f.log.stage(tx, event('staged'));
     });
     const results = await Promise.allSettled([
-      log.appendWith(change('taken'), event('taken')),
-      log.settle(),
-      log.append({ ...event('plain'), action: 'audit.read' }),
+      f.log.appendWith(change('taken'), event('taken')),
+      f.log.settle(),
+      f.log.append({ ...event('plain'), action: 'audit.read' }),
     ]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
     expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: '23505' });
     expect((await chainTargets()).sort()).toEqual(['plain', 'staged']);
-    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: 2 });
+    expect(await verifyAuditChain(f.db)).toMatchObject({ ok: true, rows: 2 });
   });
 
   it('fails only the wrong change of a batch, which leaves no row', async () => {
-    await db.query("INSERT INTO changes VALUES ('taken')");
+    await f.db.query("INSERT INTO changes VALUES ('taken')");
     const results = await Promise.allSettled([
-      log.appendWith(change('x1'), event('x1')),
-      log.appendWith(change('taken'), event('taken')),
-      log.append({ ...event('plain'), action: 'audit.read' }),
-      log.appendWith(change('x2'), event('x2')),
+      f.log.appendWith(change('x1'), event('x1')),
+      f.log.appendWith(change('taken'), event('taken')),
+      f.log.append({ ...event('plain'), action: 'audit.read' }),
+      f.log.appendWith(change('x2'), event('x2')),
     ]);
     expect(results.map((r) => r.status)).toEqual([
       'fulfilled',
@@ -119,20 +99,20 @@ describe('changes written with their audit row (appendWith)', () => {
     expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: '23505' });
     expect(await changes()).toEqual(['taken', 'x1', 'x2']);
     expect((await chainTargets()).sort()).toEqual(['plain', 'x1', 'x2']);
-    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: 3 });
+    expect(await verifyAuditChain(f.db)).toMatchObject({ ok: true, rows: 3 });
     // The log goes on after it.
-    await log.appendWith(change('x3'), event('x3'));
+    await f.log.appendWith(change('x3'), event('x3'));
     expect(await changes()).toContain('x3');
   });
 
   it('writes neither change nor row when the database cannot store the row (ERR_AUDIT_UNAVAILABLE)', async () => {
-    await db.query(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+    await f.db.query(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
       $$ BEGIN RAISE EXCEPTION 'audit storage full' USING ERRCODE = 'disk_full'; END $$`);
-    await db.query(
+    await f.db.query(
       'CREATE TRIGGER refuse BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse()',
     );
     const results = await Promise.allSettled(
-      ['d1', 'd2', 'd3'].map((id) => log.appendWith(change(id), event(id))),
+      ['d1', 'd2', 'd3'].map((id) => f.log.appendWith(change(id), event(id))),
     );
     for (const result of results) {
       expect(result).toMatchObject({
@@ -149,23 +129,23 @@ describe('changes written with their audit row (appendWith)', () => {
       text: 'INSERT INTO changes (id) SELECT * FROM unnest($1::text[]) ON CONFLICT DO NOTHING',
       values: [ids],
     });
-    await db.query("INSERT INTO changes VALUES ('dup')");
+    await f.db.query("INSERT INTO changes VALUES ('dup')");
     await expect(
-      log.appendWith({ statement: skipping, row: 'dup' }, event('dup')),
+      f.log.appendWith({ statement: skipping, row: 'dup' }, event('dup')),
     ).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
     expect(await chainTargets()).toEqual([]);
   });
 
   it('keeps one unbroken chain when two servers write batches at once', async () => {
-    const second = new PgAuditLog(other, systemClock);
+    const second = new PgAuditLog(f.other, systemClock);
     try {
       const ids = Array.from({ length: 60 }, (_, i) => `r${String(i).padStart(2, '0')}`);
       await Promise.all(
-        ids.map((id, i) => (i % 2 === 0 ? log : second).appendWith(change(id), event(id))),
+        ids.map((id, i) => (i % 2 === 0 ? f.log : second).appendWith(change(id), event(id))),
       );
       expect(await changes()).toEqual(ids);
       expect((await chainTargets()).sort()).toEqual(ids);
-      expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: 60 });
+      expect(await verifyAuditChain(f.db)).toMatchObject({ ok: true, rows: 60 });
     } finally {
       await second.stop();
     }
